@@ -1,0 +1,39 @@
+"""The `pingyi` command: one parser, each subcommand registered by the module that owns it."""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+
+from tally.errors import InputError
+
+# Each module has `register(subparsers)` that adds its subcommands with `func` set.
+COMMAND_MODULES = (
+    "server.cli.tally_cmd",
+    "server.cli.serve_cmd",
+    "printouts.cli",
+)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="pingyi", description="Pingyi 评议: live voting and scoring for 述职评议 meetings."
+    )
+    subparsers = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    for name in COMMAND_MODULES:
+        importlib.import_module(name).register(subparsers)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return int(args.func(args) or 0)
+    except InputError as error:
+        print(f"错误：{error}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

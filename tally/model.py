@@ -1,0 +1,119 @@
+"""Plain data shared by the whole of Pingyi: the meeting, its rules and the ballots.
+
+Everything here is a frozen dataclass with no behaviour beyond small lookups, so the
+rules engine, the server and the printouts can all pass these around without I/O.
+Numbers that take part in a comparison (weights, shares, limits, cutoffs) are kept as
+`Fraction`, parsed from the decimal text the organisers wrote, so that "80 is 较好"
+and "exactly 10% is not 差" hold without float surprises.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from fractions import Fraction
+from typing import Literal
+
+ABSTAIN = ""  # a blank box: the voter abstained on this reporter (弃权)
+SPOILED = "废"  # a spoiled mark (废票): unreadable, two boxes ticked, ...
+NOT_ON_BALLOT = "-"  # CSV only: this reporter was not on this ballot (voting = "each")
+
+DEFAULT_GRADES = ("好", "较好", "一般", "差")
+DEFAULT_POINTS = (Fraction(100), Fraction(80), Fraction(60), Fraction(0))
+DEFAULT_CUTOFFS = (Fraction(90), Fraction(80), Fraction(60))
+
+ReportMode = Literal["onsite", "written"]
+JoinMode = Literal["cards", "open"]
+VotingMode = Literal["end", "each"]
+
+
+@dataclass(frozen=True)
+class Reporter:
+    """One person who reports (述职): a party secretary and the organisation they lead."""
+
+    id: str
+    name: str
+    org: str
+    mode: ReportMode = "onsite"
+    flags: tuple[str, ...] = ()
+
+    @property
+    def written(self) -> bool:
+        return self.mode == "written"
+
+
+@dataclass(frozen=True)
+class Group:
+    """A voter group (e.g. 县级领导): how many ballots it was issued and its weight."""
+
+    id: str
+    name: str
+    seats: int
+    weight: Fraction = Fraction(1)
+
+
+@dataclass(frozen=True)
+class Rules:
+    """The organisers' rules that turn votes into a final grade (综合评价等次)."""
+
+    grades: tuple[str, ...] = DEFAULT_GRADES  # best first; the last is the "poor" grade 差
+    points: tuple[Fraction, ...] = DEFAULT_POINTS
+    base: Literal["score", "share"] = "score"
+    score_cutoffs: tuple[Fraction, ...] = DEFAULT_CUTOFFS  # one fewer than grades
+    share_threshold: Fraction = Fraction(3, 5)
+    poor_share_limit: Fraction = Fraction(1, 10)
+    poor_share_basis: Literal["valid", "cast"] = "valid"
+    override_flags: tuple[str, ...] = ("重大失误", "问责")
+    quorum: Fraction = Fraction(0)
+    quota: tuple[tuple[str, Fraction], ...] = ()  # (grade, max share of reporters)
+
+    @property
+    def poor_grade(self) -> str:
+        return self.grades[-1]
+
+
+@dataclass(frozen=True)
+class Meeting:
+    """A whole 述职评议 meeting as read from its TOML file."""
+
+    title: str
+    date: str
+    reporters: tuple[Reporter, ...]
+    groups: tuple[Group, ...]
+    rules: Rules = field(default_factory=Rules)
+    place: str = ""
+    join: JoinMode = "cards"
+    voting: VotingMode = "end"
+    # Live breakdowns per reporter stay hidden until this many ballots are in, so that the
+    # difference between two live updates cannot reveal one person's ballot.
+    privacy_min_ballots: int = 5
+
+    def reporter(self, reporter_id: str) -> Reporter:
+        for reporter in self.reporters:
+            if reporter.id == reporter_id:
+                return reporter
+        raise KeyError(reporter_id)
+
+    def group(self, group_id: str) -> Group:
+        for group in self.groups:
+            if group.id == group_id:
+                return group
+        raise KeyError(group_id)
+
+    @property
+    def seats(self) -> int:
+        return sum(group.seats for group in self.groups)
+
+
+@dataclass(frozen=True)
+class Ballot:
+    """One anonymous ballot (述职评议表).
+
+    `marks` maps reporter id to a grade word, ABSTAIN ("") or SPOILED ("废"). A reporter
+    missing from `marks` was not on this ballot at all (with voting = "each" every round's
+    ballot lists only that round's reporters); it counts neither as cast nor as abstained
+    for that reporter.
+    """
+
+    id: str
+    group: str
+    marks: dict[str, str]
