@@ -1,9 +1,62 @@
-"""Subcommands of `pingyi` (filled in by the issue that owns them)."""
+"""`pingyi tally MEETING.toml BALLOTS.csv [--json OUT.json]`: the offline tally.
+
+For paper ballots typed into a spreadsheet, and for checking the live server's figures. The
+files are read here; `tally/` itself only ever sees text.
+"""
 
 from __future__ import annotations
 
 import argparse
+import json
+from pathlib import Path
+
+from tally.ballots import parse_ballots_csv
+from tally.engine import result_to_json, tally
+from tally.errors import InputError
+from tally.meeting import parse_meeting_text
+from tally.report import format_table
 
 
-def register(subparsers: argparse._SubParsersAction) -> None:  # noqa: ARG001
-    return None
+def register(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser(
+        "tally",
+        help="tally a ballot CSV offline (计票)",
+        description=(
+            "Tally paper or exported ballots against the meeting's rules: prints the table "
+            "and, with --json, writes the full result with every step's reason."
+        ),
+    )
+    parser.add_argument("meeting", type=Path, help="the meeting file (TOML)")
+    parser.add_argument("ballots", type=Path, help="the ballots (CSV: ballot,group,<reporter ids>)")
+    parser.add_argument(
+        "--json", type=Path, metavar="OUT.json", help="also write the result as JSON"
+    )
+    parser.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    meeting = parse_meeting_text(read_text(args.meeting), source=str(args.meeting))
+    ballots = parse_ballots_csv(read_text(args.ballots), meeting, source=str(args.ballots))
+    result = result_to_json(tally(meeting, ballots))
+    print(f"{meeting.title}（{meeting.date}{'，' + meeting.place if meeting.place else ''}）")
+    print(format_table(result), end="")
+    if args.json is not None:
+        text = json.dumps(result, ensure_ascii=False, indent=2) + "\n"
+        try:
+            args.json.write_text(text, encoding="utf-8")
+        except OSError as error:
+            raise InputError(str(args.json), f"无法写入：{error.strerror}") from None
+    return 0
+
+
+def read_text(path: Path) -> str:
+    try:
+        return path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise InputError(str(path), "文件不存在") from None
+    except UnicodeDecodeError as error:
+        raise InputError(
+            str(path), f"不是UTF-8编码（第{error.start + 1}个字节处）；请在Excel中另存为“CSV UTF-8”"
+        ) from None
+    except OSError as error:
+        raise InputError(str(path), f"无法读取：{error.strerror}") from None

@@ -1,0 +1,113 @@
+"""The ballot CSV: one row per paper ballot, as typed in by the tellers or exported live.
+
+``ballot,group,<reporter id>...`` with one cell per reporter: a grade word, empty (弃权),
+``废`` (废票) or ``-`` (this reporter was not on this ballot). Errors point at
+``file:line:column`` (column = CSV field, 1-based) so that the teller can find the cell in
+Excel; the whole file is refused on the first error.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Iterable
+
+from tally.errors import InputError
+from tally.model import ABSTAIN, NOT_ON_BALLOT, SPOILED, Ballot, Meeting
+
+DEFAULT_GROUP_ID = "all"  # the group parse_meeting makes when the file has no [[groups]]
+
+
+def parse_ballots_csv(text: str, meeting: Meeting, source: str = "ballots.csv") -> list[Ballot]:
+    text = text.removeprefix("\ufeff")  # Excel writes a BOM in "CSV UTF-8"
+    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
+    try:
+        return _parse(reader, meeting, source)
+    except csv.Error as error:
+        raise InputError(f"{source}:{reader.line_num}", f"CSV格式错误：{error}") from None
+
+
+def _parse(reader, meeting: Meeting, source: str) -> list[Ballot]:
+    header = [cell.strip() for cell in next(reader, [])]
+    ids = [r.id for r in meeting.reporters]
+    group_ids = [g.id for g in meeting.groups]
+    single = len(group_ids) == 1 and group_ids[0] == DEFAULT_GROUP_ID
+
+    def fail(line: int, column: int, message: str) -> InputError:
+        return InputError(f"{source}:{line}:{column}", message)
+
+    if not header or header[0] != "ballot":
+        got = f"“{header[0]}”" if header else "空文件"
+        raise fail(1, 1, f"表头第一列应为“ballot”（选票编号），实际为{got}")
+    has_group = len(header) > 1 and header[1] == "group"
+    if not has_group and not single:
+        raise fail(1, 2, f"表头第二列应为“group”（分组：{'、'.join(group_ids)}）")
+    first = 2 if has_group else 1
+    allowed = ", ".join(["ballot", "group", *ids])
+    for column, name in enumerate(header[first:], first + 1):
+        if name not in ids:
+            raise fail(1, column, f"未知的列“{name}”；允许的列：{allowed}")
+        if header.index(name) != column - 1:
+            raise fail(1, column, f"列“{name}”重复")
+    missing = [rid for rid in ids if rid not in header]
+    if missing:
+        raise fail(1, len(header) + 1, f"缺少述职人列：{'、'.join(missing)}")
+
+    grades = meeting.rules.grades
+    valid_marks = {*grades, ABSTAIN, SPOILED}
+    expected = (
+        f"{'、'.join(grades)}、空白（弃权）、{SPOILED}（废票）或{NOT_ON_BALLOT}（不在本张选票上）"
+    )
+    columns = list(enumerate(header[first:], first))
+    ballots = []
+    seen: set[str] = set()
+    for row in reader:
+        line = reader.line_num
+        cells = [cell.strip() for cell in row]
+        if not any(cells):
+            continue  # blank lines and Excel's trailing ",,,," rows
+        if len(cells) != len(header):
+            raise fail(
+                line, min(len(cells), len(header)) + 1, f"应有{len(header)}列，实际为{len(cells)}列"
+            )
+        ballot_id = cells[0]
+        if not ballot_id:
+            raise fail(line, 1, "选票编号为空")
+        if ballot_id in seen:
+            raise fail(line, 1, f"选票编号“{ballot_id}”重复")
+        seen.add(ballot_id)
+        group = cells[1] if has_group else DEFAULT_GROUP_ID
+        if group not in group_ids:
+            raise fail(line, 2, f"分组“{group}”不存在；应为：{'、'.join(group_ids)}")
+        marks = {}
+        for index, rid in columns:
+            cell = cells[index]
+            if cell == NOT_ON_BALLOT:
+                continue
+            if cell not in valid_marks:
+                raise fail(line, index + 1, f"无效的标记“{cell}”（{rid}列）；应为：{expected}")
+            marks[rid] = cell
+        ballots.append(Ballot(ballot_id, group, marks))
+    return ballots
+
+
+def format_ballots_csv(meeting: Meeting, ballots: Iterable[Ballot]) -> str:
+    ids = [r.id for r in meeting.reporters]
+    group_ids = {g.id for g in meeting.groups}
+    valid_marks = {*meeting.rules.grades, ABSTAIN, SPOILED}
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(["ballot", "group", *ids])
+    for ballot in sorted(ballots, key=lambda b: b.id):
+        # Refuse what parse would read back differently, so the export always round-trips.
+        if not ballot.id or ballot.id != ballot.id.strip() or ballot.group not in group_ids:
+            raise InputError(f"选票{ballot.id!r}", "选票编号为空、首尾有空白或分组不存在")
+        bad = [
+            rid for rid, mark in ballot.marks.items() if rid not in ids or mark not in valid_marks
+        ]
+        if bad:
+            raise InputError(f"选票{ballot.id}", f"述职人“{bad[0]}”不在会议中或标记无效")
+        writer.writerow(
+            [ballot.id, ballot.group, *(ballot.marks.get(rid, NOT_ON_BALLOT) for rid in ids)]
+        )
+    return out.getvalue()

@@ -1,0 +1,435 @@
+"""The rules that turn ballots into final grades, each step explained in Chinese.
+
+Counting is plain dict/Counter work over the ballots (it is the only part that scales with
+the number of ballots); every comparison afterwards is on exact Fractions of the aggregated
+counts, so a score of exactly 80 is 较好 and a 差 share of exactly 10% is not 差. Rounding
+happens only in `result_to_json` and in the human-readable reasons.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable
+from dataclasses import dataclass
+from fractions import Fraction
+from itertools import repeat
+from math import floor
+
+from tally.errors import InputError
+from tally.model import ABSTAIN, SPOILED, Ballot, Group, Meeting, Reporter, Rules
+
+
+@dataclass(frozen=True)
+class Step:
+    """One applied rule: which, the grade it led to, and why (shown to the meeting)."""
+
+    rule: str  # "base" | "poor_share" | "override" | "quota" | "undecided" | "quorum"
+    grade: str | None
+    why: str
+
+
+@dataclass(frozen=True)
+class ReporterResult:
+    reporter: Reporter
+    cast: int  # ballots that carried this reporter
+    counts: dict[str, int]  # grade -> votes, all groups pooled
+    abstain: int
+    invalid: int
+    counts_by_group: dict[str, dict[str, int]]
+    score: Fraction | None  # None: no votes at all
+    best_share: Fraction | None  # weighted share of the best grade, the first tie-breaker
+    poor_share: Fraction | None
+    base_grade: str | None
+    final_grade: str | None
+    rank: int | None
+    steps: tuple[Step, ...]
+
+    @property
+    def decided_by(self) -> str:
+        # The quorum step never changes a grade, so it never "decides" one.
+        deciding = [step for step in self.steps if step.rule != "quorum"]
+        return deciding[-1].why if deciding else ""
+
+
+@dataclass(frozen=True)
+class Quorum:
+    cast: int
+    seats: int
+    required: Fraction
+    met: bool
+
+
+@dataclass(frozen=True)
+class GroupResult:
+    group: Group
+    cast: int
+
+
+@dataclass(frozen=True)
+class QuotaResult:
+    grade: str
+    limit: int
+    holders: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Undecided:
+    grade: str | None
+    reporters: tuple[str, ...]
+    why: str
+
+
+@dataclass(frozen=True)
+class TallyResult:
+    valid: bool
+    quorum: Quorum
+    grades: tuple[str, ...]
+    groups: tuple[GroupResult, ...]
+    reporters: tuple[ReporterResult, ...]
+    quota: tuple[QuotaResult, ...]
+    undecided: tuple[Undecided, ...]
+
+
+class _Work:
+    """A reporter's mutable state while the rules run; frozen into ReporterResult at the end."""
+
+    def __init__(self, reporter: Reporter, per_group: dict[str, Counter]) -> None:
+        self.reporter = reporter
+        self.per_group = per_group
+        self.counts: dict[str, int] = {}
+        self.abstain = self.invalid = self.cast = 0
+        self.score: Fraction | None = None
+        self.best: Fraction | None = None
+        self.poor_share: Fraction | None = None
+        self.base_grade: str | None = None
+        self.steps: list[Step] = []
+        self.grade: str | None = None
+        # The ranking for quotas: score, then share of the best grade, then fewer 差 votes.
+        self.key: tuple[Fraction, Fraction, int] | None = None
+
+    def step(self, rule: str, grade: str | None, why: str) -> None:
+        self.grade = grade
+        self.steps.append(Step(rule, grade, why))
+
+
+def tally(meeting: Meeting, ballots: Iterable[Ballot]) -> TallyResult:
+    rules = meeting.rules
+    grades = rules.grades
+    by_group, ballot_list = _sort_ballots(meeting, ballots)
+    tallies = _count(meeting, by_group, ballot_list)
+
+    works = [
+        _rules_1_to_4(meeting, reporter, tallies[reporter.id]) for reporter in meeting.reporters
+    ]
+    undecided = _apply_quota(meeting, works)
+    for work in works:
+        if work.key is None and work.grade is None:
+            undecided.append(Undecided(None, (work.reporter.id,), "无有效票，等次由会议决定"))
+
+    seats = meeting.seats
+    cast_min = min(work.cast for work in works)
+    met = Fraction(cast_min, seats) >= rules.quorum
+    if not met:
+        why = (
+            f"实到{cast_min}/应到{seats}={_pct_against(Fraction(cast_min, seats), rules.quorum)}"
+            f" < {_pct(rules.quorum)} → 测评无效"
+        )
+        for work in works:
+            work.steps.append(Step("quorum", work.grade, why))
+
+    ranks = _ranks(works)
+    reporters = tuple(
+        ReporterResult(
+            reporter=w.reporter,
+            cast=w.cast,
+            counts=w.counts,
+            abstain=w.abstain,
+            invalid=w.invalid,
+            counts_by_group={gid: {g: c[g] for g in grades} for gid, c in w.per_group.items()},
+            score=w.score,
+            best_share=w.best,
+            poor_share=w.poor_share,
+            base_grade=w.base_grade,
+            final_grade=w.grade,
+            rank=ranks.get(w.reporter.id),
+            steps=tuple(w.steps),
+        )
+        for w in works
+    )
+    total = len(meeting.reporters)
+    quota = tuple(
+        QuotaResult(
+            grade,
+            floor(share * total),
+            tuple(w.reporter.id for w in works if w.grade == grade),
+        )
+        for grade, share in rules.quota
+    )
+    groups = tuple(GroupResult(g, len(by_group[g.id])) for g in meeting.groups)
+    return TallyResult(
+        valid=met,
+        quorum=Quorum(cast_min, seats, rules.quorum, met),
+        grades=grades,
+        groups=groups,
+        reporters=reporters,
+        quota=quota,
+        undecided=tuple(undecided),
+    )
+
+
+def _rules_1_to_4(meeting: Meeting, reporter: Reporter, per_group: dict[str, Counter]) -> _Work:
+    rules = meeting.rules
+    grades = rules.grades
+    poor = rules.poor_grade
+    work = _Work(reporter, per_group)
+    counts = work.counts = {g: sum(c[g] for c in per_group.values()) for g in grades}
+    work.abstain = sum(c[ABSTAIN] for c in per_group.values())
+    work.invalid = sum(c[SPOILED] for c in per_group.values())
+    votes = sum(counts.values())
+    work.cast = votes + work.abstain + work.invalid
+
+    shares, missing = _weighted_shares(meeting, per_group)
+    if shares is None:
+        work.step("base", None, "无有效票（全部弃权或废票），无法评定等次")
+    else:
+        points = zip(grades, rules.points, strict=True)
+        work.score = sum((p * shares[g] for g, p in points), Fraction(0))
+        work.best = shares[grades[0]]
+        work.key = (work.score, work.best, -counts[poor])
+        grade, why = _base(rules, work.score, shares)
+        if missing:
+            why += f"（{'、'.join(missing)}无有效票，权重在其余组间按比例折算）"
+        work.step("base", grade, why)
+    work.base_grade = work.grade
+
+    denominator = votes if rules.poor_share_basis == "valid" else work.cast
+    if denominator:
+        work.poor_share = Fraction(counts[poor], denominator)
+        if work.poor_share > rules.poor_share_limit:
+            basis = "有效票" if rules.poor_share_basis == "valid" else "实投票"
+            shown = _pct_against(work.poor_share, rules.poor_share_limit)
+            limit = _pct(rules.poor_share_limit)
+            why = f"差票 {counts[poor]}/{denominator}={shown} > {limit}（占{basis}）→ {poor}"
+            work.step("poor_share", poor, why)
+    for flag in reporter.flags:
+        if flag in rules.override_flags:
+            work.step("override", poor, f"标记“{flag}” → {poor}")
+            break
+    return work
+
+
+def _sort_ballots(
+    meeting: Meeting, ballots: Iterable[Ballot]
+) -> tuple[dict[str, list[dict[str, str]]], list[Ballot]]:
+    by_group: dict[str, list[dict[str, str]]] = {g.id: [] for g in meeting.groups}
+    seen: set[str] = set()
+    ballot_list = []
+    for ballot in ballots:
+        marks = by_group.get(ballot.group)
+        if marks is None:
+            allowed = "、".join(by_group)
+            raise InputError(f"选票{ballot.id}", f"分组“{ballot.group}”不存在；应为：{allowed}")
+        if ballot.id in seen:
+            raise InputError(f"选票{ballot.id}", "选票编号重复")
+        seen.add(ballot.id)
+        marks.append(ballot.marks)
+        ballot_list.append(ballot)
+    return by_group, ballot_list
+
+
+def _count(
+    meeting: Meeting, by_group: dict[str, list[dict[str, str]]], ballots: list[Ballot]
+) -> dict[str, dict[str, Counter]]:
+    # One C-level pass per (reporter, group): map(dict.get) yields the mark or None when the
+    # reporter was not on that ballot, and Counter tallies it without a Python loop.
+    allowed = {*meeting.rules.grades, ABSTAIN, SPOILED}
+    out: dict[str, dict[str, Counter]] = {}
+    carried = 0
+    for reporter in meeting.reporters:
+        per_group = {}
+        for gid, marks in by_group.items():
+            counter = Counter(map(dict.get, marks, repeat(reporter.id)))
+            counter.pop(None, None)
+            if not counter.keys() <= allowed:
+                _bad_mark(meeting, ballots, reporter.id, allowed)
+            carried += counter.total()
+            per_group[gid] = counter
+        out[reporter.id] = per_group
+    # Every mark was counted once per reporter id it names; if fewer were counted than the
+    # ballots hold, some ballot names a reporter who is not in the meeting.
+    if carried != sum(len(b.marks) for b in ballots):
+        known = {r.id for r in meeting.reporters}
+        for ballot in ballots:
+            for rid in ballot.marks:
+                if rid not in known:
+                    raise InputError(f"选票{ballot.id}", f"述职人“{rid}”不在本次会议中")
+    return out
+
+
+def _bad_mark(meeting: Meeting, ballots: list[Ballot], rid: str, allowed: set[str]) -> None:
+    expected = "、".join(meeting.rules.grades) + "、空白（弃权）或“废”"
+    for ballot in ballots:
+        mark = ballot.marks.get(rid)
+        if mark is not None and mark not in allowed:
+            raise InputError(f"选票{ballot.id} {rid}", f"无效的标记“{mark}”；应为：{expected}")
+
+
+def _weighted_shares(
+    meeting: Meeting, per_group: dict[str, Counter]
+) -> tuple[dict[str, Fraction] | None, list[str]]:
+    """Share of each grade, weight-averaged over the groups that voted for this reporter."""
+    grades = meeting.rules.grades
+    voted = []
+    missing = []
+    for group in meeting.groups:
+        counter = per_group[group.id]
+        votes = sum(counter[g] for g in grades)
+        if votes:
+            voted.append((group.weight, counter, votes))
+        else:
+            missing.append(group.name)
+    if not voted:
+        return None, []
+    total_weight = sum(weight for weight, _, _ in voted)
+    shares = {
+        g: sum((weight * Fraction(c[g], votes) for weight, c, votes in voted), Fraction(0))
+        / total_weight
+        for g in grades
+    }
+    return shares, missing
+
+
+def _base(meeting_rules: Rules, score: Fraction, shares: dict[str, Fraction]) -> tuple[str, str]:
+    grades = meeting_rules.grades
+    if meeting_rules.base == "score":
+        cutoffs = meeting_rules.score_cutoffs
+        for grade, cutoff in zip(grades, cutoffs, strict=False):
+            if score >= cutoff:
+                return grade, f"得分{_against(score, cutoffs)} ≥ {_short(cutoff)}"
+        return grades[-1], f"得分{_against(score, cutoffs)} < {_short(cutoffs[-1])}"
+    threshold = meeting_rules.share_threshold
+    cumulative = Fraction(0)
+    for i, grade in enumerate(grades):
+        cumulative += shares[grade]
+        if cumulative >= threshold:
+            label = grade if i == 0 else f"{grade}及以上"
+            shown = _pct_against(cumulative, threshold)
+            return grade, f"{label}占{shown} ≥ {_pct(threshold)}"
+    raise AssertionError("shares sum to 1")  # pragma: no cover
+
+
+def _apply_quota(meeting: Meeting, works: list[_Work]) -> list[Undecided]:
+    """Demote the lowest ranked holders of an over-full grade, best grade first, so that
+    demotions cascade into the next grade's quota. Only ever moves reporters down."""
+    grades = meeting.rules.grades
+    total = len(works)
+    undecided = []
+    for grade, share in meeting.rules.quota:
+        limit = floor(share * total)
+        holders = [w for w in works if w.grade == grade and w.key is not None]
+        if len(holders) <= limit:
+            continue
+        holders.sort(key=lambda w: w.key, reverse=True)  # type: ignore[arg-type,return-value]
+        lower = grades[grades.index(grade) + 1]
+        rule = f"{grade}限{_pct(share)}×{total}人={limit}人"
+        start = limit
+        if limit > 0 and holders[limit - 1].key == holders[limit].key:
+            # An exact tie across the cut: guessing would be arbitrary, so the meeting decides.
+            cut = holders[limit].key
+            tied = [w for w in holders if w.key == cut]
+            ids = tuple(w.reporter.id for w in tied)
+            names = "、".join(w.reporter.name for w in tied)
+            why = f"{rule}，{names}得分等完全相同，名额内外无法区分，待会议决定"
+            for w in tied:
+                w.step("undecided", grade, why)
+            undecided.append(Undecided(grade, ids, why))
+            start = holders.index(tied[-1]) + 1
+        for position, w in enumerate(holders[start:], start + 1):
+            w.step("quota", lower, f"{rule}，排第{position}位 → {lower}")
+    return undecided
+
+
+def _ranks(works: list[_Work]) -> dict[str, int]:
+    ranked = sorted((w for w in works if w.key is not None), key=lambda w: w.key, reverse=True)  # type: ignore[arg-type,return-value]
+    ranks: dict[str, int] = {}
+    for i, w in enumerate(ranked):
+        same = i > 0 and ranked[i - 1].key == w.key
+        ranks[w.reporter.id] = ranks[ranked[i - 1].reporter.id] if same else i + 1
+    return ranks
+
+
+def result_to_json(result: TallyResult) -> dict:
+    return {
+        "valid": result.valid,
+        "quorum": {
+            "cast": result.quorum.cast,
+            "seats": result.quorum.seats,
+            "required": float(result.quorum.required),
+            "met": result.quorum.met,
+        },
+        "grades": list(result.grades),
+        "groups": [
+            {"id": g.group.id, "name": g.group.name, "seats": g.group.seats, "cast": g.cast}
+            for g in result.groups
+        ],
+        "quota": [
+            {"grade": q.grade, "limit": q.limit, "holders": list(q.holders)} for q in result.quota
+        ],
+        "reporters": [_reporter_json(r) for r in result.reporters],
+        "undecided": [
+            {"grade": u.grade, "reporters": list(u.reporters), "why": u.why}
+            for u in result.undecided
+        ],
+    }
+
+
+def _reporter_json(r: ReporterResult) -> dict:
+    return {
+        "id": r.reporter.id,
+        "name": r.reporter.name,
+        "org": r.reporter.org,
+        "mode": r.reporter.mode,
+        "cast": r.cast,
+        "counts": dict(r.counts),
+        "abstain": r.abstain,
+        "invalid": r.invalid,
+        "counts_by_group": {gid: dict(c) for gid, c in r.counts_by_group.items()},
+        "score": None if r.score is None else float(round(r.score, 2)),
+        "poor_share": None if r.poor_share is None else float(round(r.poor_share, 4)),
+        "base_grade": r.base_grade,
+        "final_grade": r.final_grade,
+        "rank": r.rank,
+        "steps": [{"rule": s.rule, "grade": s.grade, "why": s.why} for s in r.steps],
+        "decided_by": r.decided_by,
+    }
+
+
+def _num(value: Fraction, places: int = 2) -> str:
+    rounded = round(value, places)
+    sign = "-" if rounded < 0 else ""
+    scaled = abs(rounded) * 10**places
+    return f"{sign}{scaled // 10**places}.{int(scaled % 10**places):0{places}d}"
+
+
+def _against(value: Fraction, limits: Iterable[Fraction], places: int = 2) -> str:
+    """`value` rounded, with more digits when rounding would make it read as one of the limits
+    it is compared with (89.999 must not print as 90.00, nor 10.04% as 10.0%)."""
+    limits = [limit for limit in limits if limit != value]
+    for extra in range(places, 9):
+        text = _num(value, extra)
+        if Fraction(text) not in limits:
+            return text
+    return f"{'≈' if value > 0 else ''}{text}"  # pragma: no cover - closer than 1e-8
+
+
+def _short(value: Fraction) -> str:
+    """A number the organisers wrote (80, 12.5) without trailing zeros."""
+    return _num(value, 4).rstrip("0").rstrip(".")
+
+
+def _pct(value: Fraction) -> str:
+    return f"{_short(value * 100)}%"
+
+
+def _pct_against(value: Fraction, limit: Fraction) -> str:
+    return f"{_against(value * 100, [limit * 100], 1)}%"

@@ -1,0 +1,338 @@
+"""The meeting file: TOML text or an already-parsed dict in, a validated `Meeting` out.
+
+Every check raises `InputError` naming the key path (``reporters[3].id``, 1-based like the
+order of the ``[[reporters]]`` blocks in the file) and the bad value, in Chinese, because the
+people who write these files are secretariat staff, not programmers.
+"""
+
+from __future__ import annotations
+
+import datetime
+import re
+import tomllib
+from fractions import Fraction
+from typing import Any
+
+from tally.errors import InputError
+from tally.model import (
+    ABSTAIN,
+    DEFAULT_CUTOFFS,
+    DEFAULT_GRADES,
+    DEFAULT_POINTS,
+    NOT_ON_BALLOT,
+    SPOILED,
+    Group,
+    Meeting,
+    Reporter,
+    Rules,
+)
+
+DEFAULT_GROUP_ID = "all"
+DEFAULT_GROUP_NAME = "全体"
+
+TOP_KEYS = ("meeting", "reporters", "groups", "rules")
+MEETING_KEYS = ("title", "date", "place", "join", "voting", "privacy_min_ballots", "seats")
+REPORTER_KEYS = ("id", "name", "org", "mode", "flags")
+GROUP_KEYS = ("id", "name", "seats", "weight")
+RULE_KEYS = (
+    "grades",
+    "points",
+    "base",
+    "score_cutoffs",
+    "share_threshold",
+    "poor_share_limit",
+    "poor_share_basis",
+    "override_flags",
+    "quorum",
+    "quota",
+)
+
+_ID = re.compile(r"[A-Za-z0-9_-]+")
+_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+_TOML_POS = re.compile(r"\(at line (\d+), column (\d+)\)")
+# Grade words end up in CSV cells and in the tally sheet; keep them to plain words.
+_BAD_GRADE_CHARS = set(',"\n\r\t')
+
+
+class _Checker:
+    """Reads one table with typed getters that know the table's key path for messages."""
+
+    def __init__(self, table: Any, path: str, allowed: tuple[str, ...], source: str) -> None:
+        self.source = source
+        self.path = path
+        if not isinstance(table, dict):
+            self.fail(path, f"应是一个表（table），实际为{_show(table)}")
+        unknown = [key for key in table if key not in allowed]
+        if unknown:
+            self.fail(
+                _join(path, unknown[0]),
+                f"未知的键“{unknown[0]}”；允许的键：{', '.join(allowed)}",
+            )
+        self.table = table
+
+    def fail(self, where: str, message: str) -> None:
+        raise InputError(f"{self.source} {where}", message)
+
+    def key(self, name: str) -> str:
+        return _join(self.path, name)
+
+    def has(self, name: str) -> bool:
+        return name in self.table
+
+    def text(self, name: str, default: str | None = None) -> str:
+        if name not in self.table:
+            if default is None:
+                self.fail(self.key(name), "缺少此项（必填，字符串）")
+            return default  # type: ignore[return-value]
+        value = self.table[name]
+        if not isinstance(value, str):
+            self.fail(self.key(name), f"应是字符串，实际为{_show(value)}")
+        return value
+
+    def choice(self, name: str, options: tuple[str, ...], default: str) -> str:
+        value = self.text(name, default)
+        if value not in options:
+            allowed = " 或 ".join(f"“{o}”" for o in options)
+            self.fail(self.key(name), f"应为{allowed}，实际为“{value}”")
+        return value
+
+    def integer(self, name: str, minimum: int, default: int | None = None) -> int:
+        if name not in self.table:
+            if default is None:
+                self.fail(self.key(name), f"缺少此项（必填，不小于{minimum}的整数）")
+            return default  # type: ignore[return-value]
+        value = self.table[name]
+        if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
+            self.fail(self.key(name), f"应是不小于{minimum}的整数，实际为{_show(value)}")
+        return value
+
+    def fraction(self, name: str, default: Fraction, low: Fraction, high: Fraction) -> Fraction:
+        if name not in self.table:
+            return default
+        value = _number(self.table[name])
+        if value is None or not low <= value <= high:
+            self.fail(
+                self.key(name),
+                f"应是{_plain(low)}到{_plain(high)}之间的数，实际为{_show(self.table[name])}",
+            )
+        return value  # type: ignore[return-value]
+
+    def array(self, name: str, default: list[Any] | None = None) -> list[Any]:
+        if name not in self.table:
+            if default is None:
+                self.fail(self.key(name), "缺少此项（必填，数组）")
+            return default  # type: ignore[return-value]
+        value = self.table[name]
+        if not isinstance(value, list):
+            self.fail(self.key(name), f"应是数组，实际为{_show(value)}")
+        return value
+
+    def strings(self, name: str, default: tuple[str, ...]) -> tuple[str, ...]:
+        items = self.array(name, list(default))
+        for i, item in enumerate(items, 1):
+            if not isinstance(item, str) or not item.strip():
+                self.fail(f"{self.key(name)}[{i}]", f"应是非空字符串，实际为{_show(item)}")
+        return tuple(items)
+
+    def numbers(self, name: str, default: tuple[Fraction, ...]) -> tuple[Fraction, ...]:
+        if name not in self.table:
+            return default
+        out = []
+        for i, item in enumerate(self.array(name), 1):
+            value = _number(item)
+            if value is None:
+                self.fail(f"{self.key(name)}[{i}]", f"应是数，实际为{_show(item)}")
+            out.append(value)
+        return tuple(out)  # type: ignore[arg-type]
+
+
+def parse_meeting_text(text: str, source: str = "meeting.toml") -> Meeting:
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as error:
+        found = _TOML_POS.search(str(error))
+        where = f"{source}:{found.group(1)}:{found.group(2)}" if found else source
+        reason = _TOML_POS.sub("", str(error)).strip()
+        raise InputError(where, f"TOML语法错误：{reason}") from None
+    return parse_meeting(data, source)
+
+
+def parse_meeting(data: dict, source: str = "meeting.toml") -> Meeting:
+    top = _Checker(data, "", TOP_KEYS, source)
+    if not top.has("meeting"):
+        top.fail("meeting", "缺少[meeting]表（至少要写title和date）")
+    m = _Checker(data["meeting"], "meeting", MEETING_KEYS, source)
+    title = m.text("title")
+    if not title.strip():
+        m.fail("meeting.title", "不能为空")
+    date = _date(m)
+    reporters = _reporters(top, source)
+    groups = _groups(top, m, source)
+    rules = _rules(data.get("rules", {}), source)
+    return Meeting(
+        title=title,
+        date=date,
+        reporters=reporters,
+        groups=groups,
+        rules=rules,
+        place=m.text("place", ""),
+        join=m.choice("join", ("cards", "open"), "cards"),  # type: ignore[arg-type]
+        voting=m.choice("voting", ("end", "each"), "end"),  # type: ignore[arg-type]
+        privacy_min_ballots=m.integer("privacy_min_ballots", 1, 5),
+    )
+
+
+def _date(m: _Checker) -> str:
+    value = m.table.get("date")
+    if isinstance(value, datetime.date) and not isinstance(value, datetime.datetime):
+        return value.isoformat()  # an unquoted TOML date is fine too
+    text = m.text("date")
+    try:
+        if not _DATE.fullmatch(text):
+            raise ValueError
+        datetime.date.fromisoformat(text)
+    except ValueError:
+        m.fail("meeting.date", f"应是YYYY-MM-DD格式的日期，实际为“{text}”")
+    return text
+
+
+def _reporters(top: _Checker, source: str) -> tuple[Reporter, ...]:
+    items = top.array("reporters", [])
+    if not items:
+        top.fail("reporters", "至少要有一位述职人（[[reporters]]）")
+    seen: set[str] = set()
+    out = []
+    for i, item in enumerate(items, 1):
+        r = _Checker(item, f"reporters[{i}]", REPORTER_KEYS, source)
+        rid = _ident(r, seen, "述职人")
+        name = r.text("name")
+        if not name.strip():
+            r.fail(r.key("name"), "不能为空")
+        mode = r.choice("mode", ("onsite", "written"), "onsite")
+        flags = r.strings("flags", ())
+        out.append(Reporter(rid, name, r.text("org"), mode, flags))  # type: ignore[arg-type]
+    return tuple(out)
+
+
+def _groups(top: _Checker, m: _Checker, source: str) -> tuple[Group, ...]:
+    items = top.array("groups", [])
+    if not items:
+        seats = m.integer("seats", 1)
+        return (Group(DEFAULT_GROUP_ID, DEFAULT_GROUP_NAME, seats, Fraction(1)),)
+    if m.has("seats"):
+        m.fail("meeting.seats", "已用[[groups]]分组时，应到人数写在各组的seats里，这里不要写")
+    seen: set[str] = set()
+    out = []
+    for i, item in enumerate(items, 1):
+        g = _Checker(item, f"groups[{i}]", GROUP_KEYS, source)
+        gid = _ident(g, seen, "分组")
+        if "weight" not in g.table and len(items) > 1:
+            g.fail(g.key("weight"), "有多个分组时每组都要写权重weight（各组之和为1）")
+        weight = g.fraction("weight", Fraction(1), Fraction(0), Fraction(1))
+        if weight <= 0:
+            g.fail(g.key("weight"), f"权重应大于0，实际为{_show(g.table['weight'])}")
+        out.append(Group(gid, g.text("name"), g.integer("seats", 1), weight))
+    total = sum((group.weight for group in out), Fraction(0))
+    if total != 1:
+        shown = " + ".join(_plain(group.weight) for group in out)
+        top.fail("groups[*].weight", f"各组权重之和应为1，实际为{shown} = {_plain(total)}")
+    return tuple(out)
+
+
+def _rules(table: Any, source: str) -> Rules:
+    r = _Checker(table, "rules", RULE_KEYS, source)
+    grades = r.strings("grades", DEFAULT_GRADES)
+    if not 2 <= len(grades) <= 10:
+        r.fail("rules.grades", f"应有2到10个等次，实际为{len(grades)}个")
+    for i, grade in enumerate(grades, 1):
+        if (
+            grade in (SPOILED, NOT_ON_BALLOT, ABSTAIN)
+            or grade != grade.strip()
+            or (_BAD_GRADE_CHARS & set(grade))
+        ):
+            r.fail(f"rules.grades[{i}]", f"“{grade}”不能用作等次（保留字或含逗号、引号、空白）")
+        if grades.index(grade) != i - 1:
+            r.fail(f"rules.grades[{i}]", f"等次“{grade}”重复")
+    points = r.numbers("points", DEFAULT_POINTS)
+    if len(points) != len(grades):
+        r.fail(
+            "rules.points", f"应有{len(grades)}个分值（与grades一一对应），实际为{len(points)}个"
+        )
+    _descending(r, "rules.points", points)
+    cutoffs = r.numbers("score_cutoffs", DEFAULT_CUTOFFS)
+    if len(cutoffs) != len(grades) - 1:
+        r.fail(
+            "rules.score_cutoffs",
+            f"应有{len(grades) - 1}个分数线（比grades少一个），实际为{len(cutoffs)}个",
+        )
+    _descending(r, "rules.score_cutoffs", cutoffs)
+    zero, one = Fraction(0), Fraction(1)
+    return Rules(
+        grades=grades,
+        points=points,
+        base=r.choice("base", ("score", "share"), "score"),  # type: ignore[arg-type]
+        score_cutoffs=cutoffs,
+        share_threshold=r.fraction("share_threshold", Fraction(3, 5), zero, one),
+        poor_share_limit=r.fraction("poor_share_limit", Fraction(1, 10), zero, one),
+        poor_share_basis=r.choice("poor_share_basis", ("valid", "cast"), "valid"),  # type: ignore[arg-type]
+        override_flags=r.strings("override_flags", ("重大失误", "问责")),
+        quorum=r.fraction("quorum", zero, zero, one),
+        quota=_quota(r, grades, source),
+    )
+
+
+def _quota(r: _Checker, grades: tuple[str, ...], source: str) -> tuple[tuple[str, Fraction], ...]:
+    if not r.has("quota"):
+        return ()
+    q = _Checker(r.table["quota"], "rules.quota", grades[:-1], source)
+    zero, one = Fraction(0), Fraction(1)
+    # In grade order, because the engine cascades from the best grade down.
+    return tuple((g, q.fraction(g, zero, zero, one)) for g in grades[:-1] if q.has(g))
+
+
+def _ident(c: _Checker, seen: set[str], what: str) -> str:
+    value = c.text("id")
+    if not _ID.fullmatch(value):
+        c.fail(c.key("id"), f"{what}编号只能含ASCII字母、数字、_或-，实际为“{value}”")
+    if value in seen:
+        c.fail(c.key("id"), f"{what}编号“{value}”重复")
+    seen.add(value)
+    return value
+
+
+def _descending(r: _Checker, key: str, values: tuple[Fraction, ...]) -> None:
+    for i in range(1, len(values)):
+        if values[i] >= values[i - 1]:
+            shown = ", ".join(_plain(v) for v in values)
+            r.fail(key, f"应从高到低严格递减，实际为[{shown}]")
+
+
+def _number(value: Any) -> Fraction | None:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    if isinstance(value, float):
+        if value != value or value in (float("inf"), float("-inf")):
+            return None
+        return Fraction(repr(value))  # the decimal the organiser wrote: 0.1 is exactly 1/10
+    return Fraction(value)
+
+
+def _plain(value: Fraction) -> str:
+    if value.denominator == 1:
+        return str(value.numerator)
+    text = f"{float(value):.6f}".rstrip("0").rstrip(".")
+    return text if Fraction(text) == value else str(value)
+
+
+def _show(value: Any) -> str:
+    if isinstance(value, str):
+        return f"“{value}”"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, dict):
+        return "一个表"
+    return repr(value)
+
+
+def _join(path: str, key: str) -> str:
+    return f"{path}.{key}" if path else key

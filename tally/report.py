@@ -1,0 +1,91 @@
+"""The plain-text table `pingyi tally` prints, from the JSON form of a tally result.
+
+It works on the JSON (not the dataclasses) so that a result saved by the live server can be
+printed the same way. Chinese characters take two terminal columns, so widths are counted
+with East-Asian width, not len().
+"""
+
+from __future__ import annotations
+
+import unicodedata
+
+MODES = {"onsite": "现场", "written": "书面"}
+
+
+def width(text: str) -> int:
+    return sum(2 if unicodedata.east_asian_width(ch) in ("W", "F") else 1 for ch in text)
+
+
+def pad(text: str, size: int, right: bool = False) -> str:
+    fill = " " * (size - width(text))
+    return fill + text if right else text + fill
+
+
+def format_table(result_json: dict) -> str:
+    grades = result_json["grades"]
+    head = [
+        "名次",
+        "述职人",
+        "方式",
+        *grades,
+        "弃权",
+        "废票",
+        "差票%",
+        "得分",
+        "基础",
+        "最终",
+        "依据",
+    ]
+    numeric = set(range(3, 3 + len(grades) + 4)) | {0}
+    rows = []
+    for r in result_json["reporters"]:
+        share = r["poor_share"]
+        rows.append(
+            [
+                "" if r["rank"] is None else str(r["rank"]),
+                r["name"],
+                MODES.get(r["mode"], r["mode"]),
+                *(str(r["counts"][g]) for g in grades),
+                str(r["abstain"]),
+                str(r["invalid"]),
+                "" if share is None else f"{share * 100:.1f}",
+                "" if r["score"] is None else f"{r['score']:.2f}",
+                r["base_grade"] or "",
+                r["final_grade"] or "待定",
+                r["decided_by"],
+            ]
+        )
+    sizes = [max(width(row[i]) for row in [head, *rows]) for i in range(len(head))]
+    last = len(head) - 1  # the reason column is left ragged, no trailing spaces
+
+    def line(cells: list[str]) -> str:
+        out = [
+            cell if i == last else pad(cell, sizes[i], right=i in numeric)
+            for i, cell in enumerate(cells)
+        ]
+        return "  ".join(out).rstrip()
+
+    q = result_json["quorum"]
+    verdict = "有效" if result_json["valid"] else "测评无效（未达法定人数）"
+    lines = [
+        f"应到{q['seats']}  实到{q['cast']}  要求{q['required'] * 100:g}%  →  {verdict}",
+        "  ".join(f"{g['name']} {g['cast']}/{g['seats']}" for g in result_json["groups"]),
+        "",
+        line(head),
+        line(["-" * size for size in sizes[:last]] + ["-" * width(head[last])]),
+        *(line(row) for row in rows),
+    ]
+    for quota in result_json["quota"]:
+        names = _names(result_json, quota["holders"])
+        lines.append(
+            f"比例限制：{quota['grade']}最多{quota['limit']}人，现为{len(quota['holders'])}人（{names}）"
+        )
+    for item in result_json["undecided"]:
+        grade = item["grade"] or "无"
+        lines.append(f"待定（{grade}）：{_names(result_json, item['reporters'])}——{item['why']}")
+    return "\n".join(lines) + "\n"
+
+
+def _names(result_json: dict, ids: list[str]) -> str:
+    by_id = {r["id"]: r["name"] for r in result_json["reporters"]}
+    return "、".join(by_id.get(rid, rid) for rid in ids)
