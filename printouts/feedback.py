@@ -1,0 +1,98 @@
+"""Feedback sheets (述职评议反馈单): one A4 page per reporter, handed back after the meeting.
+
+Each page shows the reporter's final grade, the counts per grade, the rule that decided the
+grade with every step of the reasoning, and the chair's 点评 text when one was entered.
+"""
+
+from __future__ import annotations
+
+import io
+
+from printouts.layout import (
+    A4,
+    Column,
+    draw_lines,
+    draw_row,
+    draw_text,
+    fit_size,
+    mm,
+    new_canvas,
+    percent,
+    wrap,
+)
+from tally.model import Meeting
+
+MODE_LABEL = {"onsite": "现场述职", "written": "书面述职"}
+RULE_LABEL = {
+    "base": "得分定等",
+    "share": "得票比例定等",
+    "poor_share": "差票比例规则",
+    "override": "组织认定（问责/重大失误）",
+    "quota": "等次名额控制",
+}
+MARGIN = 20 * mm
+
+
+def render_feedback(meeting: Meeting, result: dict, comments: dict[str, str] | None = None,
+                    only: str | None = None) -> bytes:
+    """One page per reporter (or only the reporter with id `only`)."""
+    comments = comments or {}
+    buffer = io.BytesIO()
+    canvas = new_canvas(buffer, f"{meeting.title} 述职评议反馈单", subject="pingyi feedback")
+    grades = list(result.get("grades") or meeting.rules.grades)
+    for row in result["reporters"]:
+        if only and row["id"] != only:
+            continue
+        _draw_page(canvas, meeting, result, grades, row, comments.get(row["id"], ""))
+        canvas.showPage()
+    canvas.save()
+    return buffer.getvalue()
+
+
+def _draw_page(canvas, meeting: Meeting, result: dict, grades: list[str], row: dict,
+               comment: str) -> None:
+    page_w, page_h = A4
+    width = page_w - 2 * MARGIN
+    y = page_h - MARGIN - 6 * mm
+    draw_text(canvas, page_w / 2, y, "述职评议反馈单", 18, "centre")
+    y -= 8 * mm
+    draw_text(canvas, page_w / 2, y, meeting.title, fit_size(meeting.title, 11, width), "centre")
+    y -= 12 * mm
+    mode = MODE_LABEL.get(row.get("mode", ""), row.get("mode", ""))
+    draw_text(canvas, MARGIN, y, f"述职人：{row['name']}", 13)
+    draw_text(canvas, page_w - MARGIN, y, f"{row.get('org', '')}　{mode}", 11, "right")
+    y -= 9 * mm
+    draw_text(canvas, MARGIN, y, f"评议日期：{meeting.date}", 10)
+    y -= 16 * mm
+    draw_text(canvas, MARGIN, y, "综合评价等次：", 13)
+    draw_text(canvas, MARGIN + 36 * mm, y - 1 * mm, row["final_grade"], 26)
+    if not result.get("valid", True):
+        draw_text(canvas, page_w - MARGIN, y, "（本次测评未达法定人数，结果无效）", 10, "right")
+    y -= 14 * mm
+    votes = sum(row["counts"].get(g, 0) for g in grades)
+    columns = [Column(g, width / (len(grades) + 2)) for g in grades]
+    columns += [Column("弃权", width / (len(grades) + 2)), Column("废票", width / (len(grades) + 2))]
+    draw_row(canvas, MARGIN, y, columns, [c.title for c in columns], 8 * mm, 11)
+    y -= 8 * mm
+    cells = [f"{row['counts'].get(g, 0)}票 {percent(row['counts'].get(g, 0), votes)}"
+             for g in grades] + [f"{row['abstain']}票", f"{row['invalid']}票"]
+    draw_row(canvas, MARGIN, y, columns, cells, 9 * mm, 11)
+    y -= 15 * mm
+    facts = (f"得分：{float(row['score']):.2f}　差票比例：{100 * float(row['poor_share']):.1f}%"
+             f"　基础等次：{row['base_grade']}")
+    draw_text(canvas, MARGIN, y, facts, 11)
+    y -= 10 * mm
+    decided = row.get("decided_by", "")
+    label = RULE_LABEL.get(decided, decided)
+    draw_text(canvas, MARGIN, y, f"决定等次的规则：{label}", 11)
+    y -= 7 * mm
+    for step in row.get("steps", []):
+        rule = RULE_LABEL.get(step["rule"], step["rule"])
+        lines = wrap(f"· {rule}：{step['why']}", 10, width - 6 * mm)
+        y = draw_lines(canvas, MARGIN + 4 * mm, y, lines, 10)
+    y -= 8 * mm
+    draw_text(canvas, MARGIN, y, "主持人点评：", 12)
+    y -= 8 * mm
+    text = comment.strip() or "（未录入点评）"
+    y = draw_lines(canvas, MARGIN + 4 * mm, y, wrap(text, 11, width - 8 * mm), 11, 11 * 1.6)
+    draw_text(canvas, page_w - MARGIN, MARGIN + 10 * mm, "（本单仅送述职人本人）", 9, "right")

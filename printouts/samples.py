@@ -1,0 +1,163 @@
+"""A small, realistic sample meeting for the tests and the documentation images.
+
+`sample_meeting` builds a Meeting directly (no file), `sample_ballots` makes deterministic
+ballots for it, and `sample_result` a result in the shape of `tally.engine.result_to_json`
+computed the simple way (score cut-offs and the 差票 rule only), for rendering without the
+engine. `python -m printouts.samples DIR` renders one page of each printout as PNG into DIR.
+"""
+
+from __future__ import annotations
+
+import random
+import subprocess
+import sys
+import tempfile
+from fractions import Fraction
+from pathlib import Path
+
+from tally.model import Ballot, Group, Meeting, Reporter, Rules
+
+NAMES = ("张伟", "王芳", "李娜", "刘洋", "陈静", "杨帆", "赵磊", "黄敏", "周杰", "吴刚",
+         "徐丽", "孙强", "胡军", "朱红", "高峰", "林涛", "何平", "郭亮", "马超", "罗兰",
+         "梁斌", "宋佳", "郑毅", "谢婷", "韩冰", "唐宁", "冯雪", "于洋", "董明", "萧然",
+         "程远", "曹阳", "袁媛", "邓超", "许晴")
+ORGS = ("城关镇党委", "青山乡党委", "河东街道党工委", "县教育局党组", "县人民医院党委",
+        "柳林镇党委", "县卫健局党组", "西湖街道党工委", "县市场监管局党组", "桃园镇党委")
+
+
+def sample_meeting(reporters: int = 10, seats: tuple[int, int, int] = (9, 14, 20)) -> Meeting:
+    people = tuple(
+        Reporter(
+            id=f"r{i + 1:02d}",
+            name=NAMES[i % len(NAMES)] + ("" if i < len(NAMES) else str(i)),
+            org=ORGS[i % len(ORGS)],
+            mode="written" if i % 4 == 3 else "onsite",
+        )
+        for i in range(reporters)
+    )
+    groups = (
+        Group("leaders", "县级领导", seats[0], Fraction(2, 5)),
+        Group("depts", "部门负责人", seats[1], Fraction(3, 10)),
+        Group("reps", "党代表", seats[2], Fraction(3, 10)),
+    )
+    rules = Rules(quorum=Fraction(4, 5), quota=(("好", Fraction(3, 10)),))
+    return Meeting(
+        title="2026年度党组织书记抓基层党建工作述职评议大会",
+        date="2026-12-28",
+        place="县委党校报告厅",
+        reporters=people,
+        groups=groups,
+        rules=rules,
+    )
+
+
+def sample_ballots(meeting: Meeting, seed: int = 7, turnout: float = 0.9) -> list[Ballot]:
+    rng = random.Random(seed)
+    grades = meeting.rules.grades
+    ballots = []
+    for group in meeting.groups:
+        for seat in range(round(group.seats * turnout)):
+            marks = {}
+            for index, reporter in enumerate(meeting.reporters):
+                bias = (index * 7) % 5
+                roll = rng.random()
+                if roll < 0.02:
+                    marks[reporter.id] = ""
+                elif roll < 0.03:
+                    marks[reporter.id] = "废"
+                else:
+                    weights = [6 - bias, 3 + bias, 1 + bias // 2, bias // 3 + 0.2]
+                    marks[reporter.id] = rng.choices(grades, weights)[0]
+            ballots.append(Ballot(f"b{group.id}{seat + 1:03d}", group.id, marks))
+    return ballots
+
+
+def sample_result(meeting: Meeting, ballots: list[Ballot]) -> dict:
+    """A result dict shaped like the engine's, computed simply (unweighted)."""
+    rules = meeting.rules
+    grades = rules.grades
+    rows = []
+    for reporter in meeting.reporters:
+        counts = dict.fromkeys(grades, 0)
+        by_group = {g.id: dict.fromkeys(grades, 0) for g in meeting.groups}
+        abstain = invalid = 0
+        for ballot in ballots:
+            mark = ballot.marks.get(reporter.id)
+            if mark in counts:
+                counts[mark] += 1
+                by_group[ballot.group][mark] += 1
+            elif mark == "":
+                abstain += 1
+            elif mark == "废":
+                invalid += 1
+        votes = sum(counts.values())
+        score = sum(p * counts[g] for g, p in zip(grades, rules.points, strict=True)) / votes
+        base = next((g for g, c in zip(grades, rules.score_cutoffs, strict=False) if score >= c),
+                    grades[-1])
+        poor = Fraction(counts[grades[-1]], votes)
+        steps = [{"rule": "base", "grade": base, "why": f"得分{float(score):.2f}"}]
+        final = base
+        if poor > rules.poor_share_limit:
+            final = grades[-1]
+            steps.append({"rule": "poor_share", "grade": final,
+                          "why": f"差票 {counts[grades[-1]]}/{votes}={float(poor):.1%} > 10% → 差"})
+        rows.append({
+            "id": reporter.id, "name": reporter.name, "org": reporter.org, "mode": reporter.mode,
+            "counts": counts, "counts_by_group": by_group, "abstain": abstain,
+            "invalid": invalid, "cast": len(ballots), "score": round(float(score), 2),
+            "poor_share": round(float(poor), 4), "base_grade": base, "final_grade": final,
+            "rank": 0, "decided_by": steps[-1]["rule"], "steps": steps,
+        })
+    for rank, row in enumerate(sorted(rows, key=lambda r: -r["score"]), start=1):
+        row["rank"] = rank
+    cast = len(ballots)
+    return {
+        "valid": cast >= rules.quorum * meeting.seats,
+        "quorum": {"cast": cast, "seats": meeting.seats, "required": float(rules.quorum),
+                   "met": cast >= rules.quorum * meeting.seats},
+        "grades": list(grades),
+        "groups": [{"id": g.id, "name": g.name, "seats": g.seats,
+                    "cast": sum(1 for b in ballots if b.group == g.id)} for g in meeting.groups],
+        "reporters": rows,
+        "quota": [{"grade": g, "limit": int(share * len(rows)),
+                   "holders": [r["id"] for r in rows if r["final_grade"] == g]}
+                  for g, share in rules.quota],
+        "undecided": [],
+    }
+
+
+def render_docs_images(out_dir: Path) -> list[Path]:
+    """One page of each printout as a ~100 dpi PNG (for README and docs)."""
+    from printouts import ballots as ballot_sheet
+    from printouts import cards, feedback, tally_sheet
+    from server.cards import issue_cards
+
+    meeting = sample_meeting()
+    votes = sample_ballots(meeting)
+    result = sample_result(meeting, votes)
+    comments = {"r01": "抓基层党建责任落实到位，村级组织阵地建设成效明显；"
+                       "下一步要在发展壮大村级集体经济上再下功夫。"}
+    digests = {"meeting_sha256": "0" * 64, "ballots_sha256": "f" * 64}
+    pdfs = {
+        "cards": cards.render_cards(meeting, issue_cards(b"docs", meeting)[:8],
+                                    "https://pingyi.example.org"),
+        "ballot": ballot_sheet.render_ballots(meeting),
+        "tally": tally_sheet.render_tally(meeting, result, digests, signed_by="自签名证书（示例）"),
+        "feedback": feedback.render_feedback(meeting, result, comments),
+    }
+    out_dir.mkdir(parents=True, exist_ok=True)
+    written = []
+    with tempfile.TemporaryDirectory() as tmp:
+        for name, pdf in pdfs.items():
+            source = Path(tmp) / f"{name}.pdf"
+            source.write_bytes(pdf)
+            target = out_dir / f"printout-{name}"
+            subprocess.run(["pdftoppm", "-png", "-r", "90", "-f", "1", "-l", "1",
+                            "-singlefile", str(source), str(target)], check=True)
+            written.append(target.with_suffix(".png"))
+    return written
+
+
+if __name__ == "__main__":  # pragma: no cover
+    for path in render_docs_images(Path(sys.argv[1] if len(sys.argv) > 1 else "docs/img")):
+        print(path)

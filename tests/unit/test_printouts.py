@@ -1,0 +1,192 @@
+"""Renders every printout from a sample meeting and reads it back with poppler and zbar."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+from pathlib import Path
+
+import pytest
+from PIL import Image
+from pyzbar import pyzbar
+
+from printouts.ballots import render_ballots
+from printouts.cards import render_cards
+from printouts.feedback import render_feedback
+from printouts.samples import sample_ballots, sample_meeting, sample_result
+from printouts.tally_sheet import render_tally
+from server.cards import issue_cards, join_url
+
+BASE_URL = "https://pingyi.example.org"
+DIGESTS = {"meeting_sha256": "a1" * 32, "ballots_sha256": "b2" * 32}
+
+
+def pdf_text(pdf: bytes, tmp_path: Path, layout: bool = True) -> str:
+    path = tmp_path / "doc.pdf"
+    path.write_bytes(pdf)
+    args = ["pdftotext", *(["-layout"] if layout else []), str(path), "-"]
+    return subprocess.run(args, check=True, capture_output=True, text=True).stdout
+
+
+def pdf_pages(pdf: bytes, tmp_path: Path) -> int:
+    path = tmp_path / "pages.pdf"
+    path.write_bytes(pdf)
+    info = subprocess.run(["pdfinfo", str(path)], check=True, capture_output=True, text=True)
+    return int(re.search(r"Pages:\s+(\d+)", info.stdout).group(1))
+
+
+def assert_fonts_embedded(pdf: bytes, tmp_path: Path) -> None:
+    path = tmp_path / "fonts.pdf"
+    path.write_bytes(pdf)
+    out = subprocess.run(["pdffonts", str(path)], check=True, capture_output=True, text=True)
+    rows = out.stdout.splitlines()[2:]
+    assert rows, "no fonts at all"
+    for row in rows:
+        emb = row[row.index(" TrueType") :].split()  # type encoding emb sub uni ...
+        assert emb[0] == "TrueType" and emb[2] == "yes", row
+
+
+def decode_qr_pages(pdf: bytes, tmp_path: Path, dpi: int = 150) -> list[list[str]]:
+    path = tmp_path / "qr.pdf"
+    path.write_bytes(pdf)
+    subprocess.run(["pdftoppm", "-png", "-r", str(dpi), str(path), str(tmp_path / "page")],
+                   check=True)
+    pages = []
+    for png in sorted(tmp_path.glob("page-*.png")):
+        with Image.open(png) as image:
+            pages.append([code.data.decode() for code in pyzbar.decode(image)])
+    return pages
+
+
+@pytest.fixture(scope="module")
+def sample():
+    meeting = sample_meeting()
+    ballots = sample_ballots(meeting)
+    return meeting, ballots, sample_result(meeting, ballots)
+
+
+def test_cards_decode_to_their_join_urls_each_token_once(sample, tmp_path):
+    meeting = sample[0]
+    cards = issue_cards(b"secret", meeting)
+    pdf = render_cards(meeting, cards, BASE_URL)
+    pages = decode_qr_pages(pdf, tmp_path)
+    assert len(pages) == -(-len(cards) // 8)
+    decoded = [url for page in pages for url in page]
+    assert sorted(decoded) == sorted(join_url(BASE_URL, card.token) for card in cards)
+    assert len(set(decoded)) == len(cards) == meeting.seats
+    text = pdf_text(pdf, tmp_path)
+    for card in cards:
+        assert text.count(card.code) == 1
+    assert text.count(meeting.title) == len(cards)
+    for group in meeting.groups:
+        assert text.count(group.name) == group.seats
+    for reporter in meeting.reporters:  # cards carry no names
+        assert reporter.name not in text
+    assert_fonts_embedded(pdf, tmp_path)
+
+
+def test_ballot_fits_thirty_reporters_on_one_page_and_continues_after(tmp_path):
+    meeting = sample_meeting(30)
+    pdf = render_ballots(meeting)
+    assert pdf_pages(pdf, tmp_path) == 1
+    text = pdf_text(pdf, tmp_path)
+    assert "述职评议表" in text and "卡号" in text
+    for reporter in meeting.reporters:
+        line = next(line for line in text.splitlines() if reporter.name in line)
+        assert reporter.org in line
+        assert ("书面" if reporter.written else "现场") in line
+    header = next(line for line in text.splitlines() if "姓名" in line)
+    assert re.search(r"好\s+较好\s+一般\s+差", header)
+    assert pdf_pages(render_ballots(sample_meeting(31)), tmp_path) == 2
+    assert pdf_pages(render_ballots(sample_meeting(61)), tmp_path) == 3
+    assert_fonts_embedded(pdf, tmp_path)
+
+
+def test_ballot_pages_repeat_header_and_list_every_reporter_once(tmp_path):
+    meeting = sample_meeting(35)
+    text = pdf_text(render_ballots(meeting), tmp_path)
+    pages = text.split("\f")
+    assert all("卡号" in page and "姓名" in page for page in pages if page.strip())
+    for reporter in meeting.reporters:
+        assert len(re.findall(rf"\b{re.escape(reporter.name)}\b", text)) == 1
+
+
+def test_tally_sheet_shows_counts_grades_and_digests(sample, tmp_path):
+    meeting, _, result = sample
+    pdf = render_tally(meeting, result, DIGESTS, signed_by="自签名证书")
+    text = pdf_text(pdf, tmp_path)
+    flat = re.sub(r"\s+", "", text)
+    for heading in ("测评结果汇总表", "应到", "实到", "有效票", "法定人数", "差票%", "得分",
+                    "基础等次", "适用规则", "最终等次", "名次", "等次名额控制", "计票人",
+                    "监票人", "主持人", "日期", meeting.title, meeting.date, meeting.place):
+        assert heading in flat, heading
+    quorum = result["quorum"]
+    assert f"应到{quorum['seats']}人，实到{quorum['cast']}人" in flat
+    grades = result["grades"]
+    for row in result["reporters"]:
+        line = next(line for line in text.splitlines() if row["name"] in line)
+        cells = line.split()
+        votes = sum(row["counts"].values())
+        for grade in grades:
+            count = row["counts"][grade]
+            assert f"{count}({100 * count / votes:.1f}%)" in cells, (row["name"], grade, line)
+        assert f"{row['score']:.2f}" in cells
+        assert f"{100 * row['poor_share']:.1f}%" in cells
+        assert cells[-2:] == [row["final_grade"], str(row["rank"])]
+        assert row["base_grade"] in cells
+    assert DIGESTS["meeting_sha256"] in flat and DIGESTS["ballots_sha256"] in flat
+    assert_fonts_embedded(pdf, tmp_path)
+
+
+def test_tally_sheet_digest_qr_decodes(sample, tmp_path):
+    meeting, _, result = sample
+    pages = decode_qr_pages(render_tally(meeting, result, DIGESTS), tmp_path, dpi=200)
+    codes = [code for page in pages for code in page]
+    assert codes == [f"pingyi\nmeeting-sha256={DIGESTS['meeting_sha256']}\n"
+                     f"ballots-sha256={DIGESTS['ballots_sha256']}"]
+
+
+def test_tally_sheet_lists_undecided_ties_and_invalid_quorum(sample, tmp_path):
+    meeting, _, result = sample
+    tied = [r["id"] for r in result["reporters"][:2]]
+    changed = dict(result, valid=False, undecided=[{"grade": "好", "reporters": tied,
+                                                    "why": "得分并列，名额只剩1个。"}])
+    changed["quorum"] = dict(result["quorum"], met=False)
+    flat = re.sub(r"\s+", "", pdf_text(render_tally(meeting, changed, DIGESTS), tmp_path))
+    names = "、".join(r["name"] for r in result["reporters"][:2])
+    assert f"待定（好）：{names}。得分并列，名额只剩1个。" in flat
+    assert "本次测评无效" in flat and "未达到法定人数" in flat
+
+
+def test_long_tally_sheet_continues_on_more_pages(tmp_path):
+    meeting = sample_meeting(40)
+    ballots = sample_ballots(meeting)
+    result = sample_result(meeting, ballots)
+    pdf = render_tally(meeting, result, DIGESTS)
+    assert pdf_pages(pdf, tmp_path) >= 2
+    text = pdf_text(pdf, tmp_path)
+    for row in result["reporters"]:
+        assert row["name"] in text
+    assert text.count("计票人") == 1
+
+
+def test_feedback_one_page_per_reporter_with_grade_counts_rule_and_comment(sample, tmp_path):
+    meeting, _, result = sample
+    comments = {"r02": "抓党建促发展思路清晰，成效明显。"}
+    pdf = render_feedback(meeting, result, comments)
+    pages = pdf_text(pdf, tmp_path).split("\f")
+    assert pdf_pages(pdf, tmp_path) == len(meeting.reporters)
+    for page, row in zip(pages, result["reporters"], strict=False):
+        flat = re.sub(r"\s+", "", page)
+        assert f"述职人：{row['name']}" in flat
+        assert f"综合评价等次：{row['final_grade']}" in flat
+        votes = sum(row["counts"].values())
+        for grade, count in row["counts"].items():
+            assert f"{count}票{100 * count / votes:.1f}%" in flat, grade
+        for step in row["steps"]:
+            assert re.sub(r"\s+", "", step["why"]) in flat
+        others = [r["name"] for r in result["reporters"] if r["id"] != row["id"]]
+        assert not any(f"述职人：{name}" in flat for name in others)
+    assert "抓党建促发展思路清晰，成效明显。" in re.sub(r"\s+", "", pages[1])
+    assert "未录入点评" in pages[0]
+    assert_fonts_embedded(pdf, tmp_path)
