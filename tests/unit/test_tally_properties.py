@@ -1,0 +1,124 @@
+"""Properties of the engine over random small meetings (small, so that ties are common)."""
+
+from __future__ import annotations
+
+import random
+from dataclasses import replace
+from fractions import Fraction as F
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from tally.engine import result_to_json, tally
+from tally.model import ABSTAIN, SPOILED, Ballot, Group, Meeting, Reporter, Rules
+
+GRADES = ("好", "较好", "一般", "差")
+MARKS = st.sampled_from([*GRADES, ABSTAIN, SPOILED, None])  # None: not on this ballot
+SHARES = st.sampled_from([F(0), F(1, 5), F(1, 3), F(1, 2), F(1)])
+ONE_GROUP = (Group("all", "全体", 30),)
+TWO_GROUPS = (Group("a", "县级领导", 10, F("0.4")), Group("b", "基层代表", 20, F("0.6")))
+
+
+@st.composite
+def meetings(draw: st.DrawFn) -> Meeting:
+    n = draw(st.integers(1, 6))
+    reporters = tuple(
+        Reporter(f"r{i}", f"述职人{i}", "单位", flags=draw(st.sampled_from([(), (), ("问责",)])))
+        for i in range(n)
+    )
+    quota_grades = draw(st.sets(st.sampled_from(GRADES[:-1])))
+    rules = Rules(
+        base=draw(st.sampled_from(["score", "share"])),
+        share_threshold=draw(st.sampled_from([F(1, 2), F(3, 5), F(1)])),
+        poor_share_limit=draw(st.sampled_from([F(0), F(1, 10), F(1, 4), F(1)])),
+        poor_share_basis=draw(st.sampled_from(["valid", "cast"])),
+        quorum=draw(st.sampled_from([F(0), F(1, 2)])),
+        quota=tuple((g, draw(SHARES)) for g in GRADES if g in quota_grades),
+    )
+    groups = draw(st.sampled_from([ONE_GROUP, TWO_GROUPS]))
+    return Meeting("测试", "2026-12-28", reporters, groups, rules)
+
+
+@st.composite
+def elections(draw: st.DrawFn) -> tuple[Meeting, list[Ballot]]:
+    meeting = draw(meetings())
+    group_ids = [g.id for g in meeting.groups]
+    ballots = []
+    for i in range(draw(st.integers(0, 20))):
+        marks = {r.id: mark for r in meeting.reporters if (mark := draw(MARKS)) is not None}
+        ballots.append(Ballot(f"b{i:03d}", draw(st.sampled_from(group_ids)), marks))
+    return meeting, ballots
+
+
+def rank_of(grade: str | None) -> int:
+    return GRADES.index(grade) if grade is not None else -1
+
+
+@given(elections(), st.randoms(use_true_random=False))
+def test_ballot_order_never_matters(election: tuple, rng: random.Random) -> None:
+    meeting, ballots = election
+    shuffled = list(ballots)
+    rng.shuffle(shuffled)
+    assert result_to_json(tally(meeting, shuffled)) == result_to_json(tally(meeting, ballots))
+
+
+@settings(max_examples=200)
+@given(elections(), st.data())
+def test_one_more_poor_vote_never_improves_a_final_grade(
+    election: tuple, data: st.DataObject
+) -> None:
+    meeting, ballots = election
+    before = tally(meeting, ballots)
+    reporter = data.draw(st.sampled_from(meeting.reporters))
+    group = data.draw(st.sampled_from([g.id for g in meeting.groups]))
+    after = tally(meeting, [*ballots, Ballot("extra", group, {reporter.id: "差"})])
+    old = next(r for r in before.reporters if r.reporter == reporter)
+    new = next(r for r in after.reporters if r.reporter == reporter)
+    if old.final_grade is not None:
+        assert rank_of(new.final_grade) >= rank_of(old.final_grade)
+
+
+@settings(max_examples=200)
+@given(elections())
+def test_no_quota_is_exceeded_unless_the_meeting_must_decide_a_tie(election: tuple) -> None:
+    meeting, ballots = election
+    result = result_to_json(tally(meeting, ballots))
+    tied = {item["grade"] for item in result["undecided"]}
+    for quota in result["quota"]:
+        if quota["grade"] not in tied:
+            assert len(quota["holders"]) <= quota["limit"]
+    if not result["undecided"]:
+        assert all(len(q["holders"]) <= q["limit"] for q in result["quota"])
+
+
+@given(elections())
+def test_counts_abstentions_and_spoiled_add_up_to_cast(election: tuple) -> None:
+    meeting, ballots = election
+    result = result_to_json(tally(meeting, ballots))
+    for r in result["reporters"]:
+        carried = sum(1 for b in ballots if r["id"] in b.marks)
+        assert sum(r["counts"].values()) + r["abstain"] + r["invalid"] == r["cast"] == carried
+        for grade in GRADES:
+            assert sum(c[grade] for c in r["counts_by_group"].values()) == r["counts"][grade]
+    assert result["quorum"]["cast"] == min(r["cast"] for r in result["reporters"])
+    assert sum(g["cast"] for g in result["groups"]) == len(ballots)
+
+
+@given(elections())
+def test_nobody_moves_up_and_the_forced_stay_poor(election: tuple) -> None:
+    meeting, ballots = election
+    for r in tally(meeting, ballots).reporters:
+        grades = [step.grade for step in r.steps if step.rule != "quorum" and step.grade]
+        assert grades == sorted(grades, key=rank_of)
+        if {"poor_share", "override"} & {step.rule for step in r.steps}:
+            assert r.final_grade == "差"
+
+
+@given(elections())
+def test_quorum_only_marks_the_tally_invalid(election: tuple) -> None:
+    meeting, ballots = election
+    strict = replace(meeting, rules=replace(meeting.rules, quorum=F(1)))
+    loose = replace(meeting, rules=replace(meeting.rules, quorum=F(0)))
+    a, b = tally(strict, ballots), tally(loose, ballots)
+    assert b.valid
+    assert [r.final_grade for r in a.reporters] == [r.final_grade for r in b.reporters]
