@@ -1,9 +1,122 @@
-"""Subcommands of `pingyi` (filled in by the issue that owns them)."""
+"""`pingyi serve` and `pingyi export`: run the meeting, and write its ballots for the record."""
 
 from __future__ import annotations
 
 import argparse
+import json
+import os
+import socket
+import sys
+from pathlib import Path
+
+from tally.errors import InputError
+
+DEMO_MEETING = Path(__file__).resolve().parents[2] / "examples" / "demo-meeting.toml"
 
 
-def register(subparsers: argparse._SubParsersAction) -> None:  # noqa: ARG001
-    return None
+def register(subparsers: argparse._SubParsersAction) -> None:
+    serve = subparsers.add_parser("serve", help="run the live meeting server (运行会议服务)")
+    serve.add_argument("meeting", nargs="?", type=Path, help="the meeting file (TOML)")
+    serve.add_argument("--demo", action="store_true", help="run the demo meeting")
+    serve.add_argument("--host", default="127.0.0.1", help="address to listen on [127.0.0.1]")
+    serve.add_argument("--port", type=int, default=8000, help="port [8000]")
+    serve.add_argument("--data", type=Path, default=None, help="data directory [./data]")
+    serve.add_argument("--url", default=None, help="public base URL printed on the join cards")
+    serve.set_defaults(func=run_serve)
+
+    export = subparsers.add_parser("export", help="write the ballots as CSV (导出选票)")
+    export.add_argument("meeting", type=Path)
+    export.add_argument("out", type=Path, nargs="?", help="ballots CSV to write")
+    export.add_argument("--data", type=Path, default=Path("data"))
+    export.add_argument("--json", type=Path, default=None, help="also write the server's result")
+    export.add_argument("--xlsx", type=Path, default=None, help="also write the results as Excel")
+    export.set_defaults(func=run_export)
+
+
+def read_meeting(path: Path):  # type: ignore[no-untyped-def]
+    from tally.meeting import parse_meeting_text
+
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except FileNotFoundError:
+        raise InputError(str(path), "会议文件不存在") from None
+    except UnicodeDecodeError:
+        raise InputError(str(path), "会议文件不是 UTF-8 编码") from None
+    return parse_meeting_text(text, source=str(path)), text
+
+
+def _public_url(host: str, port: int, url: str | None) -> str:
+    if url:
+        return url.rstrip("/")
+    if host in ("0.0.0.0", "::"):
+        try:
+            host = socket.gethostbyname(socket.gethostname())
+        except OSError:
+            host = "127.0.0.1"
+    return f"http://{host}:{port}"
+
+
+def run_serve(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    from server.app import Settings, create_app
+    from server.cards import issue_cards, join_url
+    from server.datadir import DataDir
+
+    if args.demo:
+        meeting_path = args.meeting or DEMO_MEETING
+        data = args.data or Path("demo-data")
+    elif args.meeting is None:
+        raise InputError("meeting", "请指定会议文件，例如：pingyi serve meeting.toml（或用 --demo 运行演示会议）")
+    else:
+        meeting_path, data = args.meeting, args.data or Path("data")
+    meeting, _ = read_meeting(meeting_path)
+    data_dir = DataDir(data).ensure()
+    base = _public_url(args.host, args.port, args.url)
+    settings = Settings(meeting=meeting, data_dir=data_dir, public_url=base)
+    redis_note = os.environ.get("REDIS_URL") and "REDIS_URL" or f"内置 Redis，数据目录 {data}"
+    print(f"评议 Pingyi — {meeting.title}")
+    print(f"  投影屏幕   {base}/screen")
+    print(f"  主持台     {base}/chair?key={data_dir.chair_key()}")
+    if meeting.join == "open":
+        print(f"  扫码入场   {base}/join（投影屏幕显示二维码）")
+    else:
+        print(f"  参会卡     pingyi print cards {meeting_path} --data {data} --url {base} -o cards.pdf")
+    if args.demo:
+        for card in issue_cards(data_dir.card_secret(), meeting)[:3]:
+            print(f"  演示手机   {join_url(base, card.token)}  （{meeting.group(card.group).name}）")
+    print(f"  存储       {redis_note}")
+    sys.stdout.flush()
+    uvicorn.run(
+        create_app(settings),
+        host=args.host,
+        port=args.port,
+        ws="websockets-sansio",
+        ws_max_size=64 * 1024,
+        ws_per_message_deflate=False,
+        access_log=False,  # a ballot page's path carries the card's token: never log it
+        log_level="warning",
+        timeout_graceful_shutdown=3,
+    )
+    return 0
+
+
+def run_export(args: argparse.Namespace) -> int:
+    from server.record import load_record
+    from tally.ballots import format_ballots_csv
+
+    meeting, text = read_meeting(args.meeting)
+    record = load_record(meeting, args.data, meeting_text=text)
+    if args.out:
+        args.out.write_text(format_ballots_csv(meeting, record.ballots), encoding="utf-8")
+        print(f"已导出 {len(record.ballots)} 张选票 → {args.out}")
+    if args.json:
+        args.json.write_text(json.dumps(record.result, ensure_ascii=False, indent=2), "utf-8")
+    if args.xlsx:
+        if record.result is None:
+            raise InputError("--xlsx", "尚无计票结果：请先结束投票")
+        from printouts.xlsx import write_results_xlsx
+
+        write_results_xlsx(record.result, meeting, args.xlsx)
+        print(f"已导出结果表 → {args.xlsx}")
+    return 0

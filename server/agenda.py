@@ -1,0 +1,318 @@
+"""The meeting's agenda (一述一评) as a pure state machine.
+
+`plan` lays out the steps from the meeting file; `decide(state, command, now)` returns the
+events a chair action produces or raises `Refused` with a Chinese reason; `evolve(state,
+event)` folds one event into the state, so replaying the stream rebuilds it. Nothing here
+does I/O: a test checks that this module imports no redis, starlette or msgpack.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field, replace
+from functools import singledispatch
+from typing import Literal
+
+from server import commands as c
+from server import events as e
+from tally.model import Meeting
+
+StepKind = Literal["report", "comment", "written", "vote"]
+RoundStatus = Literal["ready", "open", "closed", "revealed"]
+
+
+class Refused(Exception):
+    """A chair action that does not fit the agenda now; nothing changed."""
+
+
+@dataclass(frozen=True)
+class Step:
+    kind: StepKind
+    reporters: tuple[str, ...]  # one for report/comment/written; the round's for vote
+
+    @property
+    def reporter(self) -> str | None:
+        return self.reporters[0] if self.kind != "vote" else None
+
+
+def plan(meeting: Meeting) -> tuple[Step, ...]:
+    """The steps of the day. A written report (书面述职) has no speaking phases."""
+    steps: list[Step] = []
+    for reporter in meeting.reporters:
+        if not reporter.written:
+            steps += [Step("report", (reporter.id,)), Step("comment", (reporter.id,))]
+        if meeting.voting == "each":
+            steps.append(Step("vote", (reporter.id,)))
+    if meeting.voting == "end":
+        steps.append(Step("vote", tuple(r.id for r in meeting.reporters)))
+    return tuple(steps)
+
+
+@dataclass(frozen=True)
+class Round:
+    id: int  # the index of its vote step
+    reporters: tuple[str, ...]
+    status: RoundStatus = "open"
+    cast: Mapping[str, int] = field(default_factory=dict)  # ballots per group
+
+    @property
+    def total(self) -> int:
+        return sum(self.cast.values())
+
+
+@dataclass(frozen=True)
+class MeetingState:
+    steps: tuple[Step, ...]
+    position: int = -1  # -1: not started; len(steps): finished
+    version: int = 0  # every event
+    agenda_version: int = 0  # events that move the agenda (what `expect` checks)
+    step_started_at: float | None = None
+    paused_at: float | None = None
+    paused_total: float = 0.0
+    rounds: Mapping[int, Round] = field(default_factory=dict)
+    results: Mapping[int, dict] = field(default_factory=dict)
+    comments: Mapping[str, str] = field(default_factory=dict)
+    cards_generation: str | None = None
+    joined: Mapping[str, int] = field(default_factory=dict)  # open mode: tokens per group
+
+    @property
+    def started(self) -> bool:
+        return self.position >= 0
+
+    @property
+    def finished(self) -> bool:
+        return self.position >= len(self.steps)
+
+    @property
+    def step(self) -> Step | None:
+        return self.steps[self.position] if 0 <= self.position < len(self.steps) else None
+
+    @property
+    def paused(self) -> bool:
+        return self.paused_at is not None
+
+    @property
+    def open_round(self) -> Round | None:
+        return next((r for r in self.rounds.values() if r.status == "open"), None)
+
+    @property
+    def current_round(self) -> Round | None:
+        """The round of the current vote step, or after the end the last round held."""
+        step = self.step
+        if step is not None:
+            return self.rounds.get(self.position) if step.kind == "vote" else None
+        if self.finished and self.rounds:
+            return self.rounds[max(self.rounds)]
+        return None
+
+    def round_status(self, position: int) -> RoundStatus:
+        held = self.rounds.get(position)
+        return held.status if held else "ready"
+
+    def reporter_status(self, reporter_id: str) -> str:
+        step = self.step
+        if step is not None and step.kind != "vote" and step.reporter == reporter_id:
+            return "current"
+        done = any(
+            reporter_id in s.reporters and s.kind != "vote" for s in self.steps[: self.position]
+        )
+        voted = any(reporter_id in r.reporters for r in self.rounds.values())
+        return "done" if done or voted or self.finished else "pending"
+
+
+def initial_state(meeting: Meeting) -> MeetingState:
+    return MeetingState(steps=plan(meeting))
+
+
+# ---- decide -------------------------------------------------------------------------------
+
+
+def decide(state: MeetingState, command: c.Command, now: float) -> list[e.Event]:
+    if state.paused and isinstance(command, c.Start | c.Next | c.Back | c.OpenVoting):
+        raise Refused("会议已暂停，请先继续")
+    match command:
+        case c.Start():
+            if state.started:
+                raise Refused("会议已经开始")
+            return [e.MeetingStarted(now), e.StepEntered(0, now)]
+        case c.Next():
+            step = _require_running(state)
+            if step.kind == "vote" and state.round_status(state.position) in ("ready", "open"):
+                raise Refused("本轮投票尚未结束，请先开启并结束投票")
+            if state.position == len(state.steps) - 1:
+                return [e.MeetingFinished(now)]
+            return [e.StepEntered(state.position + 1, now)]
+        case c.Back():
+            step = _require_running(state)
+            if state.position == 0:
+                raise Refused("已是第一项，无法后退")
+            if step.kind == "vote" and state.round_status(state.position) != "ready":
+                raise Refused("本轮投票已开始，无法后退")
+            previous = state.steps[state.position - 1]
+            if previous.kind == "vote" and state.round_status(state.position - 1) != "ready":
+                raise Refused("上一轮投票已进行，无法后退")
+            return [e.StepEntered(state.position - 1, now)]
+        case c.OpenVoting():
+            step = _require_running(state)
+            if step.kind != "vote":
+                raise Refused("当前环节不是投票环节")
+            if state.round_status(state.position) != "ready":
+                raise Refused("本轮投票已经开启过")
+            return [e.VotingOpened(state.position, step.reporters, now)]
+        case c.CloseVoting():
+            held = state.open_round
+            if held is None:
+                raise Refused("当前没有进行中的投票")
+            return [e.VotingClosed(held.id, now)]
+        case c.RevealResults():
+            held = state.current_round
+            if held is None or held.status not in ("closed", "revealed"):
+                raise Refused("本轮投票尚未结束，不能公布结果")
+            if held.status == "revealed":
+                raise Refused("结果已经公布")
+            if held.id not in state.results:
+                raise Refused("计票尚未完成，请稍候")
+            return [e.ResultsRevealed(held.id, now)]
+        case c.Pause():
+            if not state.started or state.finished:
+                raise Refused("会议未在进行中，无法暂停")
+            if state.paused:
+                raise Refused("会议已经暂停")
+            return [e.MeetingPaused(now)]
+        case c.Resume():
+            if not state.paused:
+                raise Refused("会议没有暂停")
+            return [e.MeetingResumed(now)]
+        case c.RecordComment(text=text):
+            step = state.step
+            if step is None or step.kind != "comment":
+                raise Refused("当前不在点评环节")
+            if len(text) > c.COMMENT_MAX_CHARS:
+                raise Refused(f"点评内容过长：最多{c.COMMENT_MAX_CHARS}字")
+            return [e.CommentRecorded(step.reporters[0], text, now)]
+    raise Refused("未知的操作")
+
+
+def _require_running(state: MeetingState) -> Step:
+    if not state.started:
+        raise Refused("会议尚未开始")
+    step = state.step
+    if step is None:
+        raise Refused("议程已全部完成")
+    return step
+
+
+def allowed_actions(state: MeetingState, now: float) -> list[str]:
+    """The chair actions that fit now, the natural next one first."""
+    allowed = []
+    for action in c.ACTION_ORDER:
+        try:
+            decide(state, c.SIMPLE_COMMANDS[action], now)
+        except Refused:
+            continue
+        allowed.append(action)
+    return allowed
+
+
+# ---- evolve -------------------------------------------------------------------------------
+
+
+def fold(state: MeetingState, events: Iterable[e.Event]) -> MeetingState:
+    for event in events:
+        state = evolve(state, event)
+    return state
+
+
+def evolve(state: MeetingState, event: e.Event) -> MeetingState:
+    state = _apply(event, state)
+    return replace(
+        state,
+        version=state.version + 1,
+        agenda_version=state.agenda_version + (1 if event.MOVES_AGENDA else 0),
+    )
+
+
+@singledispatch
+def _apply(event: e.Event, state: MeetingState) -> MeetingState:
+    return state  # an event this version does not know changes nothing it shows
+
+
+@_apply.register
+def _(event: e.CardsIssued, state: MeetingState) -> MeetingState:
+    return replace(state, cards_generation=event.generation)
+
+
+@_apply.register
+def _(event: e.TokenJoined, state: MeetingState) -> MeetingState:
+    joined = dict(state.joined)
+    joined[event.group] = joined.get(event.group, 0) + 1
+    return replace(state, joined=joined)
+
+
+@_apply.register
+def _(event: e.MeetingStarted, state: MeetingState) -> MeetingState:
+    return state
+
+
+@_apply.register
+def _(event: e.StepEntered, state: MeetingState) -> MeetingState:
+    return replace(state, position=event.step, step_started_at=event.at, paused_total=0.0)
+
+
+@_apply.register
+def _(event: e.MeetingFinished, state: MeetingState) -> MeetingState:
+    return replace(state, position=len(state.steps), step_started_at=event.at, paused_total=0.0)
+
+
+@_apply.register
+def _(event: e.CommentRecorded, state: MeetingState) -> MeetingState:
+    return replace(state, comments={**state.comments, event.reporter: event.text})
+
+
+@_apply.register
+def _(event: e.VotingOpened, state: MeetingState) -> MeetingState:
+    held = Round(event.round, tuple(event.reporters))
+    return replace(state, rounds={**state.rounds, event.round: held})
+
+
+@_apply.register
+def _(event: e.BallotCast, state: MeetingState) -> MeetingState:
+    held = state.rounds.get(event.round)
+    if held is None:
+        return state
+    cast = dict(held.cast)
+    cast[event.group] = cast.get(event.group, 0) + 1
+    return replace(state, rounds={**state.rounds, event.round: replace(held, cast=cast)})
+
+
+@_apply.register
+def _(event: e.VotingClosed, state: MeetingState) -> MeetingState:
+    return _set_round_status(state, event.round, "closed")
+
+
+@_apply.register
+def _(event: e.ResultComputed, state: MeetingState) -> MeetingState:
+    return replace(state, results={**state.results, event.round: event.result})
+
+
+@_apply.register
+def _(event: e.ResultsRevealed, state: MeetingState) -> MeetingState:
+    return _set_round_status(state, event.round, "revealed")
+
+
+@_apply.register
+def _(event: e.MeetingPaused, state: MeetingState) -> MeetingState:
+    return replace(state, paused_at=event.at)
+
+
+@_apply.register
+def _(event: e.MeetingResumed, state: MeetingState) -> MeetingState:
+    paused_for = event.at - state.paused_at if state.paused_at is not None else 0.0
+    return replace(state, paused_at=None, paused_total=state.paused_total + paused_for)
+
+
+def _set_round_status(state: MeetingState, round_id: int, status: RoundStatus) -> MeetingState:
+    held = state.rounds.get(round_id)
+    if held is None:
+        return state
+    return replace(state, rounds={**state.rounds, round_id: replace(held, status=status)})

@@ -1,0 +1,101 @@
+"""The app factory: the one place where the meeting, Redis, the service and the routes meet."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import hashlib
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+
+from starlette.applications import Starlette
+from starlette.routing import WebSocketRoute
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from server.cards import issue_cards
+from server.connection import RedisTarget, open_target
+from server.datadir import DataDir
+from server.http_api import routes
+from server.hub import Hub
+from server.ratelimit import FailureLimiter
+from server.service import MeetingService
+from server.store import Keys, Store, meeting_key
+from server.ws import websocket_endpoint
+from tally.model import Meeting
+
+CSP = (
+    "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
+    "connect-src 'self' ws: wss:; frame-ancestors 'none'; base-uri 'none'; form-action 'self'"
+)
+SECURITY_HEADERS = [
+    (b"content-security-policy", CSP.encode()),
+    (b"x-content-type-options", b"nosniff"),
+    (b"referrer-policy", b"no-referrer"),  # a ballot page's URL carries the card's token
+    (b"x-frame-options", b"DENY"),
+    (b"permissions-policy", b"camera=(), microphone=(), geolocation=()"),
+]
+
+
+@dataclass(frozen=True)
+class Settings:
+    meeting: Meeting
+    data_dir: DataDir
+    redis_url: str | None = None  # None: REDIS_URL from the environment, else embedded
+    public_url: str = "http://127.0.0.1:8000"  # what join cards and the join QR point at
+
+
+class SecurityHeaders:
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                message["headers"] = list(message.get("headers", [])) + SECURITY_HEADERS
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)
+
+
+def create_app(settings: Settings, target: RedisTarget | None = None) -> Starlette:
+    """The Starlette app. Pass `target` to share a Redis the caller owns (and will stop)."""
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        owned = target is None
+        redis_target = target or open_target(settings.data_dir, settings.redis_url)
+        meeting = settings.meeting
+        store = Store(redis_target.async_client(), Keys(meeting_key(meeting)))
+        join_url = f"{settings.public_url.rstrip('/')}/join"
+        service = MeetingService(meeting, store, Hub(), join_url=join_url)
+        cards, generation = None, ""
+        if meeting.join == "cards":
+            secret = settings.data_dir.card_secret()
+            cards = issue_cards(secret, meeting)
+            generation = hashlib.sha256(b"pingyi-cards:" + secret).hexdigest()[:16]
+        await service.prepare(cards, generation, settings.data_dir.chair_key())
+        app.state.service = service
+        app.state.failed_logins = FailureLimiter(limit=20, window=60)
+        app.state.join_attempts = FailureLimiter(limit=30, window=60)
+        app.state.redis_target = redis_target
+        follower = asyncio.create_task(service.follow_forever())
+        try:
+            yield
+        finally:
+            follower.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await follower
+            await redis_target.aclose()
+            if owned:
+                redis_target.shutdown_embedded()
+
+    app = Starlette(
+        routes=[*routes(), WebSocketRoute("/ws", websocket_endpoint)],
+        lifespan=lifespan,
+    )
+    app.add_middleware(SecurityHeaders)
+    return app

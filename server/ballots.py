@@ -1,0 +1,95 @@
+"""Ballots on their way in: checking the marks, the receipt, and how one is stored.
+
+A stored ballot is the msgpack list `[receipt, group, {reporter: mark}]`, a member of a sorted
+set whose score is the receipt read as a number. Receipts are an HMAC of the phone's random
+ballot id, so a resubmission gets the same receipt without anything stored linking the
+token that voted to the ballot it cast; and the set's order is the receipts' (random) order,
+not the order in which ballots came in.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+from collections.abc import Mapping
+from typing import Any
+
+from server.cards import CROCKFORD
+from server.codec import pack, unpack
+from server.errors import ProtocolError
+from tally.model import ABSTAIN, SPOILED, Ballot, Meeting
+
+RECEIPT_BITS = 50
+CID_MIN, CID_MAX = 16, 64
+
+
+def receipt_for(receipt_key: bytes, cid: str) -> str:
+    digest = hmac.new(receipt_key, b"receipt:" + cid.encode(), hashlib.sha256).digest()
+    value = int.from_bytes(digest[:8], "big") >> (64 - RECEIPT_BITS)
+    chars = "".join(CROCKFORD[(value >> (5 * i)) & 31] for i in reversed(range(10)))
+    return f"{chars[:5]}-{chars[5:]}"
+
+
+def receipt_score(receipt: str) -> int:
+    value = 0
+    for ch in receipt.replace("-", ""):
+        value = value * 32 + CROCKFORD.index(ch)
+    return value
+
+
+def cid_hash(cid: str) -> str:
+    return hashlib.sha256(b"pingyi-cid:" + cid.encode()).hexdigest()
+
+
+def check_cid(cid: Any) -> str:
+    if not isinstance(cid, str) or not CID_MIN <= len(cid) <= CID_MAX or not cid.isascii():
+        raise ProtocolError("bad_field", f"选票编号 cid 应为{CID_MIN}到{CID_MAX}位字符", "cid")
+    return cid
+
+
+def check_marks(
+    marks: Any, meeting: Meeting, round_reporters: tuple[str, ...], allow_spoiled: bool
+) -> dict[str, str]:
+    """Every reporter of the round with its mark; a missing or nil mark is a blank (弃权)."""
+    if not isinstance(marks, Mapping):
+        raise ProtocolError("bad_field", "marks 应为“述职人编号 → 等次”的映射", "marks")
+    grades = meeting.rules.grades
+    allowed = set(grades) | ({SPOILED} if allow_spoiled else set())
+    checked = {reporter: ABSTAIN for reporter in round_reporters}
+    for reporter, mark in marks.items():
+        if reporter not in checked:
+            raise ProtocolError("bad_reporter", f"述职人“{reporter}”不在本轮测评中", "marks")
+        if mark is None or mark == ABSTAIN:
+            continue
+        if mark not in allowed:
+            words = "/".join(grades)
+            raise ProtocolError("bad_grade", f"“{mark}”不是有效等次：应为{words}或留空", "marks")
+        checked[reporter] = mark
+    return checked
+
+
+def ballot_member(receipt: str, group: str, marks: dict[str, str]) -> bytes:
+    return pack([receipt, group, marks])
+
+
+def read_member(member: bytes) -> Ballot:
+    receipt, group, marks = unpack(member)
+    return Ballot(id=receipt, group=group, marks=dict(marks))
+
+
+def counter_fields(group: str, marks: dict[str, str]) -> list[str]:
+    """The live counters one ballot bumps: turnout, and each reporter's mark."""
+    fields = ["cast", f"cast:{group}"]
+    fields += [f"{reporter}\x1f{mark}" for reporter, mark in marks.items()]
+    return fields
+
+
+def read_counters(raw: Mapping[bytes, bytes]) -> dict[str, dict[str, int]]:
+    """Live counts per reporter and mark (blank as ""), from the counters hash."""
+    counts: dict[str, dict[str, int]] = {}
+    for key, value in raw.items():
+        name = key.decode()
+        if "\x1f" in name:
+            reporter, mark = name.split("\x1f", 1)
+            counts.setdefault(reporter, {})[mark] = int(value)
+    return counts

@@ -1,0 +1,52 @@
+"""The one mapper between events and Redis Stream entries, and the wire's msgpack.
+
+A stream entry has the fields `v` (version), `t` (type), `s` (schema) and `p` (the payload
+as msgpack). Reading an entry written with an older schema runs it through the upcasters
+registered for that type, so history is never rewritten.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable
+from typing import Any
+
+import msgpack
+
+from server.events import EVENT_TYPES, Event
+
+Upcaster = Callable[[dict[str, Any]], dict[str, Any]]
+# (type, schema) -> function turning that schema's payload into the next schema's
+UPCASTERS: dict[tuple[str, int], Upcaster] = {}
+
+
+def pack(value: Any) -> bytes:
+    return msgpack.packb(value, use_bin_type=True)
+
+
+def unpack(raw: bytes) -> Any:
+    return msgpack.unpackb(raw, raw=False, strict_map_key=False)
+
+
+def event_fields(event: Event) -> tuple[str, int, bytes]:
+    payload = {f.name: getattr(event, f.name) for f in dataclasses.fields(event)}
+    return event.TYPE, event.SCHEMA, pack(payload)
+
+
+def decode_entry(fields: dict[bytes, bytes]) -> tuple[int, Event | None]:
+    """The version and the event of one stream entry (None for a type this code does not know)."""
+    version = int(fields[b"v"])
+    type_name = fields[b"t"].decode()
+    schema = int(fields[b"s"])
+    cls = EVENT_TYPES.get(type_name)
+    if cls is None:
+        return version, None
+    payload = unpack(fields[b"p"])
+    while schema < cls.SCHEMA:
+        payload = UPCASTERS[(type_name, schema)](payload)
+        schema += 1
+    names = {f.name for f in dataclasses.fields(cls)}
+    kwargs = {k: v for k, v in payload.items() if k in names}
+    if "reporters" in kwargs:
+        kwargs["reporters"] = tuple(kwargs["reporters"])
+    return version, cls(**kwargs)

@@ -1,0 +1,130 @@
+"""Events: the facts of a meeting, in the order they happened.
+
+Each event is a frozen dataclass with a `TYPE` name and a `SCHEMA` version. They are stored
+in a Redis Stream by `server.codec`; a format change adds a new schema number and an
+upcaster there, never a rewrite of history. No ballot event ever carries a mark, a token or
+a time: `BallotCast` says only which round and which group.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, ClassVar
+
+
+@dataclass(frozen=True)
+class Event:
+    TYPE: ClassVar[str] = ""
+    SCHEMA: ClassVar[int] = 1
+    # Events that move the agenda bump the agenda version, which chair actions check.
+    MOVES_AGENDA: ClassVar[bool] = True
+
+
+@dataclass(frozen=True)
+class CardsIssued(Event):
+    TYPE = "CardsIssued"
+    generation: str
+    counts: dict[str, int] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class TokenJoined(Event):
+    TYPE = "TokenJoined"
+    MOVES_AGENDA = False
+    group: str
+
+
+@dataclass(frozen=True)
+class MeetingStarted(Event):
+    TYPE = "MeetingStarted"
+    at: float
+
+
+@dataclass(frozen=True)
+class StepEntered(Event):
+    TYPE = "StepEntered"
+    step: int
+    at: float
+
+
+@dataclass(frozen=True)
+class CommentRecorded(Event):
+    TYPE = "CommentRecorded"
+    reporter: str
+    text: str
+    at: float
+
+
+@dataclass(frozen=True)
+class VotingOpened(Event):
+    TYPE = "VotingOpened"
+    round: int
+    reporters: tuple[str, ...]
+    at: float
+
+
+@dataclass(frozen=True)
+class BallotCast(Event):
+    TYPE = "BallotCast"
+    MOVES_AGENDA = False
+    round: int
+    group: str
+
+
+@dataclass(frozen=True)
+class VotingClosed(Event):
+    TYPE = "VotingClosed"
+    round: int
+    at: float
+
+
+@dataclass(frozen=True)
+class ResultComputed(Event):
+    TYPE = "ResultComputed"
+    round: int
+    result: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class ResultsRevealed(Event):
+    TYPE = "ResultsRevealed"
+    round: int
+    at: float
+
+
+@dataclass(frozen=True)
+class MeetingPaused(Event):
+    TYPE = "MeetingPaused"
+    at: float
+
+
+@dataclass(frozen=True)
+class MeetingResumed(Event):
+    TYPE = "MeetingResumed"
+    at: float
+
+
+@dataclass(frozen=True)
+class MeetingFinished(Event):
+    TYPE = "MeetingFinished"
+    at: float
+
+
+EVENT_TYPES: dict[str, type[Event]] = {
+    cls.TYPE: cls
+    for cls in (
+        CardsIssued,
+        TokenJoined,
+        MeetingStarted,
+        StepEntered,
+        CommentRecorded,
+        VotingOpened,
+        BallotCast,
+        VotingClosed,
+        ResultComputed,
+        ResultsRevealed,
+        MeetingPaused,
+        MeetingResumed,
+        MeetingFinished,
+    )
+}

@@ -1,0 +1,99 @@
+"""Fan-out: every connected client, grouped by role, and what each of them is sent.
+
+Each client has a sender task with one slot for the newest view and a queue for its own
+replies: a slow phone only ever gets the latest view, and never holds up the others. A view
+is encoded once per role and the same bytes go to every client of that role.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import collections
+import contextlib
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from server.codec import pack
+
+ROLES = ("phone", "screen", "chair")
+
+
+class Client:
+    def __init__(self, role: str, send: Callable[[bytes], Awaitable[None]]) -> None:
+        self.role = role
+        self.send = send
+        self.token_hash: str | None = None
+        self.group: str | None = None
+        self._view: bytes | None = None
+        self._replies: collections.deque[bytes] = collections.deque()
+        self._wakeup = asyncio.Event()
+        self.closed = False
+
+    def deliver_view(self, data: bytes) -> None:
+        self._view = data
+        self._wakeup.set()
+
+    def reply(self, message: dict[str, Any]) -> None:
+        self.push(pack(message))
+
+    def push(self, data: bytes) -> None:
+        self._replies.append(data)
+        self._wakeup.set()
+
+    async def run_sender(self) -> None:
+        """Sends replies first, then the newest view; ends when the socket fails."""
+        while not self.closed:
+            await self._wakeup.wait()
+            self._wakeup.clear()
+            while self._replies:
+                await self.send(self._replies.popleft())
+            if self._view is not None:
+                data, self._view = self._view, None
+                await self.send(data)
+
+
+class Hub:
+    def __init__(self) -> None:
+        self.clients: dict[str, set[Client]] = {role: set() for role in ROLES}
+        self._last_sent: dict[str, bytes] = {}
+
+    def add(self, client: Client) -> None:
+        self.clients[client.role].add(client)
+
+    def remove(self, client: Client) -> None:
+        client.closed = True
+        client._wakeup.set()
+        self.clients[client.role].discard(client)
+
+    def count(self, role: str) -> int:
+        return len(self.clients[role])
+
+    def broadcast(self, role: str, message: dict[str, Any], only_if_changed: bool = False) -> None:
+        """Sends one message to every client of a role, encoded once."""
+        if only_if_changed:
+            body = pack(message["view"])
+            if self._last_sent.get(role) == body:
+                return
+            self._last_sent[role] = body
+        data = pack(message)
+        for client in self.clients[role]:
+            client.deliver_view(data)
+
+    def broadcast_all(self, message: dict[str, Any]) -> None:
+        data = pack(message)
+        for clients in self.clients.values():
+            for client in clients:
+                client.push(data)
+
+
+@contextlib.asynccontextmanager
+async def connected(hub: Hub, client: Client):  # type: ignore[no-untyped-def]
+    """Registers a client and runs its sender for as long as the connection lasts."""
+    sender = asyncio.create_task(client.run_sender())
+    try:
+        yield client
+    finally:
+        hub.remove(client)
+        sender.cancel()
+        with contextlib.suppress(asyncio.CancelledError, Exception):
+            await sender

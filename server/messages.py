@@ -1,0 +1,72 @@
+"""Requests from clients, checked field by field, and answered the same way over WS and HTTP."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from server.commands import command_for
+from server.errors import ProtocolError
+from server.service import MeetingService
+
+# type -> (required fields, optional fields); `t` and `id` are always allowed.
+SCHEMAS: dict[str, tuple[dict[str, type | tuple[type, ...]], dict[str, Any]]] = {
+    "hello": ({"role": str}, {"token": str, "key": str, "since": int}),
+    "cast": ({"round": int, "marks": dict, "cid": str}, {}),
+    "chair": ({"action": str}, {"text": str, "expect": int}),
+    "paper": ({"code": str, "round": int, "marks": dict}, {"cid": str}),
+    "ping": ({}, {}),
+}
+ROLE_MESSAGES = {
+    "phone": {"cast", "ping"},
+    "screen": {"ping"},
+    "chair": {"chair", "paper", "ping"},
+}
+
+
+def check_fields(message: dict[str, Any]) -> str:
+    """The message's type, once every field is present, known and of the right type."""
+    kind = message.get("t")
+    if not isinstance(kind, str) or kind not in SCHEMAS:
+        raise ProtocolError("unknown_type", f"未知的消息类型：{kind!r}", "t")
+    required, optional = SCHEMAS[kind]
+    for name, expected in required.items():
+        if name not in message:
+            raise ProtocolError("bad_field", f"缺少字段 {name}", name)
+    allowed = {"t", "id", *required, *optional}
+    for name, value in message.items():
+        if name not in allowed:
+            raise ProtocolError("bad_field", f"不认识的字段 {name}", str(name))
+        expected = required.get(name) or optional.get(name)
+        if expected is None:
+            continue
+        wrong_bool = isinstance(value, bool) and expected is int
+        if not isinstance(value, expected) or wrong_bool:
+            raise ProtocolError("bad_field", f"字段 {name} 的类型不对", name)
+    if "id" in message and not isinstance(message["id"], str | int):
+        raise ProtocolError("bad_field", "字段 id 应为字符串或整数", "id")
+    return kind
+
+
+async def answer_chair(service: MeetingService, message: dict[str, Any]) -> dict[str, Any]:
+    try:
+        command = command_for(message["action"], message.get("text"))
+    except KeyError:
+        raise ProtocolError("bad_field", f"未知的操作：{message['action']}", "action") from None
+    version = await service.execute(command, message.get("expect"))
+    return {"t": "ok", "v": version}
+
+
+async def answer_paper(service: MeetingService, message: dict[str, Any]) -> dict[str, Any]:
+    receipt, again = await service.paper(
+        message["code"], message["round"], message["marks"], message.get("cid")
+    )
+    return {"t": "receipt", "round": message["round"], "receipt": receipt, "again": again}
+
+
+async def answer_cast(
+    service: MeetingService, token_hash: str, group: str, message: dict[str, Any]
+) -> dict[str, Any]:
+    receipt, again = await service.cast(
+        token_hash, group, message["round"], message["marks"], message["cid"]
+    )
+    return {"t": "receipt", "round": message["round"], "receipt": receipt, "again": again}

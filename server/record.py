@@ -1,0 +1,51 @@
+"""The meeting's record as stored in Redis, read synchronously for export and printouts."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from server import events as e
+from server.ballots import read_member
+from server.codec import decode_entry
+from server.connection import open_target
+from server.datadir import DataDir
+from server.store import Keys, meeting_key
+from tally.model import Ballot, Meeting
+
+
+@dataclass
+class MeetingRecord:
+    ballots: list[Ballot] = field(default_factory=list)  # sorted by receipt
+    comments: dict[str, str] = field(default_factory=dict)  # reporter id -> 点评 text
+    result: dict[str, Any] | None = None  # the server's latest tally
+    rounds: dict[int, str] = field(default_factory=dict)  # round id -> status
+    meeting_digest: str = ""
+
+
+def load_record(
+    meeting: Meeting, data_dir: Path, redis_url: str | None = None, meeting_text: str = ""
+) -> MeetingRecord:
+    target = open_target(DataDir(Path(data_dir)), redis_url)
+    client = target.sync_client()
+    keys = Keys(meeting_key(meeting))
+    record = MeetingRecord(meeting_digest=hashlib.sha256(meeting_text.encode()).hexdigest())
+    for _, fields in client.xrange(keys.events, "-", "+"):
+        _, event = decode_entry(fields)
+        match event:
+            case e.CommentRecorded(reporter=reporter, text=text):
+                record.comments[reporter] = text
+            case e.VotingOpened(round=round_id):
+                record.rounds[round_id] = "open"
+            case e.VotingClosed(round=round_id):
+                record.rounds[round_id] = "closed"
+            case e.ResultsRevealed(round=round_id):
+                record.rounds[round_id] = "revealed"
+            case e.ResultComputed(result=result):
+                record.result = result
+    for round_id in sorted(record.rounds):
+        record.ballots += [read_member(m) for m in client.zrange(keys.ballots(round_id), 0, -1)]
+    record.ballots.sort(key=lambda ballot: ballot.id)
+    return record

@@ -1,0 +1,282 @@
+"""The Redis adapter: the event stream, the ballot box and the meeting's keys.
+
+All keys of a meeting share one hash tag, `{pingyi:<meeting>}`, so the Lua scripts that touch
+several of them also run on a Redis Cluster. Ballots cast in the same pass of the event loop
+go to Redis in one pipeline: with `appendfsync always` that is one fsync per batch, not one
+per ballot.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+from dataclasses import dataclass
+from importlib import resources
+from typing import Any
+
+import redis.asyncio as aioredis
+from redis.exceptions import NoScriptError, RedisError
+
+from server.codec import decode_entry, event_fields
+from server.errors import Conflict
+from server.events import Event, VotingClosed, VotingOpened
+from tally.model import Meeting
+
+STREAM_BATCH = 1000
+
+
+def meeting_key(meeting: Meeting) -> str:
+    """Stable across restarts and edits of names; changes with the meeting's title or date."""
+    digest = hashlib.sha256(f"{meeting.title}\n{meeting.date}".encode()).hexdigest()
+    return digest[:12]
+
+
+@dataclass(frozen=True)
+class Keys:
+    meeting: str
+
+    def _k(self, name: str) -> str:
+        return f"{{pingyi:{self.meeting}}}:{name}"
+
+    @property
+    def events(self) -> str:
+        return self._k("events")
+
+    @property
+    def version(self) -> str:
+        return self._k("version")
+
+    @property
+    def agenda_version(self) -> str:
+        return self._k("agenda_version")
+
+    @property
+    def open_round(self) -> str:
+        return self._k("open")
+
+    @property
+    def meta(self) -> str:
+        return self._k("meta")
+
+    @property
+    def tokens(self) -> str:
+        return self._k("tokens")
+
+    @property
+    def codes(self) -> str:
+        return self._k("codes")
+
+    @property
+    def issued(self) -> str:
+        return self._k("issued")
+
+    def spent(self, round_id: int) -> str:
+        return self._k(f"spent:{round_id}")
+
+    def ballots(self, round_id: int) -> str:
+        return self._k(f"ballots:{round_id}")
+
+    def counters(self, round_id: int) -> str:
+        return self._k(f"counters:{round_id}")
+
+
+def lua_source(name: str) -> str:
+    return resources.files("server").joinpath(f"lua/{name}.lua").read_text()
+
+
+@dataclass
+class StoredEvent:
+    stream_id: bytes
+    version: int
+    event: Event | None
+
+
+class Store:
+    def __init__(self, redis: aioredis.Redis, keys: Keys) -> None:
+        self.redis = redis
+        self.keys = keys
+        self._sha: dict[str, str] = {}
+        self._pending: list[tuple[list[Any], asyncio.Future[Any]]] = []
+        self._worker: asyncio.Task[None] | None = None
+
+    async def load_scripts(self) -> None:
+        for name in ("append", "cast", "join"):
+            self._sha[name] = await self.redis.script_load(lua_source(name))
+
+    async def _eval(self, name: str, keys: list[str], args: list[Any]) -> Any:
+        try:
+            return await self.redis.evalsha(self._sha[name], len(keys), *keys, *args)
+        except NoScriptError:  # Redis restarted without its script cache
+            await self.load_scripts()
+            return await self.redis.evalsha(self._sha[name], len(keys), *keys, *args)
+
+    # ---- events ------------------------------------------------------------------------
+
+    async def read_events(self, after: bytes = b"0-0") -> list[StoredEvent]:
+        stored: list[StoredEvent] = []
+        start = b"(" + after if after != b"0-0" else b"-"
+        while True:
+            entries = await self.redis.xrange(self.keys.events, start, "+", count=STREAM_BATCH)
+            stored += [StoredEvent(sid, *decode_entry(fields)) for sid, fields in entries]
+            if len(entries) < STREAM_BATCH:
+                return stored
+            start = b"(" + entries[-1][0]
+
+    async def follow(self, after: bytes, block_ms: int) -> list[StoredEvent]:
+        reply = await self.redis.xread({self.keys.events: after}, count=STREAM_BATCH, block=block_ms)
+        if not reply:
+            return []
+        return [StoredEvent(sid, *decode_entry(fields)) for sid, fields in reply[0][1]]
+
+    async def append(self, events: list[Event], expect: int | None) -> tuple[int, int]:
+        """Appends a chair action's events; the new (version, agenda version)."""
+        change, round_id = "", ""
+        for event in events:
+            if isinstance(event, VotingOpened):
+                change, round_id = "open", str(event.round)
+            elif isinstance(event, VotingClosed):
+                change = "close"
+        args: list[Any] = ["" if expect is None else expect, change, round_id]
+        for event in events:
+            args += [*event_fields(event), "1" if event.MOVES_AGENDA else "0"]
+        k = self.keys
+        keys = [k.events, k.version, k.agenda_version, k.open_round]
+        reply = await self._eval("append", keys, args)
+        if reply[0] == b"conflict":
+            raise Conflict(int(reply[1]))
+        return int(reply[1]), int(reply[2])
+
+    # ---- ballots -----------------------------------------------------------------------
+
+    async def cast(
+        self,
+        token_hash: str,
+        round_id: int,
+        group: str,
+        ballot_id_hash: str,
+        score: int,
+        member: bytes,
+        event: Event,
+        counters: list[str],
+    ) -> str:
+        """'ok', 'again', 'already_voted', 'not_open' or 'bad_token'; durable when it returns."""
+        k = self.keys
+        keys = [
+            k.tokens,
+            k.spent(round_id),
+            k.ballots(round_id),
+            k.counters(round_id),
+            k.events,
+            k.version,
+            k.open_round,
+        ]
+        args = [token_hash, str(round_id), group, ballot_id_hash, score, member]
+        args += [*event_fields(event), *counters]
+        future: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
+        self._pending.append(([len(keys), *keys, *args], future))
+        if self._worker is None:
+            self._worker = asyncio.create_task(self._send_batches())
+        reply = await future
+        return reply.decode() if isinstance(reply, bytes) else str(reply)
+
+    async def _send_batches(self) -> None:
+        try:
+            await asyncio.sleep(0)  # let the rest of this loop pass add its ballots
+            while self._pending:
+                batch, self._pending = self._pending, []
+                try:
+                    replies = await self._pipeline_cast([args for args, _ in batch])
+                except (RedisError, OSError) as error:
+                    replies = [error] * len(batch)
+                for (_, future), reply in zip(batch, replies, strict=True):
+                    if future.done():
+                        continue
+                    if isinstance(reply, BaseException):
+                        future.set_exception(reply)
+                    else:
+                        future.set_result(reply)
+        finally:
+            self._worker = None
+
+    async def _pipeline_cast(self, calls: list[list[Any]]) -> list[Any]:
+        for attempt in (1, 2):
+            async with self.redis.pipeline(transaction=False) as pipe:
+                for args in calls:
+                    pipe.evalsha(self._sha["cast"], *args)
+                replies = await pipe.execute(raise_on_error=False)
+            if attempt == 1 and any(isinstance(r, NoScriptError) for r in replies):
+                # Scripts that did run are idempotent by ballot id: the retry answers 'again'.
+                await self.load_scripts()
+                continue
+            return replies
+        return replies  # pragma: no cover
+
+    async def ballot_members(self, round_id: int) -> list[bytes]:
+        return await self.redis.zrange(self.keys.ballots(round_id), 0, -1)
+
+    async def counters(self, round_id: int) -> dict[bytes, bytes]:
+        return await self.redis.hgetall(self.keys.counters(round_id))
+
+    async def token_group(self, token_hash: str) -> str | None:
+        group = await self.redis.hget(self.keys.tokens, token_hash)
+        return group.decode() if group else None
+
+    async def token_for_code(self, code_hash: str) -> str | None:
+        token = await self.redis.hget(self.keys.codes, code_hash)
+        return token.decode() if token else None
+
+    async def voted_rounds(self, token_hash: str, round_ids: list[int]) -> list[int]:
+        async with self.redis.pipeline(transaction=False) as pipe:
+            for round_id in round_ids:
+                pipe.hexists(self.keys.spent(round_id), token_hash)
+            found = await pipe.execute()
+        return [r for r, yes in zip(round_ids, found, strict=True) if yes]
+
+    async def join_open(self, token_hash: str, group: str, seats: int, event: Event) -> str:
+        k = self.keys
+        keys = [k.tokens, k.issued, k.events, k.version]
+        reply = await self._eval("join", keys, [token_hash, group, seats, *event_fields(event)])
+        return reply.decode()
+
+    # ---- meta --------------------------------------------------------------------------
+
+    async def meta(self) -> dict[str, str]:
+        raw = await self.redis.hgetall(self.keys.meta)
+        return {k.decode(): v.decode() for k, v in raw.items()}
+
+    async def set_meta(self, **values: str) -> None:
+        await self.redis.hset(self.keys.meta, mapping=values)
+
+    async def set_meta_once(self, name: str, value: str) -> str:
+        await self.redis.hsetnx(self.keys.meta, name, value)
+        stored = await self.redis.hget(self.keys.meta, name)
+        return stored.decode()
+
+    async def replace_cards(self, tokens: dict[str, str], codes: dict[str, str]) -> None:
+        """Swaps the whole set of card token hashes (and code hashes) in one transaction."""
+        async with self.redis.pipeline(transaction=True) as pipe:
+            pipe.delete(self.keys.tokens, self.keys.codes)
+            if tokens:
+                pipe.hset(self.keys.tokens, mapping=tokens)
+            if codes:
+                pipe.hset(self.keys.codes, mapping=codes)
+            await pipe.execute()
+
+    async def rewrite_log(self) -> None:
+        """Rewrites the append-only file so that it no longer keeps the order of writes.
+
+        During voting the AOF holds each ballot next to the spending of its token; after the
+        rewrite only the data set remains (ballots in receipt order). Best effort on an
+        external Redis that does not allow it.
+        """
+        try:
+            if (await self.redis.info("persistence")).get("aof_enabled") != 1:
+                return
+            await self.redis.bgrewriteaof()
+        except RedisError:
+            return
+        for _ in range(600):
+            info = await self.redis.info("persistence")
+            if not info.get("aof_rewrite_in_progress") and not info.get("aof_rewrite_scheduled"):
+                return
+            await asyncio.sleep(0.05)

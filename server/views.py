@@ -1,0 +1,125 @@
+"""What each kind of client sees: pure functions from the meeting state to plain maps.
+
+Phones see the agenda and, after reveal, the final grades; the projector adds turnout and the
+revealed results; the chair sees all that plus live counts (only once enough ballots are in
+that a difference between two updates cannot reveal one person's ballot), results before
+reveal, comments and the actions that fit now. The field list is in docs/protocol.md.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from server.agenda import MeetingState, allowed_actions
+from tally.model import Meeting
+
+
+def agenda_view(meeting: Meeting, state: MeetingState) -> dict[str, Any]:
+    step = state.step
+    held = state.current_round
+    if not state.started:
+        phase_state = "not_started"
+    elif state.finished:
+        phase_state = "finished"
+    else:
+        phase_state = "running"
+    return {
+        "meeting": {
+            "title": meeting.title,
+            "date": meeting.date,
+            "place": meeting.place,
+            "join": meeting.join,
+            "voting": meeting.voting,
+        },
+        "reporters": [
+            {
+                "id": r.id,
+                "name": r.name,
+                "org": r.org,
+                "mode": r.mode,
+                "status": state.reporter_status(r.id),
+            }
+            for r in meeting.reporters
+        ],
+        "state": phase_state,
+        "step": state.position if step is not None else None,
+        "phase": step.kind if step is not None else None,
+        "reporter": step.reporter if step is not None else None,
+        "timer": {
+            "started_at": state.step_started_at,
+            "paused_total": state.paused_total,
+            "paused_at": state.paused_at,
+        },
+        "paused": state.paused,
+        "round": _round_view(state, held) if held is not None else _ready_round(state),
+        "agenda_v": state.agenda_version,
+    }
+
+
+def _round_view(state: MeetingState, held: Any) -> dict[str, Any]:
+    return {"id": held.id, "reporters": list(held.reporters), "status": held.status}
+
+
+def _ready_round(state: MeetingState) -> dict[str, Any] | None:
+    step = state.step
+    if step is None or step.kind != "vote":
+        return None
+    return {"id": state.position, "reporters": list(step.reporters), "status": "ready"}
+
+
+def latest_result(state: MeetingState, revealed_only: bool) -> dict[str, Any] | None:
+    """The newest result (with voting = "each" it covers every round closed so far)."""
+    for round_id in sorted(state.results, reverse=True):
+        held = state.rounds.get(round_id)
+        if not revealed_only or (held is not None and held.status == "revealed"):
+            return state.results[round_id]
+    return None
+
+
+def phone_view(meeting: Meeting, state: MeetingState) -> dict[str, Any]:
+    view = agenda_view(meeting, state)
+    result = latest_result(state, revealed_only=True)
+    view["results"] = (
+        [{"id": r["id"], "final_grade": r["final_grade"]} for r in result["reporters"]]
+        if result
+        else None
+    )
+    return view
+
+
+def turnout(meeting: Meeting, state: MeetingState) -> dict[str, Any]:
+    held = state.current_round or state.open_round
+    cast = dict(held.cast) if held is not None else {}
+    return {
+        "cast": sum(cast.values()),
+        "seats": meeting.seats,
+        "groups": [
+            {"id": g.id, "name": g.name, "seats": g.seats, "cast": cast.get(g.id, 0)}
+            for g in meeting.groups
+        ],
+    }
+
+
+def screen_view(meeting: Meeting, state: MeetingState, join_url: str | None) -> dict[str, Any]:
+    view = agenda_view(meeting, state)
+    view["turnout"] = turnout(meeting, state)
+    view["join_url"] = join_url if meeting.join == "open" else None
+    view["result"] = latest_result(state, revealed_only=True)
+    return view
+
+
+def chair_view(
+    meeting: Meeting,
+    state: MeetingState,
+    join_url: str | None,
+    live_counts: dict[str, dict[str, int]] | None,
+    now: float,
+) -> dict[str, Any]:
+    view = screen_view(meeting, state, join_url)
+    cast = view["turnout"]["cast"]
+    view["live"] = live_counts if cast >= meeting.privacy_min_ballots else None
+    view["result"] = latest_result(state, revealed_only=False)
+    view["comments"] = dict(state.comments)
+    view["actions"] = allowed_actions(state, now)
+    view["joined"] = dict(state.joined)
+    return view
