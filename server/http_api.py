@@ -127,7 +127,9 @@ async def cast(request: Request) -> Response:
     if failures.blocked(address):
         raise ProtocolError("rate_limited", "尝试次数过多，请稍后再试", None, 429)
     try:
-        group = await service.store.token_group(token_hash(token)) if looks_like_token(token) else None
+        group = (
+            await service.store.token_group(token_hash(token)) if looks_like_token(token) else None
+        )
     except (RedisError, OSError):
         raise ProtocolError("unavailable", "系统暂不可用，正在重连", None, 503) from None
     if group is None:
@@ -136,7 +138,9 @@ async def cast(request: Request) -> Response:
     body["t"] = "cast"
     messages.check_fields(body)
     answer = await messages.answer_cast(service, token_hash(token), group, body)
-    return JSONResponse({"receipt": answer["receipt"], "round": answer["round"], "again": answer["again"]})
+    return JSONResponse(
+        {"receipt": answer["receipt"], "round": answer["round"], "again": answer["again"]}
+    )
 
 
 def _chair_call(kind: str):  # type: ignore[no-untyped-def]

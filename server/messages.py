@@ -29,7 +29,7 @@ def check_fields(message: dict[str, Any]) -> str:
     if not isinstance(kind, str) or kind not in SCHEMAS:
         raise ProtocolError("unknown_type", f"未知的消息类型：{kind!r}", "t")
     required, optional = SCHEMAS[kind]
-    for name, expected in required.items():
+    for name in required:
         if name not in message:
             raise ProtocolError("bad_field", f"缺少字段 {name}", name)
     allowed = {"t", "id", *required, *optional}

@@ -38,7 +38,7 @@ from server.cards import Card, code_hash, token_hash
 from server.commands import Command
 from server.errors import UNAVAILABLE_MSG, Conflict, ProtocolError
 from server.hub import Hub
-from server.store import StoredEvent, Store
+from server.store import Store, StoredEvent
 from tally.engine import result_to_json, tally
 from tally.errors import InputError
 from tally.model import Ballot, Meeting
@@ -78,7 +78,9 @@ class MeetingService:
 
     # ---- start-up ----------------------------------------------------------------------
 
-    async def prepare(self, cards: list[Card] | None, generation: str, chair_key: str | None) -> None:
+    async def prepare(
+        self, cards: list[Card] | None, generation: str, chair_key: str | None
+    ) -> None:
         """Loads the scripts, replays the stream and makes sure the meeting's keys are set."""
         await self.store.load_scripts()
         await self.catch_up()
@@ -217,7 +219,9 @@ class MeetingService:
             if expect is not None and expect != self.state.agenda_version:
                 await self._catch_up_or_unavailable()
                 if expect != self.state.agenda_version:
-                    raise ProtocolError("conflict", "议程刚刚发生了变化，请确认后重试", "expect", 409)
+                    raise ProtocolError(
+                        "conflict", "议程刚刚发生了变化，请确认后重试", "expect", 409
+                    )
             try:
                 new_events = agenda.decide(self.state, command, self.clock())
             except agenda.Refused as refused:
@@ -303,7 +307,9 @@ class MeetingService:
         if outcome in ("ok", "again"):
             return receipt, outcome == "again"
         raise {
-            "already_voted": ProtocolError("already_voted", "已投票：此参会卡本轮已经投过票", None, 409),
+            "already_voted": ProtocolError(
+                "already_voted", "已投票：此参会卡本轮已经投过票", None, 409
+            ),
             "not_open": ProtocolError("not_open", "投票未开启或已经结束", "round", 409),
             "bad_token": ProtocolError("bad_token", "参会卡无效", "token", 403),
         }.get(outcome, ProtocolError("unavailable", UNAVAILABLE_MSG, None, 503))
@@ -329,7 +335,9 @@ class MeetingService:
     async def join_open(self, group: Any) -> str:
         """Open join mode: a fresh token bound to a group with seats left."""
         if self.meeting.join != "open":
-            raise ProtocolError("not_open_mode", "本次会议使用参会卡入场，请扫描参会卡上的二维码", None, 404)
+            raise ProtocolError(
+                "not_open_mode", "本次会议使用参会卡入场，请扫描参会卡上的二维码", None, 404
+            )
         found = next((g for g in self.meeting.groups if g.id == group), None)
         if found is None:
             raise ProtocolError("bad_group", "请选择有效的参会人员类别", "group")
@@ -341,7 +349,9 @@ class MeetingService:
         except (RedisError, OSError):
             raise ProtocolError("unavailable", UNAVAILABLE_MSG, None, 503) from None
         if outcome == "group_full":
-            raise ProtocolError("group_full", f"“{found.name}”名额已满（{found.seats}人）", "group", 409)
+            raise ProtocolError(
+                "group_full", f"“{found.name}”名额已满（{found.seats}人）", "group", 409
+            )
         return token
 
     async def voted_rounds(self, token_hash_: str) -> list[int]:

@@ -123,7 +123,9 @@ class Store:
             start = b"(" + entries[-1][0]
 
     async def follow(self, after: bytes, block_ms: int) -> list[StoredEvent]:
-        reply = await self.redis.xread({self.keys.events: after}, count=STREAM_BATCH, block=block_ms)
+        reply = await self.redis.xread(
+            {self.keys.events: after}, count=STREAM_BATCH, block=block_ms
+        )
         if not reply:
             return []
         return [StoredEvent(sid, *decode_entry(fields)) for sid, fields in reply[0][1]]

@@ -45,7 +45,9 @@ async def websocket_endpoint(websocket: WebSocket) -> None:
             if message is None:
                 continue
             if message.get("t") != "hello":
-                await _send_error(websocket, ProtocolError("hello_first", "请先发送 hello", "t"), message)
+                await _send_error(
+                    websocket, ProtocolError("hello_first", "请先发送 hello", "t"), message
+                )
                 continue
             client = await _hello(websocket, service, failures, address, message)
             if client is None:
@@ -70,7 +72,9 @@ async def _receive(
         raise WebSocketDisconnect(frame.get("code", 1000))
     reply = client.reply if client else None
     if not bucket.take():
-        await _error(websocket, reply, ProtocolError("rate_limited", "操作过于频繁，请稍后再试"), None)
+        await _error(
+            websocket, reply, ProtocolError("rate_limited", "操作过于频繁，请稍后再试"), None
+        )
         return None
     raw = frame.get("bytes")
     if raw is None:
@@ -108,7 +112,9 @@ async def _hello(
         if failures.blocked(address):
             await websocket.close(CLOSE_POLICY, "rate_limited")
             return None
-        group = await service.store.token_group(token_hash(token)) if looks_like_token(token) else None
+        group = (
+            await service.store.token_group(token_hash(token)) if looks_like_token(token) else None
+        )
         if group is None:
             failures.record(address)
             await websocket.close(CLOSE_POLICY, "bad_token")
@@ -125,7 +131,9 @@ async def _hello(
     return client
 
 
-async def _welcome(service: MeetingService, client: Client, hello: dict[str, Any]) -> dict[str, Any]:
+async def _welcome(
+    service: MeetingService, client: Client, hello: dict[str, Any]
+) -> dict[str, Any]:
     welcome: dict[str, Any] = {"t": "welcome", "role": client.role, "v": service.state.version}
     welcome["now"] = service.clock()
     if client.role == "phone":

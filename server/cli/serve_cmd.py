@@ -67,7 +67,9 @@ def run_serve(args: argparse.Namespace) -> int:
         meeting_path = args.meeting or DEMO_MEETING
         data = args.data or Path("demo-data")
     elif args.meeting is None:
-        raise InputError("meeting", "请指定会议文件，例如：pingyi serve meeting.toml（或用 --demo 运行演示会议）")
+        raise InputError(
+            "meeting", "请指定会议文件，例如：pingyi serve meeting.toml（或用 --demo 运行演示会议）"
+        )
     else:
         meeting_path, data = args.meeting, args.data or Path("data")
     meeting, _ = read_meeting(meeting_path)
@@ -81,10 +83,14 @@ def run_serve(args: argparse.Namespace) -> int:
     if meeting.join == "open":
         print(f"  扫码入场   {base}/join（投影屏幕显示二维码）")
     else:
-        print(f"  参会卡     pingyi print cards {meeting_path} --data {data} --url {base} -o cards.pdf")
+        print(
+            f"  参会卡     pingyi print cards {meeting_path} --data {data} --url {base} -o cards.pdf"
+        )
     if args.demo:
         for card in issue_cards(data_dir.card_secret(), meeting)[:3]:
-            print(f"  演示手机   {join_url(base, card.token)}  （{meeting.group(card.group).name}）")
+            print(
+                f"  演示手机   {join_url(base, card.token)}  （{meeting.group(card.group).name}）"
+            )
     print(f"  存储       {redis_note}")
     sys.stdout.flush()
     uvicorn.run(
