@@ -1,9 +1,172 @@
-"""Subcommands of `pingyi` (filled in by the issue that owns them)."""
+"""`pingyi print {cards,ballots,tally,feedback,xlsx}` and `pingyi verify`.
+
+The files are read and written here; the renderers only turn data into PDF bytes.
+"""
 
 from __future__ import annotations
 
 import argparse
+import os
+import sys
+from pathlib import Path
+
+from printouts import signing
+from printouts.ballots import render_ballots
+from printouts.cards import render_cards
+from printouts.feedback import render_feedback
+from printouts.source import load, load_meeting
+from printouts.tally_sheet import effective_ballots, render_tally
+from printouts.xlsx import write_results_xlsx
+from server.cards import issue_cards
+from server.datadir import DataDir
+from tally.errors import InputError
 
 
-def register(subparsers: argparse._SubParsersAction) -> None:  # noqa: ARG001
-    return None
+def register(subparsers: argparse._SubParsersAction) -> None:
+    printer = subparsers.add_parser(
+        "print", help="print the meeting's paper as PDF (参会卡、评议表、汇总表、反馈单)",
+        description="Make the paper of the meeting day as PDF with embedded fonts.",
+    )
+    kinds = printer.add_subparsers(dest="kind", required=True, metavar="KIND")
+
+    cards = _kind(kinds, "cards", "join cards with QR codes and short codes (参会卡)")
+    cards.add_argument("--data", type=Path, required=True, metavar="DIR",
+                       help="the meeting's data directory (holds the card secret)")
+    cards.add_argument("--url", required=True, metavar="URL",
+                       help="base URL the phones open, e.g. http://192.168.1.10:8000")
+    cards.add_argument("--regenerate", action="store_true",
+                       help="issue new tokens: every card printed before stops working")
+    cards.set_defaults(func=run_cards)
+
+    ballots = _kind(kinds, "ballots", "the paper ballot (述职评议表), 30 reporters per A4 page")
+    ballots.set_defaults(func=run_ballots)
+
+    tally = _kind(kinds, "tally", "the signed tally sheet (测评结果汇总表)")
+    _ballot_source(tally)
+    tally.add_argument("--key", type=Path, help="the organisation's signing key (PEM)")
+    tally.add_argument("--cert", type=Path, help="its certificate (PEM), with --key")
+    tally.add_argument("--export-ballots", type=Path, metavar="CSV",
+                       help="with --data: where to write the ballot export the digest is of "
+                            "[next to the PDF: <name>-ballots.csv]")
+    tally.set_defaults(func=run_tally)
+
+    feedback = _kind(kinds, "feedback", "feedback sheets, one page per reporter (反馈单)")
+    _ballot_source(feedback)
+    feedback.add_argument("--comments", type=Path, metavar="JSON",
+                          help="the chair's 点评 texts: {\"reporter id\": \"text\"}")
+    feedback.add_argument("--reporter", metavar="ID", help="only this reporter's sheet")
+    feedback.set_defaults(func=run_feedback)
+
+    xlsx = _kind(kinds, "xlsx", "the results table as an Excel workbook (上报)")
+    _ballot_source(xlsx)
+    xlsx.set_defaults(func=run_xlsx)
+
+    verify = subparsers.add_parser(
+        "verify", help="check a signed tally sheet against the ballots and meeting file (核验)",
+        description="Checks the PDF's signature, the SHA-256 of the ballot and meeting files "
+                    "and a fresh tally. Exit 0: all match; 1: a mismatch; 2: bad input.",
+    )
+    verify.add_argument("pdf", type=Path, help="the signed tally sheet (PDF)")
+    verify.add_argument("--ballots", type=Path, required=True, help="the ballot CSV")
+    verify.add_argument("--meeting", type=Path, required=True, help="the meeting file (TOML)")
+    verify.add_argument("--cert", type=Path, help="the certificate the sheet must be signed with")
+    verify.set_defaults(func=run_verify)
+
+
+def _kind(kinds, name: str, help_text: str) -> argparse.ArgumentParser:
+    parser = kinds.add_parser(name, help=help_text, description=help_text)
+    parser.add_argument("meeting", type=Path, help="the meeting file (TOML)")
+    parser.add_argument("-o", "--output", type=Path, required=True, metavar="OUT",
+                        help="the file to write")
+    return parser
+
+
+def _ballot_source(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--ballots", type=Path, metavar="CSV",
+                        help="take the ballots from this CSV (paper ballots or an export)")
+    parser.add_argument("--data", type=Path, metavar="DIR",
+                        help="the server's data directory: its ballots, result and comments "
+                             "(and, for tally, the meeting's signing key)")
+
+
+def run_cards(args: argparse.Namespace) -> int:
+    meeting, _ = load_meeting(args.meeting)
+    if meeting.join != "cards":
+        print(f"提示：会议设置 join = \"{meeting.join}\"，服务器不使用参会卡。", file=sys.stderr)
+    data_dir = DataDir(args.data)
+    secret = data_dir.card_secret(regenerate=args.regenerate)
+    cards = issue_cards(secret, meeting)
+    _write(args.output, render_cards(meeting, cards, args.url))
+    print(f"已写入 {args.output}：{len(cards)} 张参会卡，{-(-len(cards) // 8)} 页")
+    if args.regenerate:
+        print("已生成新的卡片密钥：此前打印的参会卡全部作废。服务器须重新启动才会加载新卡。")
+    return 0
+
+
+def run_ballots(args: argparse.Namespace) -> int:
+    meeting, _ = load_meeting(args.meeting)
+    _write(args.output, render_ballots(meeting))
+    print(f"已写入 {args.output}：述职评议表，{len(meeting.reporters)} 位述职人")
+    return 0
+
+
+def run_tally(args: argparse.Namespace) -> int:
+    if (args.key is None) != (args.cert is None):
+        raise InputError("--key/--cert", "须同时给出私钥和证书")
+    export = args.export_ballots
+    if args.ballots is None and export is None:
+        export = args.output.with_name(f"{args.output.stem}-ballots.csv")
+    loaded = load(args.meeting, args.ballots, args.data, export_to=export)
+    if args.key is not None:
+        key_path, cert_path = args.key, args.cert
+    elif args.data is not None:
+        key_path, cert_path = signing.ensure_identity(DataDir(args.data), loaded.meeting)
+    else:
+        raise InputError("--key/--cert", "签名需要会议的数据目录 --data，或单位自己的 --key 和 --cert")
+    cert = signing.load_certificate(cert_path)
+    who = "自签名证书" if cert.issuer == cert.subject else cert.subject.rfc4514_string()
+    pdf = render_tally(loaded.meeting, loaded.result, loaded.digests, signed_by=who,
+                       effective=effective_ballots(loaded.ballots))
+    _write(args.output, signing.sign_pdf(pdf, key_path, cert_path))
+    print(f"已写入并签名 {args.output}（{signing.describe(cert)}）")
+    print(f"会议文件 SHA-256：{loaded.digests['meeting_sha256']}")
+    print(f"选票文件 SHA-256：{loaded.digests['ballots_sha256']}")
+    if args.ballots is None:
+        print(f"选票导出已写入 {export}（核验时用它）")
+    return 0
+
+
+def run_feedback(args: argparse.Namespace) -> int:
+    loaded = load(args.meeting, args.ballots, args.data, comments_path=args.comments)
+    if args.reporter is not None and args.reporter not in {r.id for r in loaded.meeting.reporters}:
+        raise InputError("--reporter", f"述职人“{args.reporter}”不在会议文件中")
+    pdf = render_feedback(loaded.meeting, loaded.result, loaded.comments, only=args.reporter)
+    _write(args.output, pdf)
+    count = 1 if args.reporter else len(loaded.result["reporters"])
+    print(f"已写入 {args.output}：{count} 份反馈单")
+    return 0
+
+
+def run_xlsx(args: argparse.Namespace) -> int:
+    loaded = load(args.meeting, args.ballots, args.data)
+    write_results_xlsx(loaded.result, loaded.meeting, args.output)
+    print(f"已写入 {args.output}")
+    return 0
+
+
+def run_verify(args: argparse.Namespace) -> int:
+    from printouts.verify import verify  # pyHanko's validation stack is slow to import
+
+    verdict = verify(args.pdf, args.ballots, args.meeting, cert_path=args.cert)
+    print(f"核验 {args.pdf}")
+    print(verdict.report())
+    return 0 if verdict.ok else 1
+
+
+def _write(path: Path, data: bytes) -> None:
+    tmp = path.with_name(f".{path.name}.tmp")
+    try:
+        tmp.write_bytes(data)
+        os.replace(tmp, path)
+    except OSError as error:
+        raise InputError(str(path), f"无法写入：{error.strerror}") from None

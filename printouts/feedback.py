@@ -24,13 +24,22 @@ from tally.model import Meeting
 
 MODE_LABEL = {"onsite": "现场述职", "written": "书面述职"}
 RULE_LABEL = {
-    "base": "得分定等",
-    "share": "得票比例定等",
+    "base": "基础等次",
     "poor_share": "差票比例规则",
     "override": "组织认定（问责/重大失误）",
     "quota": "等次名额控制",
+    "undecided": "并列待定",
+    "quorum": "法定人数",
 }
 MARGIN = 20 * mm
+
+
+def _score(value) -> str:
+    return "—" if value is None else f"{float(value):.2f}"
+
+
+def _share(value) -> str:
+    return "—" if value is None else f"{100 * float(value):.1f}%"
 
 
 def render_feedback(meeting: Meeting, result: dict, comments: dict[str, str] | None = None,
@@ -65,7 +74,7 @@ def _draw_page(canvas, meeting: Meeting, result: dict, grades: list[str], row: d
     draw_text(canvas, MARGIN, y, f"评议日期：{meeting.date}", 10)
     y -= 16 * mm
     draw_text(canvas, MARGIN, y, "综合评价等次：", 13)
-    draw_text(canvas, MARGIN + 36 * mm, y - 1 * mm, row["final_grade"], 26)
+    draw_text(canvas, MARGIN + 36 * mm, y - 1 * mm, row["final_grade"] or "未定", 26)
     if not result.get("valid", True):
         draw_text(canvas, page_w - MARGIN, y, "（本次测评未达法定人数，结果无效）", 10, "right")
     y -= 14 * mm
@@ -78,13 +87,14 @@ def _draw_page(canvas, meeting: Meeting, result: dict, grades: list[str], row: d
              for g in grades] + [f"{row['abstain']}票", f"{row['invalid']}票"]
     draw_row(canvas, MARGIN, y, columns, cells, 9 * mm, 11)
     y -= 15 * mm
-    facts = (f"得分：{float(row['score']):.2f}　差票比例：{100 * float(row['poor_share']):.1f}%"
-             f"　基础等次：{row['base_grade']}")
+    facts = (f"得分：{_score(row['score'])}　差票比例：{_share(row['poor_share'])}"
+             f"　基础等次：{row['base_grade'] or '—'}")
     draw_text(canvas, MARGIN, y, facts, 11)
     y -= 10 * mm
-    decided = row.get("decided_by", "")
-    label = RULE_LABEL.get(decided, decided)
-    draw_text(canvas, MARGIN, y, f"决定等次的规则：{label}", 11)
+    decided = row.get("decided_by") or "—"
+    y = draw_lines(canvas, MARGIN, y, wrap(f"决定等次的依据：{decided}", 11, width), 11)
+    y -= 2 * mm
+    draw_text(canvas, MARGIN, y, "评定过程：", 11)
     y -= 7 * mm
     for step in row.get("steps", []):
         rule = RULE_LABEL.get(step["rule"], step["rule"])
@@ -94,5 +104,9 @@ def _draw_page(canvas, meeting: Meeting, result: dict, grades: list[str], row: d
     draw_text(canvas, MARGIN, y, "主持人点评：", 12)
     y -= 8 * mm
     text = comment.strip() or "（未录入点评）"
-    y = draw_lines(canvas, MARGIN + 4 * mm, y, wrap(text, 11, width - 8 * mm), 11, 11 * 1.6)
+    lines = wrap(text, 11, width - 8 * mm)
+    room = int((y - MARGIN - 16 * mm) // (11 * 1.6))
+    if len(lines) > room:
+        lines = lines[: max(room - 1, 0)] + ["（点评过长，余下从略，请见会议记录）"]
+    y = draw_lines(canvas, MARGIN + 4 * mm, y, lines, 11, 11 * 1.6)
     draw_text(canvas, page_w - MARGIN, MARGIN + 10 * mm, "（本单仅送述职人本人）", 9, "right")

@@ -27,7 +27,7 @@ from printouts.layout import (
     row_height,
     wrap,
 )
-from tally.model import Meeting
+from tally.model import SPOILED, Meeting
 
 META_PREFIX = "pingyi-tally:"
 MODE_LABEL = {"onsite": "现场", "written": "书面"}
@@ -47,19 +47,37 @@ def embedded_record(meeting: Meeting, result: dict, digests: dict[str, str]) -> 
     }
 
 
+def effective_ballots(ballots) -> int:
+    """有效票: ballots not spoiled as a whole (at least one mark that is not 废)."""
+    return sum(1 for b in ballots if not b.marks or any(m != SPOILED for m in b.marks.values()))
+
+
+def _or_dash(value) -> str:
+    return "—" if value is None or value == "" else str(value)
+
+
+def _score(value) -> str:
+    return "—" if value is None else f"{float(value):.2f}"
+
+
+def _share(value) -> str:
+    return "—" if value is None else f"{100 * float(value):.1f}%"
+
+
 def digest_qr_text(digests: dict[str, str]) -> str:
     return f"pingyi\nmeeting-sha256={digests['meeting_sha256']}\nballots-sha256={digests['ballots_sha256']}"
 
 
 def render_tally(meeting: Meeting, result: dict, digests: dict[str, str],
-                 signed_by: str = "") -> bytes:
-    """The unsigned PDF; `signed_by` names the signing certificate in the footer."""
+                 signed_by: str = "", effective: int | None = None) -> bytes:
+    """The unsigned PDF; `signed_by` names the signing certificate in the footer and
+    `effective` is the number of valid ballots (有效票; see `effective_ballots`)."""
     buffer = io.BytesIO()
     canvas = new_canvas(buffer, f"{meeting.title} 测评结果汇总表", landscape(A4),
                         subject="pingyi tally")
     record = embedded_record(meeting, result, digests)
     canvas.setKeywords(META_PREFIX + json.dumps(record, ensure_ascii=True, sort_keys=True))
-    sheet = _Sheet(canvas, meeting)
+    sheet = _Sheet(canvas, meeting, effective)
     sheet.header(result)
     sheet.reporters(result)
     sheet.quota(result)
@@ -74,7 +92,8 @@ def render_tally(meeting: Meeting, result: dict, digests: dict[str, str],
 class _Sheet:
     """A cursor over the pages: draws blocks top-down and starts a new page when full."""
 
-    def __init__(self, canvas, meeting: Meeting) -> None:
+    def __init__(self, canvas, meeting: Meeting, effective: int | None) -> None:
+        self.effective = effective
         self.canvas = canvas
         self.meeting = meeting
         self.page = 1
@@ -123,7 +142,7 @@ class _Sheet:
         quorum = result["quorum"]
         groups = result.get("groups") or []
         parts = [f"{g['name']} 应到{g['seats']} 实到{g['cast']}" for g in groups]
-        effective = result.get("effective", quorum["cast"])
+        effective = quorum["cast"] if self.effective is None else self.effective
         turnout = (f"应到 {quorum['seats']} 人，实到 {quorum['cast']} 人，有效票 {effective} 张"
                    f"（{'；'.join(parts)}）" if parts else "")
         self.text(turnout or f"应到 {quorum['seats']} 人，实到 {quorum['cast']} 人，"
@@ -164,9 +183,9 @@ class _Sheet:
             cells += [f"{row['counts'].get(g, 0)}({percent(row['counts'].get(g, 0), votes)})"
                       for g in grades]
             cells += [str(row["abstain"]), str(row["invalid"]),
-                      f"{100 * float(row['poor_share']):.1f}%", f"{float(row['score']):.2f}",
-                      row["base_grade"], "；".join(step["why"] for step in row.get("steps", [])),
-                      row["final_grade"], str(row.get("rank", ""))]
+                      _share(row["poor_share"]), _score(row["score"]), _or_dash(row["base_grade"]),
+                      "；".join(step["why"] for step in row.get("steps", [])),
+                      _or_dash(row["final_grade"]), _or_dash(row.get("rank"))]
             height = row_height(columns, cells, size, 6 * mm)
             if self.need(height):
                 draw_row(self.canvas, MARGIN, self.y, columns, titles, 7 * mm, 7.5)

@@ -1,0 +1,131 @@
+"""Where the printouts get their inputs: the meeting file, and the ballots with their result.
+
+Ballots come either from a CSV (`--ballots`, e.g. typed-in paper ballots or an export) or
+from the live server's data directory (`--data`, through `server.record.load_record`, which is
+imported only then). The digests printed on the tally sheet are SHA-256 of the exact bytes of
+the meeting file and of the ballot export; with `--data` that export is
+`format_ballots_csv(...)` in UTF-8, written next to the PDF so that it can be verified.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from tally.ballots import format_ballots_csv, parse_ballots_csv
+from tally.engine import result_to_json, tally
+from tally.errors import InputError
+from tally.meeting import parse_meeting_text
+from tally.model import Ballot, Meeting
+
+
+@dataclass
+class Loaded:
+    meeting: Meeting
+    meeting_bytes: bytes
+    ballots: list[Ballot]
+    ballots_bytes: bytes
+    result: dict
+    comments: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def digests(self) -> dict[str, str]:
+        return {"meeting_sha256": sha256(self.meeting_bytes),
+                "ballots_sha256": sha256(self.ballots_bytes)}
+
+
+def sha256(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def read_bytes(path: Path) -> bytes:
+    try:
+        return Path(path).read_bytes()
+    except FileNotFoundError:
+        raise InputError(str(path), "文件不存在") from None
+    except IsADirectoryError:
+        raise InputError(str(path), "是目录，不是文件") from None
+    except OSError as error:
+        raise InputError(str(path), f"无法读取：{error.strerror}") from None
+
+
+def decode(data: bytes, path: Path) -> str:
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as error:
+        raise InputError(
+            str(path), f"不是UTF-8编码（第{error.start + 1}个字节处）；请在Excel中另存为“CSV UTF-8”"
+        ) from None
+
+
+def load_meeting(path: Path) -> tuple[Meeting, bytes]:
+    data = read_bytes(path)
+    return parse_meeting_text(decode(data, path), source=str(path)), data
+
+
+def parse_ballots(data: bytes, meeting: Meeting, path: Path) -> list[Ballot]:
+    return parse_ballots_csv(decode(data, path), meeting, source=str(path))
+
+
+def recompute(meeting: Meeting, ballots: list[Ballot]) -> dict:
+    return result_to_json(tally(meeting, ballots))
+
+
+def load(meeting_path: Path, ballots_path: Path | None, data_dir: Path | None,
+         comments_path: Path | None = None, export_to: Path | None = None) -> Loaded:
+    """Reads the meeting and its ballots: from --ballots if given, else from --data."""
+    if ballots_path is None and data_dir is None:
+        raise InputError("参数", "请给出选票来源：--ballots 选票CSV 或 --data 数据目录")
+    meeting, meeting_bytes = load_meeting(meeting_path)
+    comments: dict[str, str] = {}
+    if ballots_path is not None:
+        ballots_bytes = read_bytes(ballots_path)
+        ballots = parse_ballots(ballots_bytes, meeting, ballots_path)
+        result = recompute(meeting, ballots)
+    else:
+        record = _load_record(meeting, Path(data_dir))
+        ballots = list(record.ballots)
+        ballots_bytes = format_ballots_csv(meeting, ballots).encode("utf-8")
+        result = record.result if record.result is not None else recompute(meeting, ballots)
+        comments = dict(record.comments or {})
+        _check_digest(record, meeting_bytes, meeting_path)
+        if export_to is not None:
+            export_to.write_bytes(ballots_bytes)
+    if comments_path is not None:
+        comments.update(load_comments(comments_path, meeting))
+    return Loaded(meeting, meeting_bytes, ballots, ballots_bytes, result, comments)
+
+
+def load_comments(path: Path, meeting: Meeting) -> dict[str, str]:
+    """A JSON object of reporter id → 点评 text (for sheets printed without the server)."""
+    try:
+        data = json.loads(decode(read_bytes(path), path))
+    except json.JSONDecodeError as error:
+        raise InputError(f"{path}:{error.lineno}:{error.colno}", f"JSON格式错误：{error.msg}") from None
+    ids = {r.id for r in meeting.reporters}
+    if not isinstance(data, dict) or not all(isinstance(v, str) for v in data.values()):
+        raise InputError(str(path), "应为 JSON 对象：{\"述职人id\": \"点评内容\", ...}")
+    unknown = sorted(set(data) - ids)
+    if unknown:
+        raise InputError(str(path), f"述职人“{unknown[0]}”不在会议文件中")
+    return data
+
+
+def _load_record(meeting: Meeting, data_dir: Path):
+    if not data_dir.is_dir():
+        raise InputError(str(data_dir), "数据目录不存在")
+    try:
+        from server.record import load_record
+    except ImportError:
+        raise InputError("--data", "此版本的服务器尚不能读出选票记录；请先导出选票，用 --ballots 打印") from None
+    return load_record(meeting, data_dir)
+
+
+def _check_digest(record, meeting_bytes: bytes, meeting_path: Path) -> None:
+    recorded = getattr(record, "meeting_digest", "") or ""
+    if len(recorded) == 64 and recorded != sha256(meeting_bytes):
+        print(f"警告：{meeting_path} 与服务器记录的会议文件摘要不同（文件在会后被改动？）",
+              file=sys.stderr)
