@@ -1,0 +1,246 @@
+// What the three pages share: the WebSocket session (msgpack frames, hello with `since`,
+// reconnect with backoff), the server clock, timers, grade names and small DOM helpers.
+// The msgpack codec is the npm package's browser build, loaded before this module as
+// /static/vendor/msgpack.min.js (global `MessagePack`).
+
+const { encode, decode } = globalThis.MessagePack;
+
+export const DEFAULT_GRADES = ["好", "较好", "一般", "差"];
+export const PHASES = { report: "述职", comment: "点评", written: "书面述职", vote: "投票" };
+export const OFFLINE = "网络已断开，正在重连…";
+export const UNAVAILABLE = "系统暂不可用，正在重连";
+
+// ---- the server clock ----------------------------------------------------------------------
+
+let clockOffset = 0; // server seconds minus this device's seconds
+
+export function noteServerNow(now) {
+  if (typeof now === "number") clockOffset = now - Date.now() / 1000;
+}
+
+export function serverNow() {
+  return Date.now() / 1000 + clockOffset;
+}
+
+// elapsed = (paused_at or now) - started_at - paused_total, as docs/protocol.md says
+export function elapsed(timer) {
+  if (!timer || timer.started_at == null) return null;
+  const end = timer.paused_at != null ? timer.paused_at : serverNow();
+  return Math.max(0, end - timer.started_at - (timer.paused_total || 0));
+}
+
+export function mmss(seconds) {
+  if (seconds == null) return "00:00";
+  const s = Math.floor(seconds);
+  const m = Math.floor(s / 60);
+  return `${String(m).padStart(2, "0")}:${String(s % 60).padStart(2, "0")}`;
+}
+
+// ---- the WebSocket session -----------------------------------------------------------------
+
+// connect({hello: () => map, onMessage(msg), onStatus(state, detail)}) -> session
+// states: "connecting", "online", "offline", "unavailable", "refused" (hello failed: 1008)
+export function connect({ hello, onMessage, onStatus }) {
+  const url = `${location.protocol === "https:" ? "wss:" : "ws:"}//${location.host}/ws`;
+  let ws = null;
+  let attempt = 0;
+  let lastSeen = 0;
+  let stopped = false;
+  let retryTimer = null;
+  let pingTimer = null;
+  let nextId = 1;
+  const waiting = new Map(); // request id -> callback for the reply carrying that id
+  const session = {
+    v: null,
+    ready: false,
+    send(msg, onReply) {
+      if (!session.ready) return false;
+      const id = nextId++;
+      if (onReply) waiting.set(id, onReply);
+      ws.send(encode({ ...msg, id }));
+      return true;
+    },
+    close() {
+      stopped = true;
+      clearTimeout(retryTimer);
+      if (ws) ws.close();
+    },
+  };
+
+  function status(state, detail) {
+    if (onStatus) onStatus(state, detail);
+  }
+
+  function open() {
+    status(attempt ? "offline" : "connecting");
+    ws = new WebSocket(url);
+    ws.binaryType = "arraybuffer";
+    ws.onopen = () => {
+      const msg = hello();
+      if (session.v != null) msg.since = session.v;
+      ws.send(encode(msg));
+    };
+    ws.onmessage = (event) => {
+      if (typeof event.data === "string") return;
+      let msg;
+      try {
+        msg = decode(new Uint8Array(event.data));
+      } catch {
+        return;
+      }
+      if (!msg || typeof msg !== "object") return;
+      lastSeen = Date.now();
+      if ("now" in msg) noteServerNow(msg.now);
+      if (typeof msg.v === "number" && (msg.t === "welcome" || msg.t === "view")) session.v = msg.v;
+      if (msg.t === "welcome") {
+        attempt = 0;
+        session.ready = true;
+        status("online");
+      } else if (msg.t === "status") {
+        status(msg.redis ? "online" : "unavailable");
+      }
+      if (msg.id != null && waiting.has(msg.id)) {
+        const reply = waiting.get(msg.id);
+        waiting.delete(msg.id);
+        reply(msg);
+      }
+      onMessage(msg);
+    };
+    ws.onclose = (event) => {
+      session.ready = false;
+      waiting.clear();
+      clearInterval(pingTimer);
+      if (stopped) return;
+      if (event.code === 1008) {
+        status("refused", event.reason || "");
+        return;
+      }
+      status("offline");
+      attempt += 1;
+      const base = Math.min(10000, 500 * 2 ** (attempt - 1));
+      retryTimer = setTimeout(open, base * (0.5 + Math.random() * 0.5));
+    };
+    lastSeen = Date.now();
+    clearInterval(pingTimer);
+    // A connection that has heard nothing for 40 s is treated as dead and reopened.
+    pingTimer = setInterval(() => {
+      if (ws.readyState !== WebSocket.OPEN) return;
+      if (Date.now() - lastSeen > 40000) ws.close();
+      else if (session.ready) ws.send(encode({ t: "ping" }));
+    }, 15000);
+  }
+
+  // Phones wake from sleep with a dead socket: reconnect at once instead of waiting it out.
+  window.addEventListener("online", () => {
+    if (!session.ready && !stopped) {
+      clearTimeout(retryTimer);
+      if (!ws || ws.readyState === WebSocket.CLOSED) open();
+    }
+  });
+  open();
+  return session;
+}
+
+// The banner every page shows while it is not connected.
+export function showNetStatus(banner, state) {
+  const text = { offline: OFFLINE, unavailable: UNAVAILABLE, connecting: "正在连接…" }[state];
+  banner.textContent = text || "";
+  banner.hidden = !text;
+  banner.dataset.state = state;
+}
+
+// ---- ids ------------------------------------------------------------------------------------
+
+export function randomHex(bytes = 16) {
+  const raw = crypto.getRandomValues(new Uint8Array(bytes));
+  return Array.from(raw, (b) => b.toString(16).padStart(2, "0")).join("");
+}
+
+// ---- DOM helpers ----------------------------------------------------------------------------
+
+export function $(selector, root = document) {
+  return root.querySelector(selector);
+}
+
+// h("div.card", {dataset: {id: 1}}, "text", child) -> element
+export function h(tag, props, ...children) {
+  const [name, ...classes] = tag.split(".");
+  const node = document.createElement(name);
+  if (classes.length) node.className = classes.join(" ");
+  for (const [key, value] of Object.entries(props || {})) {
+    if (key === "dataset") Object.assign(node.dataset, value);
+    else if (key in node) node[key] = value;
+    else node.setAttribute(key, value);
+  }
+  for (const child of children.flat()) {
+    if (child == null || child === false) continue;
+    node.append(child instanceof Node ? child : String(child));
+  }
+  return node;
+}
+
+export function setText(node, text) {
+  const value = text == null ? "" : String(text);
+  if (node.textContent !== value) node.textContent = value;
+}
+
+// Keeps container's children in step with items without rebuilding them: one child per key,
+// created once by make(item), refreshed by update(node, item), in the items' order.
+export function syncList(container, items, key, make, update) {
+  const existing = new Map();
+  for (const child of container.children) existing.set(child.dataset.key, child);
+  let previous = null;
+  for (const item of items) {
+    const k = String(key(item));
+    let node = existing.get(k);
+    if (node) existing.delete(k);
+    else {
+      node = make(item);
+      node.dataset.key = k;
+    }
+    update(node, item);
+    const wanted = previous ? previous.nextSibling : container.firstChild;
+    if (wanted !== node) container.insertBefore(node, wanted);
+    previous = node;
+  }
+  for (const node of existing.values()) node.remove();
+}
+
+export function toggleClass(node, name, on) {
+  if (node.classList.contains(name) !== Boolean(on)) node.classList.toggle(name, Boolean(on));
+}
+
+export function show(node, visible) {
+  if (node.hidden === Boolean(visible)) node.hidden = !visible;
+}
+
+// A grade's CSS class: g0 for the best grade ... g3 for 差; "blank" for none.
+export function gradeClass(grades, grade) {
+  const i = grades.indexOf(grade);
+  return i < 0 ? "blank" : `g${Math.min(i, 3)}`;
+}
+
+export async function fetchMeeting() {
+  try {
+    const response = await fetch("/api/meeting", { cache: "no-store" });
+    if (response.ok) return await response.json();
+  } catch {
+    // offline: the view still carries the agenda; grades fall back to the default scale
+  }
+  return null;
+}
+
+// The agenda's steps, as the server lays them out (server/agenda.py `plan`): the chair console
+// and the projector use it to say what comes next.
+export function plan(reporters, voting) {
+  const steps = [];
+  for (const r of reporters) {
+    if (r.mode !== "written") {
+      steps.push({ kind: "report", reporter: r.id });
+      steps.push({ kind: "comment", reporter: r.id });
+    }
+    if (voting === "each") steps.push({ kind: "vote", reporters: [r.id] });
+  }
+  if (voting !== "each") steps.push({ kind: "vote", reporters: reporters.map((r) => r.id) });
+  return steps;
+}
