@@ -1,9 +1,8 @@
 """A small, realistic sample meeting for the tests and the documentation images.
 
-`sample_meeting` builds a Meeting directly (no file), `sample_ballots` makes deterministic
-ballots for it, and `sample_result` a result in the shape of `tally.engine.result_to_json`
-computed the simple way (score cut-offs and the 差票 rule only), for rendering without the
-engine. `python -m printouts.samples DIR` renders one page of each printout as PNG into DIR.
+`sample_meeting` builds a Meeting directly (no file) with any number of reporters and
+`sample_ballots` makes deterministic ballots for it. `python -m printouts.samples DIR` renders
+one page of each printout of the demo meeting (examples/) as a PNG into DIR.
 """
 
 from __future__ import annotations
@@ -72,77 +71,26 @@ def sample_ballots(meeting: Meeting, seed: int = 7, turnout: float = 0.9) -> lis
     return ballots
 
 
-def sample_result(meeting: Meeting, ballots: list[Ballot]) -> dict:
-    """A result dict shaped like the engine's, computed simply (unweighted)."""
-    rules = meeting.rules
-    grades = rules.grades
-    rows = []
-    for reporter in meeting.reporters:
-        counts = dict.fromkeys(grades, 0)
-        by_group = {g.id: dict.fromkeys(grades, 0) for g in meeting.groups}
-        abstain = invalid = 0
-        for ballot in ballots:
-            mark = ballot.marks.get(reporter.id)
-            if mark in counts:
-                counts[mark] += 1
-                by_group[ballot.group][mark] += 1
-            elif mark == "":
-                abstain += 1
-            elif mark == "废":
-                invalid += 1
-        votes = sum(counts.values())
-        score = sum(p * counts[g] for g, p in zip(grades, rules.points, strict=True)) / votes
-        base = next((g for g, c in zip(grades, rules.score_cutoffs, strict=False) if score >= c),
-                    grades[-1])
-        poor = Fraction(counts[grades[-1]], votes)
-        steps = [{"rule": "base", "grade": base, "why": f"得分{float(score):.2f}"}]
-        final = base
-        if poor > rules.poor_share_limit:
-            final = grades[-1]
-            steps.append({"rule": "poor_share", "grade": final,
-                          "why": f"差票 {counts[grades[-1]]}/{votes}={float(poor):.1%} > 10% → 差"})
-        rows.append({
-            "id": reporter.id, "name": reporter.name, "org": reporter.org, "mode": reporter.mode,
-            "counts": counts, "counts_by_group": by_group, "abstain": abstain,
-            "invalid": invalid, "cast": len(ballots), "score": round(float(score), 2),
-            "poor_share": round(float(poor), 4), "base_grade": base, "final_grade": final,
-            "rank": 0, "decided_by": steps[-1]["rule"], "steps": steps,
-        })
-    for rank, row in enumerate(sorted(rows, key=lambda r: -r["score"]), start=1):
-        row["rank"] = rank
-    cast = len(ballots)
-    return {
-        "valid": cast >= rules.quorum * meeting.seats,
-        "quorum": {"cast": cast, "seats": meeting.seats, "required": float(rules.quorum),
-                   "met": cast >= rules.quorum * meeting.seats},
-        "grades": list(grades),
-        "groups": [{"id": g.id, "name": g.name, "seats": g.seats,
-                    "cast": sum(1 for b in ballots if b.group == g.id)} for g in meeting.groups],
-        "reporters": rows,
-        "quota": [{"grade": g, "limit": int(share * len(rows)),
-                   "holders": [r["id"] for r in rows if r["final_grade"] == g]}
-                  for g, share in rules.quota],
-        "undecided": [],
-    }
-
-
 def render_docs_images(out_dir: Path) -> list[Path]:
     """One page of each printout as a ~100 dpi PNG (for README and docs)."""
     from printouts import ballots as ballot_sheet
     from printouts import cards, feedback, tally_sheet
+    from printouts.source import load_meeting, parse_ballots, recompute, sha256
     from server.cards import issue_cards
 
-    meeting = sample_meeting()
-    votes = sample_ballots(meeting)
-    result = sample_result(meeting, votes)
-    comments = {"r01": "抓基层党建责任落实到位，村级组织阵地建设成效明显；"
+    root = Path(__file__).resolve().parents[1] / "examples"
+    meeting, meeting_bytes = load_meeting(root / "demo-meeting.toml")
+    ballots_bytes = (root / "demo-ballots.csv").read_bytes()
+    result = recompute(meeting, parse_ballots(ballots_bytes, meeting, root / "demo-ballots.csv"))
+    first = meeting.reporters[0].id
+    comments = {first: "抓基层党建责任落实到位，村级组织阵地建设成效明显；"
                        "下一步要在发展壮大村级集体经济上再下功夫。"}
-    digests = {"meeting_sha256": "0" * 64, "ballots_sha256": "f" * 64}
+    digests = {"meeting_sha256": sha256(meeting_bytes), "ballots_sha256": sha256(ballots_bytes)}
     pdfs = {
         "cards": cards.render_cards(meeting, issue_cards(b"docs", meeting)[:8],
                                     "https://pingyi.example.org"),
         "ballot": ballot_sheet.render_ballots(meeting),
-        "tally": tally_sheet.render_tally(meeting, result, digests, signed_by="自签名证书（示例）"),
+        "tally": tally_sheet.render_tally(meeting, result, digests, signed_by="自签名证书"),
         "feedback": feedback.render_feedback(meeting, result, comments),
     }
     out_dir.mkdir(parents=True, exist_ok=True)

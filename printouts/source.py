@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -86,12 +87,14 @@ def load(meeting_path: Path, ballots_path: Path | None, data_dir: Path | None,
         ballots = parse_ballots(ballots_bytes, meeting, ballots_path)
         result = recompute(meeting, ballots)
     else:
-        record = _load_record(meeting, Path(data_dir))
+        record = _load_record(meeting, Path(data_dir), decode(meeting_bytes, meeting_path))
         ballots = list(record.ballots)
         ballots_bytes = format_ballots_csv(meeting, ballots).encode("utf-8")
-        result = record.result if record.result is not None else recompute(meeting, ballots)
+        # The sheet must be what a recount of the export gives (verify recounts it); the
+        # server's own result, when there is one, is only compared with it.
+        result = recompute(meeting, ballots)
         comments = dict(record.comments or {})
-        _check_digest(record, meeting_bytes, meeting_path)
+        _check_record(record, result, meeting_bytes, meeting_path)
         if export_to is not None:
             export_to.write_bytes(ballots_bytes)
     if comments_path is not None:
@@ -114,18 +117,30 @@ def load_comments(path: Path, meeting: Meeting) -> dict[str, str]:
     return data
 
 
-def _load_record(meeting: Meeting, data_dir: Path):
+def _load_record(meeting: Meeting, data_dir: Path, meeting_text: str):
     if not data_dir.is_dir():
         raise InputError(str(data_dir), "数据目录不存在")
-    try:
-        from server.record import load_record
-    except ImportError:
-        raise InputError("--data", "此版本的服务器尚不能读出选票记录；请先导出选票，用 --ballots 打印") from None
-    return load_record(meeting, data_dir)
+    from server.record import load_record  # only with --data: it brings in the Redis client
+
+    return load_record(meeting, data_dir, redis_url=os.environ.get("REDIS_URL") or None,
+                       meeting_text=meeting_text)
 
 
-def _check_digest(record, meeting_bytes: bytes, meeting_path: Path) -> None:
+def _check_record(record, result: dict, meeting_bytes: bytes, meeting_path: Path) -> None:
+    """Warns (on stderr) about what makes a sheet from the server's record questionable."""
     recorded = getattr(record, "meeting_digest", "") or ""
     if len(recorded) == 64 and recorded != sha256(meeting_bytes):
-        print(f"警告：{meeting_path} 与服务器记录的会议文件摘要不同（文件在会后被改动？）",
-              file=sys.stderr)
+        _warn(f"{meeting_path} 与服务器记录的会议文件不同（文件在会后被改动？）")
+    if any(status == "open" for status in (getattr(record, "rounds", None) or {}).values()):
+        _warn("投票尚未结束，汇总表只含目前已投的票")
+    if record.result is None:
+        _warn("服务器尚未计票（投票未结束？），按已存选票计票")
+        return
+    ours = {r["id"]: r["final_grade"] for r in result["reporters"]}
+    theirs = {r["id"]: r["final_grade"] for r in record.result.get("reporters", [])}
+    if ours != theirs:
+        _warn("服务器保存的结果与按选票重新计票的结果不同；汇总表按重新计票打印")
+
+
+def _warn(text: str) -> None:
+    print(f"警告：{text}", file=sys.stderr)

@@ -78,7 +78,7 @@ def render_tally(meeting: Meeting, result: dict, digests: dict[str, str],
     record = embedded_record(meeting, result, digests)
     canvas.setKeywords(META_PREFIX + json.dumps(record, ensure_ascii=True, sort_keys=True))
     sheet = _Sheet(canvas, meeting, effective)
-    sheet.header(result)
+    sheet.header(result, digests)
     sheet.reporters(result)
     sheet.quota(result)
     sheet.undecided(meeting, result)
@@ -127,8 +127,10 @@ class _Sheet:
             self.y -= size * 0.3
         self.y -= gap
 
-    def header(self, result: dict) -> None:
+    def header(self, result: dict, digests: dict[str, str]) -> None:
         meeting = self.meeting
+        side = 21 * mm  # the digests' QR code, top right
+        draw_qr(self.canvas, PAGE_W - MARGIN - side, self.y - side, side, digest_qr_text(digests))
         self.y -= 6 * mm
         draw_text(self.canvas, PAGE_W / 2, self.y, "测评结果汇总表", 16, "centre")
         self.y -= 7 * mm
@@ -244,15 +246,9 @@ class _Sheet:
         self.y -= 11 * mm
 
     def digests(self, digests: dict[str, str], signed_by: str) -> None:
-        side = 21 * mm
-        self.need(side)
-        top = self.y
-        draw_qr(self.canvas, PAGE_W - MARGIN - side, top - side, side, digest_qr_text(digests))
-        narrow = WIDTH - side - 6 * mm
-        self.y -= 4 * mm
-        self.text(f"会议文件 SHA-256：{digests['meeting_sha256']}", 8.5, 0.5 * mm, narrow)
-        self.text(f"选票导出文件 SHA-256：{digests['ballots_sha256']}", 8.5, 0.5 * mm, narrow)
+        self.y -= 2 * mm
+        self.text(f"会议文件 SHA-256：{digests['meeting_sha256']}", 8.5, 0.5 * mm)
+        self.text(f"选票导出文件 SHA-256：{digests['ballots_sha256']}", 8.5, 0.5 * mm)
         signer = f"（签名证书：{signed_by}）" if signed_by else ""
         self.text(f"本表为PDF数字签名文件{signer}。核验：pingyi verify 本表.pdf --ballots 选票文件.csv "
-                  "--meeting 会议文件.toml；右侧二维码为以上两个摘要。", 8.5, 0, narrow)
-        self.y = min(self.y, top - side)
+                  "--meeting 会议文件.toml；右上角二维码为以上两个摘要。", 8.5, 0)

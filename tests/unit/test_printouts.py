@@ -13,9 +13,15 @@ from pyzbar import pyzbar
 from printouts.ballots import render_ballots
 from printouts.cards import render_cards
 from printouts.feedback import render_feedback
-from printouts.samples import sample_ballots, sample_meeting, sample_result
+from printouts.samples import sample_ballots, sample_meeting
 from printouts.tally_sheet import render_tally
 from server.cards import issue_cards, join_url
+from tally.engine import result_to_json, tally
+
+
+def sample_result(meeting, ballots) -> dict:
+    return result_to_json(tally(meeting, ballots))
+
 
 BASE_URL = "https://pingyi.example.org"
 DIGESTS = {"meeting_sha256": "a1" * 32, "ballots_sha256": "b2" * 32}
