@@ -100,7 +100,7 @@ def render_docs_images(out_dir: Path) -> list[Path]:
             source = Path(tmp) / f"{name}.pdf"
             source.write_bytes(pdf)
             target = out_dir / f"printout-{name}"
-            subprocess.run(["pdftoppm", "-png", "-r", "90", "-f", "1", "-l", "1",
+            subprocess.run(["pdftoppm", "-png", "-r", "100", "-f", "1", "-l", "1",
                             "-singlefile", str(source), str(target)], check=True)
             written.append(target.with_suffix(".png"))
     return written
