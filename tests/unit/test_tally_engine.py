@@ -376,9 +376,14 @@ def test_an_override_still_applies_without_votes() -> None:
         (Ballot("b1", "all", {"r1": "好"}), "选票b1", "选票编号重复"),
     ],
 )
-def test_bad_ballots_are_refused_by_name(ballot: Ballot, where: str, words: str) -> None:
+@pytest.mark.parametrize("others", [0, 20])  # a few odd ballots, or one among many alike
+def test_bad_ballots_are_refused_by_name(
+    ballot: Ballot, where: str, words: str, others: int
+) -> None:
+    # With many ballots alike, the bad mark is counted in one column with theirs.
+    alike = [Ballot(f"a{i}", "all", {"r1": "好"}) for i in range(others)]
     with pytest.raises(InputError) as caught:
-        tally(meeting(), [Ballot("b1", "all", {"r1": "好"}), ballot])
+        tally(meeting(), [Ballot("b1", "all", {"r1": "好"}), *alike, ballot])
     assert caught.value.where == where and words in caught.value.message
 
 
