@@ -3,8 +3,6 @@
 // The msgpack codec is the npm package's browser build, loaded before this module as
 // /static/vendor/msgpack.min.js (global `MessagePack`).
 
-const { encode, decode } = globalThis.MessagePack;
-
 export const DEFAULT_GRADES = ["好", "较好", "一般", "差"];
 export const PHASES = { report: "述职", comment: "点评", written: "书面述职", vote: "投票" };
 export const OFFLINE = "网络已断开，正在重连…";
@@ -41,6 +39,7 @@ export function mmss(seconds) {
 // connect({hello: () => map, onMessage(msg), onStatus(state, detail)}) -> session
 // states: "connecting", "online", "offline", "unavailable", "refused" (hello failed: 1008)
 export function connect({ hello, onMessage, onStatus }) {
+  const { encode, decode } = globalThis.MessagePack;
   const url = `${location.protocol === "https:" ? "wss:" : "ws:"}//${location.host}/ws`;
   let ws = null;
   let attempt = 0;

@@ -1,0 +1,390 @@
+// The chair console (/chair): drives the agenda (the natural next action as one big button),
+// records the 点评 comment, watches turnout and live counts, enters paper ballots against a
+// card's short code, and shows the result once a round is closed.
+import {
+  DEFAULT_GRADES, PHASES, connect, elapsed, gradeClass, h, mmss, plan, randomHex, setText, show,
+  showNetStatus, syncList, toggleClass,
+} from "/static/common.js";
+
+const ui = Object.fromEntries(
+  [...document.querySelectorAll("[id]")].map((node) => [node.id, node]),
+);
+const LABELS = {
+  start: "开始会议", next: "下一项", back: "后退一项", open: "开启投票", close: "结束投票",
+  reveal: "公布结果", pause: "暂停会议", resume: "继续会议",
+};
+const DONE = {
+  start: "会议已开始", next: "已进入下一项", back: "已后退一项", open: "投票已开启",
+  close: "投票已结束", reveal: "结果已公布", pause: "会议已暂停", resume: "会议已继续",
+  comment: "点评已保存",
+};
+const KEY_STORE = "pingyi:chair-key";
+
+let view = null;
+let session = null;
+let busy = false;
+let paperCid = randomHex(16);
+let paperRound = null;
+let commentFor = null;
+
+// ---- the key: ?key= once, then sessionStorage; or the form --------------------------------
+
+function takeKeyFromUrl() {
+  const url = new URL(location.href);
+  const key = url.searchParams.get("key");
+  if (key) {
+    sessionStorage.setItem(KEY_STORE, key);
+    url.searchParams.delete("key");
+    history.replaceState(null, "", url.pathname + url.search + url.hash);
+  }
+  return sessionStorage.getItem(KEY_STORE);
+}
+
+function askForKey(message) {
+  show(ui.console, false);
+  show(ui.login, true);
+  show(ui["login-error"], Boolean(message));
+  setText(ui["login-error"], message || "");
+  ui.key.focus();
+}
+
+ui.login.addEventListener("submit", (event) => {
+  event.preventDefault();
+  const key = ui.key.value.trim();
+  if (!key) return;
+  sessionStorage.setItem(KEY_STORE, key);
+  show(ui.login, false);
+  start(key);
+});
+
+function start(key) {
+  session = connect({
+    hello: () => ({ t: "hello", role: "chair", key }),
+    onStatus(state, reason) {
+      showNetStatus(ui.net, state);
+      if (state === "refused") {
+        sessionStorage.removeItem(KEY_STORE);
+        askForKey(reason === "bad_key" || !reason ? "主持人密钥不正确，请重新输入" : `无法连接：${reason}`);
+      }
+    },
+    onMessage(msg) {
+      if (msg.t === "welcome" || msg.t === "view") {
+        view = msg.view;
+        show(ui.login, false);
+        show(ui.console, true);
+        render();
+      } else if (msg.t === "error" && msg.id == null) {
+        showError(msg);
+      }
+    },
+  });
+}
+
+// ---- sending --------------------------------------------------------------------------------
+
+function showError(msg) {
+  const text = msg ? msg.msg || msg.code : "";
+  show(ui.error, Boolean(text));
+  setText(ui.error, text ? `操作未执行：${text}` : "");
+}
+
+function flash(text) {
+  setText(ui.flash, text);
+}
+
+function act(action, extra = {}) {
+  if (busy || !session) return;
+  const msg = { t: "chair", action, ...extra };
+  if (action !== "comment" && view) msg.expect = view.agenda_v;
+  busy = true;
+  updateButtons();
+  const sent = session.send(msg, (reply) => {
+    busy = false;
+    if (reply.t === "ok") {
+      showError(null);
+      flash(DONE[action] || "已完成");
+      if (action === "comment") setText(ui["comment-saved"], "已保存");
+    } else if (reply.t === "error") {
+      showError(reply);
+    }
+    updateButtons();
+  });
+  if (!sent) {
+    busy = false;
+    showError({ msg: "网络已断开，操作未发送，请稍后重试" });
+    updateButtons();
+  }
+}
+
+// ---- rendering ------------------------------------------------------------------------------
+
+function reporterById(id) {
+  return (view.reporters || []).find((r) => r.id === id) || { id, name: id, org: "" };
+}
+
+function stepText(step) {
+  if (!step) return "结束会议";
+  if (step.kind === "vote") return step.reporters.length > 1 ? "投票（全体述职人）" : `投票：${reporterById(step.reporters[0]).name}`;
+  return `${reporterById(step.reporter).name} ${PHASES[step.kind]}`;
+}
+
+function render() {
+  const m = view.meeting;
+  setText(ui.title, m.title);
+  setText(ui.meta, [m.date, m.place, m.join === "open" ? "开放入场" : "凭卡入场"].filter(Boolean).join(" · "));
+  document.title = `${m.title} · 主持人控制台`;
+  renderNow();
+  updateButtons();
+  renderComment();
+  renderSteps();
+  renderTurnout();
+  renderLive();
+  renderResult();
+  renderPaper();
+}
+
+function renderNow() {
+  const round = view.round;
+  let phase = { not_started: "会议未开始", finished: "会议已结束" }[view.state];
+  if (!phase) phase = view.phase === "vote" && round ? `投票 · ${roundLabel(round.status)}` : PHASES[view.phase] || "";
+  setText(ui.phase, phase);
+  show(ui.paused, view.paused);
+  const r = view.reporter ? reporterById(view.reporter) : null;
+  const voting = view.phase === "vote" && round;
+  setText(ui.who, r ? r.name : voting ? `评议 ${round.reporters.length} 位述职人` : "");
+  setText(ui.org, r ? r.org : "");
+  tick();
+}
+
+function roundLabel(status) {
+  return { ready: "待开启", open: "进行中", closed: "已结束（未公布）", revealed: "结果已公布" }[status] || "";
+}
+
+function tick() {
+  if (!view) return;
+  const running = view.state === "running";
+  setText(ui.timer, running ? mmss(elapsed(view.timer)) : "--:--");
+}
+
+function updateButtons() {
+  if (!view) return;
+  const actions = view.actions || [];
+  const main = actions[0];
+  const steps = plan(view.reporters || [], view.meeting.voting);
+  ui["action-main"].disabled = busy || !main;
+  ui["action-main"].dataset.action = main || "";
+  setText(ui["action-label"], main ? LABELS[main] || main : "无可执行的操作");
+  let hint = "";
+  if (main === "next") hint = `进入：${stepText(steps[(view.step ?? -1) + 1])}`;
+  if (main === "start") hint = `第一项：${stepText(steps[0])}`;
+  if (main === "open") hint = "参会人即可在手机上填写述职评议表";
+  if (main === "close") hint = `已投 ${(view.turnout || {}).cast || 0} 票，结束后将自动计票`;
+  if (main === "reveal") hint = "在大屏和手机上公布评议结果";
+  setText(ui["action-hint"], hint);
+  syncList(
+    ui["action-others"],
+    actions.slice(1),
+    (a) => a,
+    (a) => h("button.btn", { type: "button", dataset: { action: a } }, LABELS[a] || a),
+    (node) => {
+      node.disabled = busy;
+    },
+  );
+}
+
+function renderComment() {
+  const on = view.phase === "comment" && view.state === "running";
+  show(ui.comment, on);
+  if (!on) return;
+  const r = reporterById(view.reporter);
+  setText(ui["comment-who"], r.name);
+  if (commentFor !== r.id) {
+    commentFor = r.id; // a new comment phase: start from what is recorded, if anything
+    ui["comment-text"].value = (view.comments || {})[r.id] || "";
+    setText(ui["comment-saved"], (view.comments || {})[r.id] ? "已保存" : "");
+  }
+}
+
+function renderSteps() {
+  const steps = plan(view.reporters || [], view.meeting.voting);
+  const position = view.state === "finished" ? steps.length : view.step ?? -1;
+  syncList(
+    ui.steps,
+    steps.map((s, i) => ({ ...s, i })),
+    (s) => s.i,
+    () => h("li", {}, h("span.n.num"), h("span.what"), h("span.note")),
+    (node, s) => {
+      setText(node.querySelector(".n"), s.i + 1);
+      setText(node.querySelector(".what"), stepText(s));
+      const commented = s.kind === "comment" && (view.comments || {})[s.reporter];
+      setText(node.querySelector(".note"), commented ? "已记录点评" : "");
+      toggleClass(node, "done", s.i < position);
+      toggleClass(node, "current", s.i === position);
+    },
+  );
+  const written = (view.reporters || []).filter((r) => r.mode === "written");
+  ui.steps.dataset.written = written.length ? `书面述职：${written.map((r) => r.name).join("、")}` : "";
+}
+
+function renderTurnout() {
+  const t = view.turnout || { cast: 0, seats: 0, groups: [] };
+  setText(ui["turnout-total"], `${t.cast} / ${t.seats}`);
+  const round = view.round;
+  setText(ui["round-status"], round ? `本轮投票${roundLabel(round.status)}` : "尚未进入投票环节");
+  syncList(
+    ui.groups,
+    t.groups || [],
+    (g) => g.id,
+    () => h("li", {}, h("span.gname"), h("span.track", {}, h("span.fill")), h("span.count.num")),
+    (node, g) => {
+      setText(node.querySelector(".gname"), g.name);
+      setText(node.querySelector(".count"), `${g.cast} / ${g.seats}`);
+      node.querySelector(".fill").style.width = `${g.seats ? Math.min(100, (100 * g.cast) / g.seats) : 0}%`;
+    },
+  );
+}
+
+function countsTable(head, body, grades, rows, extra) {
+  const blank = extra.length ? ["弃权/废"] : [];
+  if (head.childElementCount !== grades.length + 1 + blank.length + extra.length) {
+    head.replaceChildren(h("th", {}, "述职人"), ...[...grades, ...blank, ...extra].map((x) => h("th", {}, x)));
+  }
+  syncList(
+    body,
+    rows,
+    (r) => r.id,
+    () => h("tr"),
+    (node, r) => {
+      const cells = [r.name, ...grades.map((g) => r.counts[g] || 0), ...(blank.length ? [r.blank] : []), ...r.extra];
+      if (node.childElementCount !== cells.length) node.replaceChildren(...cells.map(() => h("td")));
+      cells.forEach((value, i) => {
+        const cell = node.children[i];
+        if (value && typeof value === "object") {
+          const badge = cell.querySelector(".grade") || cell.appendChild(h("span.grade"));
+          setText(badge, value.grade);
+          badge.className = `grade ${value.cls}`;
+        } else setText(cell, value);
+      });
+    },
+  );
+}
+
+function renderLive() {
+  const round = view.round;
+  const on = Boolean(round && (round.status === "open" || (round.status === "closed" && !view.result)));
+  show(ui["live-card"], on);
+  if (!on) return;
+  const live = view.live;
+  const min = "满足隐私保护所需票数后显示";
+  setText(ui["live-hint"], live ? `已投 ${(view.turnout || {}).cast} 票（仅主持人可见）` : `已投 ${(view.turnout || {}).cast || 0} 票，${min}`);
+  show(ui["live-table"], Boolean(live));
+  if (!live) return;
+  const rows = round.reporters.map((id) => ({ id, name: reporterById(id).name, counts: live[id] || {}, extra: [] }));
+  countsTable(ui["live-head"], ui["live-body"], DEFAULT_GRADES, rows, []);
+}
+
+function renderResult() {
+  const result = view.result;
+  show(ui["result-card"], Boolean(result));
+  if (!result) return;
+  const revealed = view.round && view.round.status === "revealed";
+  setText(ui["result-state"], revealed || view.state === "finished" ? "已公布" : "尚未公布");
+  const grades = result.grades || DEFAULT_GRADES;
+  const rows = (result.reporters || []).map((r) => {
+    const badge = { grade: r.final_grade || "待定", cls: gradeClass(grades, r.final_grade) };
+    return {
+      id: r.id, name: r.name, counts: r.counts || {}, blank: (r.abstain || 0) + (r.invalid || 0),
+      extra: [r.score == null ? "—" : r.score.toFixed(2), badge, r.decided_by || ""],
+    };
+  });
+  countsTable(ui["result-head"], ui["result-body"], grades, rows, ["得分", "等次", "依据"]);
+  const notes = (result.undecided || []).map((u) => `待会议决定：${u.reporters.map((id) => reporterById(id).name).join("、")} — ${u.why}`);
+  if (result.valid === false) notes.unshift("未达到规定的参会比例，本次测评无效");
+  show(ui.undecided, notes.length > 0);
+  setText(ui.undecided, notes.join("；"));
+}
+
+function renderPaper() {
+  const round = view.round;
+  const open = Boolean(round && round.status === "open");
+  ui["paper-submit"].disabled = !open;
+  setText(ui["paper-hint"], open ? "手机无法投票时，参会人填写纸质述职评议表，由会务人员凭参会卡短码录入；该卡随即作废，已投票的卡将被拒绝。" : "投票开启后可录入纸质票。");
+  show(ui["paper-form"], open);
+  if (!open) return;
+  if (paperRound !== round.id) {
+    paperRound = round.id;
+    ui["paper-marks"].replaceChildren();
+  }
+  const choices = [...DEFAULT_GRADES, "废", ""];
+  syncList(
+    ui["paper-marks"],
+    round.reporters.map(reporterById),
+    (r) => r.id,
+    (r) =>
+      h(
+        "li",
+        {},
+        h("span.name", {}, r.name),
+        h("span.opts", {}, choices.map((g) =>
+          h("label", {}, h("input", { type: "radio", name: `paper-${r.id}`, value: g, checked: g === "" }), g || "弃权"))),
+      ),
+    () => {},
+  );
+}
+
+// ---- input ----------------------------------------------------------------------------------
+
+ui["action-main"].addEventListener("click", () => {
+  const action = ui["action-main"].dataset.action;
+  if (action) act(action);
+});
+
+ui["action-others"].addEventListener("click", (event) => {
+  const button = event.target.closest("button[data-action]");
+  if (button) act(button.dataset.action);
+});
+
+ui["comment-save"].addEventListener("click", () => {
+  act("comment", { text: ui["comment-text"].value });
+});
+
+ui["comment-text"].addEventListener("input", () => setText(ui["comment-saved"], "未保存"));
+
+ui["paper-form"].addEventListener("submit", (event) => {
+  event.preventDefault();
+  if (!view || !view.round || !session) return;
+  const marks = {};
+  for (const id of view.round.reporters) {
+    const picked = ui["paper-form"].querySelector(`input[name="paper-${id}"]:checked`);
+    marks[id] = picked && picked.value ? picked.value : null;
+  }
+  const code = ui["paper-code"].value.trim();
+  ui["paper-submit"].disabled = true;
+  const sent = session.send({ t: "paper", code, round: view.round.id, marks, cid: paperCid }, (reply) => {
+    ui["paper-submit"].disabled = false;
+    if (reply.t === "receipt") {
+      setText(ui["paper-result"], `已录入 ${code}，回执编号 ${reply.receipt}${reply.again ? "（重复提交）" : ""}`);
+      ui["paper-result"].className = "paper-result ok";
+      paperCid = randomHex(16);
+      ui["paper-form"].reset();
+    } else if (reply.t === "error") {
+      setText(ui["paper-result"], `未录入：${reply.msg || reply.code}`);
+      ui["paper-result"].className = "paper-result bad";
+    }
+  });
+  if (!sent) {
+    ui["paper-submit"].disabled = false;
+    setText(ui["paper-result"], "网络已断开，未录入，请稍后重试");
+    ui["paper-result"].className = "paper-result bad";
+  }
+});
+
+ui["paper-code"].addEventListener("input", () => {
+  paperCid = randomHex(16); // another card: another ballot
+});
+
+setInterval(tick, 250);
+
+const key = takeKeyFromUrl();
+if (key) start(key);
+else askForKey("");
