@@ -71,7 +71,7 @@ class _Checker:
         self.table = table
 
     def fail(self, where: str, message: str) -> None:
-        raise InputError(f"{self.source} {where}", message)
+        raise InputError(f"{self.source} {where}" if where else self.source, message)
 
     def key(self, name: str) -> str:
         return _join(self.path, name)

@@ -26,8 +26,15 @@ def register(subparsers: argparse._SubParsersAction) -> None:
             "and, with --json, writes the full result with every step's reason."
         ),
     )
-    parser.add_argument("meeting", type=Path, help="the meeting file (TOML)")
-    parser.add_argument("ballots", type=Path, help="the ballots (CSV: ballot,group,<reporter ids>)")
+    parser.add_argument(
+        "meeting", type=Path, metavar="MEETING.toml", help="the meeting file (TOML)"
+    )
+    parser.add_argument(
+        "ballots",
+        type=Path,
+        metavar="BALLOTS.csv",
+        help="the ballots (CSV: ballot,group,<reporter ids>)",
+    )
     parser.add_argument(
         "--json", type=Path, metavar="OUT.json", help="also write the result as JSON"
     )

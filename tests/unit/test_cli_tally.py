@@ -89,7 +89,12 @@ def test_missing_and_non_utf8_files(tmp_path: Path, capsys) -> None:  # noqa: AN
 
 def pingyi() -> list[str]:
     found = shutil.which("pingyi")
-    return [found] if found else [sys.executable, "-m", "server.cli"]
+    # Not installed (a bare checkout): the same entry point through the interpreter.
+    return (
+        [found]
+        if found
+        else [sys.executable, "-c", "import sys, server.cli; sys.exit(server.cli.main())"]
+    )
 
 
 def test_installed_command_on_the_examples(tmp_path: Path) -> None:

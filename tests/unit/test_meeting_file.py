@@ -202,6 +202,12 @@ def test_every_bad_value_is_named(path: tuple, value: object, key: str, words: s
     assert str(caught.value).startswith(f"m.toml {key}：")
 
 
+def test_a_file_that_is_not_a_table() -> None:
+    with pytest.raises(InputError) as caught:
+        parse_meeting([], "m.toml")  # type: ignore[arg-type]
+    assert caught.value.where == "m.toml" and "应是一个表" in caught.value.message
+
+
 def test_no_groups_needs_meeting_seats() -> None:
     data = base()
     del data["groups"]
