@@ -15,8 +15,10 @@ from printouts.cards import render_cards
 from printouts.feedback import render_feedback
 from printouts.samples import sample_ballots, sample_meeting
 from printouts.tally_sheet import render_tally
+from printouts.xlsx import write_results_xlsx
 from server.cards import issue_cards, join_url
 from tally.engine import result_to_json, tally
+from tally.model import Ballot
 
 
 def sample_result(meeting, ballots) -> dict:
@@ -196,3 +198,21 @@ def test_feedback_one_page_per_reporter_with_grade_counts_rule_and_comment(sampl
     assert "抓党建促发展思路清晰，成效明显。" in re.sub(r"\s+", "", pages[1])
     assert "未录入点评" in pages[0]
     assert_fonts_embedded(pdf, tmp_path)
+
+
+def test_reporter_without_votes_and_long_comment_still_print(tmp_path):
+    meeting = sample_meeting(4)
+    ballots = [Ballot(b.id, b.group, {k: v for k, v in b.marks.items() if k != "r02"})
+               for b in sample_ballots(meeting)]
+    result = sample_result(meeting, ballots)
+    silent = next(r for r in result["reporters"] if r["id"] == "r02")
+    assert silent["score"] is None and silent["final_grade"] is None
+    tally_text = pdf_text(render_tally(meeting, result, DIGESTS), tmp_path)
+    line = next(line for line in tally_text.splitlines() if silent["name"] in line)
+    assert "—" in line
+    comment = "要进一步压实责任，" * 400
+    pages = pdf_text(render_feedback(meeting, result, {"r01": comment}), tmp_path).split("\f")
+    assert pdf_pages(render_feedback(meeting, result, {"r01": comment}), tmp_path) == 4
+    assert "点评过长，余下从略" in pages[0]
+    assert "综合评价等次：未定" in re.sub(r"\s+", "", pages[1])
+    write_results_xlsx(result, meeting, tmp_path / "r.xlsx")
