@@ -1,0 +1,38 @@
+"""Exact numbers shown to people: rounded for reading, never rounded onto the limit they are
+compared with, so a reason never reads "90.00 < 90" or "10.0% > 10%"."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from fractions import Fraction
+
+
+def decimal(value: Fraction, places: int = 2) -> str:
+    rounded = round(value, places)
+    sign = "-" if rounded < 0 else ""
+    scaled = abs(rounded) * 10**places
+    return f"{sign}{scaled // 10**places}.{int(scaled % 10**places):0{places}d}"
+
+
+def against(value: Fraction, limits: Iterable[Fraction], places: int = 2) -> str:
+    """`value` rounded, with more digits when rounding would make it read as one of the limits
+    it is compared with (89.999 must not print as 90.00, nor 10.04% as 10.0%)."""
+    limits = [limit for limit in limits if limit != value]
+    for extra in range(places, 9):
+        text = decimal(value, extra)
+        if Fraction(text) not in limits:
+            return text
+    return f"≈{text}"  # pragma: no cover - closer than 1e-8 to a limit
+
+
+def short(value: Fraction) -> str:
+    """A number the organisers wrote (80, 12.5) without trailing zeros."""
+    return decimal(value, 4).rstrip("0").rstrip(".")
+
+
+def pct(value: Fraction) -> str:
+    return f"{short(value * 100)}%"
+
+
+def pct_against(value: Fraction, limit: Fraction) -> str:
+    return f"{against(value * 100, [limit * 100], 1)}%"
