@@ -9,6 +9,7 @@ import argparse
 import os
 import sys
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from printouts import signing
 from printouts.ballots import render_ballots
@@ -93,6 +94,9 @@ def run_cards(args: argparse.Namespace) -> int:
     meeting, _ = load_meeting(args.meeting)
     if meeting.join != "cards":
         print(f"提示：会议设置 join = \"{meeting.join}\"，服务器不使用参会卡。", file=sys.stderr)
+    url = urlsplit(args.url)
+    if url.scheme not in ("http", "https") or not url.netloc:
+        raise InputError("--url", f"“{args.url}”不是网址：应如 http://192.168.1.10:8000")
     data_dir = DataDir(args.data)
     secret = data_dir.card_secret(regenerate=args.regenerate)
     cards = issue_cards(secret, meeting)

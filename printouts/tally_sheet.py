@@ -129,26 +129,26 @@ class _Sheet:
 
     def header(self, result: dict, digests: dict[str, str]) -> None:
         meeting = self.meeting
-        side = 21 * mm  # the digests' QR code, top right
+        side = 21 * mm  # the digests' QR code, top right; the centred title keeps clear of it
         draw_qr(self.canvas, PAGE_W - MARGIN - side, self.y - side, side, digest_qr_text(digests))
+        title_width = WIDTH - 2 * (side + 4 * mm)
         self.y -= 6 * mm
         draw_text(self.canvas, PAGE_W / 2, self.y, "测评结果汇总表", 16, "centre")
         self.y -= 7 * mm
         draw_text(self.canvas, PAGE_W / 2, self.y, meeting.title,
-                  fit_size(meeting.title, 11.5, WIDTH), "centre")
+                  fit_size(meeting.title, 11.5, title_width), "centre")
         self.y -= 6 * mm
-        where = "　".join(p for p in (f"日期：{meeting.date}", f"地点：{meeting.place}" if
-                                       meeting.place else "") if p)
+        where = f"日期：{meeting.date}" + (f"　地点：{meeting.place}" if meeting.place else "")
         draw_text(self.canvas, PAGE_W / 2, self.y, where, 9.5, "centre")
         self.y -= 5 * mm
         quorum = result["quorum"]
-        groups = result.get("groups") or []
-        parts = [f"{g['name']} 应到{g['seats']} 实到{g['cast']}" for g in groups]
         effective = quorum["cast"] if self.effective is None else self.effective
-        turnout = (f"应到 {quorum['seats']} 人，实到 {quorum['cast']} 人，有效票 {effective} 张"
-                   f"（{'；'.join(parts)}）" if parts else "")
-        self.text(turnout or f"应到 {quorum['seats']} 人，实到 {quorum['cast']} 人，"
-                  f"有效票 {effective} 张", 10, 0.5 * mm)
+        turnout = f"应到 {quorum['seats']} 人，实到 {quorum['cast']} 人，有效票 {effective} 张"
+        groups = result.get("groups") or []
+        if len(groups) > 1:
+            parts = [f"{g['name']} 应到{g['seats']} 实到{g['cast']}" for g in groups]
+            turnout += f"（{'；'.join(parts)}）"
+        self.text(turnout, 10, 0.5 * mm)
         required = float(quorum["required"])
         if required:
             state = "达到" if quorum["met"] else "未达到"

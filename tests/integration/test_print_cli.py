@@ -158,3 +158,6 @@ def test_bad_input_exits_2_with_a_chinese_message(demo, tmp_path, capsys):
     assert capsys.readouterr().err.startswith("错误：")
     assert not (tmp_path / "f.pdf").exists()
     assert main(["print", "xlsx", str(root / "meeting.toml"), "-o", str(tmp_path / "x")]) == 2
+    assert main(["print", "cards", str(root / "meeting.toml"), "--data", str(tmp_path / "d"),
+                 "--url", "192.168.1.10:8000", "-o", str(tmp_path / "c.pdf")]) == 2
+    assert "不是网址" in capsys.readouterr().err
