@@ -117,12 +117,8 @@ class _Checker:
             )
         return value  # type: ignore[return-value]
 
-    def array(self, name: str, default: list[Any] | None = None) -> list[Any]:
-        if name not in self.table:
-            if default is None:
-                self.fail(self.key(name), "缺少此项（必填，数组）")
-            return default  # type: ignore[return-value]
-        value = self.table[name]
+    def array(self, name: str, default: list[Any]) -> list[Any]:
+        value = self.table.get(name, default)
         if not isinstance(value, list):
             self.fail(self.key(name), f"应是数组，实际为{_show(value)}")
         return value
@@ -138,7 +134,7 @@ class _Checker:
         if name not in self.table:
             return default
         out = []
-        for i, item in enumerate(self.array(name), 1):
+        for i, item in enumerate(self.array(name, []), 1):
             value = _number(item)
             if value is None:
                 self.fail(f"{self.key(name)}[{i}]", f"应是数，实际为{_show(item)}")

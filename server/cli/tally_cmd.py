@@ -45,14 +45,15 @@ def run(args: argparse.Namespace) -> int:
     meeting = parse_meeting_text(read_text(args.meeting), source=str(args.meeting))
     ballots = parse_ballots_csv(read_text(args.ballots), meeting, source=str(args.ballots))
     result = result_to_json(tally(meeting, ballots))
-    print(f"{meeting.title}（{meeting.date}{'，' + meeting.place if meeting.place else ''}）")
-    print(format_table(result), end="")
-    if args.json is not None:
+    if args.json is not None:  # first, so that a failed write prints no half-done report
         text = json.dumps(result, ensure_ascii=False, indent=2) + "\n"
         try:
             args.json.write_text(text, encoding="utf-8")
         except OSError as error:
             raise InputError(str(args.json), f"无法写入：{error.strerror}") from None
+    place = f"，{meeting.place}" if meeting.place else ""
+    print(f"{meeting.title}（{meeting.date}{place}）")
+    print(format_table(result), end="")
     return 0
 
 

@@ -78,9 +78,14 @@ def test_bad_meeting_file_names_the_key(tmp_path: Path, capsys) -> None:  # noqa
     assert f"{bad} reporters[2].id：述职人编号“r01”重复" in capsys.readouterr().err
 
 
-def test_missing_and_non_utf8_files(tmp_path: Path, capsys) -> None:  # noqa: ANN001
+def test_missing_unreadable_unwritable_and_non_utf8_files(tmp_path: Path, capsys) -> None:  # noqa: ANN001
     assert main(["tally", str(tmp_path / "none.toml"), str(BALLOTS)]) == 2
     assert "文件不存在" in capsys.readouterr().err
+    assert main(["tally", str(tmp_path), str(BALLOTS)]) == 2  # a directory
+    assert f"错误：{tmp_path}：无法读取" in capsys.readouterr().err
+    assert main(["tally", str(MEETING), str(BALLOTS), "--json", str(tmp_path)]) == 2
+    captured = capsys.readouterr()
+    assert f"错误：{tmp_path}：无法写入" in captured.err and captured.out == ""
     gbk = tmp_path / "gbk.csv"
     gbk.write_bytes("ballot,group,r01\n1,leaders,好\n".encode("gbk"))
     assert main(["tally", str(MEETING), str(gbk)]) == 2

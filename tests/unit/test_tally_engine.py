@@ -257,6 +257,13 @@ def test_quota_moves_the_lowest_ranked_down_one_grade() -> None:
     }
 
 
+def test_a_quota_that_is_not_full_changes_nothing() -> None:
+    m = meeting(3, quota=(("好", F("0.7")),))  # two of three
+    result = result_to_json(tally(m, ballots(scored(10, 10, 7))))
+    assert [r["final_grade"] for r in result["reporters"]] == ["好", "好", "较好"]
+    assert result["quota"] == [{"grade": "好", "limit": 2, "holders": ["r1", "r2"]}]
+
+
 def test_quota_cascades_into_the_next_grades_quota() -> None:
     m = meeting(5, quota=(("好", F("0.2")), ("较好", F("0.4"))))
     result = result_to_json(tally(m, ballots(scored(10, 9, 8, 7, 5))))
