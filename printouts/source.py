@@ -64,7 +64,8 @@ def decode(data: bytes, path: Path) -> str:
 
 def load_meeting(path: Path) -> tuple[Meeting, bytes]:
     data = read_bytes(path)
-    return parse_meeting_text(decode(data, path), source=str(path)), data
+    text = decode(data, path).removeprefix("\ufeff")  # as the server reads it
+    return parse_meeting_text(text, source=str(path)), data
 
 
 def parse_ballots(data: bytes, meeting: Meeting, path: Path) -> list[Ballot]:

@@ -150,8 +150,8 @@ def _check_tally(verdict: Verdict, record: dict, meeting_path: Path, meeting_byt
                  ballots_path: Path, ballots_bytes: bytes) -> None:
     name = "重新计票"
     try:
-        meeting = parse_meeting_text(meeting_bytes.decode("utf-8", errors="strict"),
-                                     source=str(meeting_path))
+        text = meeting_bytes.decode("utf-8").removeprefix("\ufeff")
+        meeting = parse_meeting_text(text, source=str(meeting_path))
         result = recompute(meeting, parse_ballots(ballots_bytes, meeting, ballots_path))
     except (InputError, UnicodeDecodeError) as error:
         verdict.add(name, False, f"无法用这两个文件重新计票：{error}")

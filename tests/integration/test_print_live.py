@@ -7,6 +7,7 @@ import random
 import re
 import subprocess
 
+import psutil
 import pytest
 
 from server.cli import main
@@ -41,7 +42,20 @@ def run_meeting(server: ServerProcess, meeting, voters: int) -> None:
     assert server.chair("close")[0] == 200
 
 
-def test_tally_and_feedback_from_the_data_directory(tmp_path, servers, capsys):
+@pytest.fixture
+def reaper(tmp_path):
+    """Stops the embedded redis-server that reading the record in this process started
+    (`server.record.load_record` leaves it running until the process exits)."""
+    yield
+    for process in psutil.process_iter(["name", "cwd"]):
+        if process.info["name"] == "redis-server" and str(process.info["cwd"] or "").startswith(
+            str(tmp_path)
+        ):
+            process.kill()
+            process.wait(10)
+
+
+def test_tally_and_feedback_from_the_data_directory(tmp_path, servers, reaper, capsys):
     meeting_path, meeting = write_meeting(tmp_path, leader_seats=3, cadre_seats=5)
     data = tmp_path / "data"
     server = ServerProcess(meeting_path, data).start()
@@ -65,6 +79,11 @@ def test_tally_and_feedback_from_the_data_directory(tmp_path, servers, capsys):
                  "--cert", str(data / "signing" / "cert.pem")])
     out = capsys.readouterr().out
     assert code == 0, out
+    exported = tmp_path / "export.csv"  # the server's own export is the same file
+    assert main(["export", str(meeting_path), str(exported), "--data", str(data)]) == 0
+    assert exported.read_bytes() == export.read_bytes()
+    assert main(["verify", str(pdf), "--ballots", str(exported), "--meeting",
+                 str(meeting_path)]) == 0
 
     feedback = tmp_path / "feedback.pdf"
     assert main(["print", "feedback", str(meeting_path), "--data", str(data),
