@@ -10,7 +10,15 @@ from pathlib import Path
 import pytest
 
 from tally.errors import InputError
-from tally.meeting import parse_meeting, parse_meeting_text
+from tally.meeting import (
+    GROUP_KEYS,
+    MEETING_KEYS,
+    REPORTER_KEYS,
+    RULE_KEYS,
+    TOP_KEYS,
+    parse_meeting,
+    parse_meeting_text,
+)
 from tally.model import DEFAULT_GRADES
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "demo-meeting.toml"
@@ -224,3 +232,11 @@ def test_a_single_group_may_leave_out_its_weight() -> None:
     data = base()
     data["groups"] = [{"id": "all-voters", "name": "全体", "seats": 60}]
     assert parse_meeting(data).groups[0].weight == 1
+
+
+def test_every_key_is_documented() -> None:
+    doc = (EXAMPLE.parents[1] / "docs" / "meeting-file.md").read_text(encoding="utf-8")
+    for key in (*TOP_KEYS, *MEETING_KEYS, *REPORTER_KEYS, *GROUP_KEYS, *RULE_KEYS):
+        assert (
+            f"`{key}`" in doc or f"[{key}]" in doc or f"[[{key}]]" in doc or f"[rules.{key}]" in doc
+        ), key
