@@ -66,14 +66,20 @@ def _draw_page(canvas, meeting: Meeting, chunk, first: int, page: int, pages: in
     draw_row(canvas, MARGIN, y, columns, [c.title for c in columns], ROW_H, 10)
     y -= ROW_H
     for offset, reporter in enumerate(chunk):
-        cells = [str(first + offset + 1), reporter.name, reporter.org,
-                 MODE_LABEL.get(reporter.mode, reporter.mode)] + [""] * len(meeting.rules.grades)
+        cells = [
+            str(first + offset + 1),
+            reporter.name,
+            reporter.org,
+            MODE_LABEL.get(reporter.mode, reporter.mode),
+        ] + [""] * len(meeting.rules.grades)
         draw_row(canvas, MARGIN, y, columns, cells, ROW_H, 9.5, wrap_cells=False)
         y -= ROW_H
     y -= 6 * mm
     grades = "、".join(meeting.rules.grades)
-    notes = (f"填写说明：对每位述职人在“{grades}”中选一项打“✓”；不打视为弃权，"
-             "一人打两个及以上视为废票。卡号请照参会卡填写，不填姓名。")
+    notes = (
+        f"填写说明：对每位述职人在“{grades}”中选一项打“✓”；不打视为弃权，"
+        "一人打两个及以上视为废票。卡号请照参会卡填写，不填姓名。"
+    )
     for line in wrap(notes, 9, width):
         draw_text(canvas, MARGIN, y, line, 9)
         y -= 5 * mm

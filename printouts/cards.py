@@ -36,8 +36,14 @@ def render_cards(meeting: Meeting, cards: Sequence[Card], base_url: str) -> byte
             column, row = index % COLUMNS, index // COLUMNS
             _draw_card(canvas, meeting, card, base_url, xs[column], ys[ROWS - row - 1])
         crop_marks(canvas, xs, ys)
-        draw_text(canvas, page_w / 2, bottom - 12 * mm,
-                  f"参会卡  沿裁切线裁开  第{page + 1}页/共{pages}页", 8, "centre")
+        draw_text(
+            canvas,
+            page_w / 2,
+            bottom - 12 * mm,
+            f"参会卡  沿裁切线裁开  第{page + 1}页/共{pages}页",
+            8,
+            "centre",
+        )
         canvas.showPage()
     canvas.save()
     return buffer.getvalue()
@@ -66,5 +72,6 @@ def _draw_card(canvas, meeting: Meeting, card: Card, base_url: str, x: float, y:
     line_y -= 7 * mm
     draw_text(canvas, text_x, line_y, card.code, fit_size(card.code, 15, text_w), mono=True)
     note_y = y + pad + 1 * mm
-    draw_text(canvas, x + CARD_W / 2, note_y, "手机扫码参加评议 · 本卡不记名 · 请勿转借", 7,
-              "centre")
+    draw_text(
+        canvas, x + CARD_W / 2, note_y, "手机扫码参加评议 · 本卡不记名 · 请勿转借", 7, "centre"
+    )

@@ -25,18 +25,31 @@ from tally.errors import InputError
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     printer = subparsers.add_parser(
-        "print", help="print the meeting's paper as PDF (参会卡、评议表、汇总表、反馈单)",
+        "print",
+        help="print the meeting's paper as PDF (参会卡、评议表、汇总表、反馈单)",
         description="Make the paper of the meeting day as PDF with embedded fonts.",
     )
     kinds = printer.add_subparsers(dest="kind", required=True, metavar="KIND")
 
     cards = _kind(kinds, "cards", "join cards with QR codes and short codes (参会卡)")
-    cards.add_argument("--data", type=Path, required=True, metavar="DIR",
-                       help="the meeting's data directory (holds the card secret)")
-    cards.add_argument("--url", required=True, metavar="URL",
-                       help="base URL the phones open, e.g. http://192.168.1.10:8000")
-    cards.add_argument("--regenerate", action="store_true",
-                       help="issue new tokens: every card printed before stops working")
+    cards.add_argument(
+        "--data",
+        type=Path,
+        required=True,
+        metavar="DIR",
+        help="the meeting's data directory (holds the card secret)",
+    )
+    cards.add_argument(
+        "--url",
+        required=True,
+        metavar="URL",
+        help="base URL the phones open, e.g. http://192.168.1.10:8000",
+    )
+    cards.add_argument(
+        "--regenerate",
+        action="store_true",
+        help="issue new tokens: every card printed before stops working",
+    )
     cards.set_defaults(func=run_cards)
 
     ballots = _kind(kinds, "ballots", "the paper ballot (述职评议表), 30 reporters per A4 page")
@@ -46,15 +59,23 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     _ballot_source(tally)
     tally.add_argument("--key", type=Path, help="the organisation's signing key (PEM)")
     tally.add_argument("--cert", type=Path, help="its certificate (PEM), with --key")
-    tally.add_argument("--export-ballots", type=Path, metavar="CSV",
-                       help="with --data: where to write the ballot export the digest is of "
-                            "[next to the PDF: <name>-ballots.csv]")
+    tally.add_argument(
+        "--export-ballots",
+        type=Path,
+        metavar="CSV",
+        help="with --data: where to write the ballot export the digest is of "
+        "[next to the PDF: <name>-ballots.csv]",
+    )
     tally.set_defaults(func=run_tally)
 
     feedback = _kind(kinds, "feedback", "feedback sheets, one page per reporter (反馈单)")
     _ballot_source(feedback)
-    feedback.add_argument("--comments", type=Path, metavar="JSON",
-                          help="the chair's 点评 texts: {\"reporter id\": \"text\"}")
+    feedback.add_argument(
+        "--comments",
+        type=Path,
+        metavar="JSON",
+        help='the chair\'s 点评 texts: {"reporter id": "text"}',
+    )
     feedback.add_argument("--reporter", metavar="ID", help="only this reporter's sheet")
     feedback.set_defaults(func=run_feedback)
 
@@ -63,9 +84,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     xlsx.set_defaults(func=run_xlsx)
 
     verify = subparsers.add_parser(
-        "verify", help="check a signed tally sheet against the ballots and meeting file (核验)",
+        "verify",
+        help="check a signed tally sheet against the ballots and meeting file (核验)",
         description="Checks the PDF's signature, the SHA-256 of the ballot and meeting files "
-                    "and a fresh tally. Exit 0: all match; 1: a mismatch; 2: bad input.",
+        "and a fresh tally. Exit 0: all match; 1: a mismatch; 2: bad input.",
     )
     verify.add_argument("pdf", type=Path, help="the signed tally sheet (PDF)")
     verify.add_argument("--ballots", type=Path, required=True, help="the ballot CSV")
@@ -77,23 +99,32 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 def _kind(kinds, name: str, help_text: str) -> argparse.ArgumentParser:
     parser = kinds.add_parser(name, help=help_text, description=help_text)
     parser.add_argument("meeting", type=Path, help="the meeting file (TOML)")
-    parser.add_argument("-o", "--output", type=Path, required=True, metavar="OUT",
-                        help="the file to write")
+    parser.add_argument(
+        "-o", "--output", type=Path, required=True, metavar="OUT", help="the file to write"
+    )
     return parser
 
 
 def _ballot_source(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--ballots", type=Path, metavar="CSV",
-                        help="take the ballots from this CSV (paper ballots or an export)")
-    parser.add_argument("--data", type=Path, metavar="DIR",
-                        help="the server's data directory: its ballots, result and comments "
-                             "(and, for tally, the meeting's signing key)")
+    parser.add_argument(
+        "--ballots",
+        type=Path,
+        metavar="CSV",
+        help="take the ballots from this CSV (paper ballots or an export)",
+    )
+    parser.add_argument(
+        "--data",
+        type=Path,
+        metavar="DIR",
+        help="the server's data directory: its ballots, result and comments "
+        "(and, for tally, the meeting's signing key)",
+    )
 
 
 def run_cards(args: argparse.Namespace) -> int:
     meeting, _ = load_meeting(args.meeting)
     if meeting.join != "cards":
-        print(f"提示：会议设置 join = \"{meeting.join}\"，服务器不使用参会卡。", file=sys.stderr)
+        print(f'提示：会议设置 join = "{meeting.join}"，服务器不使用参会卡。', file=sys.stderr)
     url = urlsplit(args.url)
     if url.scheme not in ("http", "https") or not url.netloc:
         raise InputError("--url", f"“{args.url}”不是网址：应如 http://192.168.1.10:8000")
@@ -126,11 +157,18 @@ def run_tally(args: argparse.Namespace) -> int:
     elif args.data is not None:
         key_path, cert_path = signing.ensure_identity(DataDir(args.data), loaded.meeting)
     else:
-        raise InputError("--key/--cert", "签名需要会议的数据目录 --data，或单位自己的 --key 和 --cert")
+        raise InputError(
+            "--key/--cert", "签名需要会议的数据目录 --data，或单位自己的 --key 和 --cert"
+        )
     cert = signing.load_certificate(cert_path)
     who = "自签名证书" if cert.issuer == cert.subject else cert.subject.rfc4514_string()
-    pdf = render_tally(loaded.meeting, loaded.result, loaded.digests, signed_by=who,
-                       effective=effective_ballots(loaded.ballots))
+    pdf = render_tally(
+        loaded.meeting,
+        loaded.result,
+        loaded.digests,
+        signed_by=who,
+        effective=effective_ballots(loaded.ballots),
+    )
     _write(args.output, signing.sign_pdf(pdf, key_path, cert_path))
     print(f"已写入并签名 {args.output}（{signing.describe(cert)}）")
     print(f"会议文件 SHA-256：{loaded.digests['meeting_sha256']}")

@@ -42,8 +42,9 @@ def _share(value) -> str:
     return "—" if value is None else f"{100 * float(value):.1f}%"
 
 
-def render_feedback(meeting: Meeting, result: dict, comments: dict[str, str] | None = None,
-                    only: str | None = None) -> bytes:
+def render_feedback(
+    meeting: Meeting, result: dict, comments: dict[str, str] | None = None, only: str | None = None
+) -> bytes:
     """One page per reporter (or only the reporter with id `only`)."""
     comments = comments or {}
     buffer = io.BytesIO()
@@ -58,8 +59,9 @@ def render_feedback(meeting: Meeting, result: dict, comments: dict[str, str] | N
     return buffer.getvalue()
 
 
-def _draw_page(canvas, meeting: Meeting, result: dict, grades: list[str], row: dict,
-               comment: str) -> None:
+def _draw_page(
+    canvas, meeting: Meeting, result: dict, grades: list[str], row: dict, comment: str
+) -> None:
     page_w, page_h = A4
     width = page_w - 2 * MARGIN
     y = page_h - MARGIN - 6 * mm
@@ -80,15 +82,21 @@ def _draw_page(canvas, meeting: Meeting, result: dict, grades: list[str], row: d
     y -= 14 * mm
     votes = sum(row["counts"].get(g, 0) for g in grades)
     columns = [Column(g, width / (len(grades) + 2)) for g in grades]
-    columns += [Column("弃权", width / (len(grades) + 2)), Column("废票", width / (len(grades) + 2))]
+    columns += [
+        Column("弃权", width / (len(grades) + 2)),
+        Column("废票", width / (len(grades) + 2)),
+    ]
     draw_row(canvas, MARGIN, y, columns, [c.title for c in columns], 8 * mm, 11)
     y -= 8 * mm
-    cells = [f"{row['counts'].get(g, 0)}票 {percent(row['counts'].get(g, 0), votes)}"
-             for g in grades] + [f"{row['abstain']}票", f"{row['invalid']}票"]
+    cells = [
+        f"{row['counts'].get(g, 0)}票 {percent(row['counts'].get(g, 0), votes)}" for g in grades
+    ] + [f"{row['abstain']}票", f"{row['invalid']}票"]
     draw_row(canvas, MARGIN, y, columns, cells, 9 * mm, 11)
     y -= 15 * mm
-    facts = (f"得分：{_score(row['score'])}　差票比例：{_share(row['poor_share'])}"
-             f"　基础等次：{row['base_grade'] or '—'}")
+    facts = (
+        f"得分：{_score(row['score'])}　差票比例：{_share(row['poor_share'])}"
+        f"　基础等次：{row['base_grade'] or '—'}"
+    )
     draw_text(canvas, MARGIN, y, facts, 11)
     y -= 10 * mm
     decided = row.get("decided_by") or "—"

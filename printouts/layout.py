@@ -87,8 +87,15 @@ def wrap(text: str, size: float, max_width: float) -> list[str]:
     return lines
 
 
-def draw_lines(canvas: Canvas, x: float, y: float, lines: Iterable[str], size: float,
-               leading: float | None = None, align: str = "left") -> float:
+def draw_lines(
+    canvas: Canvas,
+    x: float,
+    y: float,
+    lines: Iterable[str],
+    size: float,
+    leading: float | None = None,
+    align: str = "left",
+) -> float:
     """Draws lines downwards from baseline y; returns the baseline after the last line."""
     leading = leading or size * 1.35
     for line in lines:
@@ -113,8 +120,9 @@ def draw_qr(canvas: Canvas, x: float, y: float, side: float, data: str) -> None:
             if dark and start is None:
                 start = col_index
             elif not dark and start is not None:
-                canvas.rect(x + start * cell, top, (col_index - start) * cell, cell,
-                            stroke=0, fill=1)
+                canvas.rect(
+                    x + start * cell, top, (col_index - start) * cell, cell, stroke=0, fill=1
+                )
                 start = None
     canvas.restoreState()
 
@@ -145,8 +153,16 @@ class Column:
     align: str = "centre"
 
 
-def draw_row(canvas: Canvas, x: float, top: float, columns: list[Column], cells: list[str],
-             height: float, size: float, wrap_cells: bool = True) -> None:
+def draw_row(
+    canvas: Canvas,
+    x: float,
+    top: float,
+    columns: list[Column],
+    cells: list[str],
+    height: float,
+    size: float,
+    wrap_cells: bool = True,
+) -> None:
     """Draws one table row of boxed cells whose top edge is at `top`."""
     canvas.setLineWidth(0.5)
     for column, text in zip(columns, cells, strict=True):
@@ -170,8 +186,10 @@ def draw_row(canvas: Canvas, x: float, top: float, columns: list[Column], cells:
 
 def row_height(columns: list[Column], cells: list[str], size: float, minimum: float) -> float:
     """The height a row needs so that every wrapped cell fits."""
-    lines = max(len(wrap(text, size, column.width - 2.4 * mm)) for column, text in
-                zip(columns, cells, strict=True))
+    lines = max(
+        len(wrap(text, size, column.width - 2.4 * mm))
+        for column, text in zip(columns, cells, strict=True)
+    )
     return max(minimum, lines * size * 1.25 + 2 * mm)
 
 

@@ -16,12 +16,55 @@ from pathlib import Path
 
 from tally.model import Ballot, Group, Meeting, Reporter, Rules
 
-NAMES = ("张伟", "王芳", "李娜", "刘洋", "陈静", "杨帆", "赵磊", "黄敏", "周杰", "吴刚",
-         "徐丽", "孙强", "胡军", "朱红", "高峰", "林涛", "何平", "郭亮", "马超", "罗兰",
-         "梁斌", "宋佳", "郑毅", "谢婷", "韩冰", "唐宁", "冯雪", "于洋", "董明", "萧然",
-         "程远", "曹阳", "袁媛", "邓超", "许晴")
-ORGS = ("城关镇党委", "青山乡党委", "河东街道党工委", "县教育局党组", "县人民医院党委",
-        "柳林镇党委", "县卫健局党组", "西湖街道党工委", "县市场监管局党组", "桃园镇党委")
+NAMES = (
+    "张伟",
+    "王芳",
+    "李娜",
+    "刘洋",
+    "陈静",
+    "杨帆",
+    "赵磊",
+    "黄敏",
+    "周杰",
+    "吴刚",
+    "徐丽",
+    "孙强",
+    "胡军",
+    "朱红",
+    "高峰",
+    "林涛",
+    "何平",
+    "郭亮",
+    "马超",
+    "罗兰",
+    "梁斌",
+    "宋佳",
+    "郑毅",
+    "谢婷",
+    "韩冰",
+    "唐宁",
+    "冯雪",
+    "于洋",
+    "董明",
+    "萧然",
+    "程远",
+    "曹阳",
+    "袁媛",
+    "邓超",
+    "许晴",
+)
+ORGS = (
+    "城关镇党委",
+    "青山乡党委",
+    "河东街道党工委",
+    "县教育局党组",
+    "县人民医院党委",
+    "柳林镇党委",
+    "县卫健局党组",
+    "西湖街道党工委",
+    "县市场监管局党组",
+    "桃园镇党委",
+)
 
 
 def sample_meeting(reporters: int = 10, seats: tuple[int, int, int] = (9, 14, 20)) -> Meeting:
@@ -83,12 +126,15 @@ def render_docs_images(out_dir: Path) -> list[Path]:
     ballots_bytes = (root / "demo-ballots.csv").read_bytes()
     result = recompute(meeting, parse_ballots(ballots_bytes, meeting, root / "demo-ballots.csv"))
     first = meeting.reporters[0].id
-    comments = {first: "抓基层党建责任落实到位，村级组织阵地建设成效明显；"
-                       "下一步要在发展壮大村级集体经济上再下功夫。"}
+    comments = {
+        first: "抓基层党建责任落实到位，村级组织阵地建设成效明显；"
+        "下一步要在发展壮大村级集体经济上再下功夫。"
+    }
     digests = {"meeting_sha256": sha256(meeting_bytes), "ballots_sha256": sha256(ballots_bytes)}
     pdfs = {
-        "cards": cards.render_cards(meeting, issue_cards(b"docs", meeting)[:8],
-                                    "https://pingyi.example.org"),
+        "cards": cards.render_cards(
+            meeting, issue_cards(b"docs", meeting)[:8], "https://pingyi.example.org"
+        ),
         "ballot": ballot_sheet.render_ballots(meeting),
         "tally": tally_sheet.render_tally(meeting, result, digests, signed_by="自签名证书"),
         "feedback": feedback.render_feedback(meeting, result, comments),
@@ -100,8 +146,22 @@ def render_docs_images(out_dir: Path) -> list[Path]:
             source = Path(tmp) / f"{name}.pdf"
             source.write_bytes(pdf)
             target = out_dir / f"printout-{name}"
-            subprocess.run(["pdftoppm", "-png", "-r", "100", "-f", "1", "-l", "1",
-                            "-singlefile", str(source), str(target)], check=True)
+            subprocess.run(
+                [
+                    "pdftoppm",
+                    "-png",
+                    "-r",
+                    "100",
+                    "-f",
+                    "1",
+                    "-l",
+                    "1",
+                    "-singlefile",
+                    str(source),
+                    str(target),
+                ],
+                check=True,
+            )
             written.append(target.with_suffix(".png"))
     return written
 

@@ -36,10 +36,12 @@ def ensure_identity(data_dir: DataDir, meeting: Meeting) -> tuple[Path, Path]:
         return key_path, cert_path
     data_dir.signing_dir.mkdir(parents=True, exist_ok=True)
     key = ec.generate_private_key(ec.SECP256R1())
-    name = x509.Name([
-        x509.NameAttribute(NameOID.COMMON_NAME, _fit(f"{meeting.title} 计票", 60)),
-        x509.NameAttribute(NameOID.ORGANIZATION_NAME, "Pingyi 评议（自签名）"),
-    ])
+    name = x509.Name(
+        [
+            x509.NameAttribute(NameOID.COMMON_NAME, _fit(f"{meeting.title} 计票", 60)),
+            x509.NameAttribute(NameOID.ORGANIZATION_NAME, "Pingyi 评议（自签名）"),
+        ]
+    )
     now = dt.datetime.now(dt.UTC)
     cert = (
         x509.CertificateBuilder()
@@ -51,18 +53,25 @@ def ensure_identity(data_dir: DataDir, meeting: Meeting) -> tuple[Path, Path]:
         .not_valid_after(now + dt.timedelta(days=3650))
         .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
         .add_extension(
-            x509.KeyUsage(digital_signature=True, content_commitment=True,
-                          key_encipherment=False, data_encipherment=False, key_agreement=False,
-                          key_cert_sign=False, crl_sign=False, encipher_only=False,
-                          decipher_only=False),
+            x509.KeyUsage(
+                digital_signature=True,
+                content_commitment=True,
+                key_encipherment=False,
+                data_encipherment=False,
+                key_agreement=False,
+                key_cert_sign=False,
+                crl_sign=False,
+                encipher_only=False,
+                decipher_only=False,
+            ),
             critical=True,
         )
-        .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()),
-                       critical=False)
+        .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), critical=False)
         .sign(key, hashes.SHA256())
     )
-    key_pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                                serialization.NoEncryption())
+    key_pem = key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    )
     fd = os.open(key_path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(fd, "wb") as handle:
         handle.write(key_pem)
@@ -83,7 +92,9 @@ def load_certificate(path: Path) -> x509.Certificate:
 def describe(cert: x509.Certificate) -> str:
     """A short Chinese description: subject, whether self-signed, SHA-256 fingerprint."""
     subject = cert.subject.rfc4514_string()
-    kind = "自签名证书" if cert.issuer == cert.subject else f"由 {cert.issuer.rfc4514_string()} 签发"
+    kind = (
+        "自签名证书" if cert.issuer == cert.subject else f"由 {cert.issuer.rfc4514_string()} 签发"
+    )
     return f"{kind}，主体 {subject}，SHA-256指纹 {cert.fingerprint(hashes.SHA256()).hex()}"
 
 

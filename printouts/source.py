@@ -34,8 +34,10 @@ class Loaded:
 
     @property
     def digests(self) -> dict[str, str]:
-        return {"meeting_sha256": sha256(self.meeting_bytes),
-                "ballots_sha256": sha256(self.ballots_bytes)}
+        return {
+            "meeting_sha256": sha256(self.meeting_bytes),
+            "ballots_sha256": sha256(self.ballots_bytes),
+        }
 
 
 def sha256(data: bytes) -> str:
@@ -76,8 +78,13 @@ def recompute(meeting: Meeting, ballots: list[Ballot]) -> dict:
     return result_to_json(tally(meeting, ballots))
 
 
-def load(meeting_path: Path, ballots_path: Path | None, data_dir: Path | None,
-         comments_path: Path | None = None, export_to: Path | None = None) -> Loaded:
+def load(
+    meeting_path: Path,
+    ballots_path: Path | None,
+    data_dir: Path | None,
+    comments_path: Path | None = None,
+    export_to: Path | None = None,
+) -> Loaded:
     """Reads the meeting and its ballots: from --ballots if given, else from --data."""
     if ballots_path is None and data_dir is None:
         raise InputError("参数", "请给出选票来源：--ballots 选票CSV 或 --data 数据目录")
@@ -108,10 +115,12 @@ def load_comments(path: Path, meeting: Meeting) -> dict[str, str]:
     try:
         data = json.loads(decode(read_bytes(path), path))
     except json.JSONDecodeError as error:
-        raise InputError(f"{path}:{error.lineno}:{error.colno}", f"JSON格式错误：{error.msg}") from None
+        raise InputError(
+            f"{path}:{error.lineno}:{error.colno}", f"JSON格式错误：{error.msg}"
+        ) from None
     ids = {r.id for r in meeting.reporters}
     if not isinstance(data, dict) or not all(isinstance(v, str) for v in data.values()):
-        raise InputError(str(path), "应为 JSON 对象：{\"述职人id\": \"点评内容\", ...}")
+        raise InputError(str(path), '应为 JSON 对象：{"述职人id": "点评内容", ...}')
     unknown = sorted(set(data) - ids)
     if unknown:
         raise InputError(str(path), f"述职人“{unknown[0]}”不在会议文件中")
@@ -123,8 +132,9 @@ def _load_record(meeting: Meeting, data_dir: Path, meeting_text: str):
         raise InputError(str(data_dir), "数据目录不存在")
     from server.record import load_record  # only with --data: it brings in the Redis client
 
-    return load_record(meeting, data_dir, redis_url=os.environ.get("REDIS_URL") or None,
-                       meeting_text=meeting_text)
+    return load_record(
+        meeting, data_dir, redis_url=os.environ.get("REDIS_URL") or None, meeting_text=meeting_text
+    )
 
 
 def _check_record(record, result: dict, meeting_bytes: bytes, meeting_path: Path) -> None:

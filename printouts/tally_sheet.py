@@ -68,13 +68,19 @@ def digest_qr_text(digests: dict[str, str]) -> str:
     return f"pingyi\nmeeting-sha256={digests['meeting_sha256']}\nballots-sha256={digests['ballots_sha256']}"
 
 
-def render_tally(meeting: Meeting, result: dict, digests: dict[str, str],
-                 signed_by: str = "", effective: int | None = None) -> bytes:
+def render_tally(
+    meeting: Meeting,
+    result: dict,
+    digests: dict[str, str],
+    signed_by: str = "",
+    effective: int | None = None,
+) -> bytes:
     """The unsigned PDF; `signed_by` names the signing certificate in the footer and
     `effective` is the number of valid ballots (有效票; see `effective_ballots`)."""
     buffer = io.BytesIO()
-    canvas = new_canvas(buffer, f"{meeting.title} 测评结果汇总表", landscape(A4),
-                        subject="pingyi tally")
+    canvas = new_canvas(
+        buffer, f"{meeting.title} 测评结果汇总表", landscape(A4), subject="pingyi tally"
+    )
     record = embedded_record(meeting, result, digests)
     canvas.setKeywords(META_PREFIX + json.dumps(record, ensure_ascii=True, sort_keys=True))
     sheet = _Sheet(canvas, meeting, effective)
@@ -118,8 +124,9 @@ class _Sheet:
         self.footer()
         self.canvas.showPage()
 
-    def text(self, text: str, size: float = 10, gap: float = 1.5 * mm,
-             width: float = WIDTH) -> None:
+    def text(
+        self, text: str, size: float = 10, gap: float = 1.5 * mm, width: float = WIDTH
+    ) -> None:
         for line in wrap(text, size, width):
             self.need(size * 1.4)
             self.y -= size * 1.1
@@ -135,8 +142,14 @@ class _Sheet:
         self.y -= 6 * mm
         draw_text(self.canvas, PAGE_W / 2, self.y, "测评结果汇总表", 16, "centre")
         self.y -= 7 * mm
-        draw_text(self.canvas, PAGE_W / 2, self.y, meeting.title,
-                  fit_size(meeting.title, 11.5, title_width), "centre")
+        draw_text(
+            self.canvas,
+            PAGE_W / 2,
+            self.y,
+            meeting.title,
+            fit_size(meeting.title, 11.5, title_width),
+            "centre",
+        )
         self.y -= 6 * mm
         where = f"日期：{meeting.date}" + (f"　地点：{meeting.place}" if meeting.place else "")
         draw_text(self.canvas, PAGE_W / 2, self.y, where, 9.5, "centre")
@@ -152,20 +165,36 @@ class _Sheet:
         required = float(quorum["required"])
         if required:
             state = "达到" if quorum["met"] else "未达到"
-            quorum_line = (f"到会率 {percent(quorum['cast'], quorum['seats'])}，法定比例 "
-                           f"{required:.0%}，{state}法定人数。")
+            quorum_line = (
+                f"到会率 {percent(quorum['cast'], quorum['seats'])}，法定比例 "
+                f"{required:.0%}，{state}法定人数。"
+            )
         else:
             quorum_line = f"到会率 {percent(quorum['cast'], quorum['seats'])}，未设法定比例。"
-        verdict = "本次测评有效。" if result["valid"] else "本次测评无效（未达到法定人数），结果仅供参考。"
+        verdict = (
+            "本次测评有效。"
+            if result["valid"]
+            else "本次测评无效（未达到法定人数），结果仅供参考。"
+        )
         self.text(quorum_line + verdict, 10, 3 * mm)
 
     def columns(self, grades: list[str]) -> list[Column]:
-        fixed = [Column("序号", 9 * mm), Column("姓名", 16 * mm), Column("单位", 30 * mm, "left"),
-                 Column("方式", 9 * mm)]
+        fixed = [
+            Column("序号", 9 * mm),
+            Column("姓名", 16 * mm),
+            Column("单位", 30 * mm, "left"),
+            Column("方式", 9 * mm),
+        ]
         counts = [Column(f"{g}", 19 * mm) for g in grades]
-        tail = [Column("弃权", 9 * mm), Column("废票", 9 * mm), Column("差票%", 12 * mm),
-                Column("得分", 12 * mm), Column("基础等次", 14 * mm),
-                Column("最终等次", 14 * mm), Column("名次", 9 * mm)]
+        tail = [
+            Column("弃权", 9 * mm),
+            Column("废票", 9 * mm),
+            Column("差票%", 12 * mm),
+            Column("得分", 12 * mm),
+            Column("基础等次", 14 * mm),
+            Column("最终等次", 14 * mm),
+            Column("名次", 9 * mm),
+        ]
         used = sum(c.width for c in fixed + counts + tail)
         rules = Column("适用规则", WIDTH - used, "left")
         return fixed + counts + tail[:5] + [rules] + tail[5:]
@@ -180,14 +209,26 @@ class _Sheet:
         self.y -= 7 * mm
         for index, row in enumerate(result["reporters"], start=1):
             votes = sum(row["counts"].get(g, 0) for g in grades)
-            cells = [str(index), row["name"], row.get("org", ""),
-                     MODE_LABEL.get(row.get("mode", ""), row.get("mode", ""))]
-            cells += [f"{row['counts'].get(g, 0)}({percent(row['counts'].get(g, 0), votes)})"
-                      for g in grades]
-            cells += [str(row["abstain"]), str(row["invalid"]),
-                      _share(row["poor_share"]), _score(row["score"]), _or_dash(row["base_grade"]),
-                      "；".join(step["why"] for step in row.get("steps", [])),
-                      _or_dash(row["final_grade"]), _or_dash(row.get("rank"))]
+            cells = [
+                str(index),
+                row["name"],
+                row.get("org", ""),
+                MODE_LABEL.get(row.get("mode", ""), row.get("mode", "")),
+            ]
+            cells += [
+                f"{row['counts'].get(g, 0)}({percent(row['counts'].get(g, 0), votes)})"
+                for g in grades
+            ]
+            cells += [
+                str(row["abstain"]),
+                str(row["invalid"]),
+                _share(row["poor_share"]),
+                _score(row["score"]),
+                _or_dash(row["base_grade"]),
+                "；".join(step["why"] for step in row.get("steps", [])),
+                _or_dash(row["final_grade"]),
+                _or_dash(row.get("rank")),
+            ]
             height = row_height(columns, cells, size, 6 * mm)
             if self.need(height):
                 draw_row(self.canvas, MARGIN, self.y, columns, titles, 7 * mm, 7.5)
@@ -195,17 +236,25 @@ class _Sheet:
             draw_row(self.canvas, MARGIN, self.y, columns, cells, height, size)
             self.y -= height
         self.y -= 3 * mm
-        self.text(f"注：各等次票数后为占该述职人有效票（不含弃权、废票）的比例；"
-                  f"差票%按“{'有效票' if self.meeting.rules.poor_share_basis == 'valid' else '投票总数'}”"
-                  f"计算，超过{float(self.meeting.rules.poor_share_limit):.0%}即定为"
-                  f"{self.meeting.rules.poor_grade}。", 8, 2 * mm)
+        self.text(
+            f"注：各等次票数后为占该述职人有效票（不含弃权、废票）的比例；"
+            f"差票%按“{'有效票' if self.meeting.rules.poor_share_basis == 'valid' else '投票总数'}”"
+            f"计算，超过{float(self.meeting.rules.poor_share_limit):.0%}即定为"
+            f"{self.meeting.rules.poor_grade}。",
+            8,
+            2 * mm,
+        )
 
     def quota(self, result: dict) -> None:
         quota = result.get("quota") or []
         if not quota:
             return
-        columns = [Column("等次", 25 * mm), Column("名额上限", 25 * mm),
-                   Column("最终人数", 25 * mm), Column("获得者", 120 * mm, "left")]
+        columns = [
+            Column("等次", 25 * mm),
+            Column("名额上限", 25 * mm),
+            Column("最终人数", 25 * mm),
+            Column("获得者", 120 * mm, "left"),
+        ]
         names = {r["id"]: r["name"] for r in result["reporters"]}
         self.need(8 * mm * (len(quota) + 2))
         self.text("等次名额控制", 10, 0.5 * mm)
@@ -215,8 +264,12 @@ class _Sheet:
             holders = entry.get("holders", [])
             held = holders if isinstance(holders, list) else []
             count = len(held) if isinstance(holders, list) else int(holders)
-            cells = [entry["grade"], str(entry["limit"]), str(count),
-                     "、".join(names.get(h, h) for h in held)]
+            cells = [
+                entry["grade"],
+                str(entry["limit"]),
+                str(count),
+                "、".join(names.get(h, h) for h in held),
+            ]
             height = row_height(columns, cells, 8.5, 6.5 * mm)
             draw_row(self.canvas, MARGIN, self.y, columns, cells, height, 8.5)
             self.y -= height
@@ -230,8 +283,11 @@ class _Sheet:
         names = {r["id"]: r["name"] for r in result["reporters"]}
         for entry in undecided:
             who = "、".join(names.get(r, r) for r in entry.get("reporters", []))
-            self.text(f"待定（{entry['grade']}）：{who}。{entry.get('why', '')}"
-                      "请会议研究决定。", 9.5, 1 * mm)
+            self.text(
+                f"待定（{entry['grade']}）：{who}。{entry.get('why', '')}请会议研究决定。",
+                9.5,
+                1 * mm,
+            )
         self.y -= 1 * mm
 
     def signatures(self) -> None:
@@ -250,5 +306,9 @@ class _Sheet:
         self.text(f"会议文件 SHA-256：{digests['meeting_sha256']}", 8.5, 0.5 * mm)
         self.text(f"选票导出文件 SHA-256：{digests['ballots_sha256']}", 8.5, 0.5 * mm)
         signer = f"（签名证书：{signed_by}）" if signed_by else ""
-        self.text(f"本表为PDF数字签名文件{signer}。核验：pingyi verify 本表.pdf --ballots 选票文件.csv "
-                  "--meeting 会议文件.toml；右上角二维码为以上两个摘要。", 8.5, 0)
+        self.text(
+            f"本表为PDF数字签名文件{signer}。核验：pingyi verify 本表.pdf --ballots 选票文件.csv "
+            "--meeting 会议文件.toml；右上角二维码为以上两个摘要。",
+            8.5,
+            0,
+        )

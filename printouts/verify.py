@@ -50,13 +50,17 @@ class Verdict:
     def report(self) -> str:
         lines = [f"[{'通过' if c.ok else '不符'}] {c.name}：{c.detail}" for c in self.checks]
         failed = sum(not c.ok for c in self.checks)
-        lines.append("结论：全部一致，汇总表与选票、会议文件相符。" if self.ok
-                     else f"结论：不一致（{failed}项未通过），汇总表不能作为这些文件的计票结果。")
+        lines.append(
+            "结论：全部一致，汇总表与选票、会议文件相符。"
+            if self.ok
+            else f"结论：不一致（{failed}项未通过），汇总表不能作为这些文件的计票结果。"
+        )
         return "\n".join(lines)
 
 
-def verify(pdf_path: Path, ballots_path: Path, meeting_path: Path,
-           cert_path: Path | None = None) -> Verdict:
+def verify(
+    pdf_path: Path, ballots_path: Path, meeting_path: Path, cert_path: Path | None = None
+) -> Verdict:
     pdf = read_bytes(pdf_path)
     meeting_bytes = read_bytes(meeting_path)
     ballots_bytes = read_bytes(ballots_path)
@@ -125,29 +129,46 @@ def _check_signature(verdict: Verdict, signatures, pinned: x509.Certificate | No
     elif status.coverage != SignatureCoverageLevel.ENTIRE_FILE or not padding_ok:
         verdict.add(name, False, "签名之后文件又被追加或修改（签名未覆盖整个文件）")
     elif pinned is not None and _fingerprint(pinned) != _fingerprint(signer):
-        verdict.add(name, False, f"签名证书不是 --cert 指定的证书（PDF中为{who}；"
-                                 f"指定的为 {describe(pinned)}）")
+        verdict.add(
+            name,
+            False,
+            f"签名证书不是 --cert 指定的证书（PDF中为{who}；指定的为 {describe(pinned)}）",
+        )
     elif pinned is not None:
         verdict.add(name, True, f"签名有效，签名后未被改动；签名证书与指定证书一致（{who}）")
     else:
-        caveat = ("；注意：这是自签名证书，只能证明签名后未被改动，不能证明签名者身份，"
-                  "可用 --cert 指定会议的证书核对" if signer.issuer == signer.subject else "")
+        caveat = (
+            "；注意：这是自签名证书，只能证明签名后未被改动，不能证明签名者身份，"
+            "可用 --cert 指定会议的证书核对"
+            if signer.issuer == signer.subject
+            else ""
+        )
         verdict.add(name, True, f"签名有效，签名后未被改动（{who}）{caveat}")
 
 
-def _check_digest(verdict: Verdict, name: str, path: Path, data: bytes,
-                  expected: str | None) -> None:
+def _check_digest(
+    verdict: Verdict, name: str, path: Path, data: bytes, expected: str | None
+) -> None:
     actual = sha256(data)
     if actual == expected:
         verdict.add(f"{name} {path}", True, f"SHA-256一致（{actual}）")
     else:
-        verdict.add(f"{name} {path}", False,
-                    f"SHA-256不一致：汇总表上为 {expected}，文件为 {actual}；"
-                    f"{name}与签署汇总表时所用的不同（被改动或不是同一文件）")
+        verdict.add(
+            f"{name} {path}",
+            False,
+            f"SHA-256不一致：汇总表上为 {expected}，文件为 {actual}；"
+            f"{name}与签署汇总表时所用的不同（被改动或不是同一文件）",
+        )
 
 
-def _check_tally(verdict: Verdict, record: dict, meeting_path: Path, meeting_bytes: bytes,
-                 ballots_path: Path, ballots_bytes: bytes) -> None:
+def _check_tally(
+    verdict: Verdict,
+    record: dict,
+    meeting_path: Path,
+    meeting_bytes: bytes,
+    ballots_path: Path,
+    ballots_bytes: bytes,
+) -> None:
     name = "重新计票"
     try:
         text = meeting_bytes.decode("utf-8").removeprefix("\ufeff")
@@ -166,8 +187,10 @@ def _check_tally(verdict: Verdict, record: dict, meeting_path: Path, meeting_byt
             again = "／".join(g or "—" for g in fresh.get(rid, ["无", "无"]))
             problems.append(f"{names.get(rid, rid)}：汇总表为{shown}，重新计票为{again}")
     if bool(record.get("valid")) != bool(result["valid"]):
-        problems.append(f"测评有效性：汇总表为{'有效' if record.get('valid') else '无效'}，"
-                        f"重新计票为{'有效' if result['valid'] else '无效'}")
+        problems.append(
+            f"测评有效性：汇总表为{'有效' if record.get('valid') else '无效'}，"
+            f"重新计票为{'有效' if result['valid'] else '无效'}"
+        )
     if problems:
         verdict.add(name, False, "（基础等次／最终等次）" + "；".join(problems))
     else:
@@ -184,4 +207,3 @@ def _padding_is_blank(signature) -> bool:
 
 def _fingerprint(cert: x509.Certificate) -> bytes:
     return cert.fingerprint(hashes.SHA256())
-

@@ -26,12 +26,22 @@ def write_results_xlsx(result_json: dict, meeting: Meeting, path: Path) -> None:
     grades = list(result_json.get("grades") or meeting.rules.grades)
     quorum = result_json["quorum"]
     sheet.append([f"{meeting.title} 测评结果"])
-    sheet.append([f"日期：{meeting.date}", f"地点：{meeting.place}", f"应到：{quorum['seats']}",
-                  f"实到：{quorum['cast']}", "测评有效" if result_json["valid"] else "测评无效"])
+    sheet.append(
+        [
+            f"日期：{meeting.date}",
+            f"地点：{meeting.place}",
+            f"应到：{quorum['seats']}",
+            f"实到：{quorum['cast']}",
+            "测评有效" if result_json["valid"] else "测评无效",
+        ]
+    )
     sheet.append([])
-    header = (["序号", "姓名", "单位", "述职方式"] + [f"{g}（票）" for g in grades]
-              + [f"{g}（%）" for g in grades]
-              + ["弃权", "废票", "差票%", "得分", "基础等次", "最终等次", "名次", "评定依据"])
+    header = (
+        ["序号", "姓名", "单位", "述职方式"]
+        + [f"{g}（票）" for g in grades]
+        + [f"{g}（%）" for g in grades]
+        + ["弃权", "废票", "差票%", "得分", "基础等次", "最终等次", "名次", "评定依据"]
+    )
     sheet.append(header)
     for cell in sheet[4]:
         cell.font = Font(bold=True)
@@ -41,12 +51,26 @@ def write_results_xlsx(result_json: dict, meeting: Meeting, path: Path) -> None:
         counts = [row["counts"].get(g, 0) for g in grades]
         shares = [round(100 * c / votes, 1) if votes else None for c in counts]
         poor = None if row["poor_share"] is None else round(100 * row["poor_share"], 1)
-        sheet.append([index, row["name"], row.get("org", ""),
-                      MODE_LABEL.get(row.get("mode", ""), row.get("mode", ""))]
-                     + counts + shares
-                     + [row["abstain"], row["invalid"], poor, row["score"], row["base_grade"],
-                        row["final_grade"], row.get("rank"),
-                        "；".join(step["why"] for step in row.get("steps", []))])
+        sheet.append(
+            [
+                index,
+                row["name"],
+                row.get("org", ""),
+                MODE_LABEL.get(row.get("mode", ""), row.get("mode", "")),
+            ]
+            + counts
+            + shares
+            + [
+                row["abstain"],
+                row["invalid"],
+                poor,
+                row["score"],
+                row["base_grade"],
+                row["final_grade"],
+                row.get("rank"),
+                "；".join(step["why"] for step in row.get("steps", [])),
+            ]
+        )
     widths = [6, 10, 22, 10] + [8] * (2 * len(grades)) + [6, 6, 8, 8, 9, 9, 6, 60]
     for column, width in enumerate(widths, start=1):
         sheet.column_dimensions[get_column_letter(column)].width = width
@@ -62,7 +86,8 @@ def write_results_xlsx(result_json: dict, meeting: Meeting, path: Path) -> None:
 
 def _groups_sheet(sheet, result_json: dict, meeting: Meeting, grades: list[str]) -> None:
     groups = result_json.get("groups") or [
-        {"id": g.id, "name": g.name, "seats": g.seats, "cast": None} for g in meeting.groups]
+        {"id": g.id, "name": g.name, "seats": g.seats, "cast": None} for g in meeting.groups
+    ]
     sheet.append(["组别", "应到", "实到"])
     for group in groups:
         sheet.append([group["name"], group["seats"], group["cast"]])

@@ -33,8 +33,9 @@ def demo(tmp_path_factory):
 
 
 def text_of(pdf: Path) -> str:
-    return subprocess.run(["pdftotext", "-layout", str(pdf), "-"], check=True,
-                          capture_output=True, text=True).stdout
+    return subprocess.run(
+        ["pdftotext", "-layout", str(pdf), "-"], check=True, capture_output=True, text=True
+    ).stdout
 
 
 def qr_codes(pdf: Path, out: Path) -> list[str]:
@@ -81,9 +82,22 @@ def test_ballots_command_lists_every_reporter(demo, tmp_path):
 def test_tally_command_prints_the_engine_result(demo, tmp_path):
     root, meeting, result = demo
     out = tmp_path / "tally.pdf"
-    assert main(["print", "tally", str(root / "meeting.toml"), "--ballots",
-                 str(root / "ballots.csv"), "--data", str(tmp_path / "data"),
-                 "-o", str(out)]) == 0
+    assert (
+        main(
+            [
+                "print",
+                "tally",
+                str(root / "meeting.toml"),
+                "--ballots",
+                str(root / "ballots.csv"),
+                "--data",
+                str(tmp_path / "data"),
+                "-o",
+                str(out),
+            ]
+        )
+        == 0
+    )
     text = text_of(out)
     for row in result["reporters"]:
         line = next(line for line in text.splitlines() if row["name"] in line)
@@ -104,14 +118,54 @@ def test_tally_with_organisation_key_and_cert(demo, tmp_path, capsys):
 
     key, cert = ensure_identity(DataDir(tmp_path / "org"), meeting)
     out = tmp_path / "tally.pdf"
-    assert main(["print", "tally", str(root / "meeting.toml"), "--ballots",
-                 str(root / "ballots.csv"), "--key", str(key), "--cert", str(cert),
-                 "-o", str(out)]) == 0
-    assert main(["verify", str(out), "--ballots", str(root / "ballots.csv"), "--meeting",
-                 str(root / "meeting.toml"), "--cert", str(cert)]) == 0
+    assert (
+        main(
+            [
+                "print",
+                "tally",
+                str(root / "meeting.toml"),
+                "--ballots",
+                str(root / "ballots.csv"),
+                "--key",
+                str(key),
+                "--cert",
+                str(cert),
+                "-o",
+                str(out),
+            ]
+        )
+        == 0
+    )
+    assert (
+        main(
+            [
+                "verify",
+                str(out),
+                "--ballots",
+                str(root / "ballots.csv"),
+                "--meeting",
+                str(root / "meeting.toml"),
+                "--cert",
+                str(cert),
+            ]
+        )
+        == 0
+    )
     capsys.readouterr()
-    assert main(["print", "tally", str(root / "meeting.toml"), "--ballots",
-                 str(root / "ballots.csv"), "-o", str(out)]) == 2
+    assert (
+        main(
+            [
+                "print",
+                "tally",
+                str(root / "meeting.toml"),
+                "--ballots",
+                str(root / "ballots.csv"),
+                "-o",
+                str(out),
+            ]
+        )
+        == 2
+    )
     assert "--key" in capsys.readouterr().err
 
 
@@ -121,8 +175,22 @@ def test_feedback_command_one_page_each_with_comments(demo, tmp_path):
     first = meeting.reporters[0]
     comments.write_text(json.dumps({first.id: "思路清晰，措施有力。"}, ensure_ascii=False))
     out = tmp_path / "feedback.pdf"
-    assert main(["print", "feedback", str(root / "meeting.toml"), "--ballots",
-                 str(root / "ballots.csv"), "--comments", str(comments), "-o", str(out)]) == 0
+    assert (
+        main(
+            [
+                "print",
+                "feedback",
+                str(root / "meeting.toml"),
+                "--ballots",
+                str(root / "ballots.csv"),
+                "--comments",
+                str(comments),
+                "-o",
+                str(out),
+            ]
+        )
+        == 0
+    )
     pages = text_of(out).split("\f")[: len(meeting.reporters)]
     assert len([p for p in text_of(out).split("\f") if p.strip()]) == len(meeting.reporters)
     for page, row in zip(pages, result["reporters"], strict=True):
@@ -134,8 +202,20 @@ def test_feedback_command_one_page_each_with_comments(demo, tmp_path):
 def test_xlsx_command_writes_the_results_table(demo, tmp_path):
     root, meeting, result = demo
     out = tmp_path / "results.xlsx"
-    assert main(["print", "xlsx", str(root / "meeting.toml"), "--ballots",
-                 str(root / "ballots.csv"), "-o", str(out)]) == 0
+    assert (
+        main(
+            [
+                "print",
+                "xlsx",
+                str(root / "meeting.toml"),
+                "--ballots",
+                str(root / "ballots.csv"),
+                "-o",
+                str(out),
+            ]
+        )
+        == 0
+    )
     sheet = load_workbook(out)["测评结果"]
     header = [cell.value for cell in sheet[4]]
     rows = [[cell.value for cell in row] for row in sheet.iter_rows(min_row=5)]
@@ -153,11 +233,37 @@ def test_bad_input_exits_2_with_a_chinese_message(demo, tmp_path, capsys):
     root, _, _ = demo
     bad = tmp_path / "ballots.csv"
     bad.write_text("ballot,group,r01\n1,leaders,很好\n", encoding="utf-8")
-    assert main(["print", "feedback", str(root / "meeting.toml"), "--ballots", str(bad),
-                 "-o", str(tmp_path / "f.pdf")]) == 2
+    assert (
+        main(
+            [
+                "print",
+                "feedback",
+                str(root / "meeting.toml"),
+                "--ballots",
+                str(bad),
+                "-o",
+                str(tmp_path / "f.pdf"),
+            ]
+        )
+        == 2
+    )
     assert capsys.readouterr().err.startswith("错误：")
     assert not (tmp_path / "f.pdf").exists()
     assert main(["print", "xlsx", str(root / "meeting.toml"), "-o", str(tmp_path / "x")]) == 2
-    assert main(["print", "cards", str(root / "meeting.toml"), "--data", str(tmp_path / "d"),
-                 "--url", "192.168.1.10:8000", "-o", str(tmp_path / "c.pdf")]) == 2
+    assert (
+        main(
+            [
+                "print",
+                "cards",
+                str(root / "meeting.toml"),
+                "--data",
+                str(tmp_path / "d"),
+                "--url",
+                "192.168.1.10:8000",
+                "-o",
+                str(tmp_path / "c.pdf"),
+            ]
+        )
+        == 2
+    )
     assert "不是网址" in capsys.readouterr().err

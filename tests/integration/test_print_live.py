@@ -35,9 +35,15 @@ def run_meeting(server: ServerProcess, meeting, voters: int) -> None:
     grades = ["好", "较好", "一般", "差"]
     for card in server.cards(meeting)[:voters]:
         marks = {rid: rng.choice(grades) for rid in round_info["reporters"]}
-        code, reply = http_json(f"{server.base}/api/cast", {
-            "token": card.token, "round": round_info["id"], "marks": marks,
-            "cid": f"cid-{card.token}"})
+        code, reply = http_json(
+            f"{server.base}/api/cast",
+            {
+                "token": card.token,
+                "round": round_info["id"],
+                "marks": marks,
+                "cid": f"cid-{card.token}",
+            },
+        )
         assert code == 200, reply
     assert server.chair("close")[0] == 200
 
@@ -68,28 +74,43 @@ def test_tally_and_feedback_from_the_data_directory(tmp_path, servers, reaper, c
     assert main(["print", "tally", str(meeting_path), "--data", str(data), "-o", str(pdf)]) == 0
     export = tmp_path / "tally-ballots.csv"
     assert export.exists() and len(export.read_text(encoding="utf-8").splitlines()) == 1 + 7
-    text = subprocess.run(["pdftotext", "-layout", str(pdf), "-"], check=True,
-                          capture_output=True, text=True).stdout
+    text = subprocess.run(
+        ["pdftotext", "-layout", str(pdf), "-"], check=True, capture_output=True, text=True
+    ).stdout
     assert "应到 8 人，实到 7 人" in text
     for reporter in meeting.reporters:
         assert reporter.name in text
     assert (data / "signing" / "cert.pem").exists()
 
-    code = main(["verify", str(pdf), "--ballots", str(export), "--meeting", str(meeting_path),
-                 "--cert", str(data / "signing" / "cert.pem")])
+    code = main(
+        [
+            "verify",
+            str(pdf),
+            "--ballots",
+            str(export),
+            "--meeting",
+            str(meeting_path),
+            "--cert",
+            str(data / "signing" / "cert.pem"),
+        ]
+    )
     out = capsys.readouterr().out
     assert code == 0, out
     exported = tmp_path / "export.csv"  # the server's own export is the same file
     assert main(["export", str(meeting_path), str(exported), "--data", str(data)]) == 0
     assert exported.read_bytes() == export.read_bytes()
-    assert main(["verify", str(pdf), "--ballots", str(exported), "--meeting",
-                 str(meeting_path)]) == 0
+    assert (
+        main(["verify", str(pdf), "--ballots", str(exported), "--meeting", str(meeting_path)]) == 0
+    )
 
     feedback = tmp_path / "feedback.pdf"
-    assert main(["print", "feedback", str(meeting_path), "--data", str(data),
-                 "-o", str(feedback)]) == 0
-    pages = subprocess.run(["pdftotext", str(feedback), "-"], check=True, capture_output=True,
-                           text=True).stdout.split("\f")
+    assert (
+        main(["print", "feedback", str(meeting_path), "--data", str(data), "-o", str(feedback)])
+        == 0
+    )
+    pages = subprocess.run(
+        ["pdftotext", str(feedback), "-"], check=True, capture_output=True, text=True
+    ).stdout.split("\f")
     onsite = [r for r in meeting.reporters if not r.written]
     for reporter in onsite:
         page = next(p for p in pages if f"述职人：{reporter.name}" in re.sub(r"\s+", "", p))

@@ -28,16 +28,26 @@ def signed(tmp_path_factory):
     shutil.copy(EXAMPLES / "demo-meeting.toml", meeting)
     shutil.copy(EXAMPLES / "demo-ballots.csv", ballots)
     pdf = root / "tally.pdf"
-    code = main(["print", "tally", str(meeting), "--ballots", str(ballots),
-                 "--data", str(root / "data"), "-o", str(pdf)])
+    code = main(
+        [
+            "print",
+            "tally",
+            str(meeting),
+            "--ballots",
+            str(ballots),
+            "--data",
+            str(root / "data"),
+            "-o",
+            str(pdf),
+        ]
+    )
     assert code == 0
     return root, meeting, ballots, pdf
 
 
 def run_verify(capsys, pdf: Path, ballots: Path, meeting: Path, *extra: str) -> tuple[int, str]:
     capsys.readouterr()
-    code = main(["verify", str(pdf), "--ballots", str(ballots), "--meeting", str(meeting),
-                 *extra])
+    code = main(["verify", str(pdf), "--ballots", str(ballots), "--meeting", str(meeting), *extra])
     captured = capsys.readouterr()
     return code, captured.out + captured.err
 
@@ -64,8 +74,9 @@ def test_signature_is_pades_and_fonts_are_embedded(signed):
         signatures = PdfFileReader(handle).embedded_signatures
         assert len(signatures) == 1
         assert signatures[0].sig_object["/SubFilter"] == "/ETSI.CAdES.detached"
-    fonts = subprocess.run(["pdffonts", str(pdf)], check=True, capture_output=True,
-                           text=True).stdout.splitlines()[2:]
+    fonts = subprocess.run(
+        ["pdffonts", str(pdf)], check=True, capture_output=True, text=True
+    ).stdout.splitlines()[2:]
     assert fonts and all(re.search(r"TrueType\s+\S+\s+yes", row) for row in fonts), fonts
 
 
@@ -127,11 +138,16 @@ def test_changed_pdf_fails_on_the_signature(signed, capsys, tmp_path, where):
         bad = changed(pdf, tmp_path / "t.pdf", data.index(b"stream\n") + 40)
     elif where == "keywords":
         offset = data.index(b"meeting_sha256") + 20
-        bad = changed(pdf, tmp_path / "t.pdf", offset, ord("0") if data[offset] != ord("0")
-                      else ord("1"))
+        bad = changed(
+            pdf, tmp_path / "t.pdf", offset, ord("0") if data[offset] != ord("0") else ord("1")
+        )
     elif where == "signature":
-        bad = changed(pdf, tmp_path / "t.pdf", contents.start(1) + 200, ord("f") if
-                      data[contents.start(1) + 200] != ord("f") else ord("e"))
+        bad = changed(
+            pdf,
+            tmp_path / "t.pdf",
+            contents.start(1) + 200,
+            ord("f") if data[contents.start(1) + 200] != ord("f") else ord("e"),
+        )
     elif where == "padding":
         bad = changed(pdf, tmp_path / "t.pdf", contents.end(1) - 10, ord("1"))
     else:

@@ -57,8 +57,9 @@ def assert_fonts_embedded(pdf: bytes, tmp_path: Path) -> None:
 def decode_qr_pages(pdf: bytes, tmp_path: Path, dpi: int = 150) -> list[list[str]]:
     path = tmp_path / "qr.pdf"
     path.write_bytes(pdf)
-    subprocess.run(["pdftoppm", "-png", "-r", str(dpi), str(path), str(tmp_path / "page")],
-                   check=True)
+    subprocess.run(
+        ["pdftoppm", "-png", "-r", str(dpi), str(path), str(tmp_path / "page")], check=True
+    )
     pages = []
     for png in sorted(tmp_path.glob("page-*.png")):
         with Image.open(png) as image:
@@ -124,9 +125,27 @@ def test_tally_sheet_shows_counts_grades_and_digests(sample, tmp_path):
     pdf = render_tally(meeting, result, DIGESTS, signed_by="自签名证书")
     text = pdf_text(pdf, tmp_path)
     flat = re.sub(r"\s+", "", text)
-    for heading in ("测评结果汇总表", "应到", "实到", "有效票", "法定人数", "差票%", "得分",
-                    "基础等次", "适用规则", "最终等次", "名次", "等次名额控制", "计票人",
-                    "监票人", "主持人", "日期", meeting.title, meeting.date, meeting.place):
+    for heading in (
+        "测评结果汇总表",
+        "应到",
+        "实到",
+        "有效票",
+        "法定人数",
+        "差票%",
+        "得分",
+        "基础等次",
+        "适用规则",
+        "最终等次",
+        "名次",
+        "等次名额控制",
+        "计票人",
+        "监票人",
+        "主持人",
+        "日期",
+        meeting.title,
+        meeting.date,
+        meeting.place,
+    ):
         assert heading in flat, heading
     quorum = result["quorum"]
     assert f"应到{quorum['seats']}人，实到{quorum['cast']}人" in flat
@@ -150,15 +169,20 @@ def test_tally_sheet_digest_qr_decodes(sample, tmp_path):
     meeting, _, result = sample
     pages = decode_qr_pages(render_tally(meeting, result, DIGESTS), tmp_path, dpi=200)
     codes = [code for page in pages for code in page]
-    assert codes == [f"pingyi\nmeeting-sha256={DIGESTS['meeting_sha256']}\n"
-                     f"ballots-sha256={DIGESTS['ballots_sha256']}"]
+    assert codes == [
+        f"pingyi\nmeeting-sha256={DIGESTS['meeting_sha256']}\n"
+        f"ballots-sha256={DIGESTS['ballots_sha256']}"
+    ]
 
 
 def test_tally_sheet_lists_undecided_ties_and_invalid_quorum(sample, tmp_path):
     meeting, _, result = sample
     tied = [r["id"] for r in result["reporters"][:2]]
-    changed = dict(result, valid=False, undecided=[{"grade": "好", "reporters": tied,
-                                                    "why": "得分并列，名额只剩1个。"}])
+    changed = dict(
+        result,
+        valid=False,
+        undecided=[{"grade": "好", "reporters": tied, "why": "得分并列，名额只剩1个。"}],
+    )
     changed["quorum"] = dict(result["quorum"], met=False)
     flat = re.sub(r"\s+", "", pdf_text(render_tally(meeting, changed, DIGESTS), tmp_path))
     names = "、".join(r["name"] for r in result["reporters"][:2])
@@ -202,8 +226,10 @@ def test_feedback_one_page_per_reporter_with_grade_counts_rule_and_comment(sampl
 
 def test_reporter_without_votes_and_long_comment_still_print(tmp_path):
     meeting = sample_meeting(4)
-    ballots = [Ballot(b.id, b.group, {k: v for k, v in b.marks.items() if k != "r02"})
-               for b in sample_ballots(meeting)]
+    ballots = [
+        Ballot(b.id, b.group, {k: v for k, v in b.marks.items() if k != "r02"})
+        for b in sample_ballots(meeting)
+    ]
     result = sample_result(meeting, ballots)
     silent = next(r for r in result["reporters"] if r["id"] == "r02")
     assert silent["score"] is None and silent["final_grade"] is None
