@@ -270,7 +270,8 @@ def _apply_quota(meeting: Meeting, works: list[_Work]) -> list[Undecided]:
     for grade, share in meeting.rules.quota:
         limit = floor(share * total)
         holders = [w for w in works if w.grade == grade and w.key is not None]
-        if len(holders) <= limit:
+        # Nobody can move below the last grade; the meeting file refuses such a quota anyway.
+        if len(holders) <= limit or grade == grades[-1]:
             continue
         holders.sort(key=lambda w: w.key, reverse=True)  # type: ignore[arg-type,return-value]
         lower = grades[grades.index(grade) + 1]

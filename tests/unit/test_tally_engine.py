@@ -264,6 +264,12 @@ def test_a_quota_that_is_not_full_changes_nothing() -> None:
     assert result["quota"] == [{"grade": "好", "limit": 2, "holders": ["r1", "r2"]}]
 
 
+def test_a_quota_on_the_last_grade_cannot_move_anyone() -> None:
+    m = meeting(2, quota=(("差", F(0)),))
+    result = result_to_json(tally(m, ballots({"r1": marks(差=3), "r2": marks(差=3)})))
+    assert [r["final_grade"] for r in result["reporters"]] == ["差", "差"]
+
+
 def test_quota_cascades_into_the_next_grades_quota() -> None:
     m = meeting(5, quota=(("好", F("0.2")), ("较好", F("0.4"))))
     result = result_to_json(tally(m, ballots(scored(10, 9, 8, 7, 5))))
