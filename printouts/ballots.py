@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import io
 
+from printouts.fonts import fonts
 from printouts.layout import A4, Column, draw_row, draw_text, fit_size, mm, new_canvas, wrap
 from tally.model import Meeting
 
@@ -34,7 +35,7 @@ def render_ballots(meeting: Meeting) -> bytes:
 def _columns(meeting: Meeting, width: float) -> list[Column]:
     grades = meeting.rules.grades
     fixed = [Column("序号", 11 * mm), Column("姓名", 24 * mm), Column("述职方式", 18 * mm)]
-    boxes = [Column(grade, 14 * mm) for grade in grades]
+    boxes = [Column(grade, max(14 * mm, fonts().width(grade, 10) + 4 * mm)) for grade in grades]
     used = sum(c.width for c in fixed + boxes)
     org = Column("单位", width - used, "left")
     return fixed[:2] + [org, fixed[2]] + boxes

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import subprocess
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -18,7 +19,7 @@ from printouts.tally_sheet import render_tally
 from printouts.xlsx import write_results_xlsx
 from server.cards import issue_cards, join_url
 from tally.engine import result_to_json, tally
-from tally.model import Ballot
+from tally.model import Ballot, Rules
 
 
 def sample_result(meeting, ballots) -> dict:
@@ -242,3 +243,17 @@ def test_reporter_without_votes_and_long_comment_still_print(tmp_path):
     assert "点评过长，余下从略" in pages[0]
     assert "综合评价等次：未定" in re.sub(r"\s+", "", pages[1])
     write_results_xlsx(result, meeting, tmp_path / "r.xlsx")
+
+
+def test_other_grade_scales_print_their_own_words(tmp_path):
+    scale = ("优秀", "称职", "基本称职", "不称职")
+    meeting = replace(sample_meeting(6), rules=Rules(grades=scale))
+    ballots = sample_ballots(meeting)
+    header = next(
+        line for line in pdf_text(render_ballots(meeting), tmp_path).splitlines() if "姓名" in line
+    )
+    assert header.split()[-4:] == list(scale)
+    result = sample_result(meeting, ballots)
+    flat = re.sub(r"\s+", "", pdf_text(render_tally(meeting, result, DIGESTS), tmp_path))
+    assert "优秀称职基本称职不称职弃权" in flat
+    assert all(row["final_grade"] in scale for row in result["reporters"])
