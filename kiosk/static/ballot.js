@@ -2,7 +2,7 @@
 // it, shows the receipt. The half-filled ballot (marks and its random cid) stays in
 // localStorage until the server has acknowledged it; nothing is sent before the voter confirms.
 import {
-  $, DEFAULT_GRADES, PHASES, connect, elapsed, fetchMeeting, gradeClass, h, mmss, randomHex,
+  DEFAULT_GRADES, PHASES, agendaReporters, connect, elapsed, fetchMeeting, gradeClass, h, mmss, randomHex,
   setText, show, showNetStatus, syncList, toggleClass,
 } from "/static/common.js";
 
@@ -161,7 +161,7 @@ function renderNow() {
 function renderAgenda() {
   syncList(
     ui.agenda,
-    view.reporters || [],
+    agendaReporters(view),
     (r) => r.id,
     () => h("li", {}, h("span.dot"), h("span.name"), h("span.org")),
     (node, r) => {

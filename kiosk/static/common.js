@@ -111,6 +111,7 @@ export function connect({ hello, onMessage, onStatus }) {
       clearInterval(pingTimer);
       if (stopped) return;
       if (event.code === 1008) {
+        stopped = true;
         status("refused", event.reason || "");
         return;
       }
@@ -129,7 +130,11 @@ export function connect({ hello, onMessage, onStatus }) {
     }, 15000);
   }
 
-  // Phones wake from sleep with a dead socket: reconnect at once instead of waiting it out.
+  // The browser knows first when the network goes: say so at once, and come back as soon as
+  // it returns instead of waiting out the backoff (phones also wake from sleep this way).
+  window.addEventListener("offline", () => {
+    if (ws && !stopped) ws.close();
+  });
   window.addEventListener("online", () => {
     if (!session.ready && !stopped) {
       clearTimeout(retryTimer);
@@ -227,6 +232,14 @@ export async function fetchMeeting() {
     // offline: the view still carries the agenda; grades fall back to the default scale
   }
   return null;
+}
+
+// The reporters with their agenda status; before the meeting starts everyone is pending,
+// whatever the view says.
+export function agendaReporters(view) {
+  const reporters = view.reporters || [];
+  if (view.state !== "not_started") return reporters;
+  return reporters.map((r) => ({ ...r, status: "pending" }));
 }
 
 // The agenda's steps, as the server lays them out (server/agenda.py `plan`): the chair console

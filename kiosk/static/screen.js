@@ -2,7 +2,7 @@
 // while voting and, once revealed, the results. Read-only. Every update edits the existing
 // elements in place (no rebuild), so the hall sees no flicker.
 import {
-  DEFAULT_GRADES, PHASES, connect, elapsed, gradeClass, h, mmss, plan, setText, show,
+  DEFAULT_GRADES, PHASES, agendaReporters, connect, elapsed, gradeClass, h, mmss, plan, setText, show,
   showNetStatus, syncList, toggleClass,
 } from "/static/common.js";
 
@@ -117,7 +117,7 @@ function renderTurnout() {
 }
 
 function renderAgenda() {
-  const reporters = view.reporters || [];
+  const reporters = agendaReporters(view);
   const done = reporters.filter((r) => r.status === "done").length;
   setText(ui["progress-text"], `${done} / ${reporters.length}`);
   ui["progress-bar"].style.width = `${reporters.length ? (100 * done) / reporters.length : 0}%`;
@@ -153,7 +153,7 @@ function renderResults() {
       h("span.key.blank", {}, "弃权/废票"),
     );
   }
-  ui.rtable.style.setProperty("--rows", Math.max(rows.length, 10));
+  ui.rtable.style.setProperty("--rows", Math.max(rows.length, 6));
   const header = ui.rtable.querySelector(".row.head");
   const body = ui.rtable.querySelector(".rows") || ui.rtable.appendChild(h("div.rows"));
   header.hidden = false;

@@ -1,0 +1,171 @@
+"""Real-browser fixtures: a real `pingyi serve` on 127.0.0.1 and Debian's Chromium.
+
+Each meeting gets its own data directory (so its own embedded Redis), its chair key and card
+tokens read the way the server makes them, and a helper that runs the CLI. Chromium is the
+system one (`/usr/bin/chromium`): these tests never download a browser.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from server.cards import Card, issue_cards
+from server.datadir import DataDir
+from tally.meeting import parse_meeting_text
+from tally.model import Meeting
+from tests.helpers import stop_embedded_redis
+
+CHROMIUM = os.environ.get("PINGYI_CHROMIUM", "/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+ARTIFACTS = Path(__file__).resolve().parents[1] / "artifacts"
+VENDOR = Path(__file__).resolve().parents[2] / "kiosk" / "static" / "vendor" / "msgpack.min.js"
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@dataclass
+class LiveMeeting:
+    """One running `pingyi serve` and what a test needs to drive it."""
+
+    url: str
+    toml: Path
+    data: Path
+    meeting: Meeting
+    chair_key: str
+    cards: list[Card]
+    process: subprocess.Popen
+    log: Path
+    workdir: Path
+
+    def pingyi(self, *args: str) -> subprocess.CompletedProcess:
+        return subprocess.run(
+            [sys.executable, "-m", "server.cli", *args],
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=True,
+        )
+
+    def http(self, method: str, path: str, body: dict | None = None, chair: bool = False) -> dict:
+        headers = {"Content-Type": "application/json"}
+        if chair:
+            headers["Authorization"] = f"Bearer {self.chair_key}"
+        data = json.dumps(body).encode() if body is not None else None
+        request = urllib.request.Request(self.url + path, data, headers, method=method)
+        try:
+            with urllib.request.urlopen(request, timeout=10) as response:
+                return json.loads(response.read())
+        except urllib.error.HTTPError as exc:
+            return json.loads(exc.read())
+
+    def chair(self, action: str, **extra: object) -> dict:
+        return self.http("POST", "/api/chair", {"action": action, **extra}, chair=True)
+
+    def screen_view(self) -> dict:
+        return self.http("GET", "/api/view?role=screen")
+
+
+def start_meeting(toml_text: str, workdir: Path) -> LiveMeeting:
+    if not VENDOR.is_file():
+        pytest.fail("kiosk/static/vendor/msgpack.min.js is missing: run scripts/setup")
+    if shutil.which(CHROMIUM) is None:
+        pytest.skip(f"no Chromium at {CHROMIUM}")
+    workdir.mkdir(parents=True, exist_ok=True)
+    toml = workdir / "meeting.toml"
+    toml.write_text(toml_text, encoding="utf-8")
+    data = workdir / "data"
+    port = _free_port()
+    log = workdir / "serve.log"
+    process = subprocess.Popen(
+        [
+            sys.executable, "-m", "server.cli", "serve", str(toml),
+            "--host", "127.0.0.1", "--port", str(port), "--data", str(data),
+        ],
+        stdout=log.open("w"),
+        stderr=subprocess.STDOUT,
+    )
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            with urllib.request.urlopen(url + "/healthz", timeout=2) as response:
+                if response.status == 200:
+                    break
+        except OSError:
+            pass
+        if process.poll() is not None or time.monotonic() > deadline:
+            process.kill()
+            pytest.fail(f"pingyi serve did not start:\n{log.read_text()}")
+        time.sleep(0.2)
+    meeting = parse_meeting_text(toml_text)
+    datadir = DataDir(data)
+    cards = issue_cards(datadir.card_secret(), meeting) if meeting.join == "cards" else []
+    return LiveMeeting(url, toml, data, meeting, datadir.chair_key(), cards, process, log, workdir)
+
+
+def stop_meeting(live: LiveMeeting) -> None:
+    live.process.terminate()
+    try:
+        live.process.wait(timeout=15)
+    except subprocess.TimeoutExpired:
+        live.process.kill()
+        live.process.wait()
+    stop_embedded_redis(live.data)
+
+
+@pytest.fixture
+def serve(tmp_path: Path) -> Iterator[Callable[[str], LiveMeeting]]:
+    """serve(toml_text) starts `pingyi serve` on that meeting; all are stopped afterwards."""
+    started: list[LiveMeeting] = []
+
+    def start(toml_text: str) -> LiveMeeting:
+        live = start_meeting(toml_text, tmp_path / f"meeting{len(started)}")
+        started.append(live)
+        return live
+
+    yield start
+    for live in started:
+        stop_meeting(live)
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[object]:
+    sync_api = pytest.importorskip("playwright.sync_api")
+    with sync_api.sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture
+def artifacts(request: pytest.FixtureRequest) -> Path:
+    name = request.node.name.replace("/", "_").replace("[", "-").replace("]", "")
+    folder = ARTIFACTS / name
+    shutil.rmtree(folder, ignore_errors=True)
+    folder.mkdir(parents=True)
+    return folder
