@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import signal
 import socket
 import subprocess
 import sys
@@ -26,7 +27,6 @@ from server.cards import Card, issue_cards
 from server.datadir import DataDir
 from tally.meeting import parse_meeting_text
 from tally.model import Meeting
-from tests.helpers import stop_embedded_redis
 
 CHROMIUM = os.environ.get("PINGYI_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -136,6 +136,16 @@ def stop_meeting(live: LiveMeeting) -> None:
         live.process.kill()
         live.process.wait()
     stop_embedded_redis(live.data)
+
+
+def stop_embedded_redis(data: Path) -> None:
+    """The embedded redis-server outlives a server that was killed: stop it by its pidfile."""
+    settings = data / "redis" / ".pingyi.db.settings"
+    try:
+        pid = int(Path(json.loads(settings.read_text())["pidfile"]).read_text().strip())
+        os.kill(pid, signal.SIGTERM)
+    except (OSError, ValueError, KeyError):
+        pass
 
 
 @pytest.fixture
