@@ -1,0 +1,40 @@
+"""The README's printout commands run as written (from a directory holding `examples/`)."""
+
+from __future__ import annotations
+
+import re
+import shlex
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def readme_commands() -> list[str]:
+    text = (ROOT / "README.md").read_text(encoding="utf-8")
+    section = text[text.index("## Printouts") :]
+    block = re.search(r"```bash\n(.*?)```", section, re.S).group(1)
+    return [line for line in block.splitlines() if line.startswith("pingyi ")]
+
+
+def test_readme_printout_commands_run(tmp_path):
+    (tmp_path / "examples").symlink_to(ROOT / "examples")
+    commands = readme_commands()
+    assert {shlex.split(c)[1] for c in commands} >= {"print", "verify"}
+    for command in commands:
+        args = [sys.executable, "-m", "server.cli", *shlex.split(command)[1:]]
+        done = subprocess.run(args, cwd=tmp_path, capture_output=True, text=True, timeout=120)
+        assert done.returncode == 0, (command, done.stdout, done.stderr)
+    assert (
+        "结论：全部一致"
+        in subprocess.run(
+            [sys.executable, "-m", "server.cli", *shlex.split(commands[3])[1:]],
+            cwd=tmp_path,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        ).stdout
+    )
+    for name in ("cards.pdf", "ballots.pdf", "tally.pdf", "feedback.pdf"):
+        assert (tmp_path / name).stat().st_size > 1000
