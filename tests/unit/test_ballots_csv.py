@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from tally.ballots import format_ballots_csv, parse_ballots_csv
@@ -122,6 +122,7 @@ BALLOT_ID = st.text(
 )
 
 
+@settings(deadline=None)
 @given(st.dictionaries(BALLOT_ID, st.tuples(st.sampled_from("ab"), MARK, MARK), max_size=20))
 def test_format_then_parse_round_trips(rows: dict) -> None:
     ballots = [
