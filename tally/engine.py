@@ -12,7 +12,7 @@ from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
 from fractions import Fraction
-from math import floor
+from math import floor, lcm
 
 from tally.counting import count_marks
 from tally.model import ABSTAIN, SPOILED, Ballot, Group, Meeting, Reporter, Rules
@@ -233,10 +233,18 @@ def _weighted_shares(
             missing.append(group.name)
     if not voted:
         return None, []
-    total_weight = sum(weight for weight, _, _ in voted)
+    # Σ weight × count / votes over one common integer denominator, so that only one
+    # Fraction (one gcd) is made per grade: Fraction arithmetic dominated the rules' cost.
+    den = lcm(*(weight.denominator * votes for weight, _, votes in voted))
+    total = sum(weight for weight, _, _ in voted)
+    factors = [
+        (weight.numerator * (den // (weight.denominator * votes)), c) for weight, c, votes in voted
+    ]
     shares = {
-        g: sum((weight * Fraction(c[g], votes) for weight, c, votes in voted), Fraction(0))
-        / total_weight
+        g: Fraction(
+            sum(factor * c[g] for factor, c in factors) * total.denominator,
+            den * total.numerator,
+        )
         for g in grades
     }
     return shares, missing
