@@ -128,3 +128,19 @@ def test_installed_command_exits_2_on_bad_input(tmp_path: Path) -> None:
         check=False,
     )
     assert done.returncode == 2 and "缺少述职人列：r02" in done.stderr
+
+
+def test_the_demo_ballots_are_what_the_seeded_generator_writes() -> None:
+    import importlib.util
+
+    from tally.ballots import format_ballots_csv
+    from tally.meeting import parse_meeting_text
+
+    spec = importlib.util.spec_from_file_location(
+        "make_demo", ROOT / "examples" / "make_demo_ballots.py"
+    )
+    assert spec and spec.loader
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    meeting = parse_meeting_text(MEETING.read_text(encoding="utf-8"))
+    assert format_ballots_csv(meeting, module.make()) == BALLOTS.read_text(encoding="utf-8")
