@@ -143,6 +143,7 @@ class _Checker:
 
 
 def parse_meeting_text(text: str, source: str = "meeting.toml") -> Meeting:
+    text = text.removeprefix("\ufeff")  # Windows Notepad saves UTF-8 with a BOM
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as error:

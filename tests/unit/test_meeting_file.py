@@ -79,6 +79,10 @@ def test_minimal_file_takes_every_default() -> None:
     assert rules.override_flags == ("重大失误", "问责") and rules.quorum == 0 and rules.quota == ()
 
 
+def test_a_bom_is_accepted() -> None:
+    assert parse_meeting_text("\ufeff" + MINIMAL) == parse_meeting_text(MINIMAL)
+
+
 def test_groups_weights_and_decimals_are_exact() -> None:
     data = base()
     for group, weight in zip(data["groups"], (0.1, 0.2, 0.7), strict=True):
