@@ -87,7 +87,7 @@ class LiveMeeting:
         return self.http("POST", "/api/chair", {"action": action, **extra}, chair=True)
 
     def screen_view(self) -> dict:
-        return self.http("GET", "/api/view?role=screen")
+        return self.http("GET", "/api/view?role=screen")["view"]
 
 
 def start_meeting(toml_text: str, workdir: Path) -> LiveMeeting:
@@ -140,12 +140,12 @@ def stop_meeting(live: LiveMeeting) -> None:
 
 def stop_embedded_redis(data: Path) -> None:
     """The embedded redis-server outlives a server that was killed: stop it by its pidfile."""
-    settings = data / "redis" / ".pingyi.db.settings"
-    try:
-        pid = int(Path(json.loads(settings.read_text())["pidfile"]).read_text().strip())
-        os.kill(pid, signal.SIGTERM)
-    except (OSError, ValueError, KeyError):
-        pass
+    for settings in (data / "redis").glob("*.settings"):
+        try:
+            pid = int(Path(json.loads(settings.read_text())["pidfile"]).read_text().strip())
+            os.kill(pid, signal.SIGTERM)
+        except (OSError, ValueError, KeyError):
+            pass
 
 
 @pytest.fixture
@@ -179,3 +179,42 @@ def artifacts(request: pytest.FixtureRequest) -> Path:
     shutil.rmtree(folder, ignore_errors=True)
     folder.mkdir(parents=True)
     return folder
+
+
+# Every element shown on the page: inside the viewport, and no box whose content is wider or
+# taller than the box itself (clipped or spilling text).
+OVERFLOW_JS = """
+(selector) => {
+  const bad = [];
+  const vw = window.innerWidth, vh = window.innerHeight;
+  const root = document.querySelector(selector);
+  for (const el of [root, ...root.querySelectorAll("*")]) {
+    if (el.closest("[hidden]")) continue;
+    const style = getComputedStyle(el);
+    if (style.display === "none" || style.visibility === "hidden") continue;
+    const r = el.getBoundingClientRect();
+    if (r.width === 0 && r.height === 0) continue;
+    const cls = typeof el.className === "string" && el.className ? "." + el.className.split(" ").join(".") : "";
+    const name = `${el.tagName.toLowerCase()}${el.id ? "#" + el.id : ""}${cls} ${(el.textContent || "").trim().slice(0, 20)}`;
+    if (r.left < -0.5 || r.top < -0.5 || r.right > vw + 0.5 || r.bottom > vh + 0.5) {
+      bad.push(`outside: ${name} ${JSON.stringify([r.left, r.top, r.right, r.bottom])}`);
+    }
+    if (style.display !== "inline" && el.tagName !== "IMG" &&
+        (el.scrollWidth > el.clientWidth + 1 || el.scrollHeight > el.clientHeight + 1)) {
+      bad.push(`overflow: ${name} ${el.scrollWidth}>${el.clientWidth} or ${el.scrollHeight}>${el.clientHeight}`);
+    }
+  }
+  return bad;
+}
+"""
+
+
+@pytest.fixture
+def no_overflow() -> Callable[..., None]:
+    """no_overflow(page, selector="body"): asserts nothing under selector overflows."""
+
+    def check(page, selector: str = "body") -> None:  # type: ignore[no-untyped-def]
+        problems = page.evaluate(OVERFLOW_JS, selector)
+        assert problems == [], "\n".join(problems)
+
+    return check

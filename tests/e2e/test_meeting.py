@@ -145,17 +145,17 @@ def follow_speaker(pages: Pages, name: str, org: str, phase: str) -> None:
         expect(phone.locator("#now-label")).to_have_text(f"正在{phase}")
 
 
-def test_whole_meeting(browser, serve, artifacts: Path) -> None:
+def test_whole_meeting(browser, serve, artifacts: Path, no_overflow) -> None:
     live = serve(MEETING)
     pages = Pages(browser, live, artifacts)
     try:
-        run_meeting(pages, live)
+        run_meeting(pages, live, no_overflow)
         assert pages.errors == [], pages.errors
     finally:
         pages.close()
 
 
-def run_meeting(pages: Pages, live) -> None:
+def run_meeting(pages: Pages, live, no_overflow) -> None:
     chair, screen, phones = pages.chair, pages.screen, pages.phones
     org = {r.id: r.org for r in live.meeting.reporters}
 
@@ -196,6 +196,7 @@ def run_meeting(pages: Pages, live) -> None:
         expect(screen.locator(f"#agenda li[data-key='{rid}']")).to_have_class(re.compile("st-current"))
         if i == 0:
             pages.shoot("02-report")
+            no_overflow(screen)
             screen.wait_for_timeout(1200)
             assert screen.locator("#timer").inner_text() != "00:00"
             # pause: the timer stops on every page, then resume
@@ -238,6 +239,9 @@ def run_meeting(pages: Pages, live) -> None:
     for phone in phones:
         expect(phone.locator("#ballot li")).to_have_count(4)
     expect(phones[0].locator("#ballot li[data-key='r3'] .tag")).to_have_text("书面述职")
+    no_overflow(screen)
+    for phone in phones:
+        assert phone.evaluate("document.documentElement.scrollWidth") <= 360
     expect(chair.locator("#live-hint")).to_contain_text("满足隐私保护所需票数后显示")
     pages.shoot("04-voting")
 
@@ -343,6 +347,7 @@ def run_meeting(pages: Pages, live) -> None:
     expect(screen.locator("#rtable .rows .row")).to_have_count(4)
     for phone in phones:
         expect(phone.locator("#results-list li")).to_have_count(4)
+    no_overflow(screen)
     pages.shoot("09-revealed")
 
     # the grades on every page are `pingyi tally` on the exported ballots
