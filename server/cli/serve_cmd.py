@@ -74,6 +74,9 @@ def run_serve(args: argparse.Namespace) -> int:
         meeting_path, data = args.meeting, args.data or Path("data")
     meeting, _ = read_meeting(meeting_path)
     data_dir = DataDir(data).ensure()
+    from printouts.signing import ensure_identity
+
+    ensure_identity(data_dir, meeting)  # the key that will sign the tally sheet
     base = _public_url(args.host, args.port, args.url)
     settings = Settings(meeting=meeting, data_dir=data_dir, public_url=base)
     redis_note = os.environ.get("REDIS_URL") and "REDIS_URL" or f"内置 Redis，数据目录 {data}"
