@@ -230,7 +230,9 @@ function renderTurnout() {
   const t = view.turnout || { cast: 0, seats: 0, groups: [] };
   setText(ui["turnout-total"], `${t.cast} / ${t.seats}`);
   const round = view.round;
-  setText(ui["round-status"], round ? `本轮投票${roundLabel(round.status)}` : "尚未进入投票环节");
+  const joined = Object.values(view.joined || {}).reduce((a, b) => a + b, 0);
+  const status = round ? `本轮投票${roundLabel(round.status)}` : "尚未进入投票环节";
+  setText(ui["round-status"], view.meeting.join === "open" ? `${status} · 已登记手机 ${joined} 部` : status);
   syncList(
     ui.groups,
     t.groups || [],

@@ -70,6 +70,7 @@ VOTES = [
     {"r1": "较好", "r2": "一般", "r3": "好", "r4": "差"},  # offline when it confirms
     {"r1": "好", "r2": "较好", "r3": "较好", "r4": "较好"},  # later clears its storage
 ]
+TWIN = {"r1": "较好", "r2": "较好", "r3": "较好", "r4": "较好"}
 PAPER = {"r1": "好", "r2": "废", "r3": "一般", "r4": None}
 RECEIPT = re.compile(r"^[0-9A-Z]{4,}-[0-9A-Z]{4,}$")
 
@@ -79,6 +80,7 @@ class Pages:
 
     def __init__(self, browser, live, artifacts: Path) -> None:
         self.live = live
+        self.browser = browser
         self.artifacts = artifacts
         self.contexts = []
         self.chair = self._page(browser, {"width": 1440, "height": 900})
@@ -105,6 +107,9 @@ class Pages:
         context = browser.new_context(**options)
         self.contexts.append(context)
         return context.new_page()
+
+    def extra_phones(self, count: int) -> list:
+        return [self._page(self.browser, {"width": 360, "height": 740}, mobile=True) for _ in range(count)]
 
     def shoot(self, phase: str) -> None:
         self.chair.screenshot(path=self.artifacts / f"{phase}-chair.png", full_page=True)
@@ -189,8 +194,13 @@ def run_meeting(pages: Pages, live, no_overflow) -> None:
     expect(screen.locator("#agenda li[data-key='r3'] .tag")).to_have_text("书面述职")
     pages.shoot("01-before")
 
-    # ---- 一述一评 through every reporter
+    # ---- 一述一评 through every reporter; the pages edit their elements in place (no flicker)
+    kept = [
+        screen.locator("#agenda li[data-key='r1']").element_handle(),
+        phones[0].locator("#agenda li[data-key='r1']").element_handle(),
+    ]
     chair.click("#action-main")
+    expect(screen.locator("#name")).to_have_text("王建国", timeout=1000)
     for i, (rid, name) in enumerate(SPEAKERS):
         follow_speaker(pages, name, org[rid], "述职")
         expect(screen.locator(f"#agenda li[data-key='{rid}']")).to_have_class(re.compile("st-current"))
@@ -227,13 +237,14 @@ def run_meeting(pages: Pages, live, no_overflow) -> None:
         if i < len(SPEAKERS) - 1:
             expect(screen.locator(f"#agenda li[data-key='{rid}']")).to_have_class(re.compile("st-done"))
     expect(chair.locator("#steps li .note")).to_have_text(["已记录点评" if i % 2 else "" for i in range(7)])
+    assert all(node.evaluate("n => n.isConnected") for node in kept)
 
     # ---- the vote step: ready, then open
     expect(screen.locator("#turnout-title")).to_have_text("即将开始投票")
     expect(phones[0].locator("#now-label")).to_have_text("即将开始投票")
     expect(chair.locator("#action-label")).to_have_text("开启投票")
     chair.click("#action-main")
-    expect(screen.locator("#turnout-title")).to_have_text("投票进行中")
+    expect(screen.locator("#turnout-title")).to_have_text("投票进行中", timeout=1000)
     expect(screen.locator("#seats")).to_have_text("8")
     expect(screen.locator("#cast")).to_have_text("0")
     for phone in phones:
@@ -249,7 +260,7 @@ def run_meeting(pages: Pages, live, no_overflow) -> None:
     # phone 0: a full ballot
     phone_marks(phones[0], VOTES[0])
     receipts[0] = submit(phones[0])
-    expect(screen.locator("#cast")).to_have_text("1")
+    expect(screen.locator("#cast")).to_have_text("1", timeout=1000)
     expect(screen.locator("#groups li[data-key='leaders'] .count")).to_have_text("1 / 3")
 
     # phone 1: one blank, shown as 弃权 in the review
@@ -311,6 +322,20 @@ def run_meeting(pages: Pages, live, no_overflow) -> None:
     expect(phone.locator("#done-title")).to_have_text("您已投票")
     expect(phone.locator("#voting")).to_be_hidden()
 
+    # one card open on two phones: the second ballot is refused with 已投票
+    twin_a, twin_b = pages.extra_phones(2)
+    for twin in (twin_a, twin_b):
+        twin.goto(f"{live.url}/j/{live.cards[len(VOTES) + 1].token}")
+        expect(twin.locator("#ballot li")).to_have_count(4)
+    phone_marks(twin_a, TWIN)
+    receipts["twin"] = submit(twin_a)
+    phone_marks(twin_b, {"r1": "差"})
+    twin_b.locator("#to-review").click()
+    twin_b.locator("#confirm").click()
+    expect(twin_b.locator("#error")).to_contain_text("已投票")
+    expect(twin_b.locator("#done-title")).to_have_text("您已投票")
+    twin_b.screenshot(path=pages.artifacts / "07-already-voted-phone.png")
+
     # a paper ballot against an unused card; a card that already voted is refused
     paper_card = live.cards[len(VOTES)]
     chair.fill("#paper-code", paper_card.code)
@@ -323,9 +348,9 @@ def run_meeting(pages: Pages, live, no_overflow) -> None:
     chair.click("#paper-submit")
     expect(chair.locator("#paper-result")).to_contain_text("未录入")
     expect(chair.locator("#paper-result")).to_contain_text("已投票")
-    expect(screen.locator("#cast")).to_have_text("7")
-    expect(chair.locator("#turnout-total")).to_have_text("7 / 8")
-    assert len(set(receipts.values())) == len(VOTES)
+    expect(screen.locator("#cast")).to_have_text("8")
+    expect(chair.locator("#turnout-total")).to_have_text("8 / 8")
+    assert len(set(receipts.values())) == len(VOTES) + 1
     pages.shoot("07-voted")
 
     # ---- close: counted, not yet shown
@@ -356,7 +381,7 @@ def run_meeting(pages: Pages, live, no_overflow) -> None:
     tallied = live.workdir / "tally.json"
     live.pingyi("tally", str(live.toml), str(out), "--json", str(tallied))
     result = json.loads(tallied.read_text(encoding="utf-8"))
-    assert len(out.read_text(encoding="utf-8").strip().splitlines()) == 1 + 7
+    assert len(out.read_text(encoding="utf-8").strip().splitlines()) == 1 + 8
     for r in result["reporters"]:
         grade = r["final_grade"] or "待定"
         row = screen.locator(f"#rtable .rows .row[data-key='{r['id']}']")
@@ -372,9 +397,11 @@ def run_meeting(pages: Pages, live, no_overflow) -> None:
     assert {r["id"]: r["invalid"] for r in result["reporters"]}["r2"] == 1
 
     # ---- the end of the meeting
+    row = screen.locator("#rtable .rows .row[data-key='r1']").element_handle()
     expect(chair.locator("#action-label")).to_have_text("下一项")
     chair.click("#action-main")
     expect(screen.locator("#results-title")).to_have_text("评议结果（会议已结束）")
     expect(phones[0].locator("#now-label")).to_have_text("会议已结束")
     expect(chair.locator("#phase")).to_have_text("会议已结束")
+    assert row.evaluate("n => n.isConnected")
     pages.shoot("10-finished")

@@ -127,6 +127,7 @@ def run(live, screen, phone, artifacts: Path, no_overflow) -> None:
         )
         assert "receipt" in cast, cast
     expect(screen.locator("#cast")).to_have_text("25")
+    assert first_load_bytes(phone.context.browser, live) < 150 * 1024
     expect(screen.locator("#turnout-title")).to_have_text("投票进行中")
     no_overflow(screen)
     screen.screenshot(path=artifacts / "03-voting-screen.png")
@@ -148,3 +149,23 @@ def run(live, screen, phone, artifacts: Path, no_overflow) -> None:
     screen.set_viewport_size({"width": 1920, "height": 1080})
     expect(phone.locator("#results-list li")).to_have_count(30)
     phone.screenshot(path=artifacts / "04-results-phone.png", full_page=True)
+
+
+def first_load_bytes(browser, live) -> int:
+    """What a fresh phone downloads to show the open 30-line ballot: HTTP and WebSocket."""
+    joined = live.http("POST", "/api/join", {"group": "leaders"})
+    context = browser.new_context(viewport={"width": 360, "height": 740}, is_mobile=True)
+    frames: list[int] = []
+    try:
+        page = context.new_page()
+        page.on("websocket", lambda ws: ws.on("framereceived", lambda f: frames.append(len(f))))
+        page.goto(f"{live.url}/j/{joined['token']}")
+        expect(page.locator("#ballot li")).to_have_count(30)
+        http = page.evaluate(
+            """() => performance.getEntriesByType("navigation").concat(
+                 performance.getEntriesByType("resource")).reduce((n, e) => n + e.transferSize, 0)"""
+        )
+    finally:
+        context.close()
+    assert http > 20_000, "the msgpack library alone is over 20 KB: the measure is wrong"
+    return http + sum(frames)
