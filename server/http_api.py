@@ -139,7 +139,8 @@ async def cast(request: Request) -> Response:
     messages.check_fields(body)
     answer = await messages.answer_cast(service, token_hash(token), group, body)
     return JSONResponse(
-        {"receipt": answer["receipt"], "round": answer["round"], "again": answer["again"]}
+        {"receipt": answer["receipt"], "round": answer["round"], "again": answer["again"]},
+        headers=NO_STORE,
     )
 
 
