@@ -2,7 +2,7 @@
 // records the 点评 comment, watches turnout and live counts, enters paper ballots against a
 // card's short code, and shows the result once a round is closed.
 import {
-  DEFAULT_GRADES, PHASES, connect, elapsed, gradeClass, h, mmss, plan, randomHex, setText, show,
+  DEFAULT_GRADES, PHASES, connect, elapsed, fetchMeeting, gradeClass, h, mmss, plan, randomHex, setText, show,
   showNetStatus, syncList, toggleClass,
 } from "/static/common.js";
 
@@ -21,6 +21,7 @@ const DONE = {
 const KEY_STORE = "pingyi:chair-key";
 
 let view = null;
+let grades = DEFAULT_GRADES; // the meeting's scale, from /api/meeting
 let session = null;
 let busy = false;
 let paperCid = randomHex(16);
@@ -282,7 +283,7 @@ function renderLive() {
   show(ui["live-table"], Boolean(live));
   if (!live) return;
   const rows = round.reporters.map((id) => ({ id, name: reporterById(id).name, counts: live[id] || {}, extra: [] }));
-  countsTable(ui["live-head"], ui["live-body"], DEFAULT_GRADES, rows, []);
+  countsTable(ui["live-head"], ui["live-body"], grades, rows, []);
 }
 
 function renderResult() {
@@ -317,7 +318,7 @@ function renderPaper() {
     paperRound = round.id;
     ui["paper-marks"].replaceChildren();
   }
-  const choices = [...DEFAULT_GRADES, "废", ""];
+  const choices = [...grades, "废", ""];
   syncList(
     ui["paper-marks"],
     round.reporters.map(reporterById),
@@ -386,6 +387,14 @@ ui["paper-code"].addEventListener("input", () => {
 });
 
 setInterval(tick, 250);
+
+fetchMeeting().then((meeting) => {
+  if (meeting && Array.isArray(meeting.grades) && meeting.grades.length) {
+    grades = meeting.grades;
+    paperRound = null; // rebuild the paper form with the meeting's own scale
+    if (view) render();
+  }
+});
 
 const key = takeKeyFromUrl();
 if (key) start(key);
