@@ -250,7 +250,7 @@ class ServerProcess:
 
 def stop_embedded_redis(data: Path) -> None:
     """Kills an embedded redis-server left running by a killed server process."""
-    settings = data / "redis" / ".pingyi.db.settings"
+    settings = data / "redis" / "pingyi.db.settings"
     if not settings.exists():
         return
     with contextlib.suppress(OSError, ValueError, KeyError):
@@ -268,6 +268,7 @@ class Peer:
     def __init__(self, connection: Any) -> None:
         self.connection = connection
         self.seen: list[dict[str, Any]] = []
+        self.latest_view: dict[str, Any] | None = None
 
     @classmethod
     @contextlib.asynccontextmanager
@@ -287,6 +288,8 @@ class Peer:
         raw = await asyncio.wait_for(self.connection.recv(), timeout)
         message = msgpack.unpackb(raw, raw=False, strict_map_key=False)
         self.seen.append(message)
+        if message.get("t") in ("view", "welcome"):
+            self.latest_view = message["view"]
         return message
 
     async def expect(self, kind: str, timeout: float = 10.0, **match: Any) -> dict[str, Any]:
@@ -314,10 +317,9 @@ class Peer:
                 return reply
 
     async def view_where(self, predicate, timeout: float = 10.0) -> dict[str, Any]:  # type: ignore[no-untyped-def]
-        """Waits for a view (or the welcome's) that satisfies the predicate."""
-        last = getattr(self, "welcome", None)
-        if last and predicate(last["view"]):
-            return last["view"]
+        """Waits until the newest view seen satisfies the predicate (views are complete)."""
+        if self.latest_view is not None and predicate(self.latest_view):
+            return self.latest_view
         deadline = time.monotonic() + timeout
         while True:
             left = deadline - time.monotonic()
