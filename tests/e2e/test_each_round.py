@@ -4,6 +4,8 @@ reporter, the projector's results grow round by round, and match `pingyi tally`.
 from __future__ import annotations
 
 import json
+import os
+import signal
 from pathlib import Path
 
 import pytest
@@ -87,6 +89,12 @@ def test_a_vote_after_each_reporter(browser, serve, artifacts: Path, no_overflow
             row = screen.locator(f"#rtable .rows .row[data-key='{r['id']}']")
             expect(row.locator(".grade")).to_have_text(r["final_grade"] or "待定")
             expect(row.locator(".why")).to_have_text(r["decided_by"])
+
+        # the store goes away: every page says so (and keeps trying)
+        os.kill(live.redis_pid(), signal.SIGKILL)
+        expect(screen.locator("#net")).to_have_text("系统暂不可用，正在重连", timeout=20000)
+        expect(phones[0].locator("#net")).to_have_text("系统暂不可用，正在重连")
+        screen.screenshot(path=artifacts / "redis-down-screen.png")
     finally:
         screen_context.close()
         for context in phone_context:
