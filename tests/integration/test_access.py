@@ -3,8 +3,13 @@ limits on failed tokens and keys, and the security headers. Real server, real Re
 
 from __future__ import annotations
 
+import contextlib
+import json
+import os
 import re
+import signal
 import urllib.request
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -53,11 +58,16 @@ def headers(url: str, body: bytes | None = None) -> tuple[int, Any]:
 
 
 @pytest.fixture
-def server(tmp_path: Path, servers: list[ServerProcess]) -> ServerProcess:
+def server(tmp_path: Path, servers: list[ServerProcess]) -> Iterator[ServerProcess]:
     path, _ = write_meeting(tmp_path, title="权限测试会议")
     started = ServerProcess(path, tmp_path / "data").start()
     servers.append(started)
-    return started
+    yield started
+    started.stop()
+    for settings in (tmp_path / "data" / "redis").glob("*pingyi.db.settings"):
+        with contextlib.suppress(OSError, ValueError, KeyError):  # an embedded Redis left behind
+            pid = Path(json.loads(settings.read_text())["pidfile"]).read_text().strip()
+            os.kill(int(pid), signal.SIGKILL)
 
 
 async def test_chair_actions_need_the_chair_key(server: ServerProcess) -> None:
