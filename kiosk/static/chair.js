@@ -27,6 +27,8 @@ let busy = false;
 let paperCid = randomHex(16);
 let paperRound = null;
 let commentFor = null;
+let commentDirty = false; // the chair has typed since the last save
+let shownStep = null;
 
 // ---- the key: ?key= once, then sessionStorage; or the form --------------------------------
 
@@ -63,6 +65,11 @@ function start(key) {
     hello: () => ({ t: "hello", role: "chair", key }),
     onStatus(state, reason) {
       showNetStatus(ui.net, state);
+      if (state !== "online") {
+        busy = false; // a request in flight when the socket dropped gets no reply: allow a retry
+        ui["paper-submit"].disabled = !(view && view.round && view.round.status === "open");
+        updateButtons();
+      }
       if (state === "refused") {
         sessionStorage.removeItem(KEY_STORE);
         askForKey(reason === "bad_key" || !reason ? "主持人密钥不正确，请重新输入" : `无法连接：${reason}`);
@@ -104,7 +111,10 @@ function act(action, extra = {}) {
     if (reply.t === "ok") {
       showError(null);
       flash(DONE[action] || "已完成");
-      if (action === "comment") setText(ui["comment-saved"], "已保存");
+      if (action === "comment") {
+        commentDirty = false;
+        setText(ui["comment-saved"], "已保存");
+      }
     } else if (reply.t === "error") {
       showError(reply);
     }
@@ -199,11 +209,15 @@ function renderComment() {
   if (!on) return;
   const r = reporterById(view.reporter);
   setText(ui["comment-who"], r.name);
+  const recorded = (view.comments || {})[r.id] || "";
   if (commentFor !== r.id) {
     commentFor = r.id; // a new comment phase: start from what is recorded, if anything
-    ui["comment-text"].value = (view.comments || {})[r.id] || "";
-    setText(ui["comment-saved"], (view.comments || {})[r.id] ? "已保存" : "");
+    commentDirty = false;
   }
+  if (!commentDirty && ui["comment-text"].value !== recorded) {
+    ui["comment-text"].value = recorded; // recorded elsewhere (another console, the HTTP API)
+  }
+  if (!commentDirty) setText(ui["comment-saved"], recorded ? "已保存" : "");
 }
 
 function renderSteps() {
@@ -223,6 +237,11 @@ function renderSteps() {
       toggleClass(node, "current", s.i === position);
     },
   );
+  if (shownStep !== position) {
+    shownStep = position; // keep the current step in sight in the scrolling list
+    const current = ui.steps.querySelector("li.current");
+    if (current) ui.steps.scrollTop = Math.max(0, current.offsetTop - ui.steps.offsetTop - 80);
+  }
   const written = (view.reporters || []).filter((r) => r.mode === "written");
   ui.steps.dataset.written = written.length ? `书面述职：${written.map((r) => r.name).join("、")}` : "";
 }
@@ -351,7 +370,10 @@ ui["comment-save"].addEventListener("click", () => {
   act("comment", { text: ui["comment-text"].value });
 });
 
-ui["comment-text"].addEventListener("input", () => setText(ui["comment-saved"], "未保存"));
+ui["comment-text"].addEventListener("input", () => {
+  commentDirty = true;
+  setText(ui["comment-saved"], "未保存");
+});
 
 ui["paper-form"].addEventListener("submit", (event) => {
   event.preventDefault();

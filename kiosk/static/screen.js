@@ -68,7 +68,9 @@ function renderIdle() {
   const count = (view.reporters || []).length;
   setText(
     ui["idle-sub"],
-    finished ? "感谢各位参会" : `本次共有 ${count} 位同志述职，请参会人员扫描参会卡二维码进入投票页面`,
+    finished
+      ? "感谢各位参会"
+      : `本次共有 ${count} 位同志述职，请参会人员用手机扫描${view.meeting.join === "open" ? "下方" : "参会卡上的"}二维码进入投票页面`,
   );
 }
 
