@@ -261,7 +261,13 @@ class MeetingService:
         result = await asyncio.to_thread(lambda: result_to_json(tally(meeting, ballots)))
         await self.store.append([e.ResultComputed(round_id, result)], expect=None)
         await self.catch_up()
-        self._in_background(self.store.rewrite_log())
+        self._in_background(self._forget_cast_order(round_id))
+
+    async def _forget_cast_order(self, round_id: int) -> None:
+        """At close: no stored order may follow the cast order, then the AOF is rewritten."""
+        with contextlib.suppress(RedisError, OSError):
+            await self.store.forget_cast_order(round_id)
+        await self.store.rewrite_log()
 
     def _in_background(self, coroutine: Any) -> None:
         task = asyncio.create_task(coroutine)

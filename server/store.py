@@ -9,13 +9,14 @@ per ballot.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
 from dataclasses import dataclass
 from importlib import resources
 from typing import Any
 
 import redis.asyncio as aioredis
-from redis.exceptions import NoScriptError, RedisError
+from redis.exceptions import NoScriptError, RedisError, WatchError
 
 from server.codec import decode_entry, event_fields
 from server.errors import Conflict
@@ -263,6 +264,26 @@ class Store:
             if codes:
                 pipe.hset(self.keys.codes, mapping=codes)
             await pipe.execute()
+
+    async def forget_cast_order(self, round_id: int) -> None:
+        """Rewrites a closed round's spent tokens and live counters with their fields sorted.
+
+        A small Redis hash keeps its fields in insertion order, and that order survives an AOF
+        rewrite: the spent hash would list the cards in the order they voted, and the counters
+        would list the marks of the first ballots in the order they came in; together they tie
+        a card to its ballot. Sorted, the order says nothing. Nothing writes to either key once
+        the round is closed, so a change seen by WATCH means someone else is doing the same.
+        """
+        for key in (self.keys.spent(round_id), self.keys.counters(round_id)):
+            async with self.redis.pipeline(transaction=True) as pipe:
+                await pipe.watch(key)
+                fields = await pipe.hgetall(key)
+                pipe.multi()
+                pipe.delete(key)
+                if fields:
+                    pipe.hset(key, mapping=dict(sorted(fields.items())))
+                with contextlib.suppress(WatchError):
+                    await pipe.execute()
 
     async def rewrite_log(self) -> None:
         """Rewrites the append-only file so that it no longer keeps the order of writes.
