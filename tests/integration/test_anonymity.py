@@ -1,0 +1,222 @@
+"""What an operator holding Redis, its data directory and the server's log can learn after a
+meeting: no ballot links to a token, a card code, a connection or a time finer than the round,
+and the stored order of ballots (and of the spent tokens) has nothing to do with the cast order.
+
+40 phones vote one after another, in a known shuffled order, with known marks; then everything
+Redis holds (SCAN, TYPE, contents), its append-only file and the log are searched."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import random
+import re
+import secrets
+import signal
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import msgpack
+import pytest
+import redis
+
+from server.ballots import cid_hash, receipt_score
+from server.cards import token_hash
+from server.codec import unpack
+from tests.helpers import Peer, ServerProcess, http_json, wait_until, write_meeting
+
+GRADES = ("好", "较好", "一般", "差")
+
+
+def kendall_tau(order: list[int]) -> float:
+    """Kendall's tau between positions 0..n-1 and `order` (1: same order, -1: reversed)."""
+    n = len(order)
+    concordant = sum(1 if order[i] < order[j] else -1 for i in range(n) for j in range(i + 1, n))
+    return concordant / (n * (n - 1) / 2)
+
+
+def redis_settings(data: Path) -> dict[str, str]:
+    return json.loads(next((data / "redis").glob("*pingyi.db.settings")).read_text())
+
+
+def dump(client: redis.Redis) -> dict[bytes, tuple[str, Any]]:
+    """Every key Redis holds: its type and its whole content, in the order Redis returns it."""
+    everything: dict[bytes, tuple[str, Any]] = {}
+    for key in client.scan_iter(count=1000):
+        kind = client.type(key).decode()
+        if kind == "string":
+            content: Any = client.get(key)
+        elif kind == "hash":
+            content = list(client.hgetall(key).items())
+        elif kind == "zset":
+            content = client.zrange(key, 0, -1, withscores=True)
+        elif kind == "stream":
+            content = client.xrange(key, "-", "+")
+        elif kind == "set":
+            content = sorted(client.smembers(key))
+        elif kind == "list":
+            content = client.lrange(key, 0, -1)
+        else:  # pragma: no cover - Pingyi writes no other types
+            raise AssertionError(f"unexpected key type {kind} for {key!r}")
+        everything[key] = (kind, content)
+    return everything
+
+
+def resp_commands(aof: bytes) -> list[list[bytes]]:
+    """The commands logged in RESP form (what follows an RDB preamble, or the whole file)."""
+    start = aof.find(b"*")
+    if aof.startswith(b"REDIS"):
+        match = re.search(rb"\*\d+\r\n\$\d+\r\n(SELECT|MULTI)", aof)
+        start = match.start() if match else len(aof)
+    commands, position = [], start
+    while position < len(aof):
+        header, position = aof[position:].split(b"\r\n", 1)[0], aof.index(b"\r\n", position) + 2
+        assert header.startswith(b"*"), header
+        parts = []
+        for _ in range(int(header[1:])):
+            length_line_end = aof.index(b"\r\n", position)
+            length = int(aof[position + 1 : length_line_end])
+            position = length_line_end + 2
+            parts.append(aof[position : position + length])
+            position += length + 2
+        commands.append(parts)
+    return commands
+
+
+def spend_next_to_ballot(commands: list[list[bytes]]) -> int:
+    """How many ballot writes sit right next to the spending of a token."""
+    pairs, last_spend = 0, -10
+    for index, command in enumerate(commands):
+        name = command[0].upper()
+        if name == b"HSET" and b":spent:" in command[1]:
+            last_spend = index
+        elif name == b"ZADD" and b":ballots:" in command[1] and index - last_spend <= 2:
+            pairs += 1
+    return pairs
+
+
+@pytest.fixture
+def server(tmp_path: Path, servers: list[ServerProcess]) -> Iterator[ServerProcess]:
+    path, _ = write_meeting(tmp_path, title="匿名性测试会议")
+    started = ServerProcess(path, tmp_path / "data").start()
+    servers.append(started)
+    yield started
+    started.stop()
+    with contextlib.suppress(OSError, ValueError, KeyError, StopIteration):
+        pid = Path(redis_settings(started.data)["pidfile"]).read_text().strip()
+        os.kill(int(pid), signal.SIGKILL)  # an embedded Redis left behind
+
+
+async def test_a_full_dump_after_the_meeting_links_no_ballot_to_anyone(
+    server: ServerProcess,
+) -> None:
+    _, meeting = write_meeting(server.data.parent, title="匿名性测试会议")
+    cards = server.cards(meeting)
+    order = list(range(len(cards)))
+    random.Random(20261228).shuffle(order)  # the known order in which the cards vote
+    assert server.chair("start")[0] == 200
+    for _ in range(10):
+        view = http_json(f"{server.base}/api/view?role=screen")[1]["view"]
+        if view["phase"] == "vote":
+            break
+        server.chair("next")
+    assert server.chair("open")[0] == 200
+    round_id = view["round"]["id"]
+
+    cast: list[dict[str, Any]] = []  # in cast order: card, cid, marks, receipt
+    for position, card_number in enumerate(order):
+        card = cards[card_number]
+        marks = {"r01": GRADES[position % 4], "r02": GRADES[(position // 4) % 4], "r03": None}
+        cid = secrets.token_hex(16)  # what a phone sends: 128 random bits
+        async with Peer.connect(server.ws_url, role="phone", token=card.token) as phone:
+            reply = await phone.request(
+                {"t": "cast", "round": round_id, "marks": marks, "cid": cid}
+            )
+        assert reply["t"] == "receipt"
+        cast.append({"card": card, "cid": cid, "marks": marks, "receipt": reply["receipt"]})
+
+    redis_dir = server.data / "redis"
+    aof_path = redis_dir / "appendonly.aof"
+    during = aof_path.read_bytes()
+    # During voting the AOF is a log of writes in order: each ballot sits next to its spend.
+    # That is what an operator copying the data directory *during* voting can see (see
+    # docs/security.md); the close below must take it away.
+    assert spend_next_to_ballot(resp_commands(during)) == len(cast)
+    inode_during = aof_path.stat().st_ino
+
+    assert server.chair("close")[0] == 200
+    wait_until(lambda: aof_path.read_bytes().startswith(b"REDIS"), timeout=20)
+    settings = redis_settings(server.data)
+    client = redis.Redis(unix_socket_path=settings["unixsocket"])
+    wait_until(lambda: client.info("persistence")["aof_rewrite_in_progress"] == 0, timeout=20)
+
+    # ---- the data directory after close ------------------------------------------------
+    after = aof_path.read_bytes()
+    assert after.startswith(b"REDIS")  # the rewritten file starts with the RDB preamble
+    assert aof_path.stat().st_ino != inode_during  # the old file was replaced, not appended to
+    leftovers = {p.name for p in redis_dir.iterdir()} - {"appendonly.aof", "pingyi.db.settings"}
+    assert not leftovers, leftovers  # no temp-rewriteaof-*.aof, no RDB snapshot
+    assert spend_next_to_ballot(resp_commands(after)) == 0
+    assert not any(c[0].upper() in (b"HSET", b"ZADD") for c in resp_commands(after))
+
+    # ---- every key Redis holds ---------------------------------------------------------
+    everything = dump(client)
+    blob = repr(everything).encode() + b"".join(repr(v).encode() for v in everything.values())
+    raw = msgpack.packb([[k, v] for k, v in everything.items()], default=repr)
+    for ballot in cast:
+        card = ballot["card"]
+        for secret in (card.token, card.code, card.code.replace("-", ""), ballot["cid"]):
+            assert secret.encode() not in blob and secret.encode() not in raw, secret
+
+    ballots_key = next(k for k in everything if k.endswith(f":ballots:{round_id}".encode()))
+    kind, members = everything[ballots_key]
+    assert kind == "zset" and len(members) == len(cast)
+    stored_receipts = []
+    for member, score in members:
+        receipt, group, marks = unpack(member)  # exactly these three: no time, no token, no cid
+        assert score == receipt_score(receipt)  # the order is the receipts' random order
+        assert group in ("leaders", "cadres") and set(marks) == {"r01", "r02", "r03"}
+        stored_receipts.append(receipt)
+    for key, (_, content) in everything.items():  # a receipt appears in the ballot and nowhere else
+        if key != ballots_key:
+            for ballot in cast:
+                assert ballot["receipt"].encode() not in repr(content).encode(), key
+
+    events_key = next(k for k in everything if k.endswith(b":events"))
+    for _, fields in everything[events_key][1]:
+        if fields[b"t"] == b"BallotCast":
+            assert set(unpack(fields[b"p"])) == {"round", "group"}  # counts only, never marks
+
+    # The spent tokens: the hashes of the cards that voted, each with the hash of its ballot
+    # id (never the receipt), in an order that is not the cast order.
+    spent_key = next(k for k in everything if k.endswith(f":spent:{round_id}".encode()))
+    spent = everything[spent_key][1]
+    assert {f.decode() for f, _ in spent} == {token_hash(b["card"].token) for b in cast}
+    assert {v.decode() for _, v in spent} == {cid_hash(b["cid"]) for b in cast}
+    cast_position = {token_hash(b["card"].token): n for n, b in enumerate(cast)}
+    spent_order = [cast_position[f.decode()] for f, _ in spent]
+    assert abs(kendall_tau(spent_order)) < 0.5, spent_order
+    # The live counters keep no trace of which mark arrived first.
+    counters_key = next(k for k in everything if k.endswith(f":counters:{round_id}".encode()))
+    names = [f for f, _ in everything[counters_key][1]]
+    assert names == sorted(names)
+
+    # Ballots are stored in an order unrelated to the order they were cast in.
+    by_receipt = {b["receipt"]: n for n, b in enumerate(cast)}
+    stored_order = [by_receipt[r] for r in stored_receipts]
+    assert sorted(stored_order) == list(range(len(cast)))  # a permutation of the casts
+    assert stored_order not in (sorted(stored_order), sorted(stored_order, reverse=True))
+    assert abs(kendall_tau(stored_order)) < 0.5, stored_order
+    client.close()
+
+    # ---- the server's log --------------------------------------------------------------
+    time.sleep(0.2)
+    log = server.log()
+    for ballot in cast:
+        card = ballot["card"]
+        for secret in (card.token, card.code, ballot["cid"], ballot["receipt"]):
+            assert secret not in log
+        assert token_hash(card.token) not in log and cid_hash(ballot["cid"]) not in log
