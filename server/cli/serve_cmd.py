@@ -15,7 +15,13 @@ DEMO_MEETING = Path(__file__).resolve().parents[2] / "examples" / "demo-meeting.
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
-    serve = subparsers.add_parser("serve", help="run the live meeting server (运行会议服务)")
+    serve = subparsers.add_parser(
+        "serve",
+        help="run the live meeting server (运行会议服务)",
+        description="Serve the meeting: phones vote at /j/<token>, the projector shows /screen, "
+        "the chair drives /chair. Uses REDIS_URL when set, else an embedded Redis in the data "
+        "directory.",
+    )
     serve.add_argument("meeting", nargs="?", type=Path, help="the meeting file (TOML)")
     serve.add_argument("--demo", action="store_true", help="run the demo meeting")
     serve.add_argument("--host", default="127.0.0.1", help="address to listen on [127.0.0.1]")
@@ -24,11 +30,20 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     serve.add_argument("--url", default=None, help="public base URL printed on the join cards")
     serve.set_defaults(func=run_serve)
 
-    export = subparsers.add_parser("export", help="write the ballots as CSV (导出选票)")
-    export.add_argument("meeting", type=Path)
-    export.add_argument("out", type=Path, nargs="?", help="ballots CSV to write")
-    export.add_argument("--data", type=Path, default=Path("data"))
-    export.add_argument("--json", type=Path, default=None, help="also write the server's result")
+    export = subparsers.add_parser(
+        "export",
+        help="write the ballots as CSV (导出选票)",
+        description="Write every stored ballot in the CSV format of `pingyi tally`, sorted by "
+        "receipt, and optionally the server's result as JSON and Excel.",
+    )
+    export.add_argument("meeting", type=Path, help="the meeting file (TOML)")
+    export.add_argument(
+        "out", type=Path, nargs="?", help="ballots CSV to write (pingyi tally reads it)"
+    )
+    export.add_argument("--data", type=Path, default=Path("data"), help="data directory [./data]")
+    export.add_argument(
+        "--json", type=Path, default=None, help="also write the server's result JSON"
+    )
     export.add_argument("--xlsx", type=Path, default=None, help="also write the results as Excel")
     export.set_defaults(func=run_export)
 
