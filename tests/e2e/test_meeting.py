@@ -78,12 +78,12 @@ RECEIPT = re.compile(r"^[0-9A-Z]{4,}-[0-9A-Z]{4,}$")
 class Pages:
     """The open pages and a camera for them."""
 
-    def __init__(self, browser, live, artifacts: Path) -> None:
+    def __init__(self, browser, live, artifacts: Path, chair_viewport: dict) -> None:
         self.live = live
         self.browser = browser
         self.artifacts = artifacts
         self.contexts = []
-        self.chair = self._page(browser, {"width": 1440, "height": 900})
+        self.chair = self._page(browser, chair_viewport, mobile=chair_viewport["width"] < 600)
         self.screen = self._page(browser, {"width": 1920, "height": 1080})
         self.phones = [
             self._page(browser, {"width": 360, "height": 740}, mobile=True)
@@ -150,9 +150,14 @@ def follow_speaker(pages: Pages, name: str, org: str, phase: str) -> None:
         expect(phone.locator("#now-label")).to_have_text(f"正在{phase}")
 
 
-def test_whole_meeting(browser, serve, artifacts: Path, no_overflow) -> None:
+@pytest.mark.parametrize(
+    "chair_viewport",
+    [{"width": 1440, "height": 900}, {"width": 360, "height": 740}],
+    ids=["chair-laptop", "chair-phone"],
+)
+def test_whole_meeting(browser, serve, artifacts: Path, no_overflow, chair_viewport) -> None:
     live = serve(MEETING)
-    pages = Pages(browser, live, artifacts)
+    pages = Pages(browser, live, artifacts, chair_viewport)
     try:
         run_meeting(pages, live, no_overflow)
         assert pages.errors == [], pages.errors
@@ -228,6 +233,7 @@ def run_meeting(pages: Pages, live, no_overflow) -> None:
             chair.click("#action-main")
             follow_speaker(pages, name, org[rid], "点评")
             pages.shoot("03-comment")
+            assert chair.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
         chair.fill("#comment-text", f"{name}同志抓基层党建工作思路清晰，措施有力。")
         chair.click("#comment-save")
         expect(chair.locator("#comment-saved")).to_have_text("已保存")
@@ -352,6 +358,7 @@ def run_meeting(pages: Pages, live, no_overflow) -> None:
     expect(chair.locator("#turnout-total")).to_have_text("8 / 8")
     assert len(set(receipts.values())) == len(VOTES) + 1
     pages.shoot("07-voted")
+    assert chair.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
 
     # ---- close: counted, not yet shown
     expect(chair.locator("#action-label")).to_have_text("结束投票")
@@ -374,6 +381,7 @@ def run_meeting(pages: Pages, live, no_overflow) -> None:
         expect(phone.locator("#results-list li")).to_have_count(4)
     no_overflow(screen)
     pages.shoot("09-revealed")
+    assert chair.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
 
     # the grades on every page are `pingyi tally` on the exported ballots
     out = live.workdir / "ballots.csv"
