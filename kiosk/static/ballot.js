@@ -41,10 +41,15 @@ function save(name, value) {
 const receiptOf = (round) => load(`receipt:${round}`);
 const saveDraft = () => draft && save(`draft:${draft.round}`, draft);
 
+// The stored ballot of this round, if any (a pending one must be found even when the
+// server already says this token voted: its receipt is still to be fetched).
+function storedDraft(round) {
+  if (!draft || draft.round !== round.id) draft = load(`draft:${round.id}`);
+  return draft;
+}
+
 function draftFor(round) {
-  if (draft && draft.round === round.id) return draft;
-  draft = load(`draft:${round.id}`);
-  if (!draft) {
+  if (!storedDraft(round)) {
     draft = { round: round.id, cid: randomHex(16), marks: {}, stage: "form", pending: false };
     saveDraft();
   }
@@ -270,15 +275,18 @@ function render() {
   const round = view.round;
   const open = Boolean(round && round.status === "open");
   const hasVoted = Boolean(round && (voted.has(round.id) || receiptOf(round.id)));
-  const pending = Boolean(draft && round && draft.round === round.id && draft.pending);
+  const pending = Boolean(round && storedDraft(round) && draft.pending);
   const filling = open && (!hasVoted || pending);
+  if (pending && !open && !hasVoted) {
+    errorText = "投票已结束，您的选票未能提交，请联系会务人员";
+  }
   let stage = null;
   if (filling) stage = draftFor(round).stage;
 
   show(ui.now, !filling);
   show(ui.voting, stage === "form");
   show(ui.review, stage === "review");
-  show(ui.done, Boolean(round) && hasVoted && !pending);
+  show(ui.done, hasVoted && !filling);
   show(ui["agenda-card"], !filling);
   show(ui.error, Boolean(errorText));
   setText(ui.error, errorText);
@@ -290,7 +298,7 @@ function render() {
   }
   if (stage === "form") renderBallot(round);
   if (stage === "review") renderReview(round);
-  if (round && hasVoted && !pending) renderDone(round, open);
+  if (hasVoted && !filling) renderDone(round, open);
   renderResults();
 }
 
