@@ -72,6 +72,14 @@ VOTES = [
 ]
 TWIN = {"r1": "较好", "r2": "较好", "r3": "较好", "r4": "较好"}
 PAPER = {"r1": "好", "r2": "废", "r3": "一般", "r4": None}
+STORED_DRAFT = """() => {
+  const key = Object.keys(localStorage).find((k) => k.includes(":draft:"));
+  return key ? [key, JSON.parse(localStorage.getItem(key))] : null;
+}"""
+LOSE_RECEIPT = """([key, draft]) => {
+  for (const k of Object.keys(localStorage)) if (k.includes(":receipt:")) localStorage.removeItem(k);
+  localStorage.setItem(key, JSON.stringify(draft));
+}"""
 RECEIPT = re.compile(r"^[0-9A-Z]{4,}-[0-9A-Z]{4,}$")
 
 
@@ -318,10 +326,18 @@ def run_meeting(pages: Pages, live, no_overflow) -> None:
     expect(phone.locator("#net")).to_be_hidden()
     receipts[4] = phone.locator("#receipt").inner_text()
 
-    # phone 5: votes, then loses its storage: the server still knows it voted
+    # phone 5: votes, but the receipt is lost (the phone died just after sending): on reload
+    # the pending ballot goes again with the same cid and the server answers the same receipt
     phone = phones[5]
     phone_marks(phone, VOTES[5])
+    draft = phone.evaluate(STORED_DRAFT)
     receipts[5] = submit(phone)
+    phone.evaluate(LOSE_RECEIPT, [draft[0], {**draft[1], "pending": True, "stage": "review"}])
+    phone.reload()
+    expect(phone.locator("#done")).to_be_visible()
+    expect(phone.locator("#receipt")).to_have_text(receipts[5])
+    assert phone.evaluate(STORED_DRAFT) is None
+    # then it loses its storage altogether: the server still knows it voted
     phone.evaluate("localStorage.clear()")
     phone.reload()
     expect(phone.locator("#done")).to_be_visible()
