@@ -16,6 +16,7 @@ import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from server.cli.files import decode, read_bytes
 from tally.ballots import format_ballots_csv, parse_ballots_csv
 from tally.engine import result_to_json, tally
 from tally.errors import InputError
@@ -42,26 +43,6 @@ class Loaded:
 
 def sha256(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
-
-
-def read_bytes(path: Path) -> bytes:
-    try:
-        return Path(path).read_bytes()
-    except FileNotFoundError:
-        raise InputError(str(path), "文件不存在") from None
-    except IsADirectoryError:
-        raise InputError(str(path), "是目录，不是文件") from None
-    except OSError as error:
-        raise InputError(str(path), f"无法读取：{error.strerror}") from None
-
-
-def decode(data: bytes, path: Path) -> str:
-    try:
-        return data.decode("utf-8")
-    except UnicodeDecodeError as error:
-        raise InputError(
-            str(path), f"不是UTF-8编码（第{error.start + 1}个字节处）；请在Excel中另存为“CSV UTF-8”"
-        ) from None
 
 
 def load_meeting(path: Path) -> tuple[Meeting, bytes]:

@@ -49,14 +49,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def read_meeting(path: Path):  # type: ignore[no-untyped-def]
+    from server.cli.files import read_text
     from tally.meeting import parse_meeting_text
 
-    try:
-        text = path.read_text(encoding="utf-8-sig")
-    except FileNotFoundError:
-        raise InputError(str(path), "会议文件不存在") from None
-    except UnicodeDecodeError:
-        raise InputError(str(path), "会议文件不是 UTF-8 编码") from None
+    text = read_text(path).removeprefix("\ufeff")
     return parse_meeting_text(text, source=str(path)), text
 
 

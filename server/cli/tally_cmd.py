@@ -10,6 +10,7 @@ import argparse
 import json
 from pathlib import Path
 
+from server.cli.files import read_text
 from tally.ballots import parse_ballots_csv
 from tally.engine import result_to_json, tally
 from tally.errors import InputError
@@ -55,16 +56,3 @@ def run(args: argparse.Namespace) -> int:
     print(f"{meeting.title}（{meeting.date}{place}）")
     print(format_table(result), end="")
     return 0
-
-
-def read_text(path: Path) -> str:
-    try:
-        return path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise InputError(str(path), "文件不存在") from None
-    except UnicodeDecodeError as error:
-        raise InputError(
-            str(path), f"不是UTF-8编码（第{error.start + 1}个字节处）；请在Excel中另存为“CSV UTF-8”"
-        ) from None
-    except OSError as error:
-        raise InputError(str(path), f"无法读取：{error.strerror}") from None

@@ -82,7 +82,7 @@ def test_missing_unreadable_unwritable_and_non_utf8_files(tmp_path: Path, capsys
     assert main(["tally", str(tmp_path / "none.toml"), str(BALLOTS)]) == 2
     assert "文件不存在" in capsys.readouterr().err
     assert main(["tally", str(tmp_path), str(BALLOTS)]) == 2  # a directory
-    assert f"错误：{tmp_path}：无法读取" in capsys.readouterr().err
+    assert f"错误：{tmp_path}：是目录，不是文件" in capsys.readouterr().err
     assert main(["tally", str(MEETING), str(BALLOTS), "--json", str(tmp_path)]) == 2
     captured = capsys.readouterr()
     assert f"错误：{tmp_path}：无法写入" in captured.err and captured.out == ""

@@ -1,0 +1,31 @@
+"""Reading the user's files: one place that turns every failure into a Chinese InputError."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from tally.errors import InputError
+
+
+def read_bytes(path: Path) -> bytes:
+    try:
+        return Path(path).read_bytes()
+    except FileNotFoundError:
+        raise InputError(str(path), "文件不存在") from None
+    except IsADirectoryError:
+        raise InputError(str(path), "是目录，不是文件") from None
+    except OSError as error:
+        raise InputError(str(path), f"无法读取：{error.strerror}") from None
+
+
+def decode(data: bytes, path: Path) -> str:
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as error:
+        raise InputError(
+            str(path), f"不是UTF-8编码（第{error.start + 1}个字节处）；请在Excel中另存为“CSV UTF-8”"
+        ) from None
+
+
+def read_text(path: Path) -> str:
+    return decode(read_bytes(path), path)
