@@ -1,5 +1,6 @@
 """voting = "each": a vote after every reporter. Each phone ballot lists only that round's
-reporter, the projector's results grow round by round, and match `pingyi tally`."""
+reporter, the projector's results grow round by round, match `pingyi tally` and show the
+quota tie the meeting must decide."""
 
 from __future__ import annotations
 
@@ -36,9 +37,13 @@ org = "红星村党支部"
 id = "all"
 name = "全体参会人员"
 seats = 3
+
+[rules.quota]
+"好" = 0.5
 """
 
-MARKS = {"a": ["好", "较好", "差"], "b": ["一般", None, "好"]}
+# The same marks for both: once both are tallied, one 好 for two is a tie nobody can break.
+MARKS = {"a": ["好", None, "好"], "b": ["好", None, "好"]}
 
 
 def test_a_vote_after_each_reporter(browser, serve, artifacts: Path, no_overflow) -> None:
@@ -89,6 +94,8 @@ def test_a_vote_after_each_reporter(browser, serve, artifacts: Path, no_overflow
             row = screen.locator(f"#rtable .rows .row[data-key='{r['id']}']")
             expect(row.locator(".grade")).to_have_text(r["final_grade"] or "待定")
             expect(row.locator(".why")).to_have_text(r["decided_by"])
+        [tie] = json.loads(tallied.read_text(encoding="utf-8"))["undecided"]
+        expect(screen.locator("#undecided")).to_contain_text(f"待会议决定（好）：孙晓东、胡玉兰 — {tie['why']}")
 
         # the store goes away: every page says so (and keeps trying)
         os.kill(live.redis_pid(), signal.SIGKILL)
