@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import hashlib
+import logging
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 
@@ -13,7 +14,7 @@ from starlette.routing import WebSocketRoute
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from server.cards import issue_cards
-from server.connection import RedisTarget, open_target
+from server.connection import RedisTarget, check_durability, open_target
 from server.datadir import DataDir
 from server.http_api import routes
 from server.hub import Hub
@@ -22,6 +23,8 @@ from server.service import MeetingService
 from server.store import Keys, Store, meeting_key
 from server.ws import websocket_endpoint
 from tally.model import Meeting
+
+log = logging.getLogger("pingyi")
 
 CSP = (
     "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
@@ -68,6 +71,12 @@ def create_app(settings: Settings, target: RedisTarget | None = None) -> Starlet
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         owned = target is None
         redis_target = target or open_target(settings.data_dir, settings.redis_url)
+        if redis_target.url:  # an external Redis must keep a receipted ballot through a crash
+            client = redis_target.sync_client()
+            warning = await asyncio.to_thread(check_durability, client)
+            client.close()
+            if warning:
+                log.warning(warning)
         meeting = settings.meeting
         store = Store(redis_target.async_client(), Keys(meeting_key(meeting)))
         join_url = f"{settings.public_url.rstrip('/')}/join"
