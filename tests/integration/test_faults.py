@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import redis
 import websockets
 
 from server.errors import UNAVAILABLE_MSG
@@ -258,3 +259,16 @@ async def test_resubmitting_after_a_network_drop_is_idempotent(tmp_path: Path, s
         late = await cast(phone, round_id, 5)  # still its receipt after the close
         assert late["receipt"] == first["receipt"] and late["again"] is True
     assert list(stored(server, meeting)) == [first["receipt"]]
+
+
+def test_an_external_redis_that_could_lose_ballots_is_warned_about(
+    tmp_path: Path, servers, redis_server: RedisServer
+) -> None:
+    client = redis.Redis.from_url(redis_server.url)
+    client.config_set("appendfsync", "everysec")  # up to a second of receipted ballots at risk
+    client.close()
+    path, _ = write_meeting(tmp_path, title="落盘警告会议")
+    server = ServerProcess(path, tmp_path / "data", redis_url=redis_server.url).start()
+    servers.append(server)
+    wait_until(lambda: "appendfsync=everysec" in server.log(), timeout=5)
+    assert "appendfsync always" in server.log()
