@@ -220,3 +220,39 @@ async def test_a_full_dump_after_the_meeting_links_no_ballot_to_anyone(
         for secret in (card.token, card.code, ballot["cid"], ballot["receipt"]):
             assert secret not in log
         assert token_hash(card.token) not in log and cid_hash(ballot["cid"]) not in log
+
+
+async def test_an_external_redis_is_rewritten_at_close_too(
+    tmp_path: Path, servers: list[ServerProcess], redis_server: Any
+) -> None:
+    path, meeting = write_meeting(tmp_path, title="外部Redis匿名会议")
+    server = ServerProcess(path, tmp_path / "data", redis_url=redis_server.url).start()
+    servers.append(server)
+    cards = server.cards(meeting)
+    assert server.chair("start")[0] == 200
+    for _ in range(10):
+        view = http_json(f"{server.base}/api/view?role=screen")[1]["view"]
+        if view["phase"] == "vote":
+            break
+        server.chair("next")
+    assert server.chair("open")[0] == 200
+    round_id = view["round"]["id"]
+    for number, card in enumerate(cards[:12]):
+        async with Peer.connect(server.ws_url, role="phone", token=card.token) as phone:
+            marks = {"r01": GRADES[number % 4], "r03": GRADES[(number + 1) % 4]}
+            reply = await phone.request(
+                {"t": "cast", "round": round_id, "marks": marks, "cid": secrets.token_hex(16)}
+            )
+            assert reply["t"] == "receipt"
+    aof_path = redis_server.directory / "appendonly.aof"
+    assert spend_next_to_ballot(resp_commands(aof_path.read_bytes())) == 12
+    assert server.chair("close")[0] == 200
+    wait_until(lambda: aof_path.read_bytes().startswith(b"REDIS"), timeout=20)
+    client = redis.Redis.from_url(redis_server.url)
+    wait_until(lambda: client.info("persistence")["aof_rewrite_in_progress"] == 0, timeout=20)
+    assert spend_next_to_ballot(resp_commands(aof_path.read_bytes())) == 0
+    assert not list(redis_server.directory.glob("temp-*"))
+    spent_key = next(client.scan_iter(f"*:spent:{round_id}"))
+    fields = list(client.hgetall(spent_key))
+    assert fields == sorted(fields) and len(fields) == 12
+    client.close()
