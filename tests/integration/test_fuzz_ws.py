@@ -10,6 +10,7 @@ import asyncio
 import json
 import re
 import time
+import urllib.parse
 import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -423,3 +424,27 @@ async def test_votes_before_open_and_after_close_change_nothing(
     assert http_json(f"{server.base}/healthz")[1]["v"] == version
     view = http_json(f"{server.base}/api/view?role=chair", key=server.chair_key)[1]["view"]
     assert view["turnout"]["cast"] == 1
+
+
+@FUZZ
+@given(
+    path=st.sampled_from(
+        ["/api/view?role=", "/j/", "/api/meeting?x=", "/static/", "/api/join-qr.svg?"]
+    ),
+    tail=st.text(alphabet=st.characters(codec="ascii", exclude_characters="#"), max_size=40),
+)
+def test_http_gets_with_odd_paths_and_queries_never_fail_the_server(
+    meeting: Meeting, path: str, tail: str
+) -> None:
+    if path == "/api/view?role=" and tail.startswith("chair"):
+        tail = "x" + tail  # a chair view without a key would count as a failed key
+    url = meeting.server.base + path + urllib.parse.quote(tail, safe="=&?/")
+    before = meeting.snapshot()
+    request = urllib.request.Request(url)
+    try:
+        with urllib.request.urlopen(request, timeout=10) as response:
+            status = response.status
+    except urllib.error.HTTPError as error:
+        status = error.code
+    assert status < 500, (url, status)
+    assert meeting.snapshot() == before
