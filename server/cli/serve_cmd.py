@@ -37,9 +37,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "receipt, and optionally the server's result as JSON and Excel.",
     )
     export.add_argument("meeting", type=Path, help="the meeting file (TOML)")
-    export.add_argument(
-        "out", type=Path, nargs="?", help="ballots CSV to write (pingyi tally reads it)"
-    )
+    export.add_argument("out", type=Path, help="ballots CSV to write (pingyi tally reads it)")
     export.add_argument("--data", type=Path, default=Path("data"), help="data directory [./data]")
     export.add_argument(
         "--json", type=Path, default=None, help="also write the server's result JSON"
@@ -127,9 +125,8 @@ def run_export(args: argparse.Namespace) -> int:
 
     meeting, text = read_meeting(args.meeting)
     record = load_record(meeting, args.data, meeting_text=text)
-    if args.out:
-        args.out.write_text(format_ballots_csv(meeting, record.ballots), encoding="utf-8")
-        print(f"已导出 {len(record.ballots)} 张选票 → {args.out}")
+    args.out.write_text(format_ballots_csv(meeting, record.ballots), encoding="utf-8")
+    print(f"已导出 {len(record.ballots)} 张选票 → {args.out}")
     if args.json:
         args.json.write_text(json.dumps(record.result, ensure_ascii=False, indent=2), "utf-8")
     if args.xlsx:
