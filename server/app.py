@@ -89,7 +89,9 @@ def create_app(settings: Settings, target: RedisTarget | None = None) -> Starlet
         await service.prepare(cards, generation, settings.data_dir.chair_key())
         app.state.service = service
         app.state.failed_logins = FailureLimiter(limit=20, window=60)
-        app.state.join_attempts = FailureLimiter(limit=30, window=60)
+        # Seats bound open joins anyway; this only stops a script from spinning (a whole hall may
+        # share one address behind NAT, so the bound is generous).
+        app.state.join_attempts = FailureLimiter(limit=300, window=60)
         app.state.redis_target = redis_target
         follower = asyncio.create_task(service.follow_forever())
         try:
