@@ -101,6 +101,9 @@ class MeetingService:
         if cards is not None and meta.get("cards_generation") != generation:
             await self._issue_cards(cards, generation)
         await self._recover_results()
+        closed = [r.id for r in self.state.rounds.values() if r.status != "open"]
+        if closed:  # a crash between a close and its log rewrite left the cast order behind
+            self._in_background(self._forget_cast_order(*closed))
 
     async def _issue_cards(self, cards: list[Card], generation: str) -> None:
         if self.state.rounds:
@@ -263,10 +266,11 @@ class MeetingService:
         await self.catch_up()
         self._in_background(self._forget_cast_order(round_id))
 
-    async def _forget_cast_order(self, round_id: int) -> None:
+    async def _forget_cast_order(self, *round_ids: int) -> None:
         """At close: no stored order may follow the cast order, then the AOF is rewritten."""
         with contextlib.suppress(RedisError, OSError):
-            await self.store.forget_cast_order(round_id)
+            for round_id in round_ids:
+                await self.store.forget_cast_order(round_id)
         await self.store.rewrite_log()
 
     def _in_background(self, coroutine: Any) -> None:

@@ -295,6 +295,10 @@ class Store:
         try:
             if (await self.redis.info("persistence")).get("aof_enabled") != 1:
                 return
+            for _ in range(600):  # a rewrite started earlier may predate this one's changes
+                if not (await self.redis.info("persistence")).get("aof_rewrite_in_progress"):
+                    break
+                await asyncio.sleep(0.05)
             await self.redis.bgrewriteaof()
         except RedisError:
             return
