@@ -256,3 +256,52 @@ async def test_an_external_redis_is_rewritten_at_close_too(
     fields = list(client.hgetall(spent_key))
     assert fields == sorted(fields) and len(fields) == 12
     client.close()
+
+
+async def test_a_restart_after_a_crash_at_close_still_forgets_the_order(
+    tmp_path: Path, servers: list[ServerProcess], redis_server: Any
+) -> None:
+    """A server killed between closing a round and rewriting the log leaves the cast order in
+    Redis; the next start finishes the job."""
+    path, meeting = write_meeting(tmp_path, title="重启遗忘顺序会议")
+    server = ServerProcess(path, tmp_path / "data", redis_url=redis_server.url).start()
+    servers.append(server)
+    cards = server.cards(meeting)[:10]
+    assert server.chair("start")[0] == 200
+    for _ in range(10):
+        view = http_json(f"{server.base}/api/view?role=screen")[1]["view"]
+        if view["phase"] == "vote":
+            break
+        server.chair("next")
+    assert server.chair("open")[0] == 200
+    round_id = view["round"]["id"]
+    for number, card in enumerate(cards):
+        async with Peer.connect(server.ws_url, role="phone", token=card.token) as phone:
+            marks = {"r01": GRADES[number % 4]}
+            cid = secrets.token_hex(16)
+            reply = await phone.request(
+                {"t": "cast", "round": round_id, "marks": marks, "cid": cid}
+            )
+            assert reply["t"] == "receipt"
+    assert server.chair("close")[0] == 200
+    client = redis.Redis.from_url(redis_server.url)
+    spent_key = next(client.scan_iter(f"*:spent:{round_id}"))
+    wait_until(lambda: list(client.hgetall(spent_key)) == sorted(client.hgetall(spent_key)))
+    wait_until(lambda: client.info("persistence")["aof_rewrite_in_progress"] == 0)
+    server.stop()
+    # What the store looked like before the close-time work: the cards in the order they voted.
+    in_cast_order = [token_hash(card.token).encode() for card in cards]
+    spent = client.hgetall(spent_key)
+    client.delete(spent_key)
+    for field in in_cast_order:
+        client.hset(spent_key, field, spent[field])
+    assert list(client.hgetall(spent_key)) == in_cast_order
+    aof_path = redis_server.directory / "appendonly.aof"
+    assert any(c[0] == b"HSET" for c in resp_commands(aof_path.read_bytes()))
+
+    again = ServerProcess(path, server.data, redis_url=redis_server.url).start()
+    servers.append(again)
+    wait_until(lambda: list(client.hgetall(spent_key)) == sorted(in_cast_order))
+    wait_until(lambda: client.info("persistence")["aof_rewrite_in_progress"] == 0)
+    wait_until(lambda: not any(c[0] == b"HSET" for c in resp_commands(aof_path.read_bytes())))
+    client.close()
