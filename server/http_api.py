@@ -31,8 +31,7 @@ def error_response(error: ProtocolError) -> JSONResponse:
     body = {"code": error.code, "msg": error.msg}
     if error.field:
         body["field"] = error.field
-    status = error.status if error.code != "bad_frame" else 400
-    return JSONResponse({"error": body}, status_code=status, headers=NO_STORE)
+    return JSONResponse({"error": body}, status_code=error.status, headers=NO_STORE)
 
 
 def _page(name: str, private: bool = False):  # type: ignore[no-untyped-def]
