@@ -171,9 +171,12 @@ class MeetingService:
             self.last_id = item.stream_id
         if not fresh:
             return
-        if moved:
-            self.hub.broadcast("phone", self.message(self.phone_view()), only_if_changed=True)
         self._request_flush(immediate=moved)
+        if moved:
+            # After the projector's and the chair's flush has run: thousands of phone sends
+            # queued first would hold up the one screen the room is looking at.
+            message = self.message(self.phone_view())
+            asyncio.get_running_loop().call_soon(self.hub.broadcast, "phone", message, True)
 
     # ---- views -------------------------------------------------------------------------
 
