@@ -32,6 +32,27 @@ def raise_open_files(wanted: int) -> int:
     return target
 
 
+def _head(raw: bytes) -> int | None:
+    """The `v` of a view frame without decoding the view (the generator must stay cheap)."""
+    unpacker = msgpack.Unpacker(raw=False)
+    unpacker.feed(raw)
+    fields = unpacker.read_map_header()
+    kind = version = None
+    for _ in range(min(fields, 3)):
+        key = unpacker.unpack()
+        if key == "t":
+            kind = unpacker.unpack()
+            if kind != "view":
+                return None
+        elif key == "v":
+            version = unpacker.unpack()
+        else:
+            unpacker.skip()
+        if kind is not None and version is not None:
+            return int(version)
+    return None
+
+
 @dataclass
 class Phone:
     index: int  # global, across every generator process
@@ -65,14 +86,12 @@ class Phone:
         with contextlib.suppress(Exception):
             async for raw in self.ws:
                 now = time.time()
+                head = _head(raw)
+                if head is not None:  # a view: only its version is needed
+                    self.views.append((head, now))
+                    continue
                 message = msgpack.unpackb(raw, raw=False, strict_map_key=False)
-                kind = message.get("t")
-                if kind == "view":
-                    self.views.append((message["v"], now))
-                    held = message["view"].get("round")
-                    if held and held["status"] == "open":
-                        self.round_id = held["id"]
-                elif self.pending is not None and not self.pending.done():
+                if self.pending is not None and not self.pending.done():
                     self.pending.set_result(message)
 
     async def cast(self, marks: dict[str, str], at: float) -> tuple[float, float, str, str]:
@@ -133,18 +152,20 @@ class Generator:
         return found
 
     async def ballots(
-        self, schedule: dict[int, float], reporters: list[str], grades: list[str]
+        self, schedule: dict[int, float], round_id: int, reporters: list[str], grades: list[str]
     ) -> list[tuple[float, float, str, str]]:
         jobs = []
         for phone in self.phones:
+            phone.round_id = round_id
             if phone.index not in schedule:
                 continue
             marks = {r: self.random.choice(grades) for r in reporters}
             jobs.append(phone.cast(marks, schedule[phone.index]))
         return list(await asyncio.gather(*jobs))
 
-    def open_rounds(self) -> int:
-        return sum(1 for p in self.phones if p.round_id is not None)
+    def seen(self, version: int) -> int:
+        """How many phones have had a view of at least this version."""
+        return sum(1 for p in self.phones if p.views and p.views[-1][0] >= version)
 
     async def close(self) -> None:
         await asyncio.gather(*(p.close() for p in self.phones))
@@ -159,8 +180,8 @@ async def _serve(conn: Connection, phones: list[Phone], seed: int) -> None:
             result: Any = await generator.join(**args)
         elif command == "arrivals":
             result = generator.arrivals(**args)
-        elif command == "open_rounds":
-            result = generator.open_rounds()
+        elif command == "seen":
+            result = generator.seen(**args)
         elif command == "ballots":
             result = await generator.ballots(**args)
         elif command == "close":

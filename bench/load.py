@@ -205,6 +205,9 @@ class Generators:
                 raise item
         return list(answers)
 
+    def cpu(self) -> float:
+        return sum(sum(psutil.Process(p.pid).cpu_times()[:2]) for p in self.processes)
+
     async def close(self) -> None:
         if self.closed:
             return
@@ -254,15 +257,21 @@ def redis_cpu(redis: RedisServer) -> float:
 
 
 async def fan_out(
-    chair: Console, generators: Generators, actions: list[str], expected: int
-) -> list[dict[str, float]]:
+    chair: Console, generators: Generators, cluster: Cluster, actions: list[str], expected: int
+) -> tuple[list[dict[str, float]], dict[str, float], int]:
     """Per chair action: when its view reached each phone, relative to the chair's send."""
     sent: dict[int, float] = {}
+    cpu_before = cluster.cpu(), generators.cpu()
     for action in actions:
         at, reply = await chair.chair(action)
         sent[reply["v"]] = at
         await asyncio.sleep(0.3)
     await asyncio.sleep(1.0)
+    views = len(actions) * expected
+    cpu = {
+        "server_cpu_per_view": (cluster.cpu() - cpu_before[0]) / max(1, views),
+        "generator_cpu_per_view": (generators.cpu() - cpu_before[1]) / max(1, views),
+    }
     found: dict[int, list[float]] = collections.defaultdict(list)
     for part in await generators.ask("arrivals", {"versions": list(sent)}):
         for v, times in part.items():
@@ -276,7 +285,7 @@ async def fan_out(
     missing = [s for s in samples if s["delivered"] != expected]
     if missing:
         print(f"  warning: {len(missing)} chair actions did not reach every phone: {missing}")
-    return samples
+    return samples, cpu, max(sent)
 
 
 async def join_all(generators: Generators, concurrency: int) -> dict[str, Any]:
@@ -287,20 +296,21 @@ async def join_all(generators: Generators, concurrency: int) -> dict[str, Any]:
     return {"times": times, "failures": failures}
 
 
-async def wait_open(generators: Generators, expected: int) -> None:
+async def wait_seen(generators: Generators, version: int, expected: int) -> None:
     deadline = time.monotonic() + STEP_TIMEOUT
     while time.monotonic() < deadline:
-        if sum(await generators.ask("open_rounds")) >= expected:
+        if sum(await generators.ask("seen", {"version": version})) >= expected:
             return
         await asyncio.sleep(0.2)
-    raise TimeoutError("not every phone saw the round open")
+    raise TimeoutError("not every phone saw the round open in time")
 
 
 async def ballots(
-    generators: Generators, schedule: dict[int, float], meeting: Any
+    generators: Generators, schedule: dict[int, float], round_id: int, meeting: Any
 ) -> list[tuple[float, float, str, str]]:
     args = {
         "schedule": schedule,
+        "round_id": round_id,
         "reporters": [r.id for r in meeting.reporters],
         "grades": list(meeting.rules.grades),
     }
@@ -379,11 +389,13 @@ async def run_meeting(
             actions = ["start", *(["pause", "resume"] * FANOUT_TOGGLES), "open"]
         else:
             actions = ["start", "open"]
-        samples = await fan_out(chair, generators, actions, connected)
-        await wait_open(generators, connected)
-        rounds = [v for _, v in chair.views if v.get("round")]
+        samples, fan_cpu, opened = await fan_out(chair, generators, cluster, actions, connected)
+        await wait_seen(generators, opened, connected)
+        _, view = await chair.view_where(lambda v: (v.get("round") or {}).get("status") == "open")
+        round_id = view["round"]["id"]
         if kind == "burst":
             result["fanout"] = samples
+            result["fanout_cpu"] = fan_cpu
             start = time.time() + 0.5
             rng = __import__("random").Random(7)
             schedule = {n: start + rng.uniform(0, args.burst_window) for n in range(args.phones)}
@@ -392,7 +404,7 @@ async def run_meeting(
             schedule = {n: start + n / args.offered_rate for n in range(args.phones)}
         print(f"[{kind}] {len(schedule)} ballots × {args.reporters} reporters…")
         cpu_before, redis_before = cluster.cpu(), redis_cpu(redis)
-        sent = await ballots(generators, schedule, meeting)
+        sent = await ballots(generators, schedule, round_id, meeting)
         summary = summarise_ballots(sent)
         accepted = summary["accepted"]
         await screen.view_where(lambda v: (v.get("turnout") or {}).get("cast", 0) >= accepted)
@@ -402,10 +414,12 @@ async def run_meeting(
         print(f"[{kind}] {accepted}/{summary['sent']} accepted: {summary['outcomes']}")
         if kind == "burst":
             closed_at, _ = await chair.chair("close")
-            await chair.chair("reveal")
+            revealed_at, _ = await chair.chair("reveal")
             at, _ = await screen.view_where(lambda v: v.get("result") is not None, closed_at)
             result["close_to_result"] = at - closed_at
-        result["round"] = rounds[-1]["round"]["id"] if rounds else None
+            result["close_to_ok"] = revealed_at - closed_at
+            result["reveal_to_screen"] = at - revealed_at
+        result["round"] = round_id
         for console in consoles:
             await console.close()
         await generators.close()
@@ -426,6 +440,10 @@ def ms(seconds: float) -> str:
     return "–" if seconds != seconds else f"{seconds * 1000:,.0f} ms"
 
 
+def us(seconds: float) -> str:
+    return "–" if seconds != seconds else f"{seconds * 1e6:,.0f} µs"
+
+
 def trio(stats: dict[str, float]) -> str:
     return " / ".join(ms(stats[k]) for k in ("p50", "p95", "p99"))
 
@@ -434,6 +452,10 @@ def rows(run: dict[str, Any]) -> list[tuple[str, str, str]]:
     """(measure, figure, target) for one run."""
     burst, steady = run["burst"], run["steady"]
     fan = burst["fanout"]
+    fan_cpu = burst.get("fanout_cpu") or {
+        "server_cpu_per_view": math.nan,
+        "generator_cpu_per_view": math.nan,
+    }
     lasts = [s["last"] for s in fan]
     per_phone_p99 = [s["p99"] for s in fan]
     b, s = burst["ballots"], steady["ballots"]
@@ -463,7 +485,18 @@ def rows(run: dict[str, Any]) -> list[tuple[str, str, str]]:
             ms(percentile(per_phone_p99, 50)),
             "",
         ),
+        (
+            "fan-out CPU per phone view: server / load generator",
+            f"{us(fan_cpu['server_cpu_per_view'])} / {us(fan_cpu['generator_cpu_per_view'])}",
+            "",
+        ),
         ("close → result on the projector", ms(burst["close_to_result"]), "< 300 ms"),
+        (
+            "… of which close → `ok` (tally stored) / reveal → projector",
+            f"{ms(burst.get('close_to_ok', math.nan))} / "
+            f"{ms(burst.get('reveal_to_screen', math.nan))}",
+            "",
+        ),
         ("server RSS per idle phone", f"{burst['rss_per_phone'] / 1024:,.1f} KiB", "< 32 KiB"),
         ("server CPU per ballot (burst)", f"{b['cpu_per_ballot'] * 1e6:,.0f} µs", ""),
         ("Redis CPU per ballot (burst)", f"{b['redis_cpu_per_ballot'] * 1e6:,.0f} µs", ""),
@@ -523,7 +556,11 @@ def section(runs: list[dict[str, Any]], notes: str) -> str:
         *table(runs),
         "",
         f"Machine: {machine}. Server, Redis and load generator share it.  ",
-        *(f"Command: `{run['command']}`  " for run in runs),
+        *(
+            f"Command: `{run['command']}` (load average {run.get('load', math.nan):.1f} "
+            "at its start)  "
+            for run in runs
+        ),
         "",
         *([notes, ""] if notes else []),
         f"<!-- load-runs: {json.dumps(runs, ensure_ascii=False)} -->",
@@ -591,8 +628,8 @@ async def amain(args: argparse.Namespace, command: str) -> dict[str, Any]:
             "burst_window": args.burst_window,
             "command": command,
             "machine": f"{os.cpu_count()} cores (`nproc`), {cpu_model()}, "
-            f"Python {platform.python_version()}, load average "
-            f"{os.getloadavg()[0]:.1f} at the start",
+            f"Python {platform.python_version()}",
+            "load": os.getloadavg()[0],
         }
         run["burst"] = await run_meeting("burst", args, redis, workdir)
         run["steady"] = await run_meeting("steady", args, redis, workdir)
@@ -607,7 +644,12 @@ def main(argv: list[str] | None = None) -> int:
     limit = phones_mod.raise_open_files(args.open_files)
     if limit < args.open_files:
         print(f"warning: open-file limit {limit} < {args.open_files}", file=sys.stderr)
-    shown = [a for a in (argv if argv is not None else sys.argv[1:]) if a != "--no-write"]
+    given = list(argv if argv is not None else sys.argv[1:])
+    shown = [
+        a
+        for n, a in enumerate(given)
+        if a not in ("--no-write", "--json") and (n == 0 or given[n - 1] != "--json")
+    ]
     command = " ".join(["python bench/load.py", *shown])
     run = asyncio.run(amain(args, command))
     print(run_label(run))
