@@ -413,6 +413,8 @@ async def run_meeting(
         result["ballots"] = summary
         print(f"[{kind}] {accepted}/{summary['sent']} accepted: {summary['outcomes']}")
         if kind == "burst":
+            print(f"[{kind}] close and reveal")
+            await asyncio.sleep(0.5)
             closed_at, _ = await chair.chair("close")
             revealed_at, _ = await chair.chair("reveal")
             at, _ = await screen.view_where(lambda v: v.get("result") is not None, closed_at)
@@ -539,6 +541,22 @@ def stored_runs() -> list[dict[str, Any]]:
     return json.loads(found.group(1)) if found else []
 
 
+def compact(value: Any) -> Any:
+    """What the table needs, rounded: the runs are kept in the page for the next write."""
+    if isinstance(value, float):
+        return float(f"{value:.4g}")
+    if isinstance(value, list):
+        return [compact(v) for v in value]
+    if isinstance(value, dict):
+        keep = ("last", "p99", "delivered")
+        return {
+            k: compact([{f: s[f] for f in keep} for s in v] if k == "fanout" else v)
+            for k, v in value.items()
+            if k not in ("failures", "outcomes")
+        }
+    return value
+
+
 def section(runs: list[dict[str, Any]], notes: str) -> str:
     machine = runs[-1]["machine"]
     lines = [
@@ -563,7 +581,7 @@ def section(runs: list[dict[str, Any]], notes: str) -> str:
         ),
         "",
         *([notes, ""] if notes else []),
-        f"<!-- load-runs: {json.dumps(runs, ensure_ascii=False)} -->",
+        f"<!-- load-runs: {json.dumps([compact(r) for r in runs], ensure_ascii=False)} -->",
         "",
     ]
     return "\n".join(lines)
