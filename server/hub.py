@@ -16,6 +16,7 @@ from typing import Any
 from server.codec import pack
 
 ROLES = ("phone", "screen", "chair")
+DELIVERY_CHUNK = 500
 
 
 class Client:
@@ -56,6 +57,7 @@ class Hub:
     def __init__(self) -> None:
         self.clients: dict[str, set[Client]] = {role: set() for role in ROLES}
         self._last_sent: dict[str, bytes] = {}
+        self._deliveries: dict[str, asyncio.Task[None]] = {}
 
     def add(self, client: Client) -> None:
         self.clients[client.role].add(client)
@@ -76,8 +78,31 @@ class Hub:
                 return
             self._last_sent[role] = body
         data = pack(message)
-        for client in self.clients[role]:
-            client.deliver_view(data)
+        clients = list(self.clients[role])
+        if len(clients) <= DELIVERY_CHUNK:
+            for client in clients:
+                client.deliver_view(data)
+            return
+        # Thousands of phones: wake their senders a chunk at a time, so that whatever else is
+        # ready (a tally at close, a ballot batch) runs between chunks instead of after all of
+        # them. Only the newest view matters, so a newer broadcast replaces one under way.
+        previous = self._deliveries.pop(role, None)
+        if previous is not None:
+            previous.cancel()
+        self._deliveries[role] = asyncio.get_running_loop().create_task(
+            self._deliver_in_chunks(role, clients, data)
+        )
+
+    async def _deliver_in_chunks(self, role: str, clients: list[Client], data: bytes) -> None:
+        try:
+            for start in range(0, len(clients), DELIVERY_CHUNK):
+                if start:
+                    await asyncio.sleep(0)
+                for client in clients[start : start + DELIVERY_CHUNK]:
+                    client.deliver_view(data)
+        finally:
+            if self._deliveries.get(role) is asyncio.current_task():
+                del self._deliveries[role]
 
     def broadcast_all(self, message: dict[str, Any]) -> None:
         data = pack(message)
