@@ -26,9 +26,7 @@ def bundle(kiosk: Path = KIOSK, vendor: Path = VENDOR) -> list[Path]:
         root = kiosk / "node_modules" / package
         source = root / inside
         if not source.is_file():
-            raise SystemExit(
-                f"kiosk.bundle: {source} is missing; run `npm ci` in {kiosk} first"
-            )
+            raise SystemExit(f"kiosk.bundle: {source} is missing; run `npm ci` in {kiosk} first")
         version = json.loads((root / "package.json").read_text())["version"]
         lines = source.read_text(encoding="utf-8").splitlines()
         kept = [line for line in lines if not line.startswith("//# sourceMappingURL=")]

@@ -108,8 +108,17 @@ def start_meeting(toml_text: str, workdir: Path) -> LiveMeeting:
     log = workdir / "serve.log"
     process = subprocess.Popen(
         [
-            sys.executable, "-m", "server.cli", "serve", str(toml),
-            "--host", "127.0.0.1", "--port", str(port), "--data", str(data),
+            sys.executable,
+            "-m",
+            "server.cli",
+            "serve",
+            str(toml),
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--data",
+            str(data),
         ],
         stdout=log.open("w"),
         stderr=subprocess.STDOUT,

@@ -95,7 +95,9 @@ def test_a_vote_after_each_reporter(browser, serve, artifacts: Path, no_overflow
             expect(row.locator(".grade")).to_have_text(r["final_grade"] or "待定")
             expect(row.locator(".why")).to_have_text(r["decided_by"])
         [tie] = json.loads(tallied.read_text(encoding="utf-8"))["undecided"]
-        expect(screen.locator("#undecided")).to_contain_text(f"待会议决定（好）：孙晓东、胡玉兰 — {tie['why']}")
+        expect(screen.locator("#undecided")).to_contain_text(
+            f"待会议决定（好）：孙晓东、胡玉兰 — {tie['why']}"
+        )
 
         # the store goes away: every page says so (and keeps trying)
         os.kill(live.redis_pid(), signal.SIGKILL)

@@ -117,7 +117,10 @@ class Pages:
         return context.new_page()
 
     def extra_phones(self, count: int) -> list:
-        return [self._page(self.browser, {"width": 360, "height": 740}, mobile=True) for _ in range(count)]
+        return [
+            self._page(self.browser, {"width": 360, "height": 740}, mobile=True)
+            for _ in range(count)
+        ]
 
     def shoot(self, phase: str) -> None:
         self.chair.screenshot(path=self.artifacts / f"{phase}-chair.png", full_page=True)
@@ -216,7 +219,9 @@ def run_meeting(pages: Pages, live, no_overflow) -> None:
     expect(screen.locator("#name")).to_have_text("王建国", timeout=1000)
     for i, (rid, name) in enumerate(SPEAKERS):
         follow_speaker(pages, name, org[rid], "述职")
-        expect(screen.locator(f"#agenda li[data-key='{rid}']")).to_have_class(re.compile("st-current"))
+        expect(screen.locator(f"#agenda li[data-key='{rid}']")).to_have_class(
+            re.compile("st-current")
+        )
         if i == 0:
             pages.shoot("02-report")
             no_overflow(screen)
@@ -246,11 +251,17 @@ def run_meeting(pages: Pages, live, no_overflow) -> None:
         chair.click("#comment-save")
         expect(chair.locator("#comment-saved")).to_have_text("已保存")
         expect(chair.locator("#flash")).to_have_text("点评已保存")
-        expect(screen.locator(f"#agenda li[data-key='{rid}']")).to_have_class(re.compile("st-current"))
+        expect(screen.locator(f"#agenda li[data-key='{rid}']")).to_have_class(
+            re.compile("st-current")
+        )
         chair.click("#action-main")
         if i < len(SPEAKERS) - 1:
-            expect(screen.locator(f"#agenda li[data-key='{rid}']")).to_have_class(re.compile("st-done"))
-    expect(chair.locator("#steps li .note")).to_have_text(["已记录点评" if i % 2 else "" for i in range(7)])
+            expect(screen.locator(f"#agenda li[data-key='{rid}']")).to_have_class(
+                re.compile("st-done")
+            )
+    expect(chair.locator("#steps li .note")).to_have_text(
+        ["已记录点评" if i % 2 else "" for i in range(7)]
+    )
     assert all(node.evaluate("n => n.isConnected") for node in kept)
 
     # ---- the vote step: ready, then open
@@ -292,7 +303,9 @@ def run_meeting(pages: Pages, live, no_overflow) -> None:
     phone_marks(phone, {"r1": VOTES[2]["r1"], "r2": VOTES[2]["r2"]})
     phone.reload()
     expect(phone.locator("#ballot button[aria-pressed='true']")).to_have_count(2)
-    expect(phone.locator("#ballot li[data-key='r1'] button[data-grade='较好']")).to_have_attribute("aria-pressed", "true")
+    expect(phone.locator("#ballot li[data-key='r1'] button[data-grade='较好']")).to_have_attribute(
+        "aria-pressed", "true"
+    )
     phone_marks(phone, {"r3": VOTES[2]["r3"], "r4": VOTES[2]["r4"]})
     receipts[2] = submit(phone)
 
@@ -414,7 +427,9 @@ def run_meeting(pages: Pages, live, no_overflow) -> None:
         expect(row.locator(".why")).to_have_text(r["decided_by"])
         expect(chair.locator(f"#result-body tr[data-key='{r['id']}'] .grade")).to_have_text(grade)
         for phone in phones:
-            expect(phone.locator(f"#results-list li[data-key='{r['id']}'] .grade")).to_have_text(grade)
+            expect(phone.locator(f"#results-list li[data-key='{r['id']}'] .grade")).to_have_text(
+                grade
+            )
     counted = {r["id"]: r["counts"] for r in result["reporters"]}
     assert counted["r1"]["好"] == 1 + sum(v["r1"] == "好" for v in VOTES)
     assert {r["id"]: r["abstain"] for r in result["reporters"]}["r3"] == 1

@@ -12,15 +12,48 @@ pytestmark = pytest.mark.e2e
 expect = pytest.importorskip("playwright.sync_api").expect
 
 ORGS = [
-    "城关镇党委", "县发展和改革局党组", "县住房和城乡建设局党组", "经济技术开发区党工委",
-    "县市场监督管理局党组", "青溪镇党委", "县卫生健康局党组", "县农业农村局党组",
-    "县人力资源和社会保障局党组", "木鱼镇党委",
+    "城关镇党委",
+    "县发展和改革局党组",
+    "县住房和城乡建设局党组",
+    "经济技术开发区党工委",
+    "县市场监督管理局党组",
+    "青溪镇党委",
+    "县卫生健康局党组",
+    "县农业农村局党组",
+    "县人力资源和社会保障局党组",
+    "木鱼镇党委",
 ]
 NAMES = [
-    "王建国", "李秀英", "张志强", "刘海燕", "陈明", "杨丽", "赵刚", "黄静", "周伟", "吴红梅",
-    "徐立新", "孙晓东", "胡玉兰", "朱德华", "高峰", "林雪梅", "何振宇", "郭建华", "马丽娟",
-    "罗成", "梁永刚", "宋佳怡", "郑国强", "谢婷", "韩卫东", "唐晓燕", "冯志远", "于海波",
-    "董秀芳", "欧阳明远",
+    "王建国",
+    "李秀英",
+    "张志强",
+    "刘海燕",
+    "陈明",
+    "杨丽",
+    "赵刚",
+    "黄静",
+    "周伟",
+    "吴红梅",
+    "徐立新",
+    "孙晓东",
+    "胡玉兰",
+    "朱德华",
+    "高峰",
+    "林雪梅",
+    "何振宇",
+    "郭建华",
+    "马丽娟",
+    "罗成",
+    "梁永刚",
+    "宋佳怡",
+    "郑国强",
+    "谢婷",
+    "韩卫东",
+    "唐晓燕",
+    "冯志远",
+    "于海波",
+    "董秀芳",
+    "欧阳明远",
 ]
 
 
@@ -40,7 +73,8 @@ def big_meeting() -> str:
         if i % 7 == 0:
             lines.append('mode = "written"')
     for gid, name, seats, weight in (
-        ("leaders", "县级领导", 15, 0.4), ("depts", "部门负责人", 30, 0.3),
+        ("leaders", "县级领导", 15, 0.4),
+        ("depts", "部门负责人", 30, 0.3),
         ("grassroots", "基层党员代表", 35, 0.3),
     ):
         lines += ["", "[[groups]]", f'id = "{gid}"', f'name = "{name}"', f"seats = {seats}"]
@@ -87,7 +121,7 @@ def run(live, screen, phone, artifacts: Path, no_overflow) -> None:
     phone.screenshot(path=artifacts / "01-before-phone.png", full_page=True)
 
     # ---- speaking: the longest name on the projector
-    assert live.chair("start") .get("v")
+    assert live.chair("start").get("v")
     expect(screen.locator("#name")).to_have_text("王建国")
     while screen.locator("#name").inner_text() != "欧阳明远":
         assert "v" in live.chair("next")
@@ -122,7 +156,8 @@ def run(live, screen, phone, artifacts: Path, no_overflow) -> None:
             for i in range(1, 31)
         }
         cast = live.http(
-            "POST", "/api/cast",
+            "POST",
+            "/api/cast",
             {"token": joined["token"], "round": round_id, "marks": marks, "cid": f"{n:032x}"},
         )
         assert "receipt" in cast, cast
