@@ -247,6 +247,20 @@ class ServerProcess:
     def chair(self, action: str, **extra: Any) -> tuple[int, Any]:
         return http_json(f"{self.base}/api/chair", {"action": action, **extra}, self.chair_key)
 
+    def vote_step(self, open_it: bool = True) -> int:
+        """Starts the meeting and walks the agenda to its first vote step (and opens it): the
+        round's id."""
+        assert self.chair("start")[0] == 200
+        for _ in range(100):
+            view = http_json(f"{self.base}/api/view?role=screen")[1]["view"]
+            if view["phase"] == "vote":
+                break
+            assert self.chair("next")[0] == 200
+        if open_it:
+            status, body = self.chair("open")
+            assert status == 200, body
+        return view["round"]["id"]
+
 
 def stop_embedded_redis(data: Path) -> None:
     """Kills an embedded redis-server left running by a killed server process."""

@@ -20,19 +20,6 @@ import websockets
 from tests.helpers import ROOT, Peer, ServerProcess, http_json, write_meeting
 
 
-def vote_step(server: ServerProcess, open_it: bool = True) -> int:
-    """Drives the agenda (over HTTP, with the key) to the voting step; the round's id."""
-    assert server.chair("start")[0] == 200
-    for _ in range(10):
-        view = http_json(f"{server.base}/api/view?role=screen")[1]["view"]
-        if view["phase"] == "vote":
-            break
-        assert server.chair("next")[0] == 200
-    if open_it:
-        assert server.chair("open")[0] == 200
-    return view["round"]["id"]
-
-
 def version(server: ServerProcess) -> int:
     return http_json(f"{server.base}/healthz")[1]["v"]
 
@@ -91,7 +78,7 @@ async def test_chair_actions_need_the_chair_key(server: ServerProcess) -> None:
 async def test_the_projector_and_phones_cannot_act_as_chair(server: ServerProcess) -> None:
     _, meeting = write_meeting(server.data.parent, title="权限测试会议")
     card = server.cards(meeting)[0]
-    round_id = vote_step(server, open_it=False)
+    round_id = server.vote_step(open_it=False)
     before = version(server)
     chair_like = [
         {"t": "chair", "action": "open"},
@@ -124,7 +111,7 @@ async def test_a_token_votes_only_in_its_group_and_open_round(server: ServerProc
     _, meeting = write_meeting(server.data.parent, title="权限测试会议")
     cards = server.cards(meeting)
     leader = next(c for c in cards if c.group == "leaders")
-    round_id = vote_step(server)
+    round_id = server.vote_step()
     before = version(server)
     async with Peer.connect(server.ws_url, role="phone", token=leader.token) as phone:
         assert phone.welcome["group"] == "leaders"
@@ -190,7 +177,7 @@ async def test_failed_tokens_and_keys_are_rate_limited_per_address(server: Serve
 def test_security_headers_and_no_caching_of_ballot_pages(server: ServerProcess) -> None:
     _, meeting = write_meeting(server.data.parent, title="权限测试会议")
     card = server.cards(meeting)[0]
-    round_id = vote_step(server)
+    round_id = server.vote_step()
     cast_body = b'{"token": "%s", "round": %d, "marks": {}, "cid": "%s"}' % (
         card.token.encode(),
         round_id,
@@ -229,7 +216,7 @@ async def test_live_counts_stay_hidden_below_privacy_min_ballots(server: ServerP
     _, meeting = write_meeting(server.data.parent, title="权限测试会议")
     assert meeting.privacy_min_ballots == 3
     cards = server.cards(meeting)
-    round_id = vote_step(server)
+    round_id = server.vote_step()
     async with Peer.connect(server.ws_url, role="chair", key=server.chair_key) as chair:
         for number, card in enumerate(cards[:3]):
             async with Peer.connect(server.ws_url, role="phone", token=card.token) as phone:

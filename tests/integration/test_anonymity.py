@@ -26,7 +26,7 @@ import redis
 from server.ballots import cid_hash, receipt_score
 from server.cards import token_hash
 from server.codec import unpack
-from tests.helpers import Peer, ServerProcess, http_json, wait_until, write_meeting
+from tests.helpers import Peer, ServerProcess, wait_until, write_meeting
 
 GRADES = ("好", "较好", "一般", "差")
 
@@ -117,14 +117,7 @@ async def test_a_full_dump_after_the_meeting_links_no_ballot_to_anyone(
     cards = server.cards(meeting)
     order = list(range(len(cards)))
     random.Random(20261228).shuffle(order)  # the known order in which the cards vote
-    assert server.chair("start")[0] == 200
-    for _ in range(10):
-        view = http_json(f"{server.base}/api/view?role=screen")[1]["view"]
-        if view["phase"] == "vote":
-            break
-        server.chair("next")
-    assert server.chair("open")[0] == 200
-    round_id = view["round"]["id"]
+    round_id = server.vote_step()
 
     cast: list[dict[str, Any]] = []  # in cast order: card, cid, marks, receipt
     for position, card_number in enumerate(order):
@@ -229,14 +222,7 @@ async def test_an_external_redis_is_rewritten_at_close_too(
     server = ServerProcess(path, tmp_path / "data", redis_url=redis_server.url).start()
     servers.append(server)
     cards = server.cards(meeting)
-    assert server.chair("start")[0] == 200
-    for _ in range(10):
-        view = http_json(f"{server.base}/api/view?role=screen")[1]["view"]
-        if view["phase"] == "vote":
-            break
-        server.chair("next")
-    assert server.chair("open")[0] == 200
-    round_id = view["round"]["id"]
+    round_id = server.vote_step()
     for number, card in enumerate(cards[:12]):
         async with Peer.connect(server.ws_url, role="phone", token=card.token) as phone:
             marks = {"r01": GRADES[number % 4], "r03": GRADES[(number + 1) % 4]}
@@ -267,14 +253,7 @@ async def test_a_restart_after_a_crash_at_close_still_forgets_the_order(
     server = ServerProcess(path, tmp_path / "data", redis_url=redis_server.url).start()
     servers.append(server)
     cards = server.cards(meeting)[:10]
-    assert server.chair("start")[0] == 200
-    for _ in range(10):
-        view = http_json(f"{server.base}/api/view?role=screen")[1]["view"]
-        if view["phase"] == "vote":
-            break
-        server.chair("next")
-    assert server.chair("open")[0] == 200
-    round_id = view["round"]["id"]
+    round_id = server.vote_step()
     for number, card in enumerate(cards):
         async with Peer.connect(server.ws_url, role="phone", token=card.token) as phone:
             marks = {"r01": GRADES[number % 4]}

@@ -10,14 +10,6 @@ from server.record import load_record
 from tests.helpers import Peer, ServerProcess, http_json, write_meeting
 
 
-async def open_voting(server: ServerProcess) -> int:
-    for action in ("start", "next", "next", "next", "next", "open"):
-        status, body = server.chair(action)
-        assert status == 200, body
-    _, body = http_json(f"{server.base}/api/view?role=screen")
-    return body["view"]["round"]["id"]
-
-
 async def test_the_same_card_on_twenty_connections_at_once_casts_one_ballot(
     tmp_path: Path, servers
 ) -> None:
@@ -25,7 +17,7 @@ async def test_the_same_card_on_twenty_connections_at_once_casts_one_ballot(
     server = ServerProcess(meeting_path, tmp_path / "data").start()
     servers.append(server)
     card = server.cards(meeting)[0]
-    round_id = await open_voting(server)
+    round_id = server.vote_step()
     async with contextlib.AsyncExitStack() as stack:
         phones = [
             await stack.enter_async_context(
@@ -59,7 +51,7 @@ async def test_http_fallback_and_paper_ballot_entry(tmp_path: Path, servers) -> 
     server = ServerProcess(meeting_path, tmp_path / "data").start()
     servers.append(server)
     first, second, third = server.cards(meeting)[:3]
-    round_id = await open_voting(server)
+    round_id = server.vote_step()
 
     status, body = http_json(
         f"{server.base}/api/cast",

@@ -32,18 +32,6 @@ from tests.helpers import (
 GRADES = ("好", "较好", "一般", "差")
 
 
-def vote_step(server: ServerProcess) -> int:
-    """Drives the agenda to the voting step over HTTP and opens the round; its id."""
-    assert server.chair("start")[0] == 200
-    for _ in range(10):
-        view = http_json(f"{server.base}/api/view?role=screen")[1]["view"]
-        if view["phase"] == "vote":
-            break
-        assert server.chair("next")[0] == 200
-    assert server.chair("open")[0] == 200
-    return view["round"]["id"]
-
-
 def marks_for(number: int) -> dict[str, str | None]:
     return {"r01": GRADES[number % 4], "r02": GRADES[(number // 4) % 4], "r03": None}
 
@@ -95,7 +83,7 @@ async def test_server_killed_mid_burst_keeps_every_receipt_once(tmp_path: Path, 
     server = ServerProcess(path, tmp_path / "data").start()
     servers.append(server)
     cards = server.cards(meeting)  # 40 cards, one per phone
-    round_id = vote_step(server)
+    round_id = server.vote_step()
     seen: dict[int, str] = {}  # phone number → the receipt it showed
 
     async def phone(number: int) -> None:
@@ -152,7 +140,7 @@ async def test_embedded_redis_killed_during_voting(tmp_path: Path, servers) -> N
     server = ServerProcess(path, tmp_path / "data").start()
     servers.append(server)
     cards = server.cards(meeting)
-    round_id = vote_step(server)
+    round_id = server.vote_step()
     async with (
         Peer.connect(server.ws_url, role="phone", token=cards[0].token) as first,
         Peer.connect(server.ws_url, role="phone", token=cards[1].token) as second,
@@ -196,7 +184,7 @@ async def test_external_redis_killed_and_restarted_during_voting(
     server = ServerProcess(path, tmp_path / "data", redis_url=redis_server.url).start()
     servers.append(server)
     cards = server.cards(meeting)
-    round_id = vote_step(server)
+    round_id = server.vote_step()
     async with (
         Peer.connect(server.ws_url, role="phone", token=cards[0].token) as first,
         Peer.connect(server.ws_url, role="phone", token=cards[1].token) as second,
@@ -230,7 +218,7 @@ async def test_resubmitting_after_a_network_drop_is_idempotent(tmp_path: Path, s
     server = ServerProcess(path, tmp_path / "data").start()
     servers.append(server)
     card = server.cards(meeting)[0]
-    round_id = vote_step(server)
+    round_id = server.vote_step()
     # The phone sends its ballot and loses the network before the receipt arrives.
     async with Peer.connect(server.ws_url, role="phone", token=card.token) as phone:
         await phone.send({"t": "cast", "round": round_id, "marks": marks_for(5), "cid": cid_for(5)})

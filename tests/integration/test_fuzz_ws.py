@@ -90,15 +90,8 @@ def meeting(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Meeting]:
     path, parsed = write_meeting(tmp, title="模糊测试会议")
     server = ServerProcess(path, tmp / "data", redis_url=store.url).start()
     try:
-        assert server.chair("start")[0] == 200
-        for _ in range(10):
-            view = http_json(f"{server.base}/api/view?role=screen")[1]["view"]
-            if view["phase"] == "vote":
-                break
-            server.chair("next")
-        assert server.chair("open")[0] == 200
+        round_id = server.vote_step()
         cards = server.cards(parsed)
-        round_id = view["round"]["id"]
         status, _ = http_json(
             f"{server.base}/api/cast",
             {"token": cards[0].token, "round": round_id, "marks": {"r01": "好"}, "cid": "s" * 32},

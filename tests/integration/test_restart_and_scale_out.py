@@ -11,7 +11,6 @@ from pathlib import Path
 
 from server.record import load_record
 from tests.helpers import Peer, ServerProcess, http_json, stop_embedded_redis, write_meeting
-from tests.integration.test_ballot_box import open_voting
 
 
 async def cast_burst(server: ServerProcess, cards, round_id: int) -> list[str]:  # type: ignore[no-untyped-def]
@@ -47,7 +46,7 @@ async def test_kill_9_mid_burst_loses_no_receipt_and_counts_none_twice(
     server = ServerProcess(meeting_path, tmp_path / "data").start()
     servers.append(server)
     cards = server.cards(meeting)
-    round_id = await open_voting(server)
+    round_id = server.vote_step()
     early = []
     for card in cards[:5]:  # five phones that voted before the crash, and know it
         status, body = http_json(
@@ -81,7 +80,7 @@ async def test_kill_9_of_the_embedded_redis_loses_no_receipt(tmp_path: Path, ser
     server = ServerProcess(meeting_path, tmp_path / "data").start()
     servers.append(server)
     cards = server.cards(meeting)[:8]
-    round_id = await open_voting(server)
+    round_id = server.vote_step()
     receipts = []
     for card in cards:
         status, body = http_json(
