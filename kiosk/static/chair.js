@@ -3,7 +3,7 @@
 // card's short code, and shows the result once a round is closed.
 import {
   DEFAULT_GRADES, PHASES, connect, elapsed, fetchMeeting, gradeClass, h, mmss, plan, randomHex, setText, show,
-  showNetStatus, syncList, toggleClass,
+  showNetStatus, syncList, syncTurnoutBars, toggleClass,
 } from "/static/common.js";
 
 const ui = Object.fromEntries(
@@ -253,17 +253,7 @@ function renderTurnout() {
   const joined = Object.values(view.joined || {}).reduce((a, b) => a + b, 0);
   const status = round ? `本轮投票${roundLabel(round.status)}` : "尚未进入投票环节";
   setText(ui["round-status"], view.meeting.join === "open" ? `${status} · 已登记手机 ${joined} 部` : status);
-  syncList(
-    ui.groups,
-    t.groups || [],
-    (g) => g.id,
-    () => h("li", {}, h("span.gname"), h("span.track", {}, h("span.fill")), h("span.count.num")),
-    (node, g) => {
-      setText(node.querySelector(".gname"), g.name);
-      setText(node.querySelector(".count"), `${g.cast} / ${g.seats}`);
-      node.querySelector(".fill").style.width = `${g.seats ? Math.min(100, (100 * g.cast) / g.seats) : 0}%`;
-    },
-  );
+  syncTurnoutBars(ui.groups, t.groups);
 }
 
 function countsTable(head, body, grades, rows, extra) {

@@ -210,6 +210,22 @@ export function syncList(container, items, key, make, update) {
   for (const node of existing.values()) node.remove();
 }
 
+// Turnout per voter group (实到/应到) as bars, kept in place: the projector and the console.
+export function syncTurnoutBars(container, groups) {
+  syncList(
+    container,
+    groups || [],
+    (g) => g.id,
+    () => h("li", {}, h("span.gname"), h("span.track", {}, h("span.fill")), h("span.count.num")),
+    (node, g) => {
+      setText(node.querySelector(".gname"), g.name);
+      setText(node.querySelector(".count"), `${g.cast} / ${g.seats}`);
+      const pct = g.seats ? Math.min(100, (100 * g.cast) / g.seats) : 0;
+      node.querySelector(".fill").style.width = `${pct}%`;
+    },
+  );
+}
+
 export function toggleClass(node, name, on) {
   if (node.classList.contains(name) !== Boolean(on)) node.classList.toggle(name, Boolean(on));
 }

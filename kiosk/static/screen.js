@@ -3,7 +3,7 @@
 // elements in place (no rebuild), so the hall sees no flicker.
 import {
   DEFAULT_GRADES, PHASES, agendaReporters, connect, elapsed, gradeClass, h, mmss, plan, setText, show,
-  showNetStatus, syncList, toggleClass,
+  showNetStatus, syncList, syncTurnoutBars, toggleClass,
 } from "/static/common.js";
 
 const ui = Object.fromEntries(
@@ -104,18 +104,7 @@ function renderTurnout() {
   toggleClass(ui.turnout, "open", round.status === "open");
   setText(ui.cast, t.cast);
   setText(ui.seats, t.seats);
-  syncList(
-    ui.groups,
-    t.groups || [],
-    (g) => g.id,
-    () => h("li", {}, h("span.gname"), h("span.track", {}, h("span.fill")), h("span.count.num")),
-    (node, g) => {
-      setText(node.querySelector(".gname"), g.name);
-      setText(node.querySelector(".count"), `${g.cast} / ${g.seats}`);
-      const pct = g.seats ? Math.min(100, (100 * g.cast) / g.seats) : 0;
-      node.querySelector(".fill").style.width = `${pct}%`;
-    },
-  );
+  syncTurnoutBars(ui.groups, t.groups);
 }
 
 function renderAgenda() {
