@@ -1,8 +1,10 @@
 """Fan-out: every connected client, grouped by role, and what each of them is sent.
 
-Each client has a sender task with one slot for the newest view and a queue for its own
-replies: a slow phone only ever gets the latest view, and never holds up the others. A view
-is encoded once per role and the same bytes go to every client of that role.
+A view is encoded once per role, and its WebSocket frame built once: the same bytes go to every
+client of that role. A client whose connection is idle gets them written at once
+(`server.wire`); otherwise its sender task, which has one slot for the newest view and a queue
+for the client's own replies, sends them when the connection drains. A slow phone only ever
+gets the latest view and never holds up the others.
 """
 
 from __future__ import annotations
@@ -14,43 +16,79 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from server.codec import pack
+from server.wire import binary_frame
 
 ROLES = ("phone", "screen", "chair")
 DELIVERY_CHUNK = 500
 
 
+WriteFrame = Callable[[bytes], bool]
+
+
 class Client:
-    def __init__(self, role: str, send: Callable[[bytes], Awaitable[None]]) -> None:
+    """One connection. Until `welcome` it holds what it is sent, so the welcome goes first."""
+
+    def __init__(
+        self,
+        role: str,
+        send: Callable[[bytes], Awaitable[None]],
+        write_frame: WriteFrame | None = None,
+    ) -> None:
         self.role = role
         self.send = send
+        self.write_frame = write_frame
         self.token_hash: str | None = None
         self.group: str | None = None
         self._view: bytes | None = None
         self._replies: collections.deque[bytes] = collections.deque()
         self._wakeup = asyncio.Event()
+        self._held = True
+        self._sending = False
         self.closed = False
 
-    def deliver_view(self, data: bytes) -> None:
+    def _written_now(self, data: bytes, frame: bytes | None) -> bool:
+        """Writes straight to the socket when nothing is queued ahead (keeps the order)."""
+        if self.write_frame is None or self._held or self._sending:
+            return False
+        if self._replies or self._view is not None:
+            return False
+        return self.write_frame(frame or binary_frame(data))
+
+    def deliver_view(self, data: bytes, frame: bytes | None = None) -> None:
+        if self._written_now(data, frame):
+            return
         self._view = data
-        self._wakeup.set()
+        if not self._held:
+            self._wakeup.set()
+
+    def welcome(self, message: dict[str, Any]) -> None:
+        self._held = False
+        self.reply(message)
 
     def reply(self, message: dict[str, Any]) -> None:
         self.push(pack(message))
 
-    def push(self, data: bytes) -> None:
+    def push(self, data: bytes, frame: bytes | None = None) -> None:
+        if self._written_now(data, frame):
+            return
         self._replies.append(data)
-        self._wakeup.set()
+        if not self._held:
+            self._wakeup.set()
 
     async def run_sender(self) -> None:
         """Sends replies first, then the newest view; ends when the socket fails."""
         while not self.closed:
             await self._wakeup.wait()
             self._wakeup.clear()
-            while self._replies:
-                await self.send(self._replies.popleft())
-            if self._view is not None:
-                data, self._view = self._view, None
-                await self.send(data)
+            self._sending = True
+            try:
+                while self._replies:
+                    await self.send(self._replies.popleft())
+                if self._view is not None:
+                    data, self._view = self._view, None
+                    await self.send(data)
+            finally:
+                self._sending = False
 
 
 class Hub:
@@ -78,10 +116,11 @@ class Hub:
                 return
             self._last_sent[role] = body
         data = pack(message)
+        frame = binary_frame(data)
         clients = list(self.clients[role])
         if len(clients) <= DELIVERY_CHUNK:
             for client in clients:
-                client.deliver_view(data)
+                client.deliver_view(data, frame)
             return
         # Thousands of phones: wake their senders a chunk at a time, so that whatever else is
         # ready (a tally at close, a ballot batch) runs between chunks instead of after all of
@@ -90,25 +129,28 @@ class Hub:
         if previous is not None:
             previous.cancel()
         self._deliveries[role] = asyncio.get_running_loop().create_task(
-            self._deliver_in_chunks(role, clients, data)
+            self._deliver_in_chunks(role, clients, data, frame)
         )
 
-    async def _deliver_in_chunks(self, role: str, clients: list[Client], data: bytes) -> None:
+    async def _deliver_in_chunks(
+        self, role: str, clients: list[Client], data: bytes, frame: bytes
+    ) -> None:
         try:
             for start in range(0, len(clients), DELIVERY_CHUNK):
                 if start:
                     await asyncio.sleep(0)
                 for client in clients[start : start + DELIVERY_CHUNK]:
-                    client.deliver_view(data)
+                    client.deliver_view(data, frame)
         finally:
             if self._deliveries.get(role) is asyncio.current_task():
                 del self._deliveries[role]
 
     def broadcast_all(self, message: dict[str, Any]) -> None:
         data = pack(message)
+        frame = binary_frame(data)
         for clients in self.clients.values():
             for client in clients:
-                client.push(data)
+                client.push(data, frame)
 
 
 @contextlib.asynccontextmanager

@@ -20,6 +20,7 @@ from server.errors import ProtocolError
 from server.hub import Client, connected
 from server.ratelimit import TokenBucket
 from server.service import MeetingService
+from server.wire import EXTENSION
 
 log = logging.getLogger("pingyi")
 
@@ -53,8 +54,8 @@ async def websocket_endpoint(websocket: WebSocket) -> None:
             if client is None:
                 return
         async with connected(service.hub, client):
-            service.hub.add(client)
-            client.reply(await _welcome(service, client, message))
+            service.hub.add(client)  # before the welcome is built, so no view is missed
+            client.welcome(await _welcome(service, client, message))
             # ready: what the role may send
             while True:
                 message = await _receive(websocket, bucket, client)
@@ -106,7 +107,9 @@ async def _hello(
         await websocket.close(CLOSE_POLICY, error.code)
         return None
     role = message["role"]
-    client = Client(role, websocket.send_bytes)
+    client = Client(
+        role, websocket.send_bytes, (websocket.scope.get("extensions") or {}).get(EXTENSION)
+    )
     if role == "phone":
         token = message.get("token", "")
         if failures.blocked(address):

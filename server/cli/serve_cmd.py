@@ -71,6 +71,7 @@ def run_serve(args: argparse.Namespace) -> int:
     from server.app import Settings, create_app
     from server.cards import issue_cards, join_url
     from server.datadir import DataDir
+    from server.wire import FrameWritingProtocol
 
     if args.demo:
         meeting_path = args.meeting or DEMO_MEETING
@@ -110,7 +111,7 @@ def run_serve(args: argparse.Namespace) -> int:
         create_app(settings),
         host=args.host,
         port=args.port,
-        ws="websockets-sansio",
+        ws=FrameWritingProtocol,  # uvicorn's websockets-sansio, plus one write per phone
         ws_max_size=64 * 1024,
         ws_per_message_deflate=False,
         access_log=False,  # a ballot page's path carries the card's token: never log it
