@@ -562,7 +562,8 @@ def section(runs: list[dict[str, Any]], notes: str) -> str:
     lines = [
         SECTION,
         "",
-        "`bench/load.py`: real phones (the `websockets` client, compression off) in separate",
+        "`bench/load.py`: real phones (the `websockets` library's sans-I/O client protocol on a",
+        "plain asyncio protocol, compression off; see `bench/_load_phones.py`) in separate",
         "load-generator processes, `pingyi serve` process(es) and a real Redis with",
         "`appendfsync always`, all on 127.0.0.1 of one machine. Voting opens for every reporter",
         "at once; every phone submits within the burst window; the chair closes and reveals.",

@@ -1,7 +1,11 @@
 """Ballots on their way in: checking the marks, the receipt, and how one is stored.
 
-A stored ballot is the msgpack list `[receipt, group, {reporter: mark}]`, a member of a sorted
-set whose score is the receipt read as a number. Receipts are an HMAC of the phone's random
+A stored ballot is the msgpack list `[receipt, group, marks]`, a member of a sorted set whose
+score is the receipt read as a number. `marks` is one byte per reporter of the round, in the
+round's order (`VotingOpened.reporters`): a grade's index in `rules.grades`, or `BLANK` /
+`SPOILED_MARK`. At close the server reads thousands of them back at once, and bytes unpack
+several times faster than a map of thirty Chinese words (ballots stored as such a map, before
+this format, are still read). Receipts are an HMAC of the phone's random
 ballot id, so a resubmission gets the same receipt without anything stored linking the
 token that voted to the ballot it cast; and the set's order is the receipts' (random) order,
 not the order in which ballots came in.
@@ -68,13 +72,36 @@ def check_marks(
     return checked
 
 
-def ballot_member(receipt: str, group: str, marks: dict[str, str]) -> bytes:
-    return pack([receipt, group, marks])
+BLANK, SPOILED_MARK = 0xFE, 0xFF  # a stored mark byte that is not a grade's index
 
 
-def read_member(member: bytes) -> Ballot:
-    receipt, group, marks = unpack(member)
-    return Ballot(id=receipt, group=group, marks=dict(marks))
+def ballot_member(
+    receipt: str, group: str, marks: dict[str, str], grades: tuple[str, ...]
+) -> bytes:
+    """`marks` as `check_marks` returns them: every reporter of the round, in its order."""
+    codes = {ABSTAIN: BLANK, SPOILED: SPOILED_MARK} | {grade: i for i, grade in enumerate(grades)}
+    return pack([receipt, group, bytes(codes[mark] for mark in marks.values())])
+
+
+def read_members(
+    members: list[bytes], reporters: tuple[str, ...], grades: tuple[str, ...]
+) -> list[Ballot]:
+    """The ballots of one round, whose reporters (in order) and grades are given."""
+    words: list[str | None] = [None] * 256
+    words[: len(grades)] = grades
+    words[BLANK], words[SPOILED_MARK] = ABSTAIN, SPOILED
+    word = words.__getitem__
+    ballots = []
+    for member in members:
+        receipt, group, marks = unpack(member)
+        if isinstance(marks, bytes):
+            if len(marks) != len(reporters):
+                raise ValueError(
+                    f"stored ballot {receipt}: {len(marks)} marks, not {len(reporters)}"
+                )
+            marks = dict(zip(reporters, map(word, marks), strict=True))
+        ballots.append(Ballot(id=receipt, group=group, marks=dict(marks)))
+    return ballots
 
 
 def counter_fields(group: str, marks: dict[str, str]) -> list[str]:

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from server import events as e
-from server.ballots import read_member
+from server.ballots import read_members
 from server.codec import decode_entry
 from server.connection import open_target
 from server.datadir import DataDir
@@ -39,13 +39,15 @@ def load_record(
 def _read(meeting: Meeting, client: Any, meeting_text: str) -> MeetingRecord:
     keys = Keys(meeting_key(meeting))
     record = MeetingRecord(meeting_digest=hashlib.sha256(meeting_text.encode()).hexdigest())
+    on_ballot: dict[int, tuple[str, ...]] = {}  # round id -> its reporters, in ballot order
     for _, fields in client.xrange(keys.events, "-", "+"):
         _, event = decode_entry(fields)
         match event:
             case e.CommentRecorded(reporter=reporter, text=text):
                 record.comments[reporter] = text
-            case e.VotingOpened(round=round_id):
+            case e.VotingOpened(round=round_id, reporters=reporters):
                 record.rounds[round_id] = "open"
+                on_ballot[round_id] = tuple(reporters)
             case e.VotingClosed(round=round_id):
                 record.rounds[round_id] = "closed"
             case e.ResultsRevealed(round=round_id):
@@ -53,6 +55,7 @@ def _read(meeting: Meeting, client: Any, meeting_text: str) -> MeetingRecord:
             case e.ResultComputed(result=result):
                 record.result = result
     for round_id in sorted(record.rounds):
-        record.ballots += [read_member(m) for m in client.zrange(keys.ballots(round_id), 0, -1)]
+        members = client.zrange(keys.ballots(round_id), 0, -1)
+        record.ballots += read_members(members, on_ballot[round_id], meeting.rules.grades)
     record.ballots.sort(key=lambda ballot: ballot.id)
     return record

@@ -16,12 +16,12 @@ import hmac
 import logging
 import secrets
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 from redis.exceptions import RedisError
 
-from server import agenda, views
+from server import agenda, collector, views
 from server import events as e
 from server.ballots import (
     ballot_member,
@@ -30,7 +30,7 @@ from server.ballots import (
     cid_hash,
     counter_fields,
     read_counters,
-    read_member,
+    read_members,
     receipt_for,
     receipt_score,
 )
@@ -73,6 +73,8 @@ class MeetingService:
         self.receipt_key = b""
         self.chair_key_hash = ""
         self._flush_task: asyncio.Task[None] | None = None
+        self._phone_view_due = False
+        self._phones_wait = 0  # > 0 while a close is being tallied
         self._last_flush = 0.0
         self._background: set[asyncio.Task[Any]] = set()
 
@@ -91,7 +93,14 @@ class MeetingService:
                 "reporters",
                 "该会议已有记录，但会议文件中的述职人名单与记录不一致；会议开始后不能增删或调整述职人",
             )
-        await self.store.set_meta(reporters=reporters)
+        grades = ",".join(self.meeting.rules.grades)  # stored ballots hold a grade's index
+        if meta.get("grades", grades) != grades:
+            raise InputError(
+                "rules.grades",
+                f"该会议已有记录，记录中的等次为“{meta['grades']}”，与会议文件不一致；"
+                "会议开始后不能修改等次或其顺序",
+            )
+        await self.store.set_meta(reporters=reporters, grades=grades)
         self.receipt_key = bytes.fromhex(
             await self.store.set_meta_once("receipt_key", secrets.token_hex(32))
         )
@@ -166,17 +175,41 @@ class MeetingService:
             if item.event is not None:
                 self.state = agenda.evolve(self.state, item.event)
                 moved = moved or item.event.MOVES_AGENDA
+                if isinstance(item.event, e.VotingOpened):
+                    collector.voting_opened()
+                elif isinstance(item.event, e.VotingClosed):
+                    collector.voting_closed()
+                elif isinstance(item.event, e.ResultsRevealed):
+                    collector.results_revealed(lambda: self.state.open_round is not None)
             else:
                 self.state = dataclasses.replace(self.state, version=item.version)
             self.last_id = item.stream_id
         if not fresh:
             return
         self._request_flush(immediate=moved)
-        if moved:
-            # After the projector's and the chair's flush has run: thousands of phone sends
-            # queued first would hold up the one screen the room is looking at.
-            message = self.message(self.phone_view())
-            asyncio.get_running_loop().call_soon(self.hub.broadcast, "phone", message, True)
+        if moved and not self._phone_view_due:
+            self._phone_view_due = True
+            if not self._phones_wait:
+                # After the projector's and the chair's flush has run: thousands of phone sends
+                # queued first would hold up the one screen the room is looking at.
+                asyncio.get_running_loop().call_soon(self._send_phone_view)
+
+    def _send_phone_view(self) -> None:
+        if self._phone_view_due:
+            self._phone_view_due = False
+            self.hub.broadcast("phone", self.message(self.phone_view()), True)
+
+    @contextlib.contextmanager
+    def _phones_after_tally(self) -> Iterator[None]:
+        """At a close the room waits for the result on the projector, and the phones only for
+        "voting closed": their views (thousands of socket writes) go out after the tally."""
+        self._phones_wait += 1
+        try:
+            yield
+        finally:
+            self._phones_wait -= 1
+            if not self._phones_wait:
+                self._send_phone_view()
 
     # ---- views -------------------------------------------------------------------------
 
@@ -232,17 +265,18 @@ class MeetingService:
                 new_events = agenda.decide(self.state, command, self.clock())
             except agenda.Refused as refused:
                 raise ProtocolError("refused", str(refused), "action", 409) from None
-            try:
-                version, _ = await self.store.append(new_events, self.state.agenda_version)
-            except Conflict:
+            closes = [event.round for event in new_events if isinstance(event, e.VotingClosed)]
+            with self._phones_after_tally() if closes else contextlib.nullcontext():
+                try:
+                    version, _ = await self.store.append(new_events, self.state.agenda_version)
+                except Conflict:
+                    await self._catch_up_or_unavailable()
+                    continue
+                except (RedisError, OSError):
+                    raise ProtocolError("unavailable", UNAVAILABLE_MSG, None, 503) from None
                 await self._catch_up_or_unavailable()
-                continue
-            except (RedisError, OSError):
-                raise ProtocolError("unavailable", UNAVAILABLE_MSG, None, 503) from None
-            await self._catch_up_or_unavailable()
-            for event in new_events:
-                if isinstance(event, e.VotingClosed):
-                    await self._compute_result(event.round)
+                for round_id in closes:
+                    await self._compute_result(round_id)
             return self.state.version if self.state.version >= version else version
         raise ProtocolError("conflict", "议程刚刚发生了变化，请重试", None, 409)
 
@@ -259,7 +293,9 @@ class MeetingService:
         )
         ballots: list[Ballot] = []
         for closed_id in closed:
-            ballots += [read_member(m) for m in await self.store.ballot_members(closed_id)]
+            members = await self.store.ballot_members(closed_id)
+            reporters = self.state.rounds[closed_id].reporters
+            ballots += read_members(members, reporters, self.meeting.rules.grades)
         on_ballot = {rid for r in closed for rid in self.state.rounds[r].reporters}
         meeting = dataclasses.replace(
             self.meeting, reporters=tuple(r for r in self.meeting.reporters if r.id in on_ballot)
@@ -311,7 +347,7 @@ class MeetingService:
                 group,
                 cid_hash(cid),
                 receipt_score(receipt),
-                ballot_member(receipt, group, checked),
+                ballot_member(receipt, group, checked, self.meeting.rules.grades),
                 e.BallotCast(round_id, group),
                 counter_fields(group, checked),
             )

@@ -61,6 +61,9 @@ async def websocket_endpoint(websocket: WebSocket) -> None:
                 message = await _receive(websocket, bucket, client)
                 if message is not None:
                     await _dispatch(service, client, message)
+                    # An idle phone waits here for minutes: holding its last ballot (dozens of
+                    # objects) would give the garbage collector 5,000 of them to walk.
+                    message = None
     except WebSocketDisconnect:
         return
 

@@ -171,7 +171,7 @@ async def test_a_full_dump_after_the_meeting_links_no_ballot_to_anyone(
     for member, score in members:
         receipt, group, marks = unpack(member)  # exactly these three: no time, no token, no cid
         assert score == receipt_score(receipt)  # the order is the receipts' random order
-        assert group in ("leaders", "cadres") and set(marks) == {"r01", "r02", "r03"}
+        assert group in ("leaders", "cadres") and len(marks) == 3  # a byte per reporter
         stored_receipts.append(receipt)
     for key, (_, content) in everything.items():  # a receipt appears in the ballot and nowhere else
         if key != ballots_key:

@@ -1,0 +1,42 @@
+"""The garbage collector stays out of an open vote, and catches up after the results."""
+
+from __future__ import annotations
+
+import asyncio
+import gc
+
+import pytest
+
+from server import collector
+
+
+@pytest.fixture(autouse=True)
+def restore_collector():  # type: ignore[no-untyped-def]
+    yield
+    gc.unfreeze()
+    gc.enable()
+
+
+async def test_no_collection_while_a_round_is_open_and_one_after_the_reveal(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    monkeypatch.setattr(collector, "COLLECT_AFTER", 0.05)
+    kept = [[n] for n in range(1000)]  # long-lived objects, like the connections
+    collector.voting_opened()
+    assert not gc.isenabled() and gc.get_freeze_count() >= len(kept)
+    collector.voting_closed()
+    assert gc.isenabled() and gc.get_freeze_count() >= len(kept)
+    cycle: list[object] = []
+    cycle.append(cycle)
+    collector.results_revealed(lambda: False)
+    del cycle
+    await asyncio.sleep(0.2)
+    assert gc.get_freeze_count() == 0  # unfrozen and collected
+    assert not any(type(o) is list and o and o[0] is o for o in gc.get_objects())
+
+
+async def test_a_round_opened_again_before_the_collection_keeps_it_frozen(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    monkeypatch.setattr(collector, "COLLECT_AFTER", 0.05)
+    collector.voting_opened()
+    collector.voting_closed()
+    collector.results_revealed(lambda: True)  # the next round is open by then
+    await asyncio.sleep(0.2)
+    assert gc.get_freeze_count() > 0
