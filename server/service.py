@@ -47,6 +47,10 @@ log = logging.getLogger("pingyi")
 
 FLUSH_INTERVAL = 0.1  # screen and chair get at most ~10 turnout updates a second
 FOLLOW_BLOCK_MS = 1000
+# The close-time rewrite of 5,000 spent tokens and the AOF rewrite's fork kept Redis busy
+# right when the chair reveals; a second later the room already has the result (and a crash
+# in between is caught by the same work at start-up).
+FORGET_AFTER = 1.0
 
 
 def hash_key(key: str) -> str:
@@ -303,10 +307,11 @@ class MeetingService:
         result = await asyncio.to_thread(lambda: result_to_json(tally(meeting, ballots)))
         await self.store.append([e.ResultComputed(round_id, result)], expect=None)
         await self.catch_up()
-        self._in_background(self._forget_cast_order(round_id))
+        self._in_background(self._forget_cast_order(round_id, after=FORGET_AFTER))
 
-    async def _forget_cast_order(self, *round_ids: int) -> None:
+    async def _forget_cast_order(self, *round_ids: int, after: float = 0.0) -> None:
         """At close: no stored order may follow the cast order, then the AOF is rewritten."""
+        await asyncio.sleep(after)
         with contextlib.suppress(RedisError, OSError):
             for round_id in round_ids:
                 await self.store.forget_cast_order(round_id)
