@@ -45,13 +45,7 @@ def results_revealed(still_voting: Callable[[], bool]) -> None:
         started = time.perf_counter()
         gc.unfreeze()
         found = gc.collect()
-        open("/tmp/gclog.txt", "a").write(
-            f"{found} {1000 * (time.perf_counter() - started):.0f} ms\n"
-        )
-        log.info(
-            "garbage collection after the results: %d objects, %.0f ms",
-            found,
-            1000 * (time.perf_counter() - started),
-        )
+        took = 1000 * (time.perf_counter() - started)
+        log.info("garbage collection after the results: %d objects, %.0f ms", found, took)
 
     asyncio.get_running_loop().call_later(COLLECT_AFTER, collect)
