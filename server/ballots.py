@@ -100,7 +100,9 @@ def read_members(
                     f"stored ballot {receipt}: {len(marks)} marks, not {len(reporters)}"
                 )
             marks = dict(zip(reporters, map(word, marks), strict=True))
-        ballots.append(Ballot(id=receipt, group=group, marks=dict(marks)))
+        else:  # stored before marks were bytes: {reporter: word}
+            marks = dict(marks)
+        ballots.append(Ballot(id=receipt, group=group, marks=marks))
     return ballots
 
 

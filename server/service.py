@@ -52,6 +52,19 @@ FOLLOW_BLOCK_MS = 1000
 # in between is caught by the same work at start-up).
 FORGET_AFTER = 1.0
 
+# What a meeting file may no longer change once the meeting has a record: (field, message).
+CHANGED_AFTER_START = {
+    "reporters": (
+        "reporters",
+        "该会议已有记录，但会议文件中的述职人名单与记录不一致；会议开始后不能增删或调整述职人",
+    ),
+    "grades": (
+        "rules.grades",
+        "该会议已有记录，记录中的等次为“{recorded}”，与会议文件不一致；"
+        "会议开始后不能修改等次或其顺序",
+    ),
+}
+
 
 def hash_key(key: str) -> str:
     return hashlib.sha256(b"pingyi-chair:" + key.encode()).hexdigest()
@@ -91,20 +104,15 @@ class MeetingService:
         await self.store.load_scripts()
         await self.catch_up()
         meta = await self.store.meta()
-        reporters = ",".join(r.id for r in self.meeting.reporters)
-        if meta.get("reporters", reporters) != reporters:
-            raise InputError(
-                "reporters",
-                "该会议已有记录，但会议文件中的述职人名单与记录不一致；会议开始后不能增删或调整述职人",
-            )
-        grades = ",".join(self.meeting.rules.grades)  # stored ballots hold a grade's index
-        if meta.get("grades", grades) != grades:
-            raise InputError(
-                "rules.grades",
-                f"该会议已有记录，记录中的等次为“{meta['grades']}”，与会议文件不一致；"
-                "会议开始后不能修改等次或其顺序",
-            )
-        await self.store.set_meta(reporters=reporters, grades=grades)
+        fixed = {  # stored rounds and ballots refer to these by position
+            "reporters": ",".join(r.id for r in self.meeting.reporters),
+            "grades": ",".join(self.meeting.rules.grades),
+        }
+        for name, value in fixed.items():
+            if meta.get(name, value) != value:
+                field, message = CHANGED_AFTER_START[name]
+                raise InputError(field, message.format(recorded=meta[name]))
+        await self.store.set_meta(**fixed)
         self.receipt_key = bytes.fromhex(
             await self.store.set_meta_once("receipt_key", secrets.token_hex(32))
         )
