@@ -306,39 +306,40 @@ class Peer:
             self.latest_view = message["view"]
         return message
 
-    async def expect(self, kind: str, timeout: float = 10.0, **match: Any) -> dict[str, Any]:
-        """The next message of this type (and these field values); others are skipped."""
+    async def _first(self, accept, timeout: float, missing) -> dict[str, Any]:  # type: ignore[no-untyped-def]
+        """The first message received that `accept`s; TimeoutError(`missing()`) after `timeout`."""
         deadline = time.monotonic() + timeout
         while True:
             left = deadline - time.monotonic()
             if left <= 0:
-                raise TimeoutError(f"no {kind} {match} in time; saw {self.seen[-5:]}")
+                raise TimeoutError(missing())
             message = await self.recv(left)
-            if message.get("t") == kind and all(message.get(k) == v for k, v in match.items()):
+            if accept(message):
                 return message
+
+    async def expect(self, kind: str, timeout: float = 10.0, **match: Any) -> dict[str, Any]:
+        """The next message of this type (and these field values); others are skipped."""
+        return await self._first(
+            lambda m: m.get("t") == kind and all(m.get(k) == v for k, v in match.items()),
+            timeout,
+            lambda: f"no {kind} {match} in time; saw {self.seen[-5:]}",
+        )
 
     async def request(self, message: dict[str, Any], timeout: float = 10.0) -> dict[str, Any]:
         """Sends a request with an id and returns the reply carrying that id."""
         request_id = f"r{time.monotonic_ns()}"
         await self.send({**message, "id": request_id})
-        deadline = time.monotonic() + timeout
-        while True:
-            left = deadline - time.monotonic()
-            if left <= 0:
-                raise TimeoutError(f"no reply to {message}")
-            reply = await self.recv(left)
-            if reply.get("id") == request_id:
-                return reply
+        return await self._first(
+            lambda m: m.get("id") == request_id, timeout, lambda: f"no reply to {message}"
+        )
 
     async def view_where(self, predicate, timeout: float = 10.0) -> dict[str, Any]:  # type: ignore[no-untyped-def]
         """Waits until the newest view seen satisfies the predicate (views are complete)."""
         if self.latest_view is not None and predicate(self.latest_view):
             return self.latest_view
-        deadline = time.monotonic() + timeout
-        while True:
-            left = deadline - time.monotonic()
-            if left <= 0:
-                raise TimeoutError(f"no matching view; last seen {self.seen[-1:]}")
-            message = await self.recv(left)
-            if message.get("t") in ("view", "welcome") and predicate(message["view"]):
-                return message["view"]
+        message = await self._first(
+            lambda m: m.get("t") in ("view", "welcome") and predicate(m["view"]),
+            timeout,
+            lambda: f"no matching view; last seen {self.seen[-1:]}",
+        )
+        return message["view"]
