@@ -28,8 +28,7 @@ from server.ballots import (
     check_cid,
     check_marks,
     cid_hash,
-    counter_fields,
-    read_counters,
+    live_counts,
     read_members,
     receipt_for,
     receipt_score,
@@ -94,6 +93,7 @@ class MeetingService:
         self._phones_wait = 0  # > 0 while a close is being tallied
         self._last_flush = 0.0
         self._background: set[asyncio.Task[Any]] = set()
+        self._live: tuple[tuple[int, int], dict[str, dict[str, int]]] | None = None
 
     # ---- start-up ----------------------------------------------------------------------
 
@@ -238,9 +238,21 @@ class MeetingService:
         live = None
         held = self.state.current_round or self.state.open_round
         if held is not None and held.total >= self.meeting.privacy_min_ballots:
-            with contextlib.suppress(RedisError, OSError):
-                live = read_counters(await self.store.counters(held.id))
+            live = await self._live_counts(held)
         return views.chair_view(self.meeting, self.state, self.join_url, live, self.clock())
+
+    async def _live_counts(self, held: agenda.Round) -> dict[str, dict[str, int]] | None:
+        """Counted from the round's stored ballots (at least as many as the turnout shows),
+        read again only once the turnout has moved."""
+        if self._live is not None and self._live[0] == (held.id, held.total):
+            return self._live[1]
+        try:
+            members = await self.store.ballot_members(held.id)
+        except (RedisError, OSError):
+            return None
+        counts = live_counts(members, held.reporters, self.meeting.rules.grades)
+        self._live = ((held.id, held.total), counts)
+        return counts
 
     def _request_flush(self, immediate: bool) -> None:
         if self._flush_task is not None and not immediate:
@@ -362,7 +374,6 @@ class MeetingService:
                 receipt_score(receipt),
                 ballot_member(receipt, group, checked, self.meeting.rules.grades),
                 e.BallotCast(round_id, group),
-                counter_fields(group, checked),
             )
         except (RedisError, OSError):
             raise ProtocolError("unavailable", UNAVAILABLE_MSG, None, 503) from None

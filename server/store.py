@@ -77,7 +77,8 @@ class Keys:
     def ballots(self, round_id: int) -> str:
         return self._k(f"ballots:{round_id}")
 
-    def counters(self, round_id: int) -> str:
+    def legacy_counters(self, round_id: int) -> str:
+        """Live counters bumped by every ballot, in records from before they were dropped."""
         return self._k(f"counters:{round_id}")
 
 
@@ -172,7 +173,6 @@ class Store:
         score: int,
         member: bytes,
         event: Event,
-        counters: list[str],
     ) -> str:
         """'ok', 'again', 'already_voted', 'not_open' or 'bad_token'; durable when it returns."""
         k = self.keys
@@ -180,13 +180,12 @@ class Store:
             k.tokens,
             k.spent(round_id),
             k.ballots(round_id),
-            k.counters(round_id),
             k.events,
             k.version,
             k.open_round,
         ]
         args = [token_hash, str(round_id), group, ballot_id_hash, score, member]
-        args += [*event_fields(event), *counters]
+        args += event_fields(event)
         future: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
         self._pending.append(([len(keys), *keys, *args], future))
         if self._worker is None:
@@ -256,9 +255,6 @@ class Store:
     async def ballot_members(self, round_id: int) -> list[bytes]:
         return await self.redis.zrange(self.keys.ballots(round_id), 0, -1)
 
-    async def counters(self, round_id: int) -> dict[bytes, bytes]:
-        return await self.redis.hgetall(self.keys.counters(round_id))
-
     async def token_group(self, token_hash: str) -> str | None:
         group = await self.redis.hget(self.keys.tokens, token_hash)
         return group.decode() if group else None
@@ -305,24 +301,24 @@ class Store:
             await pipe.execute()
 
     async def forget_cast_order(self, round_id: int) -> None:
-        """Rewrites a closed round's spent tokens and live counters with their fields sorted.
+        """Rewrites a closed round's spent tokens with their fields sorted.
 
         A small Redis hash keeps its fields in insertion order, and that order survives an AOF
-        rewrite: the spent hash would list the cards in the order they voted, and the counters
-        would list the marks of the first ballots in the order they came in; together they tie
-        a card to its ballot. Sorted, the order says nothing. Nothing writes to either key once
-        the round is closed, so a change seen by WATCH means someone else is doing the same.
+        rewrite: the spent hash would list the cards in the order they voted. Sorted, the order
+        says nothing. Nothing writes to it once the round is closed, so a change seen by WATCH
+        means someone else is doing the same. An older record's live counters (which listed
+        the first ballots' marks in the order they came in) are deleted.
         """
-        for key in (self.keys.spent(round_id), self.keys.counters(round_id)):
-            async with self.redis.pipeline(transaction=True) as pipe:
-                await pipe.watch(key)
-                fields = await pipe.hgetall(key)
-                pipe.multi()
-                pipe.delete(key)
-                if fields:
-                    pipe.hset(key, mapping=dict(sorted(fields.items())))
-                with contextlib.suppress(WatchError):
-                    await pipe.execute()
+        key = self.keys.spent(round_id)
+        async with self.redis.pipeline(transaction=True) as pipe:
+            await pipe.watch(key)
+            fields = await pipe.hgetall(key)
+            pipe.multi()
+            pipe.delete(key, self.keys.legacy_counters(round_id))
+            if fields:
+                pipe.hset(key, mapping=dict(sorted(fields.items())))
+            with contextlib.suppress(WatchError):
+                await pipe.execute()
 
     async def rewrite_log(self) -> None:
         """Rewrites the append-only file so that it no longer keeps the order of writes.

@@ -1,8 +1,8 @@
 """Property-based fuzzing of the WebSocket protocol and the HTTP API against a real server.
 
 Every bad frame or request gets a clear error (a documented code and a Chinese message),
-changes nothing (the event version, ballots, spent tokens and live counters are compared
-before and after), and the server and its other clients carry on."""
+changes nothing (every Redis key, the event version, ballots and spent tokens among them, is
+compared before and after), and the server and its other clients carry on."""
 
 from __future__ import annotations
 

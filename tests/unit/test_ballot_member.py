@@ -1,4 +1,5 @@
-"""How a ballot is stored: one byte per reporter of the round, read back to the same marks."""
+"""How a ballot is stored: one byte per reporter of the round, read back to the same marks,
+and counted into the chair's live counts."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from server.ballots import ballot_member, read_members
+from server.ballots import ballot_member, live_counts, read_members
 from server.codec import pack, unpack
 from tally.model import ABSTAIN, SPOILED
 
@@ -41,3 +42,31 @@ def test_a_ballot_with_the_wrong_number_of_marks_is_an_error_not_a_shifted_vote(
     member = ballot_member("ABCDE-FGHJK", "cadres", {"r01": "好", "r02": "差"}, GRADES)
     with pytest.raises(ValueError, match="2 marks, not 3"):
         read_members([member], ("r01", "r02", "r03"), GRADES)
+
+
+@given(
+    st.lists(
+        st.lists(st.sampled_from([*GRADES, ABSTAIN, SPOILED]), min_size=30, max_size=30),
+        max_size=40,
+    )
+)
+def test_live_counts_count_every_mark_of_every_stored_ballot(ballots: list[list[str]]) -> None:
+    members = [
+        ballot_member(f"R{n:04d}-XXXXX", "cadres", dict(zip(REPORTERS, marks, strict=True)), GRADES)
+        for n, marks in enumerate(ballots)
+    ]
+    expected: dict[str, dict[str, int]] = {}
+    for marks in ballots:  # the plain way: one mark at a time
+        for reporter, mark in zip(REPORTERS, marks, strict=True):
+            expected.setdefault(reporter, {})
+            expected[reporter][mark] = expected[reporter].get(mark, 0) + 1
+    assert live_counts(members, REPORTERS, GRADES) == expected
+
+
+def test_live_counts_add_ballots_stored_as_a_map_of_words() -> None:
+    old = pack(["ABCDE-FGHJK", "leaders", {"r01": "好", "r02": ""}])
+    new = ballot_member("BCDEF-GHJKM", "leaders", {"r01": "好", "r02": "差"}, GRADES)
+    counts = live_counts([old, new], ("r01", "r02"), GRADES)
+    assert counts == {"r01": {"好": 2}, "r02": {"": 1, "差": 1}}
+    with pytest.raises(ValueError, match="2 marks, not 3"):
+        live_counts([new], ("r01", "r02", "r03"), GRADES)
