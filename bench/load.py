@@ -43,6 +43,7 @@ from websockets.asyncio.client import connect  # noqa: E402
 
 from bench import _load_phones as phones_mod  # noqa: E402
 from server.cards import issue_cards  # noqa: E402
+from server.collector import COLLECT_AFTER  # noqa: E402
 from server.datadir import DataDir  # noqa: E402
 from server.record import load_record  # noqa: E402
 from tally.meeting import parse_meeting_text  # noqa: E402
@@ -137,18 +138,33 @@ class Console:
                     self.views.append((now, message["view"]))
                     self.changed.set()
 
-    async def chair(self, action: str) -> tuple[float, dict[str, Any]]:
-        """(send time, reply) for one chair action."""
+    async def request(self, message: dict[str, Any]) -> tuple[float, dict[str, Any]]:
+        """(send time, reply) for one message."""
         self.counter += 1
         rid = f"c{self.counter}"
         future = asyncio.get_running_loop().create_future()
         self.replies[rid] = future
         sent = time.time()
-        await self.ws.send(msgpack.packb({"t": "chair", "action": action, "id": rid}))
-        reply = await asyncio.wait_for(future, STEP_TIMEOUT)
+        await self.ws.send(msgpack.packb({**message, "id": rid}))
+        return sent, await asyncio.wait_for(future, STEP_TIMEOUT)
+
+    async def chair(self, action: str) -> tuple[float, dict[str, Any]]:
+        """(send time, reply) for one chair action."""
+        sent, reply = await self.request({"t": "chair", "action": action})
         if reply["t"] != "ok":
             raise RuntimeError(f"chair {action}: {reply}")
         return sent, reply
+
+    async def longest_pause(self, seconds: float) -> float:
+        """The longest ping round trip over `seconds`, pinging every 50 ms (20 a second: the
+        server's rate limit for one connection)."""
+        longest = 0.0
+        deadline = time.monotonic() + seconds
+        while time.monotonic() < deadline:
+            sent, _ = await self.request({"t": "ping"})
+            longest = max(longest, time.time() - sent)
+            await asyncio.sleep(0.05)
+        return longest
 
     async def view_where(self, predicate: Any, after: float = 0.0) -> tuple[float, dict]:
         deadline = time.monotonic() + STEP_TIMEOUT
@@ -421,6 +437,8 @@ async def run_meeting(
             result["close_to_result"] = at - closed_at
             result["close_to_ok"] = revealed_at - closed_at
             result["reveal_to_screen"] = at - revealed_at
+            # The one full garbage collection runs a few seconds after the reveal.
+            result["pause_after_reveal"] = await chair.longest_pause(COLLECT_AFTER + 1.5)
         result["round"] = round_id
         for console in consoles:
             await console.close()
@@ -497,6 +515,11 @@ def rows(run: dict[str, Any]) -> list[tuple[str, str, str]]:
             "… of which close → `ok` (tally stored) / reveal → projector",
             f"{ms(burst.get('close_to_ok', math.nan))} / "
             f"{ms(burst.get('reveal_to_screen', math.nan))}",
+            "",
+        ),
+        (
+            "longest server pause after the reveal (its one full garbage collection)",
+            ms(burst.get("pause_after_reveal", math.nan)),
             "",
         ),
         ("server RSS per idle phone", f"{burst['rss_per_phone'] / 1024:,.1f} KiB", "< 32 KiB"),
