@@ -405,6 +405,7 @@ async def run_meeting(
             actions = ["start", *(["pause", "resume"] * FANOUT_TOGGLES), "open"]
         else:
             actions = ["start", "open"]
+        phones_mod.collect_between_measurements()
         samples, fan_cpu, opened = await fan_out(chair, generators, cluster, actions, connected)
         await wait_seen(generators, opened, connected)
         _, view = await chair.view_where(lambda v: (v.get("round") or {}).get("status") == "open")
@@ -420,6 +421,7 @@ async def run_meeting(
             schedule = {n: start + n / args.offered_rate for n in range(args.phones)}
         print(f"[{kind}] {len(schedule)} ballots × {args.reporters} reporters…")
         cpu_before, redis_before = cluster.cpu(), redis_cpu(redis)
+        phones_mod.collect_between_measurements()
         sent = await ballots(generators, schedule, round_id, meeting)
         summary = summarise_ballots(sent)
         accepted = summary["accepted"]
