@@ -68,6 +68,7 @@ def _public_url(host: str, port: int, url: str | None) -> str:
 def run_serve(args: argparse.Namespace) -> int:
     import uvicorn
 
+    from server import collector
     from server.app import Settings, create_app
     from server.cards import issue_cards, join_url
     from server.datadir import DataDir
@@ -106,7 +107,7 @@ def run_serve(args: argparse.Namespace) -> int:
             )
     print(f"  存储       {redis_note}")
     sys.stdout.flush()
-    quiet_garbage_collector()
+    collector.server_starting()
     uvicorn.run(
         create_app(settings),
         host=args.host,
@@ -119,22 +120,6 @@ def run_serve(args: argparse.Namespace) -> int:
         timeout_graceful_shutdown=3,
     )
     return 0
-
-
-def quiet_garbage_collector() -> None:
-    """Keeps full garbage collections out of a vote.
-
-    Thousands of connections are thousands of long-lived objects; with the default thresholds
-    a full collection walks all of them every few thousand allocations, and stops the event
-    loop 60-160 ms at 1,000 phones (more at 5,000) right in a burst of ballots. Young
-    collections every 10,000 allocations (instead of 700) keep the cost per object the same
-    and make full ones rare; what was loaded at start-up is frozen out of them altogether.
-    """
-    import gc
-
-    gc.collect()
-    gc.freeze()
-    gc.set_threshold(10_000, 10, 100)
 
 
 def run_export(args: argparse.Namespace) -> int:
