@@ -29,6 +29,7 @@ import shutil
 import sys
 import tempfile
 import time
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -222,7 +223,7 @@ class Generators:
         return list(answers)
 
     def cpu(self) -> float:
-        return sum(sum(psutil.Process(p.pid).cpu_times()[:2]) for p in self.processes)
+        return cpu_seconds(psutil.Process(p.pid) for p in self.processes)
 
     async def close(self) -> None:
         if self.closed:
@@ -264,12 +265,17 @@ class Cluster:
         return sum(p.memory_info().rss for p in self.procs())
 
     def cpu(self) -> float:
-        return sum(sum(p.cpu_times()[:2]) for p in self.procs())
+        return cpu_seconds(self.procs())
 
 
 def redis_cpu(redis: RedisServer) -> float:
     assert redis.process is not None
-    return sum(psutil.Process(redis.process.pid).cpu_times()[:2])
+    return cpu_seconds([psutil.Process(redis.process.pid)])
+
+
+def cpu_seconds(processes: Iterable[psutil.Process]) -> float:
+    """User plus system CPU time, summed over the processes."""
+    return sum(sum(p.cpu_times()[:2]) for p in processes)
 
 
 async def fan_out(
