@@ -43,11 +43,11 @@ import psutil  # noqa: E402
 from websockets.asyncio.client import connect  # noqa: E402
 
 from bench import _load_phones as phones_mod  # noqa: E402
-from server.cards import issue_cards  # noqa: E402
-from server.collector import COLLECT_AFTER  # noqa: E402
+from meeting.join_cards import issue_cards  # noqa: E402
 from server.datadir import DataDir  # noqa: E402
-from server.record import load_record  # noqa: E402
-from tally.meeting import parse_meeting_text  # noqa: E402
+from server.gc_policy import COLLECT_AFTER  # noqa: E402
+from server.record_reader import load_record  # noqa: E402
+from tally.meeting_file import parse_meeting_text  # noqa: E402
 from tests.helpers import RedisServer, ServerProcess  # noqa: E402
 
 DOC = ROOT / "docs" / "benchmarks.md"

@@ -10,9 +10,9 @@ from __future__ import annotations
 import random
 from pathlib import Path
 
-from tally.ballots import format_ballots_csv
+from tally.ballot_csv import format_ballots_csv
 from tally.engine import tally
-from tally.meeting import parse_meeting_text
+from tally.meeting_file import parse_meeting_text
 from tally.model import ABSTAIN, SPOILED, Ballot
 
 HERE = Path(__file__).parent

@@ -116,10 +116,11 @@ def sample_ballots(meeting: Meeting, seed: int = 7, turnout: float = 0.9) -> lis
 
 def render_docs_images(out_dir: Path) -> list[Path]:
     """One page of each printout as a ~100 dpi PNG (for README and docs)."""
-    from printouts import ballots as ballot_sheet
-    from printouts import cards, feedback, tally_sheet
-    from printouts.source import load_meeting, parse_ballots, recompute, sha256
-    from server.cards import issue_cards
+    from cli.sources import load_meeting, parse_ballots, recompute, sha256
+    from meeting.join_cards import issue_cards
+    from printouts import ballot_form as ballot_sheet
+    from printouts import card_sheet as cards
+    from printouts import feedback, tally_sheet
 
     root = Path(__file__).resolve().parents[1] / "examples"
     meeting, meeting_bytes = load_meeting(root / "demo-meeting.toml")

@@ -22,11 +22,11 @@ from pyhanko.sign.validation import validate_pdf_signature
 from pyhanko.sign.validation.status import SignatureCoverageLevel
 from pyhanko_certvalidator import ValidationContext
 
+from cli.sources import parse_ballots, read_bytes, recompute, sha256
 from printouts.signing import describe, load_certificate
-from printouts.source import parse_ballots, read_bytes, recompute, sha256
 from printouts.tally_sheet import META_PREFIX
 from tally.errors import InputError
-from tally.meeting import parse_meeting_text
+from tally.meeting_file import parse_meeting_text
 
 
 @dataclass

@@ -13,12 +13,13 @@ from starlette.applications import Starlette
 from starlette.routing import WebSocketRoute
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from server.cards import issue_cards
-from server.connection import RedisTarget, check_durability, open_target
+from meeting.join_cards import issue_cards
+from server import gc_policy
 from server.datadir import DataDir
 from server.http_api import routes
 from server.hub import Hub
 from server.ratelimit import FailureLimiter
+from server.redis_target import RedisTarget, check_durability, open_target
 from server.service import MeetingService
 from server.store import Keys, Store, meeting_key
 from server.ws import websocket_endpoint
@@ -45,6 +46,7 @@ class Settings:
     data_dir: DataDir
     redis_url: str | None = None  # None: REDIS_URL from the environment, else embedded
     public_url: str = "http://127.0.0.1:8000"  # what join cards and the join QR point at
+    meeting_digest: str = ""  # SHA-256 of the meeting file's bytes: recorded at each open
 
 
 class SecurityHeaders:
@@ -71,35 +73,21 @@ def create_app(settings: Settings, target: RedisTarget | None = None) -> Starlet
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         owned = target is None
         redis_target = target or open_target(settings.data_dir, settings.redis_url)
-        if redis_target.url:  # an external Redis must keep a receipted ballot through a crash
-            client = redis_target.sync_client()
-            warning = await asyncio.to_thread(check_durability, client)
-            client.close()
-            if warning:
-                log.warning(warning)
-        meeting = settings.meeting
-        store = Store(redis_target.async_client(), Keys(meeting_key(meeting)))
-        join_url = f"{settings.public_url.rstrip('/')}/join"
-        service = MeetingService(meeting, store, Hub(), join_url=join_url)
-        cards, generation = None, ""
-        if meeting.join == "cards":
-            secret = settings.data_dir.card_secret()
-            cards = issue_cards(secret, meeting)
-            generation = hashlib.sha256(b"pingyi-cards:" + secret).hexdigest()[:16]
-        await service.prepare(cards, generation, settings.data_dir.chair_key())
-        app.state.service = service
-        app.state.failed_logins = FailureLimiter(limit=20, window=60)
-        # Seats bound open joins anyway; this only stops a script from spinning (a whole hall may
-        # share one address behind NAT, so the bound is generous).
-        app.state.join_attempts = FailureLimiter(limit=300, window=60)
-        app.state.redis_target = redis_target
-        follower = asyncio.create_task(service.follow_forever())
-        try:
+        follower: asyncio.Task[None] | None = None
+        try:  # a start that fails stops what it started, its embedded Redis included
+            service = await _start_service(settings, redis_target)
+            app.state.service = service
+            app.state.failed_logins = FailureLimiter(limit=20, window=60)
+            # Seats bound open joins anyway; this only stops a script from spinning (a whole
+            # hall may share one address behind NAT, so the bound is generous).
+            app.state.join_attempts = FailureLimiter(limit=300, window=60)
+            follower = asyncio.create_task(service.follow_forever())
             yield
         finally:
-            follower.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await follower
+            if follower is not None:
+                follower.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await follower
             await redis_target.aclose()
             if owned:
                 redis_target.shutdown_embedded(force=True)
@@ -110,3 +98,28 @@ def create_app(settings: Settings, target: RedisTarget | None = None) -> Starlet
     )
     app.add_middleware(SecurityHeaders)
     return app
+
+
+async def _start_service(settings: Settings, redis_target: RedisTarget) -> MeetingService:
+    """The meeting service on this Redis, its stream replayed and its keys in place."""
+    if redis_target.url:  # an external Redis must keep a receipted ballot through a crash
+        client = redis_target.sync_client()
+        warning = await asyncio.to_thread(check_durability, client)
+        client.close()
+        if warning:
+            log.warning(warning)
+    meeting = settings.meeting
+    store = Store(redis_target.async_client(), Keys(meeting_key(meeting)))
+    join_url = f"{settings.public_url.rstrip('/')}/join"
+    service = MeetingService(
+        meeting, store, Hub(), join_url=join_url, meeting_digest=settings.meeting_digest
+    )
+    # Before the replay, so that a restart mid-vote keeps the collector out of it too.
+    service.projection.event_observers.append(gc_policy.observer(lambda: service.state))
+    cards, generation = None, ""
+    if meeting.join == "cards":
+        secret = settings.data_dir.card_secret()
+        cards = issue_cards(secret, meeting)
+        generation = hashlib.sha256(b"pingyi-cards:" + secret).hexdigest()[:16]
+    await service.prepare(cards, generation, settings.data_dir.chair_key())
+    return service

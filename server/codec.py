@@ -13,11 +13,14 @@ from typing import Any
 
 import msgpack
 
-from server.events import EVENT_TYPES, Event
+from meeting.events import EVENT_TYPES, Event
 
 Upcaster = Callable[[dict[str, Any]], dict[str, Any]]
 # (type, schema) -> function turning that schema's payload into the next schema's
-UPCASTERS: dict[tuple[str, int], Upcaster] = {}
+UPCASTERS: dict[tuple[str, int], Upcaster] = {
+    # A round opened before the meeting file's digest was recorded: it is not known.
+    ("VotingOpened", 1): lambda payload: {**payload, "meeting_digest": ""},
+}
 
 
 def pack(value: Any) -> bytes:

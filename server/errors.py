@@ -1,24 +1,77 @@
-"""Errors the server reports to a client: a code from docs/protocol.md and a Chinese message."""
+"""The edge's one table: each refusal's error code (docs/protocol.md) and HTTP status.
+
+The domain raises `meeting.errors.Rejected` subclasses; the errors below are the wire's own
+(a frame that is not a message, a type the role may not send, a flood). The WebSocket session
+and the HTTP routes both turn any of them into a reply through `error_message` / `error_status`.
+"""
 
 from __future__ import annotations
 
-UNAVAILABLE_MSG = "系统暂不可用，正在重连"
+from typing import Any
+
+from meeting import errors as domain
+from meeting.errors import Rejected
 
 
-class ProtocolError(Exception):
-    def __init__(self, code: str, msg: str, field: str | None = None, status: int = 422) -> None:
-        super().__init__(msg)
-        self.code = code
-        self.msg = msg
-        self.field = field
-        self.status = status
-
-    def as_message(self) -> dict:
-        message = {"t": "error", "code": self.code, "msg": self.msg}
-        if self.field:
-            message["field"] = self.field
-        return message
+class UnknownType(Rejected):
+    """A message type that does not exist, or that this role may not send."""
 
 
-class Conflict(Exception):
-    """The agenda moved between reading the state and appending the chair's events."""
+class HelloFirst(Rejected):
+    """A session must start with `hello`."""
+
+
+class BadFrame(Rejected):
+    """Not a message at all: not msgpack (WebSocket) or not a JSON object (HTTP)."""
+
+
+class BodyTooLarge(Rejected):
+    """An HTTP body over the limit."""
+
+
+class RateLimited(Rejected):
+    """Too many messages, or too many failed attempts from one address."""
+
+
+class BadKey(Rejected):
+    """The chair's key is missing or wrong."""
+
+
+ERRORS: dict[type[Rejected], tuple[str, int]] = {
+    domain.BadField: ("bad_field", 422),
+    domain.BadReporter: ("bad_reporter", 422),
+    domain.BadGrade: ("bad_grade", 422),
+    domain.BadToken: ("bad_token", 403),
+    domain.BadCode: ("bad_code", 422),
+    domain.UnknownCode: ("bad_code", 404),
+    domain.BadGroup: ("bad_group", 422),
+    domain.GroupFull: ("group_full", 409),
+    domain.NotOpenMode: ("not_open_mode", 404),
+    domain.NotOpen: ("not_open", 409),
+    domain.AlreadyVoted: ("already_voted", 409),
+    domain.Refused: ("refused", 409),
+    domain.Conflict: ("conflict", 409),
+    domain.Unavailable: ("unavailable", 503),
+    UnknownType: ("unknown_type", 422),
+    HelloFirst: ("hello_first", 422),
+    BadFrame: ("bad_frame", 400),
+    BodyTooLarge: ("bad_frame", 413),
+    RateLimited: ("rate_limited", 429),
+    BadKey: ("bad_key", 401),
+}
+
+
+def error_code(error: Rejected) -> str:
+    return ERRORS[type(error)][0]
+
+
+def error_status(error: Rejected) -> int:
+    return ERRORS[type(error)][1]
+
+
+def error_message(error: Rejected) -> dict[str, Any]:
+    """The `error` message of the protocol: its code, the Chinese text and the field at fault."""
+    message: dict[str, Any] = {"t": "error", "code": error_code(error), "msg": error.msg}
+    if error.field:
+        message["field"] = error.field
+    return message

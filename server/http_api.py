@@ -4,37 +4,39 @@ from __future__ import annotations
 
 import io
 import json
+from collections.abc import Awaitable, Callable
 from importlib import resources
 from typing import Any
 
 import qrcode
 import qrcode.image.svg
-from redis.exceptions import RedisError
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
+from meeting.errors import BadField, BadToken, NotOpenMode, Rejected
+from meeting.join_cards import token_hash
 from server import messages
-from server.cards import looks_like_token, token_hash
-from server.errors import ProtocolError
+from server.errors import BadFrame, BadKey, BodyTooLarge, RateLimited, error_code, error_status
 from server.service import MeetingService
 
 NO_STORE = {"Cache-Control": "no-store"}
+Endpoint = Callable[[Request], Awaitable[Response]]
 
 
 def _service(request: Request) -> MeetingService:
     return request.app.state.service
 
 
-def error_response(error: ProtocolError) -> JSONResponse:
-    body = {"code": error.code, "msg": error.msg}
+def error_response(error: Rejected) -> JSONResponse:
+    body = {"code": error_code(error), "msg": error.msg}
     if error.field:
         body["field"] = error.field
-    return JSONResponse({"error": body}, status_code=error.status, headers=NO_STORE)
+    return JSONResponse({"error": body}, status_code=error_status(error), headers=NO_STORE)
 
 
-def _page(name: str, private: bool = False):  # type: ignore[no-untyped-def]
+def _page(name: str, private: bool = False) -> Endpoint:
     async def page(request: Request) -> Response:
         source = resources.files("kiosk").joinpath(f"static/{name}.html")
         if not source.is_file():
@@ -48,13 +50,13 @@ def _page(name: str, private: bool = False):  # type: ignore[no-untyped-def]
 async def _json_body(request: Request) -> dict[str, Any]:
     raw = await request.body()
     if len(raw) > 64 * 1024:
-        raise ProtocolError("bad_frame", "请求过大（最多 64 KiB）", None, 413)
+        raise BodyTooLarge("请求过大（最多 64 KiB）")
     try:
         body = json.loads(raw or b"{}")
     except ValueError:
-        raise ProtocolError("bad_frame", "请求体应为 JSON", None, 400) from None
+        raise BadFrame("请求体应为 JSON") from None
     if not isinstance(body, dict):
-        raise ProtocolError("bad_frame", "请求体应为 JSON 对象", None, 400)
+        raise BadFrame("请求体应为 JSON 对象")
     return body
 
 
@@ -64,17 +66,17 @@ def _require_chair(request: Request) -> None:
     failures = request.app.state.failed_logins
     address = request.client.host if request.client else "?"
     if failures.blocked(address):
-        raise ProtocolError("rate_limited", "尝试次数过多，请稍后再试", None, 429)
+        raise RateLimited("尝试次数过多，请稍后再试")
     if not _service(request).check_chair_key(key):
         failures.record(address)
-        raise ProtocolError("bad_key", "主持人密钥错误", "key", 401)
+        raise BadKey("主持人密钥错误", "key")
 
 
-def _handled(handler):  # type: ignore[no-untyped-def]
+def _handled(handler: Endpoint) -> Endpoint:
     async def endpoint(request: Request) -> Response:
         try:
             return await handler(request)
-        except ProtocolError as error:
+        except Rejected as error:
             return error_response(error)
 
     return endpoint
@@ -106,11 +108,11 @@ async def view(request: Request) -> Response:
     role = request.query_params.get("role", "screen")
     if role == "chair":
         _require_chair(request)
-        body = service.message(await service.chair_view())
+        body = service.views.message(await service.views.chair_view())
     elif role == "screen":
-        body = service.message(service.screen_view())
+        body = service.views.message(service.views.screen_view())
     else:
-        raise ProtocolError("bad_field", "role 应为 screen 或 chair", "role")
+        raise BadField("role 应为 screen 或 chair", "role")
     return JSONResponse(body, headers=NO_STORE)
 
 
@@ -120,20 +122,15 @@ async def cast(request: Request) -> Response:
     body = await _json_body(request)
     token = body.pop("token", None)
     if not isinstance(token, str):
-        raise ProtocolError("bad_field", "缺少参会卡 token", "token")
+        raise BadField("缺少参会卡 token", "token")
     failures = request.app.state.failed_logins
     address = request.client.host if request.client else "?"
     if failures.blocked(address):
-        raise ProtocolError("rate_limited", "尝试次数过多，请稍后再试", None, 429)
-    try:
-        group = (
-            await service.store.token_group(token_hash(token)) if looks_like_token(token) else None
-        )
-    except (RedisError, OSError):
-        raise ProtocolError("unavailable", "系统暂不可用，正在重连", None, 503) from None
+        raise RateLimited("尝试次数过多，请稍后再试")
+    group = await service.card_group(token)
     if group is None:
         failures.record(address)
-        raise ProtocolError("bad_token", "参会卡无效", "token", 403)
+        raise BadToken("参会卡无效", "token")
     body["t"] = "cast"
     messages.check_fields(body)
     answer = await messages.answer_cast(service, token_hash(token), group, body)
@@ -143,7 +140,7 @@ async def cast(request: Request) -> Response:
     )
 
 
-def _chair_call(kind: str):  # type: ignore[no-untyped-def]
+def _chair_call(kind: str) -> Endpoint:
     @_handled
     async def endpoint(request: Request) -> Response:
         _require_chair(request)
@@ -164,7 +161,7 @@ async def join(request: Request) -> Response:
     failures = request.app.state.join_attempts
     address = request.client.host if request.client else "?"
     if failures.blocked(address):
-        raise ProtocolError("rate_limited", "请求过于频繁，请稍后再试", None, 429)
+        raise RateLimited("请求过于频繁，请稍后再试")
     failures.record(address)
     body = await _json_body(request)
     token = await _service(request).join_open(body.get("group"))
@@ -175,9 +172,11 @@ async def join(request: Request) -> Response:
 @_handled
 async def join_qr(request: Request) -> Response:
     service = _service(request)
-    if service.meeting.join != "open" or not service.join_url:
-        raise ProtocolError("not_open_mode", "本次会议使用参会卡入场", None, 404)
-    image = qrcode.make(service.join_url, image_factory=qrcode.image.svg.SvgPathImage, border=2)
+    if service.meeting.join != "open" or not service.views.join_url:
+        raise NotOpenMode("本次会议使用参会卡入场")
+    image = qrcode.make(
+        service.views.join_url, image_factory=qrcode.image.svg.SvgPathImage, border=2
+    )
     out = io.BytesIO()
     image.save(out)
     return Response(out.getvalue(), media_type="image/svg+xml")
@@ -185,11 +184,7 @@ async def join_qr(request: Request) -> Response:
 
 async def health(request: Request) -> Response:
     service = _service(request)
-    try:
-        await service.store.redis.ping()
-        ok = True
-    except (RedisError, OSError):
-        ok = False
+    ok = await service.store_reachable()
     body = {"ok": ok, "redis": ok, "v": service.state.version}
     return JSONResponse(body, status_code=200 if ok else 503, headers=NO_STORE)
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import collections
 import contextlib
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
 from server.codec import pack
@@ -154,7 +154,7 @@ class Hub:
 
 
 @contextlib.asynccontextmanager
-async def connected(hub: Hub, client: Client):  # type: ignore[no-untyped-def]
+async def connected(hub: Hub, client: Client) -> AsyncIterator[Client]:
     """Registers a client and runs its sender for as long as the connection lasts."""
     sender = asyncio.create_task(client.run_sender())
     try:

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from server.commands import command_for
-from server.errors import ProtocolError
+from meeting.commands import command_for
+from meeting.errors import BadField
+from server.errors import UnknownType
 from server.service import MeetingService
 
 # type -> (required fields, optional fields); `t` and `id` are always allowed.
 SCHEMAS: dict[str, tuple[dict[str, type | tuple[type, ...]], dict[str, Any]]] = {
-    "hello": ({"role": str}, {"token": str, "key": str, "since": int}),
+    "hello": ({"role": str}, {"token": str, "key": str}),
     "cast": ({"round": int, "marks": dict, "cid": str}, {}),
     "chair": ({"action": str}, {"text": str, "expect": int}),
     "paper": ({"code": str, "round": int, "marks": dict}, {"cid": str}),
@@ -27,23 +28,23 @@ def check_fields(message: dict[str, Any]) -> str:
     """The message's type, once every field is present, known and of the right type."""
     kind = message.get("t")
     if not isinstance(kind, str) or kind not in SCHEMAS:
-        raise ProtocolError("unknown_type", f"未知的消息类型：{kind!r}", "t")
+        raise UnknownType(f"未知的消息类型：{kind!r}", "t")
     required, optional = SCHEMAS[kind]
     for name in required:
         if name not in message:
-            raise ProtocolError("bad_field", f"缺少字段 {name}", name)
+            raise BadField(f"缺少字段 {name}", name)
     allowed = {"t", "id", *required, *optional}
     for name, value in message.items():
         if name not in allowed:
-            raise ProtocolError("bad_field", f"不认识的字段 {name}", str(name))
+            raise BadField(f"不认识的字段 {name}", str(name))
         expected = required.get(name) or optional.get(name)
         if expected is None:
             continue
         wrong_bool = isinstance(value, bool) and expected is int
         if not isinstance(value, expected) or wrong_bool:
-            raise ProtocolError("bad_field", f"字段 {name} 的类型不对", name)
+            raise BadField(f"字段 {name} 的类型不对", name)
     if "id" in message and not isinstance(message["id"], str | int):
-        raise ProtocolError("bad_field", "字段 id 应为字符串或整数", "id")
+        raise BadField("字段 id 应为字符串或整数", "id")
     return kind
 
 
@@ -51,7 +52,7 @@ async def answer_chair(service: MeetingService, message: dict[str, Any]) -> dict
     try:
         command = command_for(message["action"], message.get("text"))
     except KeyError:
-        raise ProtocolError("bad_field", f"未知的操作：{message['action']}", "action") from None
+        raise BadField(f"未知的操作：{message['action']}", "action") from None
     version = await service.execute(command, message.get("expect"))
     return {"t": "ok", "v": version}
 

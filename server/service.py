@@ -1,9 +1,10 @@
-"""The meeting service: the imperative shell around the pure agenda and the tally.
+"""The meeting service: chair actions, ballots and results, around the pure agenda and tally.
 
-It keeps the projection (the fold of the event stream) up to date by following the stream,
-turns chair actions into events with `agenda.decide`, casts ballots through the store, tallies
-a round when it closes, and hands each role its view to the hub. Every process of a
-deployment runs one; Redis is the only thing they share.
+It turns a chair action into events with `agenda.decide` and appends them, casts ballots
+through the store, tallies a round when it closes, and answers the endpoints. The state it
+decides on is the projection's (`server.projection`); what each role is sent is the view
+feed's (`server.view_feed`). Every process of a deployment runs one; Redis is the only
+thing they share. Refusals are `meeting.errors` exceptions: the edge gives them their codes.
 """
 
 from __future__ import annotations
@@ -13,43 +14,34 @@ import contextlib
 import dataclasses
 import hashlib
 import hmac
-import logging
 import secrets
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Coroutine
 from typing import Any
 
 from redis.exceptions import RedisError
 
-from server import agenda, collector, views
-from server import events as e
-from server.ballots import (
-    ballot_member,
-    check_cid,
-    check_marks,
-    cid_hash,
-    live_counts,
-    read_members,
-    receipt_for,
-    receipt_score,
-)
-from server.cards import Card, code_hash, token_hash
-from server.commands import Command
-from server.errors import UNAVAILABLE_MSG, Conflict, ProtocolError
+from meeting import agenda
+from meeting import errors as refusal
+from meeting import events as e
+from meeting.agenda import MeetingState
+from meeting.ballot_checks import check_cid, check_marks, cid_hash, receipt_for, receipt_score
+from meeting.commands import Command
+from meeting.join_cards import Card, code_hash, looks_like_token, token_hash
 from server.hub import Hub
-from server.store import Store, StoredEvent
+from server.projection import Projection
+from server.store import Store, VersionConflict
+from server.stored_ballots import decode_ballots, encode_ballot
+from server.view_feed import ViewFeed
 from tally.engine import result_to_json, tally
 from tally.errors import InputError
 from tally.model import Ballot, Meeting
 
-log = logging.getLogger("pingyi")
-
-FLUSH_INTERVAL = 0.1  # screen and chair get at most ~10 turnout updates a second
-FOLLOW_BLOCK_MS = 1000
-# The close-time rewrite of 5,000 spent tokens and the AOF rewrite's fork kept Redis busy
-# right when the chair reveals; a second later the room already has the result (and a crash
-# in between is caught by the same work at start-up).
+# The close-time rewrite of the spent tokens and the AOF rewrite's fork keep Redis busy;
+# waiting a second keeps them out of the chair's reveal (a crash in between is caught by the
+# same work at start-up).
 FORGET_AFTER = 1.0
+APPEND_ATTEMPTS = 5
 
 # What a meeting file may no longer change once the meeting has a record: (field, message).
 CHANGED_AFTER_START = {
@@ -69,6 +61,14 @@ def hash_key(key: str) -> str:
     return hashlib.sha256(b"pingyi-chair:" + key.encode()).hexdigest()
 
 
+@contextlib.contextmanager
+def _unavailable_on_store_error() -> Any:
+    try:
+        yield
+    except (RedisError, OSError):
+        raise refusal.Unavailable() from None
+
+
 class MeetingService:
     def __init__(
         self,
@@ -77,23 +77,21 @@ class MeetingService:
         hub: Hub,
         join_url: str | None = None,
         clock: Callable[[], float] = time.time,
+        meeting_digest: str = "",
     ) -> None:
         self.meeting = meeting
         self.store = store
         self.hub = hub
-        self.join_url = join_url
         self.clock = clock
-        self.state = agenda.initial_state(meeting)
-        self.last_id = b"0-0"
-        self.redis_ok = True
+        self.projection = Projection(store, agenda.initial_state(meeting, meeting_digest))
+        self.views = ViewFeed(meeting, self.projection, store, hub, join_url, clock)
         self.receipt_key = b""
         self.chair_key_hash = ""
-        self._flush_task: asyncio.Task[None] | None = None
-        self._phone_view_due = False
-        self._phones_wait = 0  # > 0 while a close is being tallied
-        self._last_flush = 0.0
         self._background: set[asyncio.Task[Any]] = set()
-        self._live: tuple[tuple[int, int], dict[str, dict[str, int]]] | None = None
+
+    @property
+    def state(self) -> MeetingState:
+        return self.projection.state
 
     # ---- start-up ----------------------------------------------------------------------
 
@@ -102,7 +100,7 @@ class MeetingService:
     ) -> None:
         """Loads the scripts, replays the stream and makes sure the meeting's keys are set."""
         await self.store.load_scripts()
-        await self.catch_up()
+        await self.projection.catch_up()
         meta = await self.store.meta()
         fixed = {  # stored rounds and ballots refer to these by position
             "reporters": ",".join(r.id for r in self.meeting.reporters),
@@ -137,11 +135,11 @@ class MeetingService:
         for card in cards:
             counts[card.group] = counts.get(card.group, 0) + 1
         await self.store.set_meta(cards_generation=generation)
-        with contextlib.suppress(Conflict):  # another process issued the same cards
+        with contextlib.suppress(VersionConflict):  # another process issued the same cards
             await self.store.append(
                 [e.CardsIssued(generation, counts)], expect=self.state.agenda_version
             )
-        await self.catch_up()
+        await self.projection.catch_up()
 
     async def _recover_results(self) -> None:
         """A process that died between closing a round and tallying it left no result."""
@@ -149,125 +147,12 @@ class MeetingService:
             if held.status != "open" and held.id not in self.state.results:
                 await self._compute_result(held.id)
 
-    # ---- following the stream ----------------------------------------------------------
-
-    async def catch_up(self) -> None:
-        self._apply(await self.store.read_events(after=self.last_id))
-
     async def follow_forever(self) -> None:
-        backoff = 0.1
-        while True:
-            try:
-                stored = await self.store.follow(self.last_id, FOLLOW_BLOCK_MS)
-            except asyncio.CancelledError:
-                raise
-            except (RedisError, OSError) as error:
-                self._set_redis_ok(False, error)
-                await asyncio.sleep(backoff)
-                backoff = min(backoff * 2, 2.0)
-                continue
-            backoff = 0.1
-            self._set_redis_ok(True)
-            self._apply(stored)
+        await self.projection.follow_forever()
 
-    def _set_redis_ok(self, ok: bool, error: Exception | None = None) -> None:
-        if ok == self.redis_ok:
-            return
-        self.redis_ok = ok
-        if not ok:
-            log.warning("Redis unreachable: %s", error)
-        self.hub.broadcast_all({"t": "status", "redis": ok})
-
-    def _apply(self, stored: list[StoredEvent]) -> None:
-        moved = False
-        fresh = [s for s in stored if s.version > self.state.version]
-        for item in fresh:
-            if item.version != self.state.version + 1:
-                log.error("event stream gap: have %s, got %s", self.state.version, item.version)
-            if item.event is not None:
-                self.state = agenda.evolve(self.state, item.event)
-                moved = moved or item.event.MOVES_AGENDA
-                if isinstance(item.event, e.VotingOpened):
-                    collector.voting_opened()
-                elif isinstance(item.event, e.VotingClosed):
-                    collector.voting_closed()
-                elif isinstance(item.event, e.ResultsRevealed):
-                    collector.results_revealed(lambda: self.state.open_round is not None)
-            else:
-                self.state = dataclasses.replace(self.state, version=item.version)
-            self.last_id = item.stream_id
-        if not fresh:
-            return
-        self._request_flush(immediate=moved)
-        if moved and not self._phone_view_due:
-            self._phone_view_due = True
-            if not self._phones_wait:
-                # After the projector's and the chair's flush has run: thousands of phone sends
-                # queued first would hold up the one screen the room is looking at.
-                asyncio.get_running_loop().call_soon(self._send_phone_view)
-
-    def _send_phone_view(self) -> None:
-        if self._phone_view_due:
-            self._phone_view_due = False
-            self.hub.broadcast("phone", self.message(self.phone_view()), True)
-
-    @contextlib.contextmanager
-    def _phones_after_tally(self) -> Iterator[None]:
-        """At a close the room waits for the result on the projector, and the phones only for
-        "voting closed": their views (thousands of socket writes) go out after the tally."""
-        self._phones_wait += 1
-        try:
-            yield
-        finally:
-            self._phones_wait -= 1
-            if not self._phones_wait:
-                self._send_phone_view()
-
-    # ---- views -------------------------------------------------------------------------
-
-    def message(self, view: dict[str, Any]) -> dict[str, Any]:
-        return {"t": "view", "v": self.state.version, "now": self.clock(), "view": view}
-
-    def phone_view(self) -> dict[str, Any]:
-        return views.phone_view(self.meeting, self.state)
-
-    def screen_view(self) -> dict[str, Any]:
-        return views.screen_view(self.meeting, self.state, self.join_url)
-
-    async def chair_view(self) -> dict[str, Any]:
-        live = None
-        held = self.state.current_round or self.state.open_round
-        if held is not None and held.total >= self.meeting.privacy_min_ballots:
-            live = await self._live_counts(held)
-        return views.chair_view(self.meeting, self.state, self.join_url, live, self.clock())
-
-    async def _live_counts(self, held: agenda.Round) -> dict[str, dict[str, int]] | None:
-        """Counted from the round's stored ballots (at least as many as the turnout shows),
-        read again only once the turnout has moved."""
-        if self._live is not None and self._live[0] == (held.id, held.total):
-            return self._live[1]
-        try:
-            members = await self.store.ballot_members(held.id)
-        except (RedisError, OSError):
-            return None
-        counts = live_counts(members, held.reporters, self.meeting.rules.grades)
-        self._live = ((held.id, held.total), counts)
-        return counts
-
-    def _request_flush(self, immediate: bool) -> None:
-        if self._flush_task is not None and not immediate:
-            return
-        self._flush_task = asyncio.create_task(self._flush(immediate))
-
-    async def _flush(self, immediate: bool) -> None:
-        if not immediate:
-            await asyncio.sleep(max(0.0, self._last_flush + FLUSH_INTERVAL - self.clock()))
-        self._flush_task = None
-        self._last_flush = self.clock()
-        if self.hub.count("screen"):
-            self.hub.broadcast("screen", self.message(self.screen_view()))
-        if self.hub.count("chair"):
-            self.hub.broadcast("chair", self.message(await self.chair_view()))
+    async def _catch_up(self) -> None:
+        with _unavailable_on_store_error():
+            await self.projection.catch_up()
 
     # ---- chair actions -----------------------------------------------------------------
 
@@ -278,37 +163,29 @@ class MeetingService:
 
     async def execute(self, command: Command, expect: int | None = None) -> int:
         """Applies a chair action; the new version. Refused or conflicting: nothing changes."""
-        for _ in range(5):
+        for _ in range(APPEND_ATTEMPTS):
             if expect is not None and expect != self.state.agenda_version:
-                await self._catch_up_or_unavailable()
+                await self._catch_up()
                 if expect != self.state.agenda_version:
-                    raise ProtocolError(
-                        "conflict", "议程刚刚发生了变化，请确认后重试", "expect", 409
-                    )
-            try:
-                new_events = agenda.decide(self.state, command, self.clock())
-            except agenda.Refused as refused:
-                raise ProtocolError("refused", str(refused), "action", 409) from None
+                    raise refusal.Conflict("议程刚刚发生了变化，请确认后重试", "expect")
+            before = self.state
+            new_events = agenda.decide(before, command, self.clock())
+            after = agenda.fold(before, new_events)
             closes = [event.round for event in new_events if isinstance(event, e.VotingClosed)]
-            with self._phones_after_tally() if closes else contextlib.nullcontext():
+            with self.views.phones_after_tally() if closes else contextlib.nullcontext():
                 try:
-                    version, _ = await self.store.append(new_events, self.state.agenda_version)
-                except Conflict:
-                    await self._catch_up_or_unavailable()
+                    with _unavailable_on_store_error():
+                        version, _ = await self.store.append(
+                            new_events, before.agenda_version, _open_round_change(before, after)
+                        )
+                except VersionConflict:
+                    await self._catch_up()
                     continue
-                except (RedisError, OSError):
-                    raise ProtocolError("unavailable", UNAVAILABLE_MSG, None, 503) from None
-                await self._catch_up_or_unavailable()
+                await self._catch_up()
                 for round_id in closes:
                     await self._compute_result(round_id)
-            return self.state.version if self.state.version >= version else version
-        raise ProtocolError("conflict", "议程刚刚发生了变化，请重试", None, 409)
-
-    async def _catch_up_or_unavailable(self) -> None:
-        try:
-            await self.catch_up()
-        except (RedisError, OSError):
-            raise ProtocolError("unavailable", UNAVAILABLE_MSG, None, 503) from None
+            return max(self.state.version, version)
+        raise refusal.Conflict("议程刚刚发生了变化，请重试")
 
     async def _compute_result(self, round_id: int) -> None:
         """Tallies every round closed so far (with voting = "each" the result is cumulative)."""
@@ -319,14 +196,14 @@ class MeetingService:
         for closed_id in closed:
             members = await self.store.ballot_members(closed_id)
             reporters = self.state.rounds[closed_id].reporters
-            ballots += read_members(members, reporters, self.meeting.rules.grades)
+            ballots += decode_ballots(members, reporters, self.meeting.rules.grades)
         on_ballot = {rid for r in closed for rid in self.state.rounds[r].reporters}
         meeting = dataclasses.replace(
             self.meeting, reporters=tuple(r for r in self.meeting.reporters if r.id in on_ballot)
         )
         result = await asyncio.to_thread(lambda: result_to_json(tally(meeting, ballots)))
         await self.store.append([e.ResultComputed(round_id, result)], expect=None)
-        await self.catch_up()
+        await self.projection.catch_up()
         self._in_background(self._forget_cast_order(round_id, after=FORGET_AFTER))
 
     async def _forget_cast_order(self, *round_ids: int, after: float = 0.0) -> None:
@@ -337,12 +214,19 @@ class MeetingService:
                 await self.store.forget_cast_order(round_id)
         await self.store.rewrite_log()
 
-    def _in_background(self, coroutine: Any) -> None:
+    def _in_background(self, coroutine: Coroutine[Any, Any, None]) -> None:
         task = asyncio.create_task(coroutine)
         self._background.add(task)
         task.add_done_callback(self._background.discard)
 
     # ---- ballots -----------------------------------------------------------------------
+
+    async def card_group(self, token: str) -> str | None:
+        """The voter group of a card's token; None for a token that is no card of this meeting."""
+        if not looks_like_token(token):
+            return None
+        with _unavailable_on_store_error():
+            return await self.store.token_group(token_hash(token))
 
     async def cast(
         self,
@@ -355,77 +239,85 @@ class MeetingService:
     ) -> tuple[str, bool]:
         """Stores one ballot; its receipt and whether it had been accepted before."""
         if not isinstance(round_id, int) or isinstance(round_id, bool):
-            raise ProtocolError("bad_field", "round 应为整数（本轮投票编号）", "round")
+            raise refusal.BadField("round 应为整数（本轮投票编号）", "round")
         cid = check_cid(cid)
         held = self.state.rounds.get(round_id)
         if held is None:
-            await self._catch_up_or_unavailable()
+            await self._catch_up()
             held = self.state.rounds.get(round_id)
         if held is None:
-            raise ProtocolError("not_open", "该轮投票尚未开启", "round", 409)
+            raise refusal.NotOpen("该轮投票尚未开启", "round")
         checked = check_marks(marks, self.meeting, held.reporters, allow_spoiled)
         receipt = receipt_for(self.receipt_key, cid)
-        try:
+        with _unavailable_on_store_error():
             outcome = await self.store.cast(
                 token_hash_,
                 round_id,
                 group,
                 cid_hash(cid),
                 receipt_score(receipt),
-                ballot_member(receipt, group, checked, self.meeting.rules.grades),
+                encode_ballot(receipt, group, checked, self.meeting.rules.grades),
                 e.BallotCast(round_id, group),
             )
-        except (RedisError, OSError):
-            raise ProtocolError("unavailable", UNAVAILABLE_MSG, None, 503) from None
         if outcome in ("ok", "again"):
             return receipt, outcome == "again"
-        raise {
-            "already_voted": ProtocolError(
-                "already_voted", "已投票：此参会卡本轮已经投过票", None, 409
-            ),
-            "not_open": ProtocolError("not_open", "投票未开启或已经结束", "round", 409),
-            "bad_token": ProtocolError("bad_token", "参会卡无效", "token", 403),
-        }.get(outcome, ProtocolError("unavailable", UNAVAILABLE_MSG, None, 503))
+        if outcome == "already_voted":
+            raise refusal.AlreadyVoted("已投票：此参会卡本轮已经投过票")
+        if outcome == "not_open":
+            raise refusal.NotOpen("投票未开启或已经结束", "round")
+        if outcome == "bad_token":
+            raise refusal.BadToken("参会卡无效", "token")
+        raise refusal.Unavailable()
 
     async def paper(self, code: Any, round_id: Any, marks: Any, cid: Any) -> tuple[str, bool]:
         """A paper ballot entered by the secretariat against the card's short code."""
         if not isinstance(code, str):
-            raise ProtocolError("bad_field", "code 应为卡片短码，如 ABCD-EFGH", "code")
+            raise refusal.BadField("code 应为卡片短码，如 ABCD-EFGH", "code")
         try:
             hashed = code_hash(code)
         except InputError as error:
-            raise ProtocolError("bad_code", error.message, "code") from None
-        try:
+            raise refusal.BadCode(error.message, "code") from None
+        with _unavailable_on_store_error():
             token = await self.store.token_for_code(hashed)
             group = await self.store.token_group(token) if token else None
-        except (RedisError, OSError):
-            raise ProtocolError("unavailable", UNAVAILABLE_MSG, None, 503) from None
         if token is None or group is None:
-            raise ProtocolError("bad_code", f"卡片短码“{code}”不存在", "code", 404)
+            raise refusal.UnknownCode(f"卡片短码“{code}”不存在", "code")
         cid = cid if cid is not None else secrets.token_hex(16)
         return await self.cast(token, group, round_id, marks, cid, allow_spoiled=True)
 
     async def join_open(self, group: Any) -> str:
         """Open join mode: a fresh token bound to a group with seats left."""
         if self.meeting.join != "open":
-            raise ProtocolError(
-                "not_open_mode", "本次会议使用参会卡入场，请扫描参会卡上的二维码", None, 404
-            )
+            raise refusal.NotOpenMode("本次会议使用参会卡入场，请扫描参会卡上的二维码")
         found = next((g for g in self.meeting.groups if g.id == group), None)
         if found is None:
-            raise ProtocolError("bad_group", "请选择有效的参会人员类别", "group")
+            raise refusal.BadGroup("请选择有效的参会人员类别", "group")
         token = secrets.token_urlsafe(16)
-        try:
+        with _unavailable_on_store_error():
             outcome = await self.store.join_open(
                 token_hash(token), found.id, found.seats, e.TokenJoined(found.id)
             )
-        except (RedisError, OSError):
-            raise ProtocolError("unavailable", UNAVAILABLE_MSG, None, 503) from None
         if outcome == "group_full":
-            raise ProtocolError(
-                "group_full", f"“{found.name}”名额已满（{found.seats}人）", "group", 409
-            )
+            raise refusal.GroupFull(f"“{found.name}”名额已满（{found.seats}人）", "group")
         return token
 
     async def voted_rounds(self, token_hash_: str) -> list[int]:
         return await self.store.voted_rounds(token_hash_, sorted(self.state.rounds))
+
+    async def store_reachable(self) -> bool:
+        try:
+            await self.store.ping()
+        except (RedisError, OSError):
+            return False
+        return True
+
+
+def _open_round_change(before: MeetingState, after: MeetingState) -> tuple[str, str]:
+    """How the store's open-round key must change for these events: ("open", id), ("close",
+    "") or nothing. Cast ballots are checked against that key inside Redis."""
+    was, now = before.open_round, after.open_round
+    if now is not None and (was is None or was.id != now.id):
+        return "open", str(now.id)
+    if was is not None and now is None:
+        return "close", ""
+    return "", ""

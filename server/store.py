@@ -18,12 +18,15 @@ from typing import Any
 import redis.asyncio as aioredis
 from redis.exceptions import NoScriptError, RedisError, ResponseError, WatchError
 
+from meeting.events import Event
 from server.codec import decode_entry, event_fields
-from server.errors import Conflict
-from server.events import Event, VotingClosed, VotingOpened
 from tally.model import Meeting
 
 STREAM_BATCH = 1000
+
+
+class VersionConflict(Exception):
+    """The agenda moved between reading the state and appending a chair action's events."""
 
 
 def meeting_key(meeting: Meeting) -> str:
@@ -144,14 +147,16 @@ class Store:
             return []
         return [StoredEvent(sid, *decode_entry(fields)) for sid, fields in reply[0][1]]
 
-    async def append(self, events: list[Event], expect: int | None) -> tuple[int, int]:
-        """Appends a chair action's events; the new (version, agenda version)."""
-        change, round_id = "", ""
-        for event in events:
-            if isinstance(event, VotingOpened):
-                change, round_id = "open", str(event.round)
-            elif isinstance(event, VotingClosed):
-                change = "close"
+    async def append(
+        self, events: list[Event], expect: int | None, open_round: tuple[str, str] = ("", "")
+    ) -> tuple[int, int]:
+        """Appends events atomically; the new (version, agenda version).
+
+        `expect`: the agenda version they were decided on (None: do not check).
+        `open_round`: ("open", round id) or ("close", "") when they open or close a round, so
+        that the ballot script sees the change in the same step.
+        """
+        change, round_id = open_round
         args: list[Any] = ["" if expect is None else expect, change, round_id]
         for event in events:
             args += [*event_fields(event), "1" if event.MOVES_AGENDA else "0"]
@@ -159,7 +164,7 @@ class Store:
         keys = [k.events, k.version, k.agenda_version, k.open_round]
         reply = await self._eval("append", keys, args)
         if reply[0] == b"conflict":
-            raise Conflict(int(reply[1]))
+            raise VersionConflict(int(reply[1]))
         return int(reply[1]), int(reply[2])
 
     # ---- ballots -----------------------------------------------------------------------
@@ -225,9 +230,9 @@ class Store:
     async def _send_casts(self, calls: list[list[Any]]) -> list[Any]:
         """One write of the batch's EVALSHA commands, then one reply each (errors as values).
 
-        What a non-transactional pipeline does, with the commands built here: redis-py packs
-        a ballot's 18 arguments in ~31 µs, `resp_command` in ~11 µs (a tenth of a ballot's
-        server CPU). Same connection pool, same retry on a dropped connection.
+        What a non-transactional pipeline does, with the commands built here because
+        redis-py's packing is a large share of a ballot's server CPU (docs/benchmarks.md).
+        Same connection pool, same retry on a dropped connection.
         """
         head = [b"EVALSHA", self._sha["cast"]]
         data = b"".join(resp_command([*head, *args]) for args in calls)
@@ -254,6 +259,9 @@ class Store:
 
     async def ballot_members(self, round_id: int) -> list[bytes]:
         return await self.redis.zrange(self.keys.ballots(round_id), 0, -1)
+
+    async def ping(self) -> None:
+        await self.redis.ping()
 
     async def token_group(self, token_hash: str) -> str | None:
         group = await self.redis.hget(self.keys.tokens, token_hash)

@@ -1,6 +1,7 @@
-"""The WebSocket endpoint: one explicit session state machine per connection.
+"""The WebSocket endpoint: one session state machine per connection.
 
-`new` accepts only `hello`; `ready` accepts what the role may send. Frames that are not a
+A session is `NEW` until its `hello` is accepted, then `READY`; `ACCEPTS` says what each state
+(and role) may send, and anything else gets an `error` frame naming it. Frames that are not a
 msgpack map get an `error` frame and the connection carries on; frames over 64 KiB are closed
 with 1009 by uvicorn (`ws_max_size`); floods are rate-limited per connection.
 """
@@ -13,56 +14,81 @@ from typing import Any
 
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
+from meeting.errors import Rejected
+from meeting.join_cards import token_hash
 from server import messages
-from server.cards import looks_like_token, token_hash
 from server.codec import pack, unpack
-from server.errors import ProtocolError
+from server.errors import (
+    BadFrame,
+    HelloFirst,
+    RateLimited,
+    UnknownType,
+    error_code,
+    error_message,
+)
 from server.hub import Client, connected
-from server.ratelimit import TokenBucket
+from server.ratelimit import FailureLimiter, TokenBucket
 from server.service import MeetingService
 from server.wire import EXTENSION
 
 log = logging.getLogger("pingyi")
 
 CLOSE_POLICY = 1008
+CLOSE_TRY_AGAIN = 1013
 
 
 class SessionState(enum.Enum):
-    NEW = "new"
-    READY = "ready"
+    NEW = "new"  # waiting for hello
+    READY = "ready"  # hello accepted: the role's messages
+
+
+def accepts(state: SessionState, role: str | None) -> set[str]:
+    """The message types a session in this state, of this role, may send."""
+    if state is SessionState.NEW:
+        return {"hello"}
+    return messages.ROLE_MESSAGES[role or ""]
+
+
+def _check_allowed(state: SessionState, role: str | None, message: dict[str, Any]) -> str:
+    kind = messages.check_fields(message)
+    if kind not in accepts(state, role):
+        if state is SessionState.NEW:
+            raise HelloFirst("请先发送 hello", "t")
+        raise UnknownType(f"此角色不能发送 {kind} 消息", "t")
+    return kind
 
 
 async def websocket_endpoint(websocket: WebSocket) -> None:
     service: MeetingService = websocket.app.state.service
-    failures = websocket.app.state.failed_logins
+    failures: FailureLimiter = websocket.app.state.failed_logins
     await websocket.accept()
     bucket = TokenBucket(rate=20, burst=40)
     address = websocket.client.host if websocket.client else "?"
-    client: Client | None = None
+    state = SessionState.NEW
     try:
-        # new: only hello
+        client: Client | None = None
+        hello: dict[str, Any] = {}
         while client is None:
-            message = await _receive(websocket, bucket)
-            if message is None:
+            received = await _receive(websocket, bucket)
+            if received is None:
                 continue
-            if message.get("t") != "hello":
-                await _send_error(
-                    websocket, ProtocolError("hello_first", "请先发送 hello", "t"), message
-                )
+            if received.get("t") != "hello":
+                await _send_error(websocket, HelloFirst("请先发送 hello", "t"), received)
                 continue
-            client = await _hello(websocket, service, failures, address, message)
+            hello = received
+            client = await _hello(websocket, service, failures, address, hello)
             if client is None:
                 return
+        state = SessionState.READY
         async with connected(service.hub, client):
             service.hub.add(client)  # before the welcome is built, so no view is missed
-            client.welcome(await _welcome(service, client, message))
-            # ready: what the role may send
+            client.welcome(await _welcome(service, client, hello))
             while True:
                 message = await _receive(websocket, bucket, client)
                 if message is not None:
-                    await _dispatch(service, client, message)
+                    await _dispatch(service, client, state, message)
                     # An idle phone waits here for minutes: holding its last ballot (dozens of
-                    # objects) would give the garbage collector 5,000 of them to walk.
+                    # objects) would give the garbage collector thousands of them to walk.
                     message = None
     except WebSocketDisconnect:
         return
@@ -76,22 +102,19 @@ async def _receive(
         raise WebSocketDisconnect(frame.get("code", 1000))
     reply = client.reply if client else None
     if not bucket.take():
-        await _error(
-            websocket, reply, ProtocolError("rate_limited", "操作过于频繁，请稍后再试"), None
-        )
+        await _error(websocket, reply, RateLimited("操作过于频繁，请稍后再试"))
         return None
     raw = frame.get("bytes")
     if raw is None:
-        error = ProtocolError("bad_frame", "只接受 msgpack 编码的二进制帧")
-        await _error(websocket, reply, error, None)
+        await _error(websocket, reply, BadFrame("只接受 msgpack 编码的二进制帧"))
         return None
     try:
         message = unpack(raw)
     except Exception:
         message = None
     if not isinstance(message, dict) or not isinstance(message.get("t"), str):
-        error = ProtocolError("bad_frame", "无法解析的消息：应为带 t 字段的 msgpack 映射")
-        await _error(websocket, reply, error, None)
+        error = BadFrame("无法解析的消息：应为带 t 字段的 msgpack 映射")
+        await _error(websocket, reply, error)
         return None
     return message
 
@@ -99,15 +122,15 @@ async def _receive(
 async def _hello(
     websocket: WebSocket,
     service: MeetingService,
-    failures: Any,
+    failures: FailureLimiter,
     address: str,
     message: dict[str, Any],
 ) -> Client | None:
     try:
-        messages.check_fields(message)
-    except ProtocolError as error:
+        _check_allowed(SessionState.NEW, None, message)
+    except Rejected as error:
         await _send_error(websocket, error, message)
-        await websocket.close(CLOSE_POLICY, error.code)
+        await websocket.close(CLOSE_POLICY, error_code(error))
         return None
     role = message["role"]
     client = Client(
@@ -118,9 +141,12 @@ async def _hello(
         if failures.blocked(address):
             await websocket.close(CLOSE_POLICY, "rate_limited")
             return None
-        group = (
-            await service.store.token_group(token_hash(token)) if looks_like_token(token) else None
-        )
+        try:
+            group = await service.card_group(token)
+        except Rejected as error:  # the store is unreachable: the phone will try again
+            await _send_error(websocket, error, message)
+            await websocket.close(CLOSE_TRY_AGAIN, error_code(error))
+            return None
         if group is None:
             failures.record(address)
             await websocket.close(CLOSE_POLICY, "bad_token")
@@ -144,24 +170,24 @@ async def _welcome(
     welcome["now"] = service.clock()
     if client.role == "phone":
         assert client.token_hash is not None and client.group is not None
-        welcome["view"] = service.phone_view()
+        welcome["view"] = service.views.phone_view()
         welcome["group"] = client.group
         welcome["group_name"] = service.meeting.group(client.group).name
         welcome["voted"] = await service.voted_rounds(client.token_hash)
     elif client.role == "screen":
-        welcome["view"] = service.screen_view()
+        welcome["view"] = service.views.screen_view()
     else:
-        welcome["view"] = await service.chair_view()
+        welcome["view"] = await service.views.chair_view()
     if "id" in hello:
         welcome["id"] = hello["id"]
     return welcome
 
 
-async def _dispatch(service: MeetingService, client: Client, message: dict[str, Any]) -> None:
+async def _dispatch(
+    service: MeetingService, client: Client, state: SessionState, message: dict[str, Any]
+) -> None:
     try:
-        kind = messages.check_fields(message)
-        if kind not in messages.ROLE_MESSAGES[client.role]:
-            raise ProtocolError("unknown_type", f"此角色不能发送 {kind} 消息", "t")
+        kind = _check_allowed(state, client.role, message)
         if kind == "ping":
             answer: dict[str, Any] = {"t": "pong", "now": service.clock()}
         elif kind == "cast":
@@ -171,22 +197,22 @@ async def _dispatch(service: MeetingService, client: Client, message: dict[str, 
             answer = await messages.answer_chair(service, message)
         else:
             answer = await messages.answer_paper(service, message)
-    except ProtocolError as error:
-        answer = error.as_message()
+    except Rejected as error:
+        answer = error_message(error)
     if "id" in message:
         answer["id"] = message["id"]
     client.reply(answer)
 
 
-async def _error(websocket: WebSocket, reply: Any, error: ProtocolError, request: Any) -> None:
+async def _error(websocket: WebSocket, reply: Any, error: Rejected) -> None:
     if reply is not None:
-        reply(error.as_message())
+        reply(error_message(error))
     else:
-        await _send_error(websocket, error, request)
+        await _send_error(websocket, error, None)
 
 
-async def _send_error(websocket: WebSocket, error: ProtocolError, request: Any) -> None:
-    message = error.as_message()
+async def _send_error(websocket: WebSocket, error: Rejected, request: Any) -> None:
+    message = error_message(error)
     if isinstance(request, dict) and "id" in request:
         message["id"] = request["id"]
     await websocket.send_bytes(pack(message))

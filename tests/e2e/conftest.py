@@ -23,9 +23,9 @@ from pathlib import Path
 
 import pytest
 
-from server.cards import Card, issue_cards
+from meeting.join_cards import Card, issue_cards
 from server.datadir import DataDir
-from tally.meeting import parse_meeting_text
+from tally.meeting_file import parse_meeting_text
 from tally.model import Meeting
 
 CHROMIUM = os.environ.get("PINGYI_CHROMIUM", "/usr/bin/chromium")
@@ -64,7 +64,7 @@ class LiveMeeting:
 
     def pingyi(self, *args: str) -> subprocess.CompletedProcess:
         return subprocess.run(
-            [sys.executable, "-m", "server.cli", *args],
+            [sys.executable, "-m", "cli", *args],
             capture_output=True,
             text=True,
             timeout=120,
@@ -110,7 +110,7 @@ def start_meeting(toml_text: str, workdir: Path) -> LiveMeeting:
         [
             sys.executable,
             "-m",
-            "server.cli",
+            "cli",
             "serve",
             str(toml),
             "--host",

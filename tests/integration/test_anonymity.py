@@ -23,9 +23,10 @@ import msgpack
 import pytest
 import redis
 
-from server.ballots import cid_hash, receipt_score
-from server.cards import token_hash
+from meeting.ballot_checks import cid_hash, receipt_score
+from meeting.join_cards import token_hash
 from server.codec import unpack
+from server.stored_ballots import SCHEMA
 from tests.helpers import Peer, ServerProcess, wait_until, write_meeting
 
 GRADES = ("好", "较好", "一般", "差")
@@ -169,7 +170,8 @@ async def test_a_full_dump_after_the_meeting_links_no_ballot_to_anyone(
     assert kind == "zset" and len(members) == len(cast)
     stored_receipts = []
     for member, score in members:
-        receipt, group, marks = unpack(member)  # exactly these three: no time, no token, no cid
+        assert member[0] == SCHEMA  # the schema byte, then exactly these three:
+        receipt, group, marks = unpack(member[1:])  # no time, no token, no cid
         assert score == receipt_score(receipt)  # the order is the receipts' random order
         assert group in ("leaders", "cadres") and len(marks) == 3  # a byte per reporter
         stored_receipts.append(receipt)

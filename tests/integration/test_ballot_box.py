@@ -6,7 +6,7 @@ import asyncio
 import contextlib
 from pathlib import Path
 
-from server.record import load_record
+from server.record_reader import load_record
 from tests.helpers import Peer, ServerProcess, http_json, write_meeting
 
 

@@ -24,7 +24,7 @@ import websockets
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from server.cards import Card
+from meeting.join_cards import Card
 from tests.helpers import ROOT, Peer, RedisServer, ServerProcess, http_json, write_meeting
 
 DOC = (ROOT / "docs" / "protocol.md").read_text(encoding="utf-8")

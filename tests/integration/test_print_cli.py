@@ -13,9 +13,9 @@ from openpyxl import load_workbook
 from PIL import Image
 from pyzbar import pyzbar
 
-from printouts.source import load_meeting, parse_ballots, recompute
-from server.cards import issue_cards, join_url
-from server.cli import main
+from cli import main
+from cli.sources import load_meeting, parse_ballots, recompute
+from meeting.join_cards import issue_cards, join_url
 from server.datadir import DataDir
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"

@@ -10,7 +10,7 @@ import subprocess
 import psutil
 import pytest
 
-from server.cli import main
+from cli import main
 from tests.helpers import ServerProcess, http_json, write_meeting
 
 pytestmark = pytest.mark.slow
@@ -51,7 +51,7 @@ def run_meeting(server: ServerProcess, meeting, voters: int) -> None:
 @pytest.fixture
 def reaper(tmp_path):
     """Stops the embedded redis-server that reading the record in this process started
-    (`server.record.load_record` leaves it running until the process exits)."""
+    (`server.record_reader.load_record` leaves it running until the process exits)."""
     yield
     for process in psutil.process_iter(["name", "cwd"]):
         if process.info["name"] == "redis-server" and str(process.info["cwd"] or "").startswith(

@@ -23,13 +23,13 @@ def test_readme_printout_commands_run(tmp_path):
     commands = readme_commands()
     assert {shlex.split(c)[1] for c in commands} >= {"print", "verify"}
     for command in commands:
-        args = [sys.executable, "-m", "server.cli", *shlex.split(command)[1:]]
+        args = [sys.executable, "-m", "cli", *shlex.split(command)[1:]]
         done = subprocess.run(args, cwd=tmp_path, capture_output=True, text=True, timeout=120)
         assert done.returncode == 0, (command, done.stdout, done.stderr)
     assert (
         "结论：全部一致"
         in subprocess.run(
-            [sys.executable, "-m", "server.cli", *shlex.split(commands[3])[1:]],
+            [sys.executable, "-m", "cli", *shlex.split(commands[3])[1:]],
             cwd=tmp_path,
             capture_output=True,
             text=True,

@@ -28,7 +28,7 @@ def test_the_demo_meeting_serves(tmp_path: Path) -> None:
     command = [
         sys.executable,
         "-m",
-        "server.cli",
+        "cli",
         "serve",
         "--demo",
         "--port",

@@ -9,7 +9,7 @@ import os
 import signal
 from pathlib import Path
 
-from server.record import load_record
+from server.record_reader import load_record
 from tests.helpers import Peer, ServerProcess, http_json, stop_embedded_redis, write_meeting
 
 

@@ -11,9 +11,9 @@ from pathlib import Path
 import pytest
 from pyhanko.pdf_utils.reader import PdfFileReader
 
+from cli import main
+from cli.sources import load_meeting
 from printouts.signing import ensure_identity
-from printouts.source import load_meeting
-from server.cli import main
 from server.datadir import DataDir
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"

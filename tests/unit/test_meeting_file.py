@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from tally.errors import InputError
-from tally.meeting import (
+from tally.meeting_file import (
     GROUP_KEYS,
     MEETING_KEYS,
     REPORTER_KEYS,

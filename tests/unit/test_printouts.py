@@ -11,13 +11,13 @@ import pytest
 from PIL import Image
 from pyzbar import pyzbar
 
-from printouts.ballots import render_ballots
-from printouts.cards import render_cards
+from meeting.join_cards import issue_cards, join_url
+from printouts.ballot_form import render_ballots
+from printouts.card_sheet import render_cards
 from printouts.feedback import render_feedback
 from printouts.samples import sample_ballots, sample_meeting
 from printouts.tally_sheet import render_tally
 from printouts.xlsx import write_results_xlsx
-from server.cards import issue_cards, join_url
 from tally.engine import result_to_json, tally
 from tally.model import Ballot, Rules
 

@@ -11,14 +11,14 @@ import sys
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from cli.sources import load, load_meeting
+from meeting.join_cards import issue_cards
 from printouts import signing
-from printouts.ballots import render_ballots
-from printouts.cards import render_cards
+from printouts.ballot_form import render_ballots
+from printouts.card_sheet import render_cards
 from printouts.feedback import render_feedback
-from printouts.source import load, load_meeting
 from printouts.tally_sheet import effective_ballots, render_tally
 from printouts.xlsx import write_results_xlsx
-from server.cards import issue_cards
 from server.datadir import DataDir
 from tally.errors import InputError
 

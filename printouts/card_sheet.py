@@ -10,8 +10,8 @@ from __future__ import annotations
 import io
 from collections.abc import Sequence
 
+from meeting.join_cards import Card, join_url
 from printouts.layout import A4, crop_marks, draw_qr, draw_text, fit_size, mm, new_canvas, wrap
-from server.cards import Card, join_url
 from tally.model import Meeting
 
 COLUMNS, ROWS = 2, 4

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from server.agenda import MeetingState, allowed_actions
+from meeting.agenda import MeetingState, allowed_actions
 from tally.model import Meeting
 
 

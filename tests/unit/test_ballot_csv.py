@@ -6,9 +6,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from tally.ballots import format_ballots_csv, parse_ballots_csv
+from tally.ballot_csv import format_ballots_csv, parse_ballots_csv
 from tally.errors import InputError
-from tally.meeting import parse_meeting_text
+from tally.meeting_file import parse_meeting_text
 from tally.model import ABSTAIN, SPOILED, Ballot
 
 HEAD = """

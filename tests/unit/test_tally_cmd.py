@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from server.cli import main
+from cli import main
 from tally.report import format_table
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -32,9 +32,9 @@ def test_demo_tally_prints_the_table_and_writes_json(tmp_path: Path, capsys) -> 
 
 def test_the_demo_shows_every_rule() -> None:
     # Run in-process so this stays fast; the subprocess test below covers the real command.
-    from tally.ballots import parse_ballots_csv
+    from tally.ballot_csv import parse_ballots_csv
     from tally.engine import result_to_json, tally
-    from tally.meeting import parse_meeting_text
+    from tally.meeting_file import parse_meeting_text
 
     meeting = parse_meeting_text(MEETING.read_text(encoding="utf-8"))
     ballots = parse_ballots_csv(BALLOTS.read_text(encoding="utf-8"), meeting)
@@ -95,11 +95,7 @@ def test_missing_unreadable_unwritable_and_non_utf8_files(tmp_path: Path, capsys
 def pingyi() -> list[str]:
     found = shutil.which("pingyi")
     # Not installed (a bare checkout): the same entry point through the interpreter.
-    return (
-        [found]
-        if found
-        else [sys.executable, "-c", "import sys, server.cli; sys.exit(server.cli.main())"]
-    )
+    return [found] if found else [sys.executable, "-c", "import sys, cli; sys.exit(cli.main())"]
 
 
 def test_installed_command_on_the_examples(tmp_path: Path) -> None:
@@ -133,8 +129,8 @@ def test_installed_command_exits_2_on_bad_input(tmp_path: Path) -> None:
 def test_the_demo_ballots_are_what_the_seeded_generator_writes() -> None:
     import importlib.util
 
-    from tally.ballots import format_ballots_csv
-    from tally.meeting import parse_meeting_text
+    from tally.ballot_csv import format_ballots_csv
+    from tally.meeting_file import parse_meeting_text
 
     spec = importlib.util.spec_from_file_location(
         "make_demo", ROOT / "examples" / "make_demo_ballots.py"

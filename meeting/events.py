@@ -57,10 +57,14 @@ class CommentRecorded(Event):
 
 @dataclass(frozen=True)
 class VotingOpened(Event):
+    """Schema 2 added `meeting_digest`: the SHA-256 of the meeting file the round opened under."""
+
     TYPE = "VotingOpened"
+    SCHEMA = 2
     round: int
     reporters: tuple[str, ...]
     at: float
+    meeting_digest: str
 
 
 @dataclass(frozen=True)

@@ -13,16 +13,13 @@ from dataclasses import dataclass, field, replace
 from functools import singledispatch
 from typing import Literal
 
-from server import commands as c
-from server import events as e
+from meeting import commands as c
+from meeting import events as e
+from meeting.errors import Refused
 from tally.model import Meeting
 
 StepKind = Literal["report", "comment", "written", "vote"]
 RoundStatus = Literal["ready", "open", "closed", "revealed"]
-
-
-class Refused(Exception):
-    """A chair action that does not fit the agenda now; nothing changed."""
 
 
 @dataclass(frozen=True)
@@ -54,6 +51,7 @@ class Round:
     reporters: tuple[str, ...]
     status: RoundStatus = "open"
     cast: Mapping[str, int] = field(default_factory=dict)  # ballots per group
+    meeting_digest: str = ""  # the meeting file it was opened under ("" before it was recorded)
 
     @property
     def total(self) -> int:
@@ -72,8 +70,9 @@ class MeetingState:
     rounds: Mapping[int, Round] = field(default_factory=dict)
     results: Mapping[int, dict] = field(default_factory=dict)
     comments: Mapping[str, str] = field(default_factory=dict)
-    cards_generation: str | None = None
     joined: Mapping[str, int] = field(default_factory=dict)  # open mode: tokens per group
+    # SHA-256 of the meeting file this process runs with: each round records it when it opens.
+    meeting_digest: str = ""
 
     @property
     def started(self) -> bool:
@@ -122,8 +121,8 @@ class MeetingState:
         return "done" if done or voted or self.finished else "pending"
 
 
-def initial_state(meeting: Meeting) -> MeetingState:
-    return MeetingState(steps=plan(meeting))
+def initial_state(meeting: Meeting, meeting_digest: str = "") -> MeetingState:
+    return MeetingState(steps=plan(meeting), meeting_digest=meeting_digest)
 
 
 # ---- decide -------------------------------------------------------------------------------
@@ -160,7 +159,7 @@ def decide(state: MeetingState, command: c.Command, now: float) -> list[e.Event]
                 raise Refused("当前环节不是投票环节")
             if state.round_status(state.position) != "ready":
                 raise Refused("本轮投票已经开启过")
-            return [e.VotingOpened(state.position, step.reporters, now)]
+            return [e.VotingOpened(state.position, step.reporters, now, state.meeting_digest)]
         case c.CloseVoting():
             held = state.open_round
             if held is None:
@@ -186,12 +185,12 @@ def decide(state: MeetingState, command: c.Command, now: float) -> list[e.Event]
                 raise Refused("会议没有暂停")
             return [e.MeetingResumed(now)]
         case c.RecordComment(text=text):
-            step = state.step
-            if step is None or step.kind != "comment":
+            current = state.step
+            if current is None or current.kind != "comment":
                 raise Refused("当前不在点评环节")
             if len(text) > c.COMMENT_MAX_CHARS:
                 raise Refused(f"点评内容过长：最多{c.COMMENT_MAX_CHARS}字")
-            return [e.CommentRecorded(step.reporters[0], text, now)]
+            return [e.CommentRecorded(current.reporters[0], text, now)]
     raise Refused("未知的操作")
 
 
@@ -240,11 +239,6 @@ def _apply(event: e.Event, state: MeetingState) -> MeetingState:
 
 
 @_apply.register
-def _(event: e.CardsIssued, state: MeetingState) -> MeetingState:
-    return replace(state, cards_generation=event.generation)
-
-
-@_apply.register
 def _(event: e.TokenJoined, state: MeetingState) -> MeetingState:
     joined = dict(state.joined)
     joined[event.group] = joined.get(event.group, 0) + 1
@@ -273,7 +267,7 @@ def _(event: e.CommentRecorded, state: MeetingState) -> MeetingState:
 
 @_apply.register
 def _(event: e.VotingOpened, state: MeetingState) -> MeetingState:
-    held = Round(event.round, tuple(event.reporters))
+    held = Round(event.round, tuple(event.reporters), meeting_digest=event.meeting_digest)
     return replace(state, rounds={**state.rounds, event.round: held})
 
 

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from server.cli.reference import reference
+from cli.reference import reference
 from tests.helpers import ROOT
 
 
 def test_the_cli_reference_matches_the_commands() -> None:
     documented = (ROOT / "docs" / "cli.md").read_text(encoding="utf-8")
-    assert documented == reference(), "run: python -m server.cli.reference > docs/cli.md"
+    assert documented == reference(), "run: python -m cli.reference > docs/cli.md"

@@ -7,7 +7,7 @@ import gc
 
 import pytest
 
-from server import collector
+from server import gc_policy
 
 
 @pytest.fixture(autouse=True)
@@ -18,15 +18,15 @@ def restore_collector():  # type: ignore[no-untyped-def]
 
 
 async def test_no_collection_while_a_round_is_open_and_one_after_the_reveal(monkeypatch) -> None:  # type: ignore[no-untyped-def]
-    monkeypatch.setattr(collector, "COLLECT_AFTER", 0.05)
+    monkeypatch.setattr(gc_policy, "COLLECT_AFTER", 0.05)
     kept = [[n] for n in range(1000)]  # long-lived objects, like the connections
-    collector.voting_opened()
+    gc_policy.voting_opened()
     assert not gc.isenabled() and gc.get_freeze_count() >= len(kept)
-    collector.voting_closed()
+    gc_policy.voting_closed()
     assert gc.isenabled() and gc.get_freeze_count() >= len(kept)
     cycle: list[object] = []
     cycle.append(cycle)
-    collector.results_revealed(lambda: False)
+    gc_policy.results_revealed(lambda: False)
     del cycle
     await asyncio.sleep(0.2)
     assert gc.get_freeze_count() == 0  # unfrozen and collected
@@ -34,9 +34,9 @@ async def test_no_collection_while_a_round_is_open_and_one_after_the_reveal(monk
 
 
 async def test_a_round_opened_again_before_the_collection_keeps_it_frozen(monkeypatch) -> None:  # type: ignore[no-untyped-def]
-    monkeypatch.setattr(collector, "COLLECT_AFTER", 0.05)
-    collector.voting_opened()
-    collector.voting_closed()
-    collector.results_revealed(lambda: True)  # the next round is open by then
+    monkeypatch.setattr(gc_policy, "COLLECT_AFTER", 0.05)
+    gc_policy.voting_opened()
+    gc_policy.voting_closed()
+    gc_policy.results_revealed(lambda: True)  # the next round is open by then
     await asyncio.sleep(0.2)
     assert gc.get_freeze_count() > 0

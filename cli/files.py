@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import hashlib
 from pathlib import Path
 
 from tally.errors import InputError
+from tally.meeting_file import parse_meeting_text
+from tally.model import Meeting
 
 
 def read_bytes(path: Path) -> bytes:
@@ -29,3 +32,14 @@ def decode(data: bytes, path: Path) -> str:
 
 def read_text(path: Path) -> str:
     return decode(read_bytes(path), path)
+
+
+def read_meeting(path: Path) -> tuple[Meeting, bytes]:
+    """The meeting file, parsed, and its exact bytes (their SHA-256 is what rounds record)."""
+    data = read_bytes(path)
+    text = decode(data, path).removeprefix("\ufeff")
+    return parse_meeting_text(text, source=str(path)), data
+
+
+def sha256(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()

@@ -1,6 +1,6 @@
 """Writes docs/cli.md from the real `--help` of every `pingyi` command (so it cannot drift).
 
-python -m server.cli.reference > docs/cli.md
+python -m cli.reference > docs/cli.md
 """
 
 from __future__ import annotations
@@ -8,7 +8,7 @@ from __future__ import annotations
 import argparse
 import os
 
-from server.cli import build_parser
+from cli import build_parser
 
 
 def _subcommands(parser: argparse.ArgumentParser) -> list[tuple[str, argparse.ArgumentParser]]:
@@ -27,7 +27,7 @@ def reference() -> str:
     parts = [
         "# `pingyi` command reference",
         "",
-        "Generated from the real `--help` by `python -m server.cli.reference > docs/cli.md`;",
+        "Generated from the real `--help` by `python -m cli.reference > docs/cli.md`;",
         "a test fails when this file and the commands disagree.",
         "",
         "```text",

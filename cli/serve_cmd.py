@@ -9,6 +9,7 @@ import socket
 import sys
 from pathlib import Path
 
+from cli.files import read_meeting, sha256
 from tally.errors import InputError
 
 DEMO_MEETING = Path(__file__).resolve().parents[2] / "examples" / "demo-meeting.toml"
@@ -46,14 +47,6 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     export.set_defaults(func=run_export)
 
 
-def read_meeting(path: Path):  # type: ignore[no-untyped-def]
-    from server.cli.files import read_text
-    from tally.meeting import parse_meeting_text
-
-    text = read_text(path).removeprefix("\ufeff")
-    return parse_meeting_text(text, source=str(path)), text
-
-
 def _public_url(host: str, port: int, url: str | None) -> str:
     if url:
         return url.rstrip("/")
@@ -68,9 +61,9 @@ def _public_url(host: str, port: int, url: str | None) -> str:
 def run_serve(args: argparse.Namespace) -> int:
     import uvicorn
 
-    from server import collector
+    from meeting.join_cards import issue_cards, join_url
+    from server import gc_policy
     from server.app import Settings, create_app
-    from server.cards import issue_cards, join_url
     from server.datadir import DataDir
     from server.wire import FrameWritingProtocol
 
@@ -83,13 +76,15 @@ def run_serve(args: argparse.Namespace) -> int:
         )
     else:
         meeting_path, data = args.meeting, args.data or Path("data")
-    meeting, _ = read_meeting(meeting_path)
+    meeting, meeting_bytes = read_meeting(meeting_path)
     data_dir = DataDir(data).ensure()
     from printouts.signing import ensure_identity
 
     ensure_identity(data_dir, meeting)  # the key that will sign the tally sheet
     base = _public_url(args.host, args.port, args.url)
-    settings = Settings(meeting=meeting, data_dir=data_dir, public_url=base)
+    settings = Settings(
+        meeting=meeting, data_dir=data_dir, public_url=base, meeting_digest=sha256(meeting_bytes)
+    )
     redis_note = os.environ.get("REDIS_URL") and "REDIS_URL" or f"内置 Redis，数据目录 {data}"
     print(f"评议 Pingyi — {meeting.title}")
     print(f"  投影屏幕   {base}/screen")
@@ -107,7 +102,7 @@ def run_serve(args: argparse.Namespace) -> int:
             )
     print(f"  存储       {redis_note}")
     sys.stdout.flush()
-    collector.server_starting()
+    gc_policy.server_starting()
     uvicorn.run(
         create_app(settings),
         host=args.host,
@@ -123,11 +118,11 @@ def run_serve(args: argparse.Namespace) -> int:
 
 
 def run_export(args: argparse.Namespace) -> int:
-    from server.record import load_record
-    from tally.ballots import format_ballots_csv
+    from server.record_reader import load_record
+    from tally.ballot_csv import format_ballots_csv
 
-    meeting, text = read_meeting(args.meeting)
-    record = load_record(meeting, args.data, meeting_text=text)
+    meeting, _ = read_meeting(args.meeting)
+    record = load_record(meeting, args.data)
     args.out.write_text(format_ballots_csv(meeting, record.ballots), encoding="utf-8")
     print(f"已导出 {len(record.ballots)} 张选票 → {args.out}")
     if args.json:

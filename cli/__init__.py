@@ -3,17 +3,13 @@
 from __future__ import annotations
 
 import argparse
-import importlib
 import sys
 
+from cli import print_cmd, serve_cmd, tally_cmd
 from tally.errors import InputError
 
 # Each module has `register(subparsers)` that adds its subcommands with `func` set.
-COMMAND_MODULES = (
-    "server.cli.tally_cmd",
-    "server.cli.serve_cmd",
-    "printouts.cli",
-)
+COMMAND_MODULES = (tally_cmd, serve_cmd, print_cmd)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -21,8 +17,8 @@ def build_parser() -> argparse.ArgumentParser:
         prog="pingyi", description="Pingyi 评议: live voting and scoring for 述职评议 meetings."
     )
     subparsers = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    for name in COMMAND_MODULES:
-        importlib.import_module(name).register(subparsers)
+    for module in COMMAND_MODULES:
+        module.register(subparsers)
     return parser
 
 

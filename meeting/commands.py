@@ -1,4 +1,4 @@
-"""Commands: what the chair asks for. `server.agenda.decide` turns one into events or refuses."""
+"""Commands: what the chair asks for. `meeting.agenda.decide` turns one into events or refuses."""
 
 from __future__ import annotations
 

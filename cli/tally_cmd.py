@@ -10,11 +10,11 @@ import argparse
 import json
 from pathlib import Path
 
-from server.cli.files import read_text
-from tally.ballots import parse_ballots_csv
+from cli.files import read_text
+from tally.ballot_csv import parse_ballots_csv
 from tally.engine import result_to_json, tally
 from tally.errors import InputError
-from tally.meeting import parse_meeting_text
+from tally.meeting_file import parse_meeting_text
 from tally.report import format_table
 
 

