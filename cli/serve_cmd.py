@@ -12,7 +12,7 @@ from pathlib import Path
 from cli.files import read_meeting, sha256
 from tally.errors import InputError
 
-DEMO_MEETING = Path(__file__).resolve().parents[2] / "examples" / "demo-meeting.toml"
+DEMO_MEETING = Path(__file__).resolve().parents[1] / "examples" / "demo-meeting.toml"
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
