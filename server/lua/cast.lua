@@ -1,8 +1,8 @@
 -- Casts one ballot atomically: the token exists, belongs to the group and has not voted in
 -- this round; then spend it, store the ballot (which carries no token) and append a
--- BallotCast event (round and group only). Nothing else per ballot: live counters (thirty
--- HINCRBYs, one per reporter) were four fifths of Redis's time in a burst, so the chair's
--- live counts are counted from the stored ballots instead (`live_counts` in server/ballots.py).
+-- BallotCast event (round and group only). Nothing else per ballot: this script is most of
+-- Redis's work in a burst, so the chair's live counts are counted from the stored ballots
+-- when its view is built (`live_counts` in server/stored_ballots.py), not here.
 -- KEYS: 1 tokens, 2 spent (round), 3 ballots (round), 4 events, 5 version, 6 open-round key
 -- ARGV: 1 token hash, 2 round, 3 group, 4 ballot-id hash, 5 score, 6 ballot,
 --       7 event type, 8 schema, 9 payload
