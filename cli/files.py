@@ -1,10 +1,13 @@
-"""Reading the user's files: one place that turns every failure into a Chinese InputError."""
+"""Reading the user's files: one place that turns every failure into a Chinese InputError.
+
+Decoding and digests are `printouts.inputs`' (bytes in, no files), shared with `verify`.
+"""
 
 from __future__ import annotations
 
-import hashlib
 from pathlib import Path
 
+from printouts.inputs import decode
 from tally.errors import InputError
 from tally.meeting_file import parse_meeting_text
 from tally.model import Meeting
@@ -21,25 +24,12 @@ def read_bytes(path: Path) -> bytes:
         raise InputError(str(path), f"无法读取：{error.strerror}") from None
 
 
-def decode(data: bytes, path: Path) -> str:
-    try:
-        return data.decode("utf-8")
-    except UnicodeDecodeError as error:
-        raise InputError(
-            str(path), f"不是UTF-8编码（第{error.start + 1}个字节处）；请在Excel中另存为“CSV UTF-8”"
-        ) from None
-
-
 def read_text(path: Path) -> str:
-    return decode(read_bytes(path), path)
+    return decode(read_bytes(path), str(path))
 
 
 def read_meeting(path: Path) -> tuple[Meeting, bytes]:
     """The meeting file, parsed, and its exact bytes (their SHA-256 is what rounds record)."""
     data = read_bytes(path)
-    text = decode(data, path).removeprefix("\ufeff")
+    text = decode(data, str(path)).removeprefix("\ufeff")
     return parse_meeting_text(text, source=str(path)), data
-
-
-def sha256(data: bytes) -> str:
-    return hashlib.sha256(data).hexdigest()

@@ -1,24 +1,27 @@
 """`pingyi print {cards,ballots,tally,feedback,xlsx}` and `pingyi verify`.
 
-The files are read and written here; the renderers only turn data into PDF bytes.
+The files are read and written here; the renderers, the signer and the verifier only turn
+bytes and records into bytes (or a verdict).
 """
 
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from cli.sources import load, load_meeting
+from cli.files import read_bytes, read_meeting
+from cli.outputs import write_output
+from cli.signing_files import ensure_identity, read_identity
+from cli.sources import load
 from meeting.join_cards import issue_cards
 from printouts import signing
 from printouts.ballot_form import render_ballots
 from printouts.card_sheet import render_cards
 from printouts.feedback import render_feedback
 from printouts.tally_sheet import effective_ballots, render_tally
-from printouts.xlsx import write_results_xlsx
+from printouts.xlsx import results_xlsx
 from server.datadir import DataDir
 from tally.errors import InputError
 
@@ -122,7 +125,7 @@ def _ballot_source(parser: argparse.ArgumentParser) -> None:
 
 
 def run_cards(args: argparse.Namespace) -> int:
-    meeting, _ = load_meeting(args.meeting)
+    meeting, _ = read_meeting(args.meeting)
     if meeting.join != "cards":
         print(f'提示：会议设置 join = "{meeting.join}"，服务器不使用参会卡。', file=sys.stderr)
     url = urlsplit(args.url)
@@ -131,7 +134,7 @@ def run_cards(args: argparse.Namespace) -> int:
     data_dir = DataDir(args.data)
     secret = data_dir.card_secret(regenerate=args.regenerate)
     cards = issue_cards(secret, meeting)
-    _write(args.output, render_cards(meeting, cards, args.url))
+    write_output(args.output, render_cards(meeting, cards, args.url))
     print(f"已写入 {args.output}：{len(cards)} 张参会卡，{-(-len(cards) // 8)} 页")
     if args.regenerate:
         print("已生成新的卡片密钥：此前打印的参会卡全部作废。服务器须重新启动才会加载新卡。")
@@ -139,8 +142,8 @@ def run_cards(args: argparse.Namespace) -> int:
 
 
 def run_ballots(args: argparse.Namespace) -> int:
-    meeting, _ = load_meeting(args.meeting)
-    _write(args.output, render_ballots(meeting))
+    meeting, _ = read_meeting(args.meeting)
+    write_output(args.output, render_ballots(meeting))
     print(f"已写入 {args.output}：述职评议表，{len(meeting.reporters)} 位述职人")
     return 0
 
@@ -155,21 +158,24 @@ def run_tally(args: argparse.Namespace) -> int:
     if args.key is not None:
         key_path, cert_path = args.key, args.cert
     elif args.data is not None:
-        key_path, cert_path = signing.ensure_identity(DataDir(args.data), loaded.meeting)
+        key_path, cert_path = ensure_identity(DataDir(args.data), loaded.meeting)
     else:
         raise InputError(
             "--key/--cert", "签名需要会议的数据目录 --data，或单位自己的 --key 和 --cert"
         )
-    cert = signing.load_certificate(cert_path)
-    who = "自签名证书" if cert.issuer == cert.subject else cert.subject.rfc4514_string()
+    key_pem, cert_pem = read_identity(key_path, cert_path)
+    cert = signing.load_certificate(cert_pem, str(cert_path))
     pdf = render_tally(
         loaded.meeting,
         loaded.result,
         loaded.digests,
-        signed_by=who,
+        signed_by=signing.signer_name(cert),
         effective=effective_ballots(loaded.ballots),
     )
-    _write(args.output, signing.sign_pdf(pdf, key_path, cert_path))
+    signed = signing.sign_pdf(
+        pdf, key_pem, cert_pem, key_source=str(key_path), cert_source=str(cert_path)
+    )
+    write_output(args.output, signed)
     print(f"已写入并签名 {args.output}（{signing.describe(cert)}）")
     print(f"会议文件 SHA-256：{loaded.digests['meeting_sha256']}")
     print(f"选票文件 SHA-256：{loaded.digests['ballots_sha256']}")
@@ -183,7 +189,7 @@ def run_feedback(args: argparse.Namespace) -> int:
     if args.reporter is not None and args.reporter not in {r.id for r in loaded.meeting.reporters}:
         raise InputError("--reporter", f"述职人“{args.reporter}”不在会议文件中")
     pdf = render_feedback(loaded.meeting, loaded.result, loaded.comments, only=args.reporter)
-    _write(args.output, pdf)
+    write_output(args.output, pdf)
     count = 1 if args.reporter else len(loaded.result["reporters"])
     print(f"已写入 {args.output}：{count} 份反馈单")
     return 0
@@ -191,7 +197,7 @@ def run_feedback(args: argparse.Namespace) -> int:
 
 def run_xlsx(args: argparse.Namespace) -> int:
     loaded = load(args.meeting, args.ballots, args.data)
-    write_results_xlsx(loaded.result, loaded.meeting, args.output)
+    write_output(args.output, results_xlsx(loaded.result, loaded.meeting))
     print(f"已写入 {args.output}")
     return 0
 
@@ -199,16 +205,20 @@ def run_xlsx(args: argparse.Namespace) -> int:
 def run_verify(args: argparse.Namespace) -> int:
     from printouts.verify import verify  # pyHanko's validation stack is slow to import
 
-    verdict = verify(args.pdf, args.ballots, args.meeting, cert_path=args.cert)
+    pdf = read_bytes(args.pdf)
+    meeting = read_bytes(args.meeting)
+    ballots = read_bytes(args.ballots)
+    cert = read_bytes(args.cert) if args.cert is not None else None
+    verdict = verify(
+        pdf,
+        ballots,
+        meeting,
+        cert,
+        pdf_name=str(args.pdf),
+        ballots_name=str(args.ballots),
+        meeting_name=str(args.meeting),
+        cert_name=str(args.cert),
+    )
     print(f"核验 {args.pdf}")
     print(verdict.report())
     return 0 if verdict.ok else 1
-
-
-def _write(path: Path, data: bytes) -> None:
-    tmp = path.with_name(f".{path.name}.tmp")
-    try:
-        tmp.write_bytes(data)
-        os.replace(tmp, path)
-    except OSError as error:
-        raise InputError(str(path), f"无法写入：{error.strerror}") from None

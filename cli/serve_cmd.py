@@ -9,7 +9,8 @@ import socket
 import sys
 from pathlib import Path
 
-from cli.files import read_meeting, sha256
+from cli.files import read_meeting
+from printouts.inputs import sha256
 from tally.errors import InputError
 
 DEMO_MEETING = Path(__file__).resolve().parents[1] / "examples" / "demo-meeting.toml"
@@ -78,7 +79,7 @@ def run_serve(args: argparse.Namespace) -> int:
         meeting_path, data = args.meeting, args.data or Path("data")
     meeting, meeting_bytes = read_meeting(meeting_path)
     data_dir = DataDir(data).ensure()
-    from printouts.signing import ensure_identity
+    from cli.signing_files import ensure_identity
 
     ensure_identity(data_dir, meeting)  # the key that will sign the tally sheet
     base = _public_url(args.host, args.port, args.url)
@@ -130,8 +131,9 @@ def run_export(args: argparse.Namespace) -> int:
     if args.xlsx:
         if record.result is None:
             raise InputError("--xlsx", "尚无计票结果：请先结束投票")
-        from printouts.xlsx import write_results_xlsx
+        from cli.outputs import write_output
+        from printouts.xlsx import results_xlsx
 
-        write_results_xlsx(record.result, meeting, args.xlsx)
+        write_output(args.xlsx, results_xlsx(record.result, meeting))
         print(f"已导出结果表 → {args.xlsx}")
     return 0

@@ -15,10 +15,9 @@ import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from cli.files import decode, read_bytes, sha256
-from cli.files import read_meeting as load_meeting
-from tally.ballot_csv import format_ballots_csv, parse_ballots_csv
-from tally.engine import result_to_json, tally
+from cli.files import read_bytes, read_meeting, read_text
+from printouts.inputs import digests, parse_ballots, recompute, sha256
+from tally.ballot_csv import format_ballots_csv
 from tally.errors import InputError
 from tally.model import Ballot, Meeting
 
@@ -34,18 +33,7 @@ class Loaded:
 
     @property
     def digests(self) -> dict[str, str]:
-        return {
-            "meeting_sha256": sha256(self.meeting_bytes),
-            "ballots_sha256": sha256(self.ballots_bytes),
-        }
-
-
-def parse_ballots(data: bytes, meeting: Meeting, path: Path) -> list[Ballot]:
-    return parse_ballots_csv(decode(data, path), meeting, source=str(path))
-
-
-def recompute(meeting: Meeting, ballots: list[Ballot]) -> dict:
-    return result_to_json(tally(meeting, ballots))
+        return digests(self.meeting_bytes, self.ballots_bytes)
 
 
 def load(
@@ -58,11 +46,11 @@ def load(
     """Reads the meeting and its ballots: from --ballots if given, else from --data."""
     if ballots_path is None and data_dir is None:
         raise InputError("参数", "请给出选票来源：--ballots 选票CSV 或 --data 数据目录")
-    meeting, meeting_bytes = load_meeting(meeting_path)
+    meeting, meeting_bytes = read_meeting(meeting_path)
     comments: dict[str, str] = {}
     if ballots_path is not None:
         ballots_bytes = read_bytes(ballots_path)
-        ballots = parse_ballots(ballots_bytes, meeting, ballots_path)
+        ballots = parse_ballots(ballots_bytes, meeting, str(ballots_path))
         result = recompute(meeting, ballots)
     else:
         assert data_dir is not None  # checked above
@@ -84,7 +72,7 @@ def load(
 def load_comments(path: Path, meeting: Meeting) -> dict[str, str]:
     """A JSON object of reporter id → 点评 text (for sheets printed without the server)."""
     try:
-        data = json.loads(decode(read_bytes(path), path))
+        data = json.loads(read_text(path))
     except json.JSONDecodeError as error:
         raise InputError(
             f"{path}:{error.lineno}:{error.colno}", f"JSON格式错误：{error.msg}"

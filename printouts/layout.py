@@ -25,7 +25,11 @@ __all__ = ["A4", "landscape", "mm", "Canvas", "new_canvas", "draw_text", "fit_si
 def new_canvas(buffer: io.BytesIO, title: str, pagesize=A4, subject: str = "") -> Canvas:
     font = fonts()
     canvas = Canvas(
-        buffer, pagesize=pagesize, invariant=1, initialFontName=font.latin, pageCompression=1
+        buffer,
+        pagesize=pagesize,
+        invariant=1,
+        initialFontName=font.latin,  # type: ignore[arg-type]  # stub says float; it is a font name
+        pageCompression=1,
     )
     canvas.setTitle(title)
     canvas.setAuthor("Pingyi 评议")

@@ -1,18 +1,14 @@
 """A small, realistic sample meeting for the tests and the documentation images.
 
 `sample_meeting` builds a Meeting directly (no file) with any number of reporters and
-`sample_ballots` makes deterministic ballots for it. `python -m printouts.samples DIR` renders
-one page of each printout of the demo meeting (examples/) as a PNG into DIR.
+`sample_ballots` makes deterministic ballots for it. The documentation images are rendered
+from the demo meeting (examples/) by `python -m cli.doc_images docs/img`.
 """
 
 from __future__ import annotations
 
 import random
-import subprocess
-import sys
-import tempfile
 from fractions import Fraction
-from pathlib import Path
 
 from tally.model import Ballot, Group, Meeting, Reporter, Rules
 
@@ -112,61 +108,3 @@ def sample_ballots(meeting: Meeting, seed: int = 7, turnout: float = 0.9) -> lis
                     marks[reporter.id] = rng.choices(grades, weights)[0]
             ballots.append(Ballot(f"b{group.id}{seat + 1:03d}", group.id, marks))
     return ballots
-
-
-def render_docs_images(out_dir: Path) -> list[Path]:
-    """One page of each printout as a ~100 dpi PNG (for README and docs)."""
-    from cli.sources import load_meeting, parse_ballots, recompute, sha256
-    from meeting.join_cards import issue_cards
-    from printouts import ballot_form as ballot_sheet
-    from printouts import card_sheet as cards
-    from printouts import feedback, tally_sheet
-
-    root = Path(__file__).resolve().parents[1] / "examples"
-    meeting, meeting_bytes = load_meeting(root / "demo-meeting.toml")
-    ballots_bytes = (root / "demo-ballots.csv").read_bytes()
-    result = recompute(meeting, parse_ballots(ballots_bytes, meeting, root / "demo-ballots.csv"))
-    first = meeting.reporters[0].id
-    comments = {
-        first: "抓基层党建责任落实到位，村级组织阵地建设成效明显；"
-        "下一步要在发展壮大村级集体经济上再下功夫。"
-    }
-    digests = {"meeting_sha256": sha256(meeting_bytes), "ballots_sha256": sha256(ballots_bytes)}
-    pdfs = {
-        "cards": cards.render_cards(
-            meeting, issue_cards(b"docs", meeting)[:8], "https://pingyi.example.org"
-        ),
-        "ballot": ballot_sheet.render_ballots(meeting),
-        "tally": tally_sheet.render_tally(meeting, result, digests, signed_by="自签名证书"),
-        "feedback": feedback.render_feedback(meeting, result, comments),
-    }
-    out_dir.mkdir(parents=True, exist_ok=True)
-    written = []
-    with tempfile.TemporaryDirectory() as tmp:
-        for name, pdf in pdfs.items():
-            source = Path(tmp) / f"{name}.pdf"
-            source.write_bytes(pdf)
-            target = out_dir / f"printout-{name}"
-            subprocess.run(
-                [
-                    "pdftoppm",
-                    "-png",
-                    "-r",
-                    "100",
-                    "-f",
-                    "1",
-                    "-l",
-                    "1",
-                    "-singlefile",
-                    str(source),
-                    str(target),
-                ],
-                check=True,
-            )
-            written.append(target.with_suffix(".png"))
-    return written
-
-
-if __name__ == "__main__":  # pragma: no cover
-    for path in render_docs_images(Path(sys.argv[1] if len(sys.argv) > 1 else "docs/img")):
-        print(path)

@@ -1,40 +1,34 @@
-"""Signing the tally sheet: the meeting's key and self-signed certificate, and PAdES with pyHanko.
+"""Signing the tally sheet: the meeting's own key and self-signed certificate, and PAdES.
 
-`ensure_identity` makes an EC P-256 key and a self-signed X.509 certificate under the data
-directory's `signing/` at first use (the server calls it at init too), and returns the same
-pair ever after. An organisation can pass its own key and certificate instead. `sign_pdf`
-adds an invisible PAdES baseline-B signature (no appearance, so no extra font).
+`make_identity` makes an EC P-256 key and a self-signed X.509 certificate for a meeting, as
+PEM bytes (`cli.signing_files` keeps them under the data directory's `signing/`, made once);
+an organisation can pass its own key and certificate instead. `sign_pdf` adds an invisible
+PAdES baseline-B signature (no appearance, so no extra font) with pyHanko. Nothing here reads
+or writes a file: `source` arguments only name the input in an error message.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import io
-import os
-from pathlib import Path
 
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
+from pyhanko.keys import load_certs_from_pemder_data, load_private_key_from_pemder_data
 from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
 from pyhanko.sign import fields, signers
+from pyhanko_certvalidator.registry import SimpleCertificateStore
 
-from server.datadir import DataDir
 from tally.errors import InputError
 from tally.model import Meeting
 
-KEY_NAME, CERT_NAME = "key.pem", "cert.pem"
 FIELD_NAME = "PingyiTallySignature"
 
 
-def ensure_identity(data_dir: DataDir, meeting: Meeting) -> tuple[Path, Path]:
-    """The meeting's signing key and certificate, created on first use."""
-    key_path = data_dir.signing_dir / KEY_NAME
-    cert_path = data_dir.signing_dir / CERT_NAME
-    if key_path.exists() and cert_path.exists():
-        return key_path, cert_path
-    data_dir.signing_dir.mkdir(parents=True, exist_ok=True)
+def make_identity(meeting: Meeting) -> tuple[bytes, bytes]:
+    """A new key (unencrypted PKCS#8 PEM) and its self-signed certificate (PEM)."""
     key = ec.generate_private_key(ec.SECP256R1())
     name = x509.Name(
         [
@@ -72,21 +66,17 @@ def ensure_identity(data_dir: DataDir, meeting: Meeting) -> tuple[Path, Path]:
     key_pem = key.private_bytes(
         serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
     )
-    fd = os.open(key_path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "wb") as handle:
-        handle.write(key_pem)
-    cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
-    return key_path, cert_path
+    return key_pem, cert.public_bytes(serialization.Encoding.PEM)
 
 
-def load_certificate(path: Path) -> x509.Certificate:
-    data = _read(path, "证书")
+def load_certificate(data: bytes, source: str = "证书") -> x509.Certificate:
+    """An X.509 certificate from PEM or DER bytes."""
     try:
         if b"-----BEGIN" in data:
             return x509.load_pem_x509_certificate(data)
         return x509.load_der_x509_certificate(data)
     except ValueError as error:
-        raise InputError(str(path), f"不是有效的X.509证书（PEM或DER）：{error}") from None
+        raise InputError(source, f"不是有效的X.509证书（PEM或DER）：{error}") from None
 
 
 def describe(cert: x509.Certificate) -> str:
@@ -98,16 +88,27 @@ def describe(cert: x509.Certificate) -> str:
     return f"{kind}，主体 {subject}，SHA-256指纹 {cert.fingerprint(hashes.SHA256()).hex()}"
 
 
-def sign_pdf(pdf: bytes, key_path: Path, cert_path: Path) -> bytes:
+def signer_name(cert: x509.Certificate) -> str:
+    """Who signs, as the sheet's footer says it: 自签名证书, or the certificate's subject."""
+    return "自签名证书" if cert.issuer == cert.subject else cert.subject.rfc4514_string()
+
+
+def sign_pdf(
+    pdf: bytes,
+    key_pem: bytes,
+    cert_pem: bytes,
+    *,
+    key_source: str = "私钥",
+    cert_source: str = "证书",
+) -> bytes:
     """Signs pdf (PAdES baseline B, SHA-256) with the key and certificate; returns the bytes."""
-    _read(key_path, "私钥")
-    load_certificate(cert_path)
+    load_certificate(cert_pem, cert_source)
     try:
-        signer = signers.SimpleSigner.load(str(key_path), str(cert_path), key_passphrase=None)
+        signer = _signer(key_pem, cert_pem)
     except Exception as error:  # pyHanko reports a bad key in many ways
-        raise InputError(str(key_path), f"无法读取签名私钥或证书：{error}") from None
+        raise InputError(key_source, f"无法读取签名私钥或证书：{error}") from None
     if signer is None:
-        raise InputError(str(key_path), "无法读取签名私钥或证书（须为未加密的PEM私钥）")
+        raise InputError(key_source, "无法读取签名私钥或证书（须为未加密的PEM私钥）")
     meta = signers.PdfSignatureMetadata(
         field_name=FIELD_NAME,
         md_algorithm="sha256",
@@ -120,15 +121,23 @@ def sign_pdf(pdf: bytes, key_path: Path, cert_path: Path) -> bytes:
     return out.getvalue()
 
 
+def _signer(key_pem: bytes, cert_pem: bytes) -> signers.SimpleSigner | None:
+    """`signers.SimpleSigner.load` from bytes instead of file names: None when the key or the
+    certificate cannot be read, as `load` does."""
+    try:
+        key = load_private_key_from_pemder_data(key_pem, passphrase=None)
+        certs = list(load_certs_from_pemder_data(cert_pem))
+        if len(certs) != 1:
+            raise ValueError(f"Number of certs should be exactly 1, not {len(certs)}")
+    except (ValueError, TypeError):
+        return None
+    return signers.SimpleSigner(
+        signing_cert=certs[0], signing_key=key, cert_registry=SimpleCertificateStore()
+    )
+
+
 def _fit(text: str, limit: int) -> str:
     """Cuts text so that its UTF-8 form fits an X.509 name attribute."""
     while len(text.encode()) > limit:
         text = text[:-1]
     return text
-
-
-def _read(path: Path, what: str) -> bytes:
-    try:
-        return Path(path).read_bytes()
-    except OSError as error:
-        raise InputError(str(path), f"无法读取{what}文件：{error.strerror}") from None

@@ -262,7 +262,7 @@ class _Sheet:
         self.y -= 6.5 * mm
         for entry in quota:
             holders = entry.get("holders", [])
-            held = holders if isinstance(holders, list) else []
+            held: list[str] = holders if isinstance(holders, list) else []
             count = len(held) if isinstance(holders, list) else int(holders)
             cells = [
                 entry["grade"],

@@ -3,7 +3,9 @@
 Four checks, each reported in plain Chinese: the PDF's signature (intact, covering the whole
 file, by the pinned certificate if one is given), the SHA-256 of the meeting file and of the
 ballot file against the digests embedded in (and printed on) the sheet, and a fresh tally
-whose grades must equal the sheet's. Exit 0 when all pass, 1 on any mismatch, 2 on bad input.
+whose grades must equal the sheet's. `cli.print_cmd` reads the files, prints the report and
+exits 0 when all pass, 1 on any mismatch, 2 on bad input (an InputError from here or there).
+The `*_name` arguments are the files' names as the report shows them.
 """
 
 from __future__ import annotations
@@ -12,7 +14,6 @@ import io
 import json
 import logging
 from dataclasses import dataclass, field
-from pathlib import Path
 
 from asn1crypto import cms
 from cryptography import x509
@@ -22,7 +23,7 @@ from pyhanko.sign.validation import validate_pdf_signature
 from pyhanko.sign.validation.status import SignatureCoverageLevel
 from pyhanko_certvalidator import ValidationContext
 
-from cli.sources import parse_ballots, read_bytes, recompute, sha256
+from printouts.inputs import parse_ballots, recompute, sha256
 from printouts.signing import describe, load_certificate
 from printouts.tally_sheet import META_PREFIX
 from tally.errors import InputError
@@ -59,14 +60,21 @@ class Verdict:
 
 
 def verify(
-    pdf_path: Path, ballots_path: Path, meeting_path: Path, cert_path: Path | None = None
+    pdf: bytes,
+    ballots: bytes,
+    meeting: bytes,
+    cert_pem: bytes | None = None,
+    *,
+    pdf_name: str = "tally.pdf",
+    ballots_name: str = "ballots.csv",
+    meeting_name: str = "meeting.toml",
+    cert_name: str = "--cert",
 ) -> Verdict:
-    pdf = read_bytes(pdf_path)
-    meeting_bytes = read_bytes(meeting_path)
-    ballots_bytes = read_bytes(ballots_path)
-    pinned = load_certificate(cert_path) if cert_path is not None else None
+    """Checks the signed sheet pdf against the ballot and meeting files' bytes; with cert_pem
+    (PEM or DER), the signature must have been made with that certificate."""
+    pinned = load_certificate(cert_pem, cert_name) if cert_pem is not None else None
     if b"%PDF" not in pdf[:1024] and b"%%EOF" not in pdf[-1024:]:
-        raise InputError(str(pdf_path), "不是PDF文件")
+        raise InputError(pdf_name, "不是PDF文件")
     verdict = Verdict()
     logging.getLogger("pyhanko").setLevel(logging.CRITICAL)  # we report in Chinese below
     logging.getLogger("pyhanko_certvalidator").setLevel(logging.CRITICAL)
@@ -78,14 +86,14 @@ def verify(
         verdict.add("数字签名", False, f"PDF结构已损坏，无法读取（文件被改动？）：{error}")
         return verdict
     if record is None and not signatures:
-        raise InputError(str(pdf_path), "不是 Pingyi 的测评结果汇总表（没有签名，也没有摘要信息）")
+        raise InputError(pdf_name, "不是 Pingyi 的测评结果汇总表（没有签名，也没有摘要信息）")
     _check_signature(verdict, signatures, pinned)
     if record is None:
         verdict.add("汇总表信息", False, "PDF中没有 Pingyi 写入的摘要信息（文件被改动？）")
         return verdict
-    _check_digest(verdict, "会议文件", meeting_path, meeting_bytes, record.get("meeting_sha256"))
-    _check_digest(verdict, "选票文件", ballots_path, ballots_bytes, record.get("ballots_sha256"))
-    _check_tally(verdict, record, meeting_path, meeting_bytes, ballots_path, ballots_bytes)
+    _check_digest(verdict, "会议文件", meeting_name, meeting, record.get("meeting_sha256"))
+    _check_digest(verdict, "选票文件", ballots_name, ballots, record.get("ballots_sha256"))
+    _check_tally(verdict, record, meeting_name, meeting, ballots_name, ballots)
     return verdict
 
 
@@ -147,14 +155,14 @@ def _check_signature(verdict: Verdict, signatures, pinned: x509.Certificate | No
 
 
 def _check_digest(
-    verdict: Verdict, name: str, path: Path, data: bytes, expected: str | None
+    verdict: Verdict, name: str, source: str, data: bytes, expected: str | None
 ) -> None:
     actual = sha256(data)
     if actual == expected:
-        verdict.add(f"{name} {path}", True, f"SHA-256一致（{actual}）")
+        verdict.add(f"{name} {source}", True, f"SHA-256一致（{actual}）")
     else:
         verdict.add(
-            f"{name} {path}",
+            f"{name} {source}",
             False,
             f"SHA-256不一致：汇总表上为 {expected}，文件为 {actual}；"
             f"{name}与签署汇总表时所用的不同（被改动或不是同一文件）",
@@ -164,16 +172,16 @@ def _check_digest(
 def _check_tally(
     verdict: Verdict,
     record: dict,
-    meeting_path: Path,
+    meeting_name: str,
     meeting_bytes: bytes,
-    ballots_path: Path,
+    ballots_name: str,
     ballots_bytes: bytes,
 ) -> None:
     name = "重新计票"
     try:
         text = meeting_bytes.decode("utf-8").removeprefix("\ufeff")
-        meeting = parse_meeting_text(text, source=str(meeting_path))
-        result = recompute(meeting, parse_ballots(ballots_bytes, meeting, ballots_path))
+        meeting = parse_meeting_text(text, source=meeting_name)
+        result = recompute(meeting, parse_ballots(ballots_bytes, meeting, ballots_name))
     except (InputError, UnicodeDecodeError) as error:
         verdict.add(name, False, f"无法用这两个文件重新计票：{error}")
         return

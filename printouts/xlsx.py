@@ -3,25 +3,29 @@
 Sheet 测评结果: one row per reporter in speaking order with counts and shares per grade,
 abstentions, spoiled marks, 差票%, score, base and final grade, rank and the reasons.
 Sheet 分组票数: the counts per voter group. Numbers are written as numbers, not text.
+`results_xlsx` returns the workbook's bytes; `cli` writes them.
 """
 
 from __future__ import annotations
 
-from pathlib import Path
+import io
 
 from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font
 from openpyxl.utils import get_column_letter
+from openpyxl.worksheet.worksheet import Worksheet
 
-from tally.errors import InputError
 from tally.model import Meeting
 
 MODE_LABEL = {"onsite": "现场述职", "written": "书面述职"}
 
 
-def write_results_xlsx(result_json: dict, meeting: Meeting, path: Path) -> None:
+def results_xlsx(result_json: dict, meeting: Meeting) -> bytes:
+    """The workbook (.xlsx) for the engine's result JSON."""
     workbook = Workbook()
     sheet = workbook.active
+    if not isinstance(sheet, Worksheet):  # a new Workbook's one sheet is a worksheet
+        raise TypeError(f"openpyxl gave {type(sheet).__name__} as the first sheet")
     sheet.title = "测评结果"
     grades = list(result_json.get("grades") or meeting.rules.grades)
     quorum = result_json["quorum"]
@@ -78,13 +82,12 @@ def write_results_xlsx(result_json: dict, meeting: Meeting, path: Path) -> None:
         cells[0].alignment = Alignment(wrap_text=True, vertical="top")
     sheet.freeze_panes = "C5"
     _groups_sheet(workbook.create_sheet("分组票数"), result_json, meeting, grades)
-    try:
-        workbook.save(path)
-    except OSError as error:
-        raise InputError(str(path), f"无法写入：{error.strerror}") from None
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    return buffer.getvalue()
 
 
-def _groups_sheet(sheet, result_json: dict, meeting: Meeting, grades: list[str]) -> None:
+def _groups_sheet(sheet: Worksheet, result_json: dict, meeting: Meeting, grades: list[str]) -> None:
     groups = result_json.get("groups") or [
         {"id": g.id, "name": g.name, "seats": g.seats, "cast": None} for g in meeting.groups
     ]

@@ -1,0 +1,74 @@
+"""Renders the documentation's printout images from the demo meeting (examples/).
+
+python -m cli.doc_images docs/img
+
+One page of each printout (join cards, paper ballot, tally sheet, feedback sheet) as a
+~100 dpi PNG (`printout-<name>.png`), made with poppler's `pdftoppm`.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+from cli.files import read_bytes, read_meeting
+from meeting.join_cards import issue_cards
+from printouts import ballot_form, card_sheet, feedback, tally_sheet
+from printouts.inputs import digests, parse_ballots, recompute
+
+EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
+
+
+def render_docs_images(out_dir: Path) -> list[Path]:
+    """One page of each printout as a ~100 dpi PNG (for README and docs)."""
+    meeting, meeting_bytes = read_meeting(EXAMPLES / "demo-meeting.toml")
+    ballots_path = EXAMPLES / "demo-ballots.csv"
+    ballots_bytes = read_bytes(ballots_path)
+    result = recompute(meeting, parse_ballots(ballots_bytes, meeting, str(ballots_path)))
+    first = meeting.reporters[0].id
+    comments = {
+        first: "抓基层党建责任落实到位，村级组织阵地建设成效明显；"
+        "下一步要在发展壮大村级集体经济上再下功夫。"
+    }
+    pdfs = {
+        "cards": card_sheet.render_cards(
+            meeting, issue_cards(b"docs", meeting)[:8], "https://pingyi.example.org"
+        ),
+        "ballot": ballot_form.render_ballots(meeting),
+        "tally": tally_sheet.render_tally(
+            meeting, result, digests(meeting_bytes, ballots_bytes), signed_by="自签名证书"
+        ),
+        "feedback": feedback.render_feedback(meeting, result, comments),
+    }
+    out_dir.mkdir(parents=True, exist_ok=True)
+    written = []
+    with tempfile.TemporaryDirectory() as tmp:
+        for name, pdf in pdfs.items():
+            source = Path(tmp) / f"{name}.pdf"
+            source.write_bytes(pdf)
+            target = out_dir / f"printout-{name}"
+            subprocess.run(
+                [
+                    "pdftoppm",
+                    "-png",
+                    "-r",
+                    "100",
+                    "-f",
+                    "1",
+                    "-l",
+                    "1",
+                    "-singlefile",
+                    str(source),
+                    str(target),
+                ],
+                check=True,
+            )
+            written.append(target.with_suffix(".png"))
+    return written
+
+
+if __name__ == "__main__":  # pragma: no cover
+    for path in render_docs_images(Path(sys.argv[1] if len(sys.argv) > 1 else "docs/img")):
+        print(path)

@@ -1,0 +1,41 @@
+"""The files of the key and certificate that sign the tally sheet.
+
+The meeting's own pair lives under the data directory's `signing/` (`key.pem`, readable by its
+owner only, and `cert.pem`): `ensure_identity` makes it at first use (`pingyi serve` calls it
+at start, so the sheet is signed with the same key however it is printed) and returns the same
+pair ever after. An organisation passes its own files with `--key`/`--cert` instead;
+`read_identity` reads either. The keys themselves are made by `printouts.signing`.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from cli.files import read_bytes
+from printouts.signing import make_identity
+from server.datadir import DataDir
+from tally.model import Meeting
+
+KEY_NAME, CERT_NAME = "key.pem", "cert.pem"
+
+
+def ensure_identity(data_dir: DataDir, meeting: Meeting) -> tuple[Path, Path]:
+    """The meeting's signing key and certificate files, created on first use."""
+    key_path = data_dir.signing_dir / KEY_NAME
+    cert_path = data_dir.signing_dir / CERT_NAME
+    if key_path.exists() and cert_path.exists():
+        return key_path, cert_path
+    data_dir.signing_dir.mkdir(parents=True, exist_ok=True)
+    key_pem, cert_pem = make_identity(meeting)
+    fd = os.open(key_path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "wb") as handle:
+        handle.write(key_pem)
+    cert_path.write_bytes(cert_pem)
+    return key_path, cert_path
+
+
+def read_identity(key_path: Path, cert_path: Path) -> tuple[bytes, bytes]:
+    """The key's and the certificate's bytes (the certificate is read first)."""
+    cert_pem = read_bytes(cert_path)
+    return read_bytes(key_path), cert_pem
