@@ -4,7 +4,7 @@ Layout (all created on first use; nothing here is a ballot):
     secret.key     hex of 32 random bytes: the card tokens are derived from it
     chair.key      the chair console's key (printed at start, never logged)
     redis/         the embedded Redis's append-only file and snapshot
-    signing/       key.pem and cert.pem that sign the tally sheet (made by printouts)
+    signing/       key.pem and cert.pem that sign the tally sheet (made by cli/signing_files.py)
 """
 
 from __future__ import annotations
