@@ -58,7 +58,7 @@ def check_marks(
             raise BadReporter(f"述职人“{reporter}”不在本轮测评中", "marks")
         if mark is None or mark == ABSTAIN:
             continue
-        if mark not in allowed:
+        if not isinstance(mark, str) or mark not in allowed:  # a list or map is unhashable
             words = "/".join(grades)
             raise BadGrade(f"“{mark}”不是有效等次：应为{words}或留空", "marks")
         checked[reporter] = mark

@@ -68,7 +68,7 @@ def join_url(base_url: str, token: str) -> str:
 
 
 def looks_like_token(text: str) -> bool:
-    return len(text) == 22 and all(ch.isalnum() or ch in "-_" for ch in text)
+    return len(text) == 22 and text.isascii() and all(ch.isalnum() or ch in "-_" for ch in text)
 
 
 def _mac(secret: bytes, message: str) -> bytes:

@@ -1,0 +1,438 @@
+"""What each role sees: phones the agenda and revealed grades, the projector turnout and revealed
+results, the chair everything (live counts only past the privacy threshold).
+
+The meeting: r01 and r03 report on site, r02 in writing; groups leaders (10 seats) and cadres
+(30); live counts show from 3 ballots. With voting = "end" its steps are 0 report r01 ·
+1 comment r01 · 2 report r03 · 3 comment r03 · 4 vote; with "each" 0 report r01 ·
+1 comment r01 · 2 vote r01 · 3 vote r02 · 4 report r03 · 5 comment r03 · 6 vote r03.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from fractions import Fraction
+from typing import Any
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from meeting import commands as c
+from meeting import events as e
+from meeting.agenda import MeetingState, Round, decide, evolve, fold, initial_state
+from meeting.errors import Refused
+from meeting.views import (
+    agenda_view,
+    chair_view,
+    latest_result,
+    phone_view,
+    screen_view,
+    turnout,
+)
+from tally.model import Group, Meeting, Reporter
+
+END = Meeting(
+    title="测试会议",
+    date="2026-12-28",
+    place="测试会场",
+    reporters=(
+        Reporter("r01", "王建国", "城关镇党委"),
+        Reporter("r02", "李秀英", "青溪镇党委", mode="written"),
+        Reporter("r03", "张志强", "木鱼镇党委", flags=("问责",)),
+    ),
+    groups=(
+        Group("leaders", "县级领导", 10, Fraction(2, 5)),
+        Group("cadres", "基层代表", 30, Fraction(3, 5)),
+    ),
+    privacy_min_ballots=3,
+)
+EACH = dataclasses.replace(END, voting="each")
+OPEN_MODE = dataclasses.replace(END, join="open")
+TO_VOTE = (c.Start(), c.Next(), c.Next(), c.Next(), c.Next())
+RESULT = {
+    "round": 4,
+    "reporters": [
+        {"id": "r01", "final_grade": "好", "score": 95},
+        {"id": "r02", "final_grade": "较好", "score": 82},
+        {"id": "r03", "final_grade": "差", "score": 40},
+    ],
+}
+
+
+def run(state: MeetingState, *commands: c.Command, now: float = 100.0) -> MeetingState:
+    for command in commands:
+        state = fold(state, decide(state, command, now))
+    return state
+
+
+def reach(meeting: Meeting, *commands: c.Command, now: float = 100.0) -> MeetingState:
+    return run(initial_state(meeting), *commands, now=now)
+
+
+def cast(state: MeetingState, *groups: str) -> MeetingState:
+    return fold(state, [e.BallotCast(state.position, group) for group in groups])
+
+
+def voting(*groups: str) -> MeetingState:
+    """ "end", its round open with a ballot from each of `groups`."""
+    return cast(reach(END, *TO_VOTE, c.OpenVoting()), *groups)
+
+
+def counted(state: MeetingState, result: dict[str, Any] = RESULT) -> MeetingState:
+    return evolve(state, e.ResultComputed(state.position, result))
+
+
+def reporters(*statuses: str) -> list[dict[str, Any]]:
+    return [
+        {
+            "id": "r01",
+            "name": "王建国",
+            "org": "城关镇党委",
+            "mode": "onsite",
+            "status": statuses[0],
+        },
+        {
+            "id": "r02",
+            "name": "李秀英",
+            "org": "青溪镇党委",
+            "mode": "written",
+            "status": statuses[1],
+        },
+        {
+            "id": "r03",
+            "name": "张志强",
+            "org": "木鱼镇党委",
+            "mode": "onsite",
+            "status": statuses[2],
+        },
+    ]
+
+
+def meeting_part(meeting: Meeting) -> dict[str, Any]:
+    return {
+        "title": "测试会议",
+        "date": "2026-12-28",
+        "place": "测试会场",
+        "join": meeting.join,
+        "voting": meeting.voting,
+    }
+
+
+ALL = ["r01", "r02", "r03"]
+
+
+@pytest.mark.parametrize(
+    ("meeting", "state", "expected"),
+    [
+        (
+            END,
+            initial_state(END),
+            {
+                "reporters": reporters("pending", "pending", "pending"),
+                "state": "not_started",
+                "step": None,
+                "phase": None,
+                "reporter": None,
+                "timer": {"started_at": None, "paused_total": 0.0, "paused_at": None},
+                "paused": False,
+                "round": None,
+                "agenda_v": 0,
+            },
+        ),
+        (
+            END,
+            run(reach(END, c.Start(), c.Next()), c.Pause(), now=130.0),
+            {
+                "reporters": reporters("current", "pending", "pending"),
+                "state": "running",
+                "step": 1,
+                "phase": "comment",
+                "reporter": "r01",
+                "timer": {"started_at": 100.0, "paused_total": 0.0, "paused_at": 130.0},
+                "paused": True,
+                "round": None,
+                "agenda_v": 4,
+            },
+        ),
+        (
+            END,
+            run(run(reach(END, c.Start()), c.Pause(), now=130.0), c.Resume(), now=150.0),
+            {
+                "reporters": reporters("current", "pending", "pending"),
+                "state": "running",
+                "step": 0,
+                "phase": "report",
+                "reporter": "r01",
+                "timer": {"started_at": 100.0, "paused_total": 20.0, "paused_at": None},
+                "paused": False,
+                "round": None,
+                "agenda_v": 4,
+            },
+        ),
+        (
+            END,
+            reach(END, *TO_VOTE),
+            {
+                "reporters": reporters("done", "pending", "done"),
+                "state": "running",
+                "step": 4,
+                "phase": "vote",
+                "reporter": None,
+                "timer": {"started_at": 100.0, "paused_total": 0.0, "paused_at": None},
+                "paused": False,
+                "round": {"id": 4, "reporters": ALL, "status": "ready"},
+                "agenda_v": 6,
+            },
+        ),
+        (
+            END,
+            voting("leaders"),
+            {
+                "reporters": reporters("done", "done", "done"),
+                "state": "running",
+                "step": 4,
+                "phase": "vote",
+                "reporter": None,
+                "timer": {"started_at": 100.0, "paused_total": 0.0, "paused_at": None},
+                "paused": False,
+                "round": {"id": 4, "reporters": ALL, "status": "open"},
+                "agenda_v": 7,
+            },
+        ),
+        (
+            END,
+            run(counted(run(voting(), c.CloseVoting())), c.RevealResults(), c.Next(), now=200.0),
+            {
+                "reporters": reporters("done", "done", "done"),
+                "state": "finished",
+                "step": None,
+                "phase": None,
+                "reporter": None,
+                "timer": {"started_at": 200.0, "paused_total": 0.0, "paused_at": None},
+                "paused": False,
+                "round": {"id": 4, "reporters": ALL, "status": "revealed"},
+                "agenda_v": 11,
+            },
+        ),
+        (
+            EACH,
+            counted(
+                run(reach(EACH, c.Start(), c.Next(), c.Next()), c.OpenVoting(), c.CloseVoting())
+            ),
+            {
+                "reporters": reporters("done", "pending", "pending"),
+                "state": "running",
+                "step": 2,
+                "phase": "vote",
+                "reporter": None,
+                "timer": {"started_at": 100.0, "paused_total": 0.0, "paused_at": None},
+                "paused": False,
+                "round": {"id": 2, "reporters": ["r01"], "status": "closed"},
+                "agenda_v": 7,
+            },
+        ),
+    ],
+    ids=[
+        "not started",
+        "paused in a comment",
+        "after a pause",
+        "vote step",
+        "voting",
+        "finished",
+        "each: round closed",
+    ],
+)
+def test_the_agenda_view_says_where_the_meeting_is(
+    meeting: Meeting, state: MeetingState, expected: dict[str, Any]
+) -> None:
+    assert agenda_view(meeting, state) == {"meeting": meeting_part(meeting), **expected}
+
+
+def test_between_rounds_no_round_is_shown() -> None:
+    state = counted(
+        run(reach(EACH, c.Start(), c.Next(), c.Next()), c.OpenVoting(), c.CloseVoting())
+    )
+    state = run(state, c.Next(), c.OpenVoting(), c.CloseVoting(), c.Next())
+    assert (state.step.kind if state.step else None, sorted(state.rounds)) == ("report", [2, 3])
+    assert agenda_view(EACH, state)["round"] is None
+
+
+# ---- results ---------------------------------------------------------------------------------
+
+
+def with_results(rounds: dict[int, str], results: dict[int, Any]) -> MeetingState:
+    held = {i: Round(i, ("r01",), status) for i, status in rounds.items()}  # type: ignore[arg-type]
+    return dataclasses.replace(initial_state(EACH), rounds=held, results=results)
+
+
+@pytest.mark.parametrize(
+    ("rounds", "results", "revealed", "anything"),
+    [
+        ({}, {}, None, None),
+        ({2: "closed"}, {2: "A"}, None, "A"),
+        ({2: "revealed"}, {2: "A"}, "A", "A"),
+        ({2: "revealed", 3: "closed"}, {2: "A", 3: "B"}, "A", "B"),
+        ({2: "revealed", 3: "revealed"}, {2: "A", 3: "B"}, "B", "B"),
+        ({2: "revealed", 3: "revealed"}, {3: "B", 2: "A"}, "B", "B"),
+        ({2: "revealed", 6: "revealed", 3: "closed"}, {6: "C", 2: "A", 3: "B"}, "C", "C"),
+        ({}, {5: "X"}, None, "X"),  # a result whose round this state does not hold
+    ],
+)
+def test_the_latest_result_is_the_newest_round_s_revealed_or_not(
+    rounds: dict[int, str], results: dict[int, Any], revealed: Any, anything: Any
+) -> None:
+    state = with_results(rounds, results)
+    assert latest_result(state, revealed_only=True) == revealed
+    assert latest_result(state, revealed_only=False) == anything
+
+
+def test_phones_see_only_the_final_grades_and_only_once_revealed() -> None:
+    closed = counted(run(voting("leaders"), c.CloseVoting()))
+    assert phone_view(END, closed) == {**agenda_view(END, closed), "results": None}
+    revealed = run(closed, c.RevealResults())
+    assert phone_view(END, revealed) == {
+        **agenda_view(END, revealed),
+        "results": [
+            {"id": "r01", "final_grade": "好"},
+            {"id": "r02", "final_grade": "较好"},
+            {"id": "r03", "final_grade": "差"},
+        ],
+    }
+
+
+# ---- turnout ---------------------------------------------------------------------------------
+
+
+def groups(leaders: int, cadres: int) -> list[dict[str, Any]]:
+    return [
+        {"id": "leaders", "name": "县级领导", "seats": 10, "cast": leaders},
+        {"id": "cadres", "name": "基层代表", "seats": 30, "cast": cadres},
+    ]
+
+
+@pytest.mark.parametrize(
+    ("state", "cast", "by_group"),
+    [
+        (initial_state(END), 0, (0, 0)),
+        (reach(END, *TO_VOTE), 0, (0, 0)),
+        (voting("cadres", "leaders", "cadres"), 3, (1, 2)),
+        (run(voting("cadres", "cadres"), c.CloseVoting()), 2, (0, 2)),
+        (run(counted(run(voting("leaders"), c.CloseVoting())), c.Next()), 1, (1, 0)),
+        # A round left open while the state says another step (only events replayed by hand
+        # give one): the open round is still the one counted.
+        (evolve(voting("leaders", "leaders"), e.StepEntered(3, 0.0)), 2, (2, 0)),
+    ],
+    ids=["not started", "vote step", "voting", "closed", "finished", "open elsewhere"],
+)
+def test_turnout_counts_the_current_round_per_group(
+    state: MeetingState, cast: int, by_group: tuple[int, int]
+) -> None:
+    assert turnout(END, state) == {"cast": cast, "seats": 40, "groups": groups(*by_group)}
+
+
+# ---- the projector and the chair -----------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("meeting", "join_url", "shown"),
+    [
+        (END, "http://h/join", None),
+        (OPEN_MODE, "http://h/join", "http://h/join"),
+        (OPEN_MODE, None, None),
+    ],
+)
+def test_the_projector_shows_the_join_address_only_in_open_mode(
+    meeting: Meeting, join_url: str | None, shown: str | None
+) -> None:
+    state = voting("leaders", "cadres")
+    assert screen_view(meeting, state, join_url) == {
+        **agenda_view(meeting, state),
+        "turnout": {"cast": 2, "seats": 40, "groups": groups(1, 1)},
+        "join_url": shown,
+        "result": None,
+    }
+
+
+def test_the_projector_shows_a_result_once_revealed() -> None:
+    closed = counted(run(voting("leaders"), c.CloseVoting()))
+    assert screen_view(END, closed, None)["result"] is None
+    assert screen_view(END, run(closed, c.RevealResults()), None)["result"] == RESULT
+
+
+LIVE = {"r01": {"好": 2, "较好": 1}}
+
+
+@pytest.mark.parametrize(
+    ("ballots", "live"),
+    [
+        ((), None),
+        (("leaders", "cadres"), None),
+        (("leaders", "cadres", "cadres"), LIVE),
+        (("cadres",) * 4, LIVE),
+    ],
+)
+def test_the_chair_sees_live_counts_only_from_the_privacy_threshold(
+    ballots: tuple[str, ...], live: Any
+) -> None:
+    state = evolve(voting(*ballots), e.TokenJoined("cadres"))
+    state = evolve(state, e.CommentRecorded("r01", "很好", 1.0))
+    assert chair_view(OPEN_MODE, state, "http://h/join", LIVE, 0.0) == {
+        **screen_view(OPEN_MODE, state, "http://h/join"),
+        "live": live,
+        "result": None,
+        "comments": {"r01": "很好"},
+        "actions": ["close", "pause"],
+        "joined": {"cadres": 1},
+    }
+
+
+def test_the_chair_sees_a_result_before_it_is_revealed() -> None:
+    state = counted(run(voting("leaders"), c.CloseVoting()))
+    view = chair_view(END, state, None, None, 0.0)
+    assert (view["result"], view["actions"]) == (RESULT, ["reveal", "next", "pause"])
+
+
+# ---- over any course of the meeting --------------------------------------------------------
+
+
+def tally(state: MeetingState) -> list[e.Event]:
+    held = state.current_round
+    if held is None or held.status != "closed" or held.id in state.results:
+        return []
+    return [
+        e.ResultComputed(
+            held.id, {"round": held.id, "reporters": [{"id": "r01", "final_grade": "好"}]}
+        )
+    ]
+
+
+MOVES: list[Any] = [*c.SIMPLE_COMMANDS.values(), "leaders", "cadres", tally]
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.sampled_from([END, EACH, OPEN_MODE]), st.lists(st.sampled_from(MOVES), max_size=50))
+def test_views_are_plain_data_and_never_show_too_much(meeting: Meeting, moves: list[Any]) -> None:
+    state = initial_state(meeting)
+    for move in moves:
+        if isinstance(move, c.Command):
+            try:
+                new = decide(state, move, 1.0)
+            except Refused:
+                continue
+        elif callable(move):
+            new = move(state)
+        else:
+            held = state.open_round
+            new = [e.BallotCast(held.id, move)] if held is not None else []
+        state = fold(state, new)
+        phone = phone_view(meeting, state)
+        screen = screen_view(meeting, state, "http://h/join")
+        chair = chair_view(meeting, state, "http://h/join", LIVE, 1.0)
+        for view in (phone, screen, chair):
+            assert json.loads(json.dumps(view)) == view
+        revealed = [r.id for r in state.rounds.values() if r.status == "revealed"]
+        assert (phone["results"] is None) == (screen["result"] is None) == (not revealed)
+        if revealed:
+            assert screen["result"] == state.results[max(revealed)]
+        assert (chair["live"] is not None) == (screen["turnout"]["cast"] >= 3)
