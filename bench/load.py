@@ -1,12 +1,13 @@
 """Load and scale benchmark of the live server: N phones, a burst of ballots, fan-out, close.
 
-    python bench/load.py --phones 5000 --reporters 30             # 1 server process
-    python bench/load.py --phones 10000 --reporters 30 --servers 2
-    python bench/load.py --phones 200 --reporters 5 --no-write    # the smoke test's run
+    .venv/bin/python -m bench.load --phones 200 --reporters 5          # prints the figures
+    .venv/bin/python -m bench.load --phones 5000 --reporters 30 --record            # 1 process
+    .venv/bin/python -m bench.load --phones 10000 --reporters 30 --servers 2 --record
 
-Starts its own Redis (appendfsync always) and `pingyi serve` process(es) on 127.0.0.1, runs
-the phones in separate load-generator processes, prints the table and writes the
-"## Live server" section of docs/benchmarks.md. Two meetings are run one after the other on
+(from the repository's root, in the environment scripts/setup makes). Starts its own Redis
+(appendfsync always) and `pingyi serve` process(es) on 127.0.0.1, runs the phones in separate
+load-generator processes and prints the table; with `--record` it also writes the figures into
+the "## Live server" section of docs/benchmarks.md (a plain run changes no file). Two meetings are run one after the other on
 the same Redis: the first has every phone vote within the burst window, the second offers
 ballots at a steady rate (each card votes once per round, so a second rate needs a second
 round of fresh phones). Ends by reading each meeting's record back and checking that every
@@ -24,6 +25,7 @@ import math
 import multiprocessing
 import os
 import platform
+import random
 import re
 import shutil
 import sys
@@ -34,22 +36,19 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import msgpack
+import psutil
+from websockets.asyncio.client import connect
+
+from bench import _load_phones as phones_mod
+from meeting.join_cards import issue_cards
+from server.datadir import DataDir
+from server.gc_policy import COLLECT_AFTER
+from server.record_reader import load_record
+from tally.meeting_file import parse_meeting_text
+from testkit import RedisServer, ServerProcess
+
 ROOT = Path(__file__).resolve().parents[1]
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))
-
-import msgpack  # noqa: E402
-import psutil  # noqa: E402
-from websockets.asyncio.client import connect  # noqa: E402
-
-from bench import _load_phones as phones_mod  # noqa: E402
-from meeting.join_cards import issue_cards  # noqa: E402
-from server.datadir import DataDir  # noqa: E402
-from server.gc_policy import COLLECT_AFTER  # noqa: E402
-from server.record_reader import load_record  # noqa: E402
-from tally.meeting_file import parse_meeting_text  # noqa: E402
-from tests.helpers import RedisServer, ServerProcess  # noqa: E402
-
 DOC = ROOT / "docs" / "benchmarks.md"
 SECTION = "## Live server"
 FANOUT_TOGGLES = 8  # pause/resume pairs: samples of one chair action reaching every phone
@@ -420,7 +419,7 @@ async def run_meeting(
             result["fanout"] = samples
             result["fanout_cpu"] = fan_cpu
             start = time.time() + 0.5
-            rng = __import__("random").Random(7)
+            rng = random.Random(7)
             schedule = {n: start + rng.uniform(0, args.burst_window) for n in range(args.phones)}
         else:
             start = time.time() + 0.5
@@ -657,7 +656,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--offered-rate", type=int, default=1000, help="ballots/s [1000]")
     parser.add_argument("--generators", type=int, default=2, help="load-generator processes")
     parser.add_argument("--join-concurrency", type=int, default=48, help="handshakes in flight")
-    parser.add_argument("--no-write", action="store_true", help="leave docs/benchmarks.md alone")
+    parser.add_argument(
+        "--record", action="store_true", help="write the figures into docs/benchmarks.md"
+    )
     parser.add_argument("--json", type=Path, default=None, help="also write the figures here")
     args = parser.parse_args(argv)
     if not 1 <= args.phones <= 20_000 or not 1 <= args.servers <= 8:
@@ -698,15 +699,15 @@ def main(argv: list[str] | None = None) -> int:
     shown = [
         a
         for n, a in enumerate(given)
-        if a not in ("--no-write", "--json") and (n == 0 or given[n - 1] != "--json")
+        if a not in ("--record", "--json") and (n == 0 or given[n - 1] != "--json")
     ]
-    command = " ".join(["python bench/load.py", *shown])
+    command = " ".join(["python -m bench.load", *shown])
     run = asyncio.run(amain(args, command))
     print(run_label(run))
     print_table(run)
     if args.json:
         args.json.write_text(json.dumps(run, ensure_ascii=False, indent=1), encoding="utf-8")
-    if not args.no_write:
+    if args.record:
         write_doc(run)
         print(f"updated {DOC.relative_to(ROOT)}")
     ok = run["burst"]["verify"]["exactly_once"] and run["steady"]["verify"]["exactly_once"]

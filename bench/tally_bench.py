@@ -1,7 +1,7 @@
-"""Times the tally engine on synthetic seeded meetings and records the figures.
+"""Times the tally engine on synthetic seeded meetings; `--record` writes the figures down.
 
-    python3 bench/tally_bench.py            # prints the table, updates docs/benchmarks.md
-    python3 bench/tally_bench.py --no-write # prints only
+    .venv/bin/python -m bench.tally_bench            # prints the table
+    .venv/bin/python -m bench.tally_bench --record   # ... and writes it into docs/benchmarks.md
 
 Only `tally()` is timed (the ballots are built beforehand), best of a few runs so that a busy
 neighbour on the machine does not count against the engine.
@@ -91,7 +91,7 @@ def section(rows: list[tuple[int, int, int, float]]) -> str:
         f"Machine: {os.cpu_count()} cores (`nproc`), {cpu_model()}, "
         f"Python {platform.python_version()}; load average {os.getloadavg()[0]:.1f} when measured"
         " (the machine is shared, so a busy minute shows up here).  ",
-        "Command: `python3 bench/tally_bench.py`",
+        "Command: `python -m bench.tally_bench`",
         "",
     ]
     return "\n".join(lines)
@@ -110,7 +110,9 @@ def write(text: str) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--no-write", action="store_true", help="print only, leave the docs alone")
+    parser.add_argument(
+        "--record", action="store_true", help="write the figures into docs/benchmarks.md"
+    )
     args = parser.parse_args()
     rows = []
     for reporters, ballots, runs in CASES:
@@ -120,7 +122,7 @@ def main() -> None:
         print(
             f"{reporters:>4} reporters × {ballots:>6,} ballots: {seconds * 1000:8.1f} ms (best of {runs})"
         )
-    if not args.no_write:
+    if args.record:
         write(section(rows))
         print(f"updated {DOC.relative_to(ROOT)}")
 

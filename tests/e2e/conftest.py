@@ -10,8 +10,6 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import signal
-import socket
 import subprocess
 import sys
 import time
@@ -27,6 +25,7 @@ from meeting.join_cards import Card, issue_cards
 from server.datadir import DataDir
 from tally.meeting_file import parse_meeting_text
 from tally.model import Meeting
+from testkit import free_port, stop_embedded_redis
 
 CHROMIUM = os.environ.get("PINGYI_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -40,12 +39,6 @@ CHROMIUM_ARGS = [
 ]
 ARTIFACTS = Path(__file__).resolve().parents[1] / "artifacts"
 VENDOR = Path(__file__).resolve().parents[2] / "kiosk" / "static" / "vendor" / "msgpack.min.js"
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 @dataclass
@@ -104,25 +97,26 @@ def start_meeting(toml_text: str, workdir: Path) -> LiveMeeting:
     toml = workdir / "meeting.toml"
     toml.write_text(toml_text, encoding="utf-8")
     data = workdir / "data"
-    port = _free_port()
+    port = free_port()
     log = workdir / "serve.log"
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "cli",
-            "serve",
-            str(toml),
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(port),
-            "--data",
-            str(data),
-        ],
-        stdout=log.open("w"),
-        stderr=subprocess.STDOUT,
-    )
+    with log.open("w") as output:  # the child has its own copy of the descriptor
+        process = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "cli",
+                "serve",
+                str(toml),
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(port),
+                "--data",
+                str(data),
+            ],
+            stdout=output,
+            stderr=subprocess.STDOUT,
+        )
     url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 60
     while True:
@@ -134,6 +128,8 @@ def start_meeting(toml_text: str, workdir: Path) -> LiveMeeting:
             pass
         if process.poll() is not None or time.monotonic() > deadline:
             process.kill()
+            process.wait()
+            stop_embedded_redis(data)
             pytest.fail(f"pingyi serve did not start:\n{log.read_text()}")
         time.sleep(0.2)
     meeting = parse_meeting_text(toml_text)
@@ -149,17 +145,7 @@ def stop_meeting(live: LiveMeeting) -> None:
     except subprocess.TimeoutExpired:
         live.process.kill()
         live.process.wait()
-    stop_embedded_redis(live.data)
-
-
-def stop_embedded_redis(data: Path) -> None:
-    """The embedded redis-server outlives a server that was killed: stop it by its pidfile."""
-    for settings in (data / "redis").glob("*.settings"):
-        try:
-            pid = int(Path(json.loads(settings.read_text())["pidfile"]).read_text().strip())
-            os.kill(pid, signal.SIGTERM)
-        except (OSError, ValueError, KeyError):
-            pass
+    stop_embedded_redis(live.data)  # the embedded redis-server outlives a killed server
 
 
 @pytest.fixture

@@ -17,7 +17,8 @@ import msgpack
 import pytest
 import websockets
 
-from tests.helpers import ROOT, Peer, ServerProcess, http_json, write_meeting
+from testkit import Peer, ServerProcess, http_json, write_meeting
+from tests.helpers import ROOT
 
 
 def version(server: ServerProcess) -> int:

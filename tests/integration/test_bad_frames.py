@@ -8,7 +8,7 @@ import msgpack
 import pytest
 import websockets
 
-from tests.helpers import Peer, ServerProcess, stop_embedded_redis, write_meeting
+from testkit import Peer, ServerProcess, stop_embedded_redis, write_meeting
 
 
 @pytest.fixture(scope="module")

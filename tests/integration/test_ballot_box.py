@@ -7,7 +7,7 @@ import contextlib
 from pathlib import Path
 
 from server.record_reader import load_record
-from tests.helpers import Peer, ServerProcess, http_json, write_meeting
+from testkit import Peer, ServerProcess, http_json, write_meeting
 
 
 async def test_the_same_card_on_twenty_connections_at_once_casts_one_ballot(

@@ -19,14 +19,7 @@ import redis
 import websockets
 
 from server.record_reader import load_record
-from tests.helpers import (
-    Peer,
-    RedisServer,
-    ServerProcess,
-    http_json,
-    wait_until,
-    write_meeting,
-)
+from testkit import Peer, RedisServer, ServerProcess, http_json, wait_until, write_meeting
 
 UNAVAILABLE_MSG = "系统暂不可用，正在重连"  # what docs/pages.md promises the room
 GRADES = ("好", "较好", "一般", "差")

@@ -25,7 +25,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from meeting.join_cards import Card
-from tests.helpers import ROOT, Peer, RedisServer, ServerProcess, http_json, write_meeting
+from testkit import Peer, RedisServer, ServerProcess, http_json, write_meeting
+from tests.helpers import ROOT
 
 DOC = (ROOT / "docs" / "protocol.md").read_text(encoding="utf-8")
 CODES = set(re.findall(r"^\| `(\w+)` \|", DOC.split("### Error codes")[1], re.M))

@@ -9,7 +9,7 @@ from __future__ import annotations
 import redis.asyncio as aioredis
 
 from server.store import Keys, Store
-from tests.helpers import RedisServer
+from testkit import RedisServer
 
 
 async def test_forgetting_the_cast_order_deletes_an_older_records_live_counters(

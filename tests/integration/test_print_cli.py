@@ -14,8 +14,10 @@ from PIL import Image
 from pyzbar import pyzbar
 
 from cli import main
-from cli.sources import load_meeting, parse_ballots, recompute
+from cli.files import read_meeting
+from cli.signing_files import ensure_identity
 from meeting.join_cards import issue_cards, join_url
+from printouts.inputs import parse_ballots, recompute
 from server.datadir import DataDir
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
@@ -27,8 +29,8 @@ def demo(tmp_path_factory):
     root = tmp_path_factory.mktemp("demo")
     shutil.copy(EXAMPLES / "demo-meeting.toml", root / "meeting.toml")
     shutil.copy(EXAMPLES / "demo-ballots.csv", root / "ballots.csv")
-    meeting, _ = load_meeting(root / "meeting.toml")
-    ballots = parse_ballots((root / "ballots.csv").read_bytes(), meeting, root / "ballots.csv")
+    meeting, _ = read_meeting(root / "meeting.toml")
+    ballots = parse_ballots((root / "ballots.csv").read_bytes(), meeting, "ballots.csv")
     return root, meeting, recompute(meeting, ballots)
 
 
@@ -114,8 +116,6 @@ def test_tally_command_prints_the_engine_result(demo, tmp_path):
 
 def test_tally_with_organisation_key_and_cert(demo, tmp_path, capsys):
     root, meeting, _ = demo
-    from printouts.signing import ensure_identity
-
     key, cert = ensure_identity(DataDir(tmp_path / "org"), meeting)
     out = tmp_path / "tally.pdf"
     assert (
@@ -167,6 +167,10 @@ def test_tally_with_organisation_key_and_cert(demo, tmp_path, capsys):
         == 2
     )
     assert "--key" in capsys.readouterr().err
+    wrong = tmp_path / "wrong.pdf"
+    args = ["print", "tally", str(root / "meeting.toml"), "--ballots", str(root / "ballots.csv")]
+    assert main([*args, "--key", str(cert), "--cert", str(cert), "-o", str(wrong)]) == 2
+    assert "无法读取签名私钥或证书" in capsys.readouterr().err and not wrong.exists()
 
 
 def test_feedback_command_one_page_each_with_comments(demo, tmp_path):

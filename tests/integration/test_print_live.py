@@ -9,9 +9,10 @@ import subprocess
 
 import psutil
 import pytest
+from openpyxl import load_workbook
 
 from cli import main
-from tests.helpers import ServerProcess, http_json, write_meeting
+from testkit import ServerProcess, http_json, write_meeting
 
 pytestmark = pytest.mark.slow
 
@@ -97,8 +98,15 @@ def test_tally_and_feedback_from_the_data_directory(tmp_path, servers, reaper, c
     out = capsys.readouterr().out
     assert code == 0, out
     exported = tmp_path / "export.csv"  # the server's own export is the same file
-    assert main(["export", str(meeting_path), str(exported), "--data", str(data)]) == 0
+    xlsx = tmp_path / "results.xlsx"
+    assert (
+        main(["export", str(meeting_path), str(exported), "--data", str(data), "--xlsx", str(xlsx)])
+        == 0
+    )
     assert exported.read_bytes() == export.read_bytes()
+    sheet = load_workbook(xlsx)["测评结果"]
+    names = [row[1].value for row in sheet.iter_rows(min_row=5)]
+    assert names == [reporter.name for reporter in meeting.reporters]
     assert (
         main(["verify", str(pdf), "--ballots", str(exported), "--meeting", str(meeting_path)]) == 0
     )

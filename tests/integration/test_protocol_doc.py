@@ -13,7 +13,8 @@ from pathlib import Path
 from server.errors import ERRORS
 from server.http_api import routes
 from server.messages import SCHEMAS
-from tests.helpers import ROOT, Peer, ServerProcess, http_json, write_meeting
+from testkit import Peer, ServerProcess, http_json, write_meeting
+from tests.helpers import ROOT
 
 DOC = (ROOT / "docs" / "protocol.md").read_text(encoding="utf-8")
 

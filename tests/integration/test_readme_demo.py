@@ -1,13 +1,16 @@
-"""The README's two top commands: the test command is what CI runs; the demo really serves."""
+"""The README's two top commands: the test command is what CI runs; the demo really serves,
+through the `./pingyi` launcher the README names."""
 
 from __future__ import annotations
 
 import re
+import shlex
+import shutil
 import subprocess
-import sys
 from pathlib import Path
 
-from tests.helpers import ROOT, free_port, http_json, stop_embedded_redis, wait_until
+from testkit import free_port, http_json, stop_embedded_redis, wait_until
+from tests.helpers import ROOT
 
 
 def top_commands() -> list[str]:
@@ -19,23 +22,15 @@ def top_commands() -> list[str]:
 
 def test_ci_runs_the_readme_test_command() -> None:
     setup_and_demo, test = top_commands()
-    assert setup_and_demo == "bash scripts/setup && pingyi serve --demo"
+    assert setup_and_demo == "bash scripts/setup && ./pingyi serve --demo"
     assert test in (ROOT / ".ci" / "run").read_text().replace("exec ", "")
 
 
 def test_the_demo_meeting_serves(tmp_path: Path) -> None:
+    demo = shlex.split(top_commands()[0].split("&&")[1])  # ./pingyi serve --demo
+    assert demo[0] == "./pingyi"
     port, data = free_port(), tmp_path / "demo-data"
-    command = [
-        sys.executable,
-        "-m",
-        "cli",
-        "serve",
-        "--demo",
-        "--port",
-        str(port),
-        "--data",
-        str(data),
-    ]
+    command = [*demo, "--port", str(port), "--data", str(data)]
     process = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     try:
         wait_until(lambda: _up(port), timeout=40)
@@ -48,6 +43,15 @@ def test_the_demo_meeting_serves(tmp_path: Path) -> None:
     assert f"http://127.0.0.1:{port}/screen" in output
     assert f"http://127.0.0.1:{port}/chair?key=" in output
     assert "/j/" in output  # demo phone links
+
+
+def test_the_launcher_says_what_to_run_when_the_environment_is_missing(tmp_path: Path) -> None:
+    shutil.copy2(ROOT / "pingyi", tmp_path / "pingyi")  # a checkout without .venv
+    done = subprocess.run(
+        [str(tmp_path / "pingyi"), "--help"], capture_output=True, text=True, timeout=10
+    )
+    assert done.returncode != 0
+    assert "run 'bash scripts/setup' first" in done.stderr
 
 
 def _up(port: int) -> bool:

@@ -10,33 +10,50 @@ import signal
 from pathlib import Path
 
 from server.record_reader import load_record
-from tests.helpers import Peer, ServerProcess, http_json, stop_embedded_redis, write_meeting
+from testkit import Peer, ServerProcess, http_json, stop_embedded_redis, write_meeting
 
 
-async def cast_burst(server: ServerProcess, cards, round_id: int) -> list[str]:  # type: ignore[no-untyped-def]
-    """Every card casts at once over its own WebSocket; the receipts that came back."""
+def cast(card, round_id: int) -> dict:  # type: ignore[no-untyped-def]
+    return {
+        "t": "cast",
+        "id": f"cast-{card.code}",
+        "round": round_id,
+        "marks": {"r01": "好", "r03": "差"},
+        "cid": f"burst-{card.code}-xxxxxxxx",
+    }
 
-    async def one(card) -> str | None:  # type: ignore[no-untyped-def]
-        with contextlib.suppress(Exception):
-            async with Peer.connect(server.ws_url, role="phone", token=card.token) as phone:
-                reply = await phone.request(
-                    {
-                        "t": "cast",
-                        "round": round_id,
-                        "marks": {"r01": "好", "r03": "差"},
-                        "cid": f"burst-{card.code}-xxxxxxxx",
-                    },
-                    timeout=5,
-                )
-                if reply["t"] == "receipt":
-                    return reply["receipt"]
-        return None
 
-    tasks = [asyncio.create_task(one(card)) for card in cards]
-    await asyncio.sleep(0.15)  # part of the burst is in flight...
-    os.kill(server.process.pid, signal.SIGKILL)  # ...when the server dies
-    server.process.wait(10)
-    return [r for r in await asyncio.gather(*tasks) if r]
+async def receipt_of(phone: Peer, card) -> str | None:  # type: ignore[no-untyped-def]
+    """The receipt answering this card's cast, if one arrives (None once the connection is gone)."""
+    with contextlib.suppress(Exception):
+        reply = await phone.expect("receipt", timeout=10, id=f"cast-{card.code}")
+        return reply["receipt"]
+    return None
+
+
+async def cast_burst(server: ServerProcess, cards, round_id: int, first: int) -> list[str]:  # type: ignore[no-untyped-def]
+    """Every card on its own WebSocket. The first `first` cast and are receipted; then the rest
+    cast at once, and the server is killed as soon as their casts are on the wire. The receipts
+    that came back (including any the server sent before it died)."""
+    async with contextlib.AsyncExitStack() as stack:
+        phones = [
+            await stack.enter_async_context(
+                Peer.connect(server.ws_url, role="phone", token=card.token)
+            )
+            for card in cards
+        ]
+        pairs = list(zip(phones, cards, strict=True))
+        for phone, card in pairs[:first]:
+            await phone.send(cast(card, round_id))
+        answered = [await receipt_of(phone, card) for phone, card in pairs[:first]]
+        assert all(answered), "the server did not receipt the first casts"
+        burst = pairs[first:]
+        await asyncio.gather(*(phone.send(cast(card, round_id)) for phone, card in burst))
+        os.kill(server.process.pid, signal.SIGKILL)  # the burst is in flight
+        server.process.wait(10)
+        late = await asyncio.gather(*(receipt_of(phone, card) for phone, card in burst))
+        assert None in late, "every cast was receipted before the kill: it did not land mid-burst"
+        return [r for r in [*answered, *late] if r]
 
 
 async def test_kill_9_mid_burst_loses_no_receipt_and_counts_none_twice(
@@ -60,7 +77,7 @@ async def test_kill_9_mid_burst_loses_no_receipt_and_counts_none_twice(
         )
         assert status == 200
         early.append(body["receipt"])
-    burst = await cast_burst(server, cards[5:], round_id)
+    burst = await cast_burst(server, cards[5:], round_id, first=5)
 
     server.start()  # the same data directory: attaches to the embedded Redis (or replays its AOF)
     seen = early + burst

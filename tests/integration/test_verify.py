@@ -12,8 +12,8 @@ import pytest
 from pyhanko.pdf_utils.reader import PdfFileReader
 
 from cli import main
-from cli.sources import load_meeting
-from printouts.signing import ensure_identity
+from cli.files import read_meeting
+from cli.signing_files import ensure_identity
 from server.datadir import DataDir
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
@@ -86,7 +86,7 @@ def test_pinned_certificate_must_match(signed, capsys, tmp_path):
     code, out = run_verify(capsys, pdf, ballots, meeting, "--cert", str(own))
     assert code == 0, out
     assert "签名证书与指定证书一致" in out
-    _, other = ensure_identity(DataDir(tmp_path / "other"), load_meeting(meeting)[0])
+    _, other = ensure_identity(DataDir(tmp_path / "other"), read_meeting(meeting)[0])
     code, out = run_verify(capsys, pdf, ballots, meeting, "--cert", str(other))
     assert code == 1
     assert "签名证书不是 --cert 指定的证书" in out
@@ -125,7 +125,7 @@ def test_changed_vote_fails_digest_and_recount(signed, capsys, tmp_path):
     bad.write_text("\n".join([header, *rows]) + "\n", encoding="utf-8")
     code, out = run_verify(capsys, pdf, bad, meeting)
     assert code == 1
-    name = next(r.name for r in load_meeting(meeting)[0].reporters if r.id == rid)
+    name = next(r.name for r in read_meeting(meeting)[0].reporters if r.id == rid)
     assert re.search(rf"\[不符\] 重新计票：.*{name}：汇总表为\S+，重新计票为\S*差", out), out
 
 
@@ -175,3 +175,7 @@ def test_bad_input_exits_2(signed, capsys, tmp_path):
     not_pdf.write_text("hello")
     code, out = run_verify(capsys, not_pdf, ballots, meeting)
     assert code == 2 and "不是PDF文件" in out
+    code, out = run_verify(capsys, pdf, ballots, meeting, "--cert", str(tmp_path / "none.pem"))
+    assert code == 2 and "none.pem" in out and "文件不存在" in out
+    code, out = run_verify(capsys, pdf, ballots, meeting, "--cert", str(not_pdf))
+    assert code == 2 and "不是有效的X.509证书" in out

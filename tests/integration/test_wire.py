@@ -22,7 +22,7 @@ from websockets.streams import StreamReader
 from server.codec import pack, unpack
 from server.hub import Client, Hub, connected
 from server.wire import EXTENSION, FrameWritingProtocol, binary_frame
-from tests.helpers import free_port
+from testkit import free_port
 
 
 @pytest.mark.parametrize("size", [0, 1, 125, 126, 65535, 65536, 70000])

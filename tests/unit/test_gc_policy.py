@@ -7,7 +7,10 @@ import gc
 
 import pytest
 
+from meeting import agenda
+from meeting import events as e
 from server import gc_policy
+from testkit import write_meeting
 
 
 @pytest.fixture(autouse=True)
@@ -40,3 +43,19 @@ async def test_a_round_opened_again_before_the_collection_keeps_it_frozen(monkey
     gc_policy.results_revealed(lambda: True)  # the next round is open by then
     await asyncio.sleep(0.2)
     assert gc.get_freeze_count() > 0
+
+
+async def test_the_observer_follows_the_meetings_events(monkeypatch, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    monkeypatch.setattr(gc_policy, "COLLECT_AFTER", 0.05)
+    _, meeting = write_meeting(tmp_path)
+    state = agenda.initial_state(meeting)
+    observe = gc_policy.observer(lambda: state)
+    observe(e.StepEntered(0, 1.0), state)  # not a vote: nothing changes
+    assert gc.isenabled() and gc.get_freeze_count() == 0
+    observe(e.VotingOpened(1, ("r01",), 1.0, ""), state)
+    assert not gc.isenabled() and gc.get_freeze_count() > 0
+    observe(e.VotingClosed(1, 2.0), state)
+    assert gc.isenabled()
+    observe(e.ResultsRevealed(1, 3.0), state)  # no round open when it is due: collected
+    await asyncio.sleep(0.2)
+    assert gc.get_freeze_count() == 0

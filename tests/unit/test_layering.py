@@ -23,6 +23,7 @@ MAY_IMPORT = {
     "cli": {"cli", "server", "printouts", "meeting", "tally"},
     "kiosk": {"kiosk"},
     "bench": {"bench", "server", "meeting", "tally", "testkit"},
+    "testkit": {"testkit", "server", "meeting", "tally", "cli"},
 }
 IMPURE = {
     "redis",

@@ -1,4 +1,7 @@
-"""Renders every printout from a sample meeting and reads it back with poppler and zbar."""
+"""Renders every printout from a sample meeting and reads it back with poppler and zbar.
+
+The signer is tested in test_signing.py, the Excel workbook in test_xlsx.py.
+"""
 
 from __future__ import annotations
 
@@ -15,16 +18,10 @@ from meeting.join_cards import issue_cards, join_url
 from printouts.ballot_form import render_ballots
 from printouts.card_sheet import render_cards
 from printouts.feedback import render_feedback
+from printouts.inputs import recompute
 from printouts.samples import sample_ballots, sample_meeting
 from printouts.tally_sheet import render_tally
-from printouts.xlsx import write_results_xlsx
-from tally.engine import result_to_json, tally
 from tally.model import Ballot, Rules
-
-
-def sample_result(meeting, ballots) -> dict:
-    return result_to_json(tally(meeting, ballots))
-
 
 BASE_URL = "https://pingyi.example.org"
 DIGESTS = {"meeting_sha256": "a1" * 32, "ballots_sha256": "b2" * 32}
@@ -72,7 +69,7 @@ def decode_qr_pages(pdf: bytes, tmp_path: Path, dpi: int = 150) -> list[list[str
 def sample():
     meeting = sample_meeting()
     ballots = sample_ballots(meeting)
-    return meeting, ballots, sample_result(meeting, ballots)
+    return meeting, ballots, recompute(meeting, ballots)
 
 
 def test_cards_decode_to_their_join_urls_each_token_once(sample, tmp_path):
@@ -194,7 +191,7 @@ def test_tally_sheet_lists_undecided_ties_and_invalid_quorum(sample, tmp_path):
 def test_long_tally_sheet_continues_on_more_pages(tmp_path):
     meeting = sample_meeting(40)
     ballots = sample_ballots(meeting)
-    result = sample_result(meeting, ballots)
+    result = recompute(meeting, ballots)
     pdf = render_tally(meeting, result, DIGESTS)
     assert pdf_pages(pdf, tmp_path) >= 2
     text = pdf_text(pdf, tmp_path)
@@ -231,7 +228,7 @@ def test_reporter_without_votes_and_long_comment_still_print(tmp_path):
         Ballot(b.id, b.group, {k: v for k, v in b.marks.items() if k != "r02"})
         for b in sample_ballots(meeting)
     ]
-    result = sample_result(meeting, ballots)
+    result = recompute(meeting, ballots)
     silent = next(r for r in result["reporters"] if r["id"] == "r02")
     assert silent["score"] is None and silent["final_grade"] is None
     tally_text = pdf_text(render_tally(meeting, result, DIGESTS), tmp_path)
@@ -242,7 +239,6 @@ def test_reporter_without_votes_and_long_comment_still_print(tmp_path):
     assert pdf_pages(render_feedback(meeting, result, {"r01": comment}), tmp_path) == 4
     assert "点评过长，余下从略" in pages[0]
     assert "综合评价等次：未定" in re.sub(r"\s+", "", pages[1])
-    write_results_xlsx(result, meeting, tmp_path / "r.xlsx")
 
 
 def test_other_grade_scales_print_their_own_words(tmp_path):
@@ -253,7 +249,7 @@ def test_other_grade_scales_print_their_own_words(tmp_path):
         line for line in pdf_text(render_ballots(meeting), tmp_path).splitlines() if "姓名" in line
     )
     assert header.split()[-4:] == list(scale)
-    result = sample_result(meeting, ballots)
+    result = recompute(meeting, ballots)
     flat = re.sub(r"\s+", "", pdf_text(render_tally(meeting, result, DIGESTS), tmp_path))
     assert "优秀称职基本称职不称职弃权" in flat
     assert all(row["final_grade"] in scale for row in result["reporters"])

@@ -5,7 +5,7 @@ from __future__ import annotations
 from meeting import agenda
 from meeting import commands as c
 from server.service import _open_round_change
-from tests.helpers import write_meeting
+from testkit import write_meeting
 
 
 def test_the_open_round_key_follows_opening_and_closing(tmp_path) -> None:  # type: ignore[no-untyped-def]
