@@ -1,7 +1,11 @@
 """A ballot on its way in: its id (`cid`), its marks, and the receipt the voter is shown.
 
-Receipts are an HMAC of the phone's random ballot id, so a resubmission gets the same receipt
-without anything stored linking the token that voted to the ballot it cast.
+A ballot's identity is never the client's choice alone: its receipt is an HMAC of the round,
+the card's token hash and the phone's random ballot id (`cid`), so two cards, or one card in
+two rounds, never share a receipt whatever `cid` they send. The card's spent-token entry
+holds a fingerprint of the same and of the marks: a resubmission of the same ballot gets the
+same receipt, another ballot from the same card is refused. Neither links the token to the
+ballot without the `cid`, which only the phone ever had.
 """
 
 from __future__ import annotations
@@ -19,8 +23,13 @@ RECEIPT_BITS = 50
 CID_MIN, CID_MAX = 16, 64
 
 
-def receipt_for(receipt_key: bytes, cid: str) -> str:
-    digest = hmac.new(receipt_key, b"receipt:" + cid.encode(), hashlib.sha256).digest()
+def receipt_for(
+    receipt_key: bytes, round_id: int, token_hash: str, cid: str, attempt: int = 0
+) -> str:
+    """The receipt (and ballot id) of this card's ballot `cid` in this round. `attempt` > 0 only
+    when an earlier attempt's receipt was already some other ballot's (1 in 2**50 a pair)."""
+    message = f"receipt:{round_id}:{token_hash}:{cid}:{attempt}".encode()
+    digest = hmac.new(receipt_key, message, hashlib.sha256).digest()
     value = int.from_bytes(digest[:8], "big") >> (64 - RECEIPT_BITS)
     chars = "".join(CROCKFORD[(value >> (5 * i)) & 31] for i in reversed(range(10)))
     return f"{chars[:5]}-{chars[5:]}"
@@ -34,8 +43,16 @@ def receipt_score(receipt: str) -> int:
     return value
 
 
-def cid_hash(cid: str) -> str:
-    return hashlib.sha256(b"pingyi-cid:" + cid.encode()).hexdigest()
+def ballot_fingerprint(
+    receipt_key: bytes, round_id: int, token_hash: str, cid: str, marks: Mapping[str, str]
+) -> str:
+    """What the spent-token entry holds: the same ballot sent again matches it, another does not.
+
+    192 bits, so that the entry stays within Redis's compact small-hash encoding (values up to
+    64 bytes), whose order after the close-time sort is the sorted order."""
+    words = "\x1f".join(f"{reporter}\x1e{mark}" for reporter, mark in marks.items())
+    message = f"ballot:{round_id}:{token_hash}:{cid}:{words}".encode()
+    return hmac.new(receipt_key, message, hashlib.sha256).hexdigest()[:48]
 
 
 def check_cid(cid: Any) -> str:

@@ -25,7 +25,13 @@ from meeting import agenda
 from meeting import errors as refusal
 from meeting import events as e
 from meeting.agenda import MeetingState
-from meeting.ballot_checks import check_cid, check_marks, cid_hash, receipt_for, receipt_score
+from meeting.ballot_checks import (
+    ballot_fingerprint,
+    check_cid,
+    check_marks,
+    receipt_for,
+    receipt_score,
+)
 from meeting.commands import Command
 from meeting.join_cards import Card, code_hash, looks_like_token, token_hash
 from server.hub import Hub
@@ -42,6 +48,7 @@ from tally.model import Ballot, Meeting
 # same work at start-up).
 FORGET_AFTER = 1.0
 APPEND_ATTEMPTS = 5
+RECEIPT_ATTEMPTS = 4  # a receipt already taken by another ballot: 1 in 2**50 per pair
 
 # What a meeting file may no longer change once the meeting has a record: (field, message).
 CHANGED_AFTER_START = {
@@ -248,19 +255,28 @@ class MeetingService:
         if held is None:
             raise refusal.NotOpen("该轮投票尚未开启", "round")
         checked = check_marks(marks, self.meeting, held.reporters, allow_spoiled)
-        receipt = receipt_for(self.receipt_key, cid)
-        with _unavailable_on_store_error():
-            outcome = await self.store.cast(
-                token_hash_,
-                round_id,
-                group,
-                cid_hash(cid),
-                receipt_score(receipt),
-                encode_ballot(receipt, group, checked, self.meeting.rules.grades),
-                e.BallotCast(round_id, group),
-            )
-        if outcome in ("ok", "again"):
-            return receipt, outcome == "again"
+        key = self.receipt_key
+        fingerprint = ballot_fingerprint(key, round_id, token_hash_, cid, checked)
+        for attempt in range(RECEIPT_ATTEMPTS):
+            receipt = receipt_for(key, round_id, token_hash_, cid, attempt)
+            with _unavailable_on_store_error():
+                outcome = await self.store.cast(
+                    token_hash_,
+                    round_id,
+                    group,
+                    fingerprint,
+                    attempt,
+                    receipt_score(receipt),
+                    encode_ballot(receipt, group, checked, self.meeting.rules.grades),
+                    e.BallotCast(round_id, group),
+                )
+            if outcome != "receipt_taken":
+                break
+        if outcome == "ok":
+            return receipt, False
+        if outcome.startswith("again:"):
+            first = int(outcome.removeprefix("again:"))
+            return receipt_for(key, round_id, token_hash_, cid, first), True
         if outcome == "already_voted":
             raise refusal.AlreadyVoted("已投票：此参会卡本轮已经投过票")
         if outcome == "not_open":

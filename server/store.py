@@ -174,12 +174,13 @@ class Store:
         token_hash: str,
         round_id: int,
         group: str,
-        ballot_id_hash: str,
+        fingerprint: str,
+        attempt: int,
         score: int,
         member: bytes,
         event: Event,
     ) -> str:
-        """'ok', 'again', 'already_voted', 'not_open' or 'bad_token'; durable when it returns."""
+        """The cast script's reply (see server/lua/cast.lua); durable when it returns."""
         k = self.keys
         keys = [
             k.tokens,
@@ -189,7 +190,7 @@ class Store:
             k.version,
             k.open_round,
         ]
-        args = [token_hash, str(round_id), group, ballot_id_hash, score, member]
+        args = [token_hash, str(round_id), group, fingerprint, attempt, score, member]
         args += event_fields(event)
         future: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
         self._pending.append(([len(keys), *keys, *args], future))

@@ -23,11 +23,11 @@ import msgpack
 import pytest
 import redis
 
-from meeting.ballot_checks import cid_hash, receipt_score
+from meeting.ballot_checks import receipt_score
 from meeting.join_cards import token_hash
 from server.codec import unpack
 from server.stored_ballots import SCHEMA
-from tests.helpers import Peer, ServerProcess, wait_until, write_meeting
+from testkit import Peer, ServerProcess, wait_until, write_meeting
 
 GRADES = ("好", "较好", "一般", "差")
 
@@ -185,12 +185,17 @@ async def test_a_full_dump_after_the_meeting_links_no_ballot_to_anyone(
         if fields[b"t"] == b"BallotCast":
             assert set(unpack(fields[b"p"])) == {"round", "group"}  # counts only, never marks
 
-    # The spent tokens: the hashes of the cards that voted, each with the hash of its ballot
-    # id (never the receipt), in an order that is not the cast order.
+    # The spent tokens: the hashes of the cards that voted, each with its ballot's keyed
+    # fingerprint and receipt attempt (never the receipt), in an order that is not the cast order.
     spent_key = next(k for k in everything if k.endswith(f":spent:{round_id}".encode()))
     spent = everything[spent_key][1]
     assert {f.decode() for f, _ in spent} == {token_hash(b["card"].token) for b in cast}
-    assert {v.decode() for _, v in spent} == {cid_hash(b["cid"]) for b in cast}
+    assert all(re.fullmatch(rb"[0-9a-f]{48}:0", v) for _, v in spent), spent
+    fingerprints = {v.split(b":")[0] for _, v in spent}
+    assert len(fingerprints) == len(cast)
+    for receipt in stored_receipts:
+        code = receipt.replace("-", "").encode()
+        assert not any(code in f.upper() for f in fingerprints)
     cast_position = {token_hash(b["card"].token): n for n, b in enumerate(cast)}
     spent_order = [cast_position[f.decode()] for f, _ in spent]
     assert abs(kendall_tau(spent_order)) < 0.5, spent_order
@@ -213,7 +218,9 @@ async def test_a_full_dump_after_the_meeting_links_no_ballot_to_anyone(
         card = ballot["card"]
         for secret in (card.token, card.code, ballot["cid"], ballot["receipt"]):
             assert secret not in log
-        assert token_hash(card.token) not in log and cid_hash(ballot["cid"]) not in log
+        assert token_hash(card.token) not in log
+    for _, value in spent:
+        assert value.decode().split(":")[0] not in log
 
 
 async def test_an_external_redis_is_rewritten_at_close_too(

@@ -1,6 +1,6 @@
 """A ballot on its way in: its id (cid) is checked, its marks read against the round, and the
-voter's receipt derived from the cid alone. The known answers were checked against
-`openssl dgst -sha256 -hmac` and `sha256sum`."""
+voter's receipt derived from the round, the card and the cid. The known answers were checked
+against `openssl dgst -sha256 -hmac`."""
 
 from __future__ import annotations
 
@@ -17,8 +17,8 @@ from meeting.ballot_checks import (
     CID_MIN,
     RECEIPT_BITS,
     check_cid,
+    ballot_fingerprint,
     check_marks,
-    cid_hash,
     receipt_for,
     receipt_score,
 )
@@ -39,18 +39,49 @@ ROUND = ("r01", "r02")
 # ---- receipts ---------------------------------------------------------------------------------
 
 
-def test_a_receipt_is_the_first_50_bits_of_a_keyed_hash_of_the_cid() -> None:
+TOKEN = "t" * 64  # a card's token hash
+
+
+def test_a_receipt_is_the_first_50_bits_of_a_keyed_hash_of_round_card_and_cid() -> None:
     assert RECEIPT_BITS == 50
-    assert receipt_for(KEY, "c" * 16) == "15AC3-0WX64"
-    assert receipt_score("15AC3-0WX64") == 0x0954C1839D313FF3 >> 14 == 41038514123972
+    assert receipt_for(KEY, 3, TOKEN, "c" * 16) == "9PT6Q-FFV5Q"
+    assert receipt_score("9PT6Q-FFV5Q") == 0x4DB46BBDFB2DE7F3 >> 14 == 341749188258999
 
 
 @given(st.binary(min_size=1, max_size=40), st.text(min_size=16, max_size=64))
 def test_receipts_are_ten_crockford_characters_split_in_two(key: bytes, cid: str) -> None:
-    receipt = receipt_for(key, cid)
+    receipt = receipt_for(key, 1, TOKEN, cid)
     assert RECEIPT.match(receipt), receipt
-    assert receipt_for(key, cid) == receipt  # a resubmission gets the same receipt
+    assert receipt_for(key, 1, TOKEN, cid) == receipt  # a resubmission gets the same receipt
     assert 0 <= receipt_score(receipt) < 2**RECEIPT_BITS
+
+
+@given(st.text(min_size=16, max_size=64))
+def test_no_two_cards_rounds_or_attempts_share_a_receipt_whatever_the_cid(cid: str) -> None:
+    """The cid is the client's choice: two cards sending the same one, or one card reusing it in
+    the next round, must still get different receipts (ballot ids)."""
+    receipts = {
+        receipt_for(KEY, round_id, token, cid, attempt)
+        for round_id in (2, 5)
+        for token in ("a" * 64, "b" * 64)
+        for attempt in (0, 1)
+    }
+    assert len(receipts) == 8
+
+
+def test_the_fingerprint_is_a_keyed_hash_of_round_card_cid_and_marks() -> None:
+    marks = {"r01": "好", "r02": ""}
+    assert ballot_fingerprint(KEY, 3, TOKEN, "c" * 16, marks) == (
+        "52f8e58f7d822bc53ffec851d85d7ef9ef2bf46182c2ed7a"  # the HMAC's first 192 bits
+    )
+    others = [
+        ballot_fingerprint(KEY, 3, TOKEN, "c" * 16, {"r01": "差", "r02": ""}),  # other marks
+        ballot_fingerprint(KEY, 4, TOKEN, "c" * 16, marks),  # other round
+        ballot_fingerprint(KEY, 3, "u" * 64, "c" * 16, marks),  # other card
+        ballot_fingerprint(KEY, 3, TOKEN, "d" * 16, marks),  # other cid
+        ballot_fingerprint(b"j" * 32, 3, TOKEN, "c" * 16, marks),  # other meeting
+    ]
+    assert len({ballot_fingerprint(KEY, 3, TOKEN, "c" * 16, marks), *others}) == 6
 
 
 @pytest.mark.parametrize(
@@ -78,10 +109,6 @@ def test_ordering_by_score_is_ordering_by_receipt(a: int, b: int) -> None:
 
     assert (receipt_score(receipt(a)), receipt_score(receipt(b))) == (a, b)
     assert (receipt(a) < receipt(b)) == (a < b)
-
-
-def test_a_cid_is_stored_only_as_a_prefixed_hash() -> None:
-    assert cid_hash("c" * 16) == "3d435f3dacf8b0ea833e3741f677e34846a77cf54446d2855f6456f5dc63a0c7"
 
 
 # ---- cid ------------------------------------------------------------------------------------

@@ -14,7 +14,7 @@ import pytest
 
 from cli import main
 from cli.serve_cmd import read_meeting
-from meeting.ballot_checks import check_cid, cid_hash, receipt_for, receipt_score
+from meeting.ballot_checks import ballot_fingerprint, check_cid, receipt_for, receipt_score
 from meeting.errors import BadField
 from server.app import CSP
 from server.ratelimit import FailureLimiter, TokenBucket
@@ -42,19 +42,23 @@ def test_stored_order_is_unrelated_to_cast_order() -> None:
     for _ in range(200):
         key = rng.randbytes(32)
         cids = [rng.randbytes(16).hex() for _ in range(40)]  # in the order they are cast
-        stored = sorted(range(40), key=lambda n: receipt_score(receipt_for(key, cids[n])))
+        tokens = [rng.randbytes(32).hex() for _ in range(40)]  # the cards, in the same order
+        stored = sorted(
+            range(40), key=lambda n: receipt_score(receipt_for(key, 1, tokens[n], cids[n]))
+        )
         taus.append(kendall_tau(stored))
     assert abs(sum(taus) / len(taus)) < 0.03
     assert max(abs(t) for t in taus) < 0.5
 
 
 def test_receipts_are_stable_per_ballot_and_say_nothing_else() -> None:
-    key, cid = secrets.token_bytes(32), secrets.token_hex(16)
-    receipt = receipt_for(key, cid)
-    assert receipt == receipt_for(key, cid)  # a resubmission gets the same receipt
-    assert receipt != receipt_for(secrets.token_bytes(32), cid)  # keyed per meeting
-    assert receipt.replace("-", "") not in cid_hash(cid).upper()  # spent hash ≠ receipt
-    assert len({receipt_for(key, secrets.token_hex(16)) for _ in range(2000)}) == 2000
+    key, cid, token = secrets.token_bytes(32), secrets.token_hex(16), secrets.token_hex(32)
+    receipt = receipt_for(key, 1, token, cid)
+    assert receipt == receipt_for(key, 1, token, cid)  # a resubmission gets the same receipt
+    assert receipt != receipt_for(secrets.token_bytes(32), 1, token, cid)  # keyed per meeting
+    spent = ballot_fingerprint(key, 1, token, cid, {"r01": "好"})
+    assert receipt.replace("-", "") not in spent.upper()  # the spent entry ≠ the receipt
+    assert len({receipt_for(key, 1, token, secrets.token_hex(16)) for _ in range(2000)}) == 2000
 
 
 @pytest.mark.parametrize("cid", [None, 7, "", "short", "x" * 65, "票" * 20, b"x" * 20])

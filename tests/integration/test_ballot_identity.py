@@ -1,0 +1,148 @@
+"""A ballot's identity cannot be chosen or collided by a client (issue: one voter broke a whole
+meeting by reusing a `cid`). Every case casts through the documented protocol on a real server
+and Redis, then checks what is stored, the tally, and that the server still starts."""
+
+from __future__ import annotations
+
+import contextlib
+from pathlib import Path
+from typing import Any
+
+from server.record_reader import load_record
+from testkit import Peer, ServerProcess, http_json, write_meeting
+
+CID = "the-same-cid-for-everyone"  # any client may send any cid
+
+
+async def cast(server: ServerProcess, token: str, round_id: int, marks: dict, cid: str) -> Any:
+    async with Peer.connect(server.ws_url, role="phone", token=token) as phone:
+        return await phone.request({"t": "cast", "round": round_id, "marks": marks, "cid": cid})
+
+
+def next_vote(server: ServerProcess) -> int:
+    """Closes the open round, reveals it and walks to the next vote step, which it opens."""
+    assert server.chair("close")[0] == 200
+    assert server.chair("reveal")[0] == 200
+    for _ in range(20):
+        assert server.chair("next")[0] == 200
+        view = http_json(f"{server.base}/api/view?role=screen")[1]["view"]
+        if view["phase"] == "vote":
+            break
+    assert server.chair("open")[0] == 200
+    return view["round"]["id"]
+
+
+def restart(server: ServerProcess) -> None:
+    server.stop()
+    server.start()  # raises if the stored record can no longer be served
+
+
+async def test_one_card_reusing_its_cid_in_the_next_round(tmp_path: Path, servers) -> None:
+    meeting_path, meeting = write_meeting(tmp_path, title="每轮同一选票编号", voting="each")
+    server = ServerProcess(meeting_path, tmp_path / "data").start()
+    servers.append(server)
+    card = server.cards(meeting)[0]
+    first_round = server.vote_step()
+    first = await cast(server, card.token, first_round, {"r01": "好"}, CID)
+    second_round = next_vote(server)
+    second = await cast(server, card.token, second_round, {"r02": "差"}, CID)
+    assert (first["t"], second["t"]) == ("receipt", "receipt")
+    assert first["receipt"] != second["receipt"]
+    assert server.chair("close")[0] == 200  # the cumulative tally of both rounds
+    status, view = http_json(f"{server.base}/api/view?role=chair", key=server.chair_key)
+    grades = {r["id"]: r["final_grade"] for r in view["view"]["result"]["reporters"]}
+    assert status == 200 and grades["r01"] == "好" and grades["r02"] == "差"
+    assert server.chair("reveal")[0] == 200
+    restart(server)
+    record = load_record(meeting, server.data)
+    assert sorted(b.id for b in record.ballots) == sorted([first["receipt"], second["receipt"]])
+
+
+async def test_cards_of_two_groups_sending_the_same_cid(tmp_path: Path, servers) -> None:
+    meeting_path, meeting = write_meeting(tmp_path, title="两组同一选票编号")
+    server = ServerProcess(meeting_path, tmp_path / "data").start()
+    servers.append(server)
+    cards = server.cards(meeting)
+    leader = next(c for c in cards if c.group == "leaders")
+    cadre = next(c for c in cards if c.group == "cadres")
+    round_id = server.vote_step()
+    replies = [
+        await cast(server, leader.token, round_id, {"r01": "好", "r03": "较好"}, CID),
+        await cast(server, cadre.token, round_id, {"r01": "一般", "r03": "差"}, CID),
+    ]
+    assert [r["t"] for r in replies] == ["receipt", "receipt"]
+    assert replies[0]["receipt"] != replies[1]["receipt"]
+    assert server.chair("close")[0] == 200 and server.chair("reveal")[0] == 200
+    restart(server)
+    record = load_record(meeting, server.data)
+    assert sorted(b.id for b in record.ballots) == sorted(r["receipt"] for r in replies)
+    assert record.result is not None
+    assert [g["cast"] for g in record.result["groups"]] == [1, 1]
+
+
+async def test_two_cards_of_one_group_with_the_same_marks_and_cid(tmp_path: Path, servers) -> None:
+    meeting_path, meeting = write_meeting(tmp_path, title="同组同票同编号")
+    server = ServerProcess(meeting_path, tmp_path / "data").start()
+    servers.append(server)
+    first, second = [c for c in server.cards(meeting) if c.group == "cadres"][:2]
+    round_id = server.vote_step()
+    marks = {"r01": "好", "r03": "好"}
+    replies = [await cast(server, card.token, round_id, marks, CID) for card in (first, second)]
+    assert [(r["t"], r["again"]) for r in replies] == [("receipt", False), ("receipt", False)]
+    record = load_record(meeting, server.data)
+    assert sorted(b.id for b in record.ballots) == sorted(r["receipt"] for r in replies)
+
+
+async def test_the_same_card_sending_again(tmp_path: Path, servers) -> None:
+    """The same ballot again: the same receipt (idempotent). Another ballot: refused, and the
+    first one stays as it was (never merged, never replaced)."""
+    meeting_path, meeting = write_meeting(tmp_path, title="同卡重复提交")
+    server = ServerProcess(meeting_path, tmp_path / "data").start()
+    servers.append(server)
+    card = server.cards(meeting)[0]
+    round_id = server.vote_step()
+    marks = {"r01": "好", "r03": "一般"}
+    first = await cast(server, card.token, round_id, marks, CID)
+    again = await cast(server, card.token, round_id, dict(marks), CID)
+    changed = await cast(server, card.token, round_id, {"r01": "差", "r03": "一般"}, CID)
+    other_cid = await cast(server, card.token, round_id, marks, "another-cid-" + "x" * 10)
+    assert (first["t"], first["again"]) == ("receipt", False)
+    assert (again["t"], again["receipt"], again["again"]) == ("receipt", first["receipt"], True)
+    assert (changed["t"], changed["code"]) == ("error", "already_voted")
+    assert (other_cid["t"], other_cid["code"]) == ("error", "already_voted")
+    status, body = http_json(
+        f"{server.base}/api/cast",
+        {"token": card.token, "round": round_id, "marks": marks, "cid": CID},
+    )
+    assert status == 200 and (body["receipt"], body["again"]) == (first["receipt"], True)
+    record = load_record(meeting, server.data)
+    (ballot,) = record.ballots
+    assert (ballot.id, ballot.marks["r01"], ballot.marks["r03"]) == (first["receipt"], "好", "一般")
+
+
+async def test_every_card_casting_the_same_cid_gets_a_receipt_of_its_own(
+    tmp_path: Path, servers
+) -> None:
+    meeting_path, meeting = write_meeting(
+        tmp_path, title="全场同一编号", leader_seats=4, cadre_seats=8
+    )
+    server = ServerProcess(meeting_path, tmp_path / "data").start()
+    servers.append(server)
+    cards = server.cards(meeting)
+    round_id = server.vote_step()
+    async with contextlib.AsyncExitStack() as stack:
+        phones = [
+            await stack.enter_async_context(
+                Peer.connect(server.ws_url, role="phone", token=card.token)
+            )
+            for card in cards
+        ]
+        replies = [
+            await phone.request({"t": "cast", "round": round_id, "marks": {}, "cid": CID})
+            for phone in phones
+        ]
+    receipts = [r["receipt"] for r in replies]
+    assert len(set(receipts)) == len(cards) == 12
+    assert server.chair("close")[0] == 200
+    record = load_record(meeting, server.data)
+    assert sorted(b.id for b in record.ballots) == sorted(receipts)
