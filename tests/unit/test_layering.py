@@ -13,7 +13,17 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
-FIRST_PARTY = {"tally", "meeting", "server", "printouts", "cli", "kiosk", "bench", "tests"}
+FIRST_PARTY = {
+    "tally",
+    "meeting",
+    "server",
+    "printouts",
+    "cli",
+    "kiosk",
+    "bench",
+    "tests",
+    "testkit",
+}
 # What each package may import of the project (itself included).
 MAY_IMPORT = {
     "tally": {"tally"},
