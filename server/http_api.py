@@ -53,7 +53,7 @@ async def _json_body(request: Request) -> dict[str, Any]:
         raise BodyTooLarge("请求过大（最多 64 KiB）")
     try:
         body = json.loads(raw or b"{}")
-    except ValueError:
+    except (ValueError, RecursionError):  # RecursionError: nesting deeper than Python's stack
         raise BadFrame("请求体应为 JSON") from None
     if not isinstance(body, dict):
         raise BadFrame("请求体应为 JSON 对象")

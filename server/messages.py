@@ -17,6 +17,7 @@ SCHEMAS: dict[str, tuple[dict[str, type | tuple[type, ...]], dict[str, Any]]] = 
     "paper": ({"code": str, "round": int, "marks": dict}, {"cid": str}),
     "ping": ({}, {}),
 }
+ID_MAX_CHARS = 64
 ROLE_MESSAGES = {
     "phone": {"cast", "ping"},
     "screen": {"ping"},
@@ -36,16 +37,27 @@ def check_fields(message: dict[str, Any]) -> str:
     allowed = {"t", "id", *required, *optional}
     for name, value in message.items():
         if name not in allowed:
-            raise BadField(f"不认识的字段 {name}", str(name))
+            shown = str(name)[:ID_MAX_CHARS]  # never echo a client's 60 KB key back
+            raise BadField(f"不认识的字段 {shown}", shown)
         expected = required.get(name) or optional.get(name)
         if expected is None:
             continue
         wrong_bool = isinstance(value, bool) and expected is int
         if not isinstance(value, expected) or wrong_bool:
             raise BadField(f"字段 {name} 的类型不对", name)
-    if "id" in message and not isinstance(message["id"], str | int):
-        raise BadField("字段 id 应为字符串或整数", "id")
+    if "id" in message and request_id(message) is None:
+        raise BadField(f"字段 id 应为最多{ID_MAX_CHARS}个字符的字符串或整数", "id")
     return kind
+
+
+def request_id(message: Any) -> str | int | None:
+    """The `id` a reply echoes: only one the protocol allows (a short string, a 64-bit int)."""
+    value = message.get("id") if isinstance(message, dict) else None
+    if isinstance(value, str) and len(value) <= ID_MAX_CHARS:
+        return value
+    if isinstance(value, int) and not isinstance(value, bool) and -(2**63) <= value < 2**63:
+        return value
+    return None
 
 
 async def answer_chair(service: MeetingService, message: dict[str, Any]) -> dict[str, Any]:

@@ -8,6 +8,7 @@ with 1009 by uvicorn (`ws_max_size`); floods are rate-limited per connection.
 
 from __future__ import annotations
 
+import asyncio
 import enum
 import logging
 from typing import Any
@@ -34,6 +35,7 @@ from server.wire import EXTENSION
 log = logging.getLogger("pingyi")
 
 CLOSE_POLICY = 1008
+HELLO_TIMEOUT = 10.0  # seconds a new connection has to send hello: pages send it at once
 CLOSE_TRY_AGAIN = 1013
 
 
@@ -68,17 +70,22 @@ async def websocket_endpoint(websocket: WebSocket) -> None:
     try:
         client: Client | None = None
         hello: dict[str, Any] = {}
-        while client is None:
-            received = await _receive(websocket, bucket)
-            if received is None:
-                continue
-            if received.get("t") != "hello":
-                await _send_error(websocket, HelloFirst("请先发送 hello", "t"), received)
-                continue
-            hello = received
-            client = await _hello(websocket, service, failures, address, hello)
-            if client is None:
-                return
+        try:
+            async with asyncio.timeout(HELLO_TIMEOUT):
+                while client is None:
+                    received = await _receive(websocket, bucket)
+                    if received is None:
+                        continue
+                    if received.get("t") != "hello":
+                        await _send_error(websocket, HelloFirst("请先发送 hello", "t"), received)
+                        continue
+                    hello = received
+                    client = await _hello(websocket, service, failures, address, hello)
+                    if client is None:
+                        return
+        except TimeoutError:  # a socket that never says hello holds nothing of ours for long
+            await websocket.close(CLOSE_POLICY, "hello_timeout")
+            return
         state = SessionState.READY
         async with connected(service.hub, client):
             service.hub.add(client)  # before the welcome is built, so no view is missed
@@ -101,17 +108,17 @@ async def _receive(
     if frame["type"] == "websocket.disconnect":
         raise WebSocketDisconnect(frame.get("code", 1000))
     reply = client.reply if client else None
-    if not bucket.take():
-        await _error(websocket, reply, RateLimited("操作过于频繁，请稍后再试"))
-        return None
     raw = frame.get("bytes")
+    try:
+        message = unpack(raw) if raw is not None else None
+    except Exception:
+        message = None
+    if not bucket.take():
+        await _error(websocket, reply, RateLimited("操作过于频繁，请稍后再试"), message)
+        return None
     if raw is None:
         await _error(websocket, reply, BadFrame("只接受 msgpack 编码的二进制帧"))
         return None
-    try:
-        message = unpack(raw)
-    except Exception:
-        message = None
     if not isinstance(message, dict) or not isinstance(message.get("t"), str):
         error = BadFrame("无法解析的消息：应为带 t 字段的 msgpack 映射")
         await _error(websocket, reply, error)
@@ -178,8 +185,7 @@ async def _welcome(
         welcome["view"] = service.views.screen_view()
     else:
         welcome["view"] = await service.views.chair_view()
-    if "id" in hello:
-        welcome["id"] = hello["id"]
+    _echo_id(welcome, hello)
     return welcome
 
 
@@ -199,20 +205,26 @@ async def _dispatch(
             answer = await messages.answer_paper(service, message)
     except Rejected as error:
         answer = error_message(error)
-    if "id" in message:
-        answer["id"] = message["id"]
+    _echo_id(answer, message)
     client.reply(answer)
 
 
-async def _error(websocket: WebSocket, reply: Any, error: Rejected) -> None:
+def _echo_id(reply: dict[str, Any], request: Any) -> None:
+    found = messages.request_id(request)
+    if found is not None:
+        reply["id"] = found
+
+
+async def _error(websocket: WebSocket, reply: Any, error: Rejected, request: Any = None) -> None:
     if reply is not None:
-        reply(error_message(error))
+        message = error_message(error)
+        _echo_id(message, request)
+        reply(message)
     else:
-        await _send_error(websocket, error, None)
+        await _send_error(websocket, error, request)
 
 
 async def _send_error(websocket: WebSocket, error: Rejected, request: Any) -> None:
     message = error_message(error)
-    if isinstance(request, dict) and "id" in request:
-        message["id"] = request["id"]
+    _echo_id(message, request)
     await websocket.send_bytes(pack(message))

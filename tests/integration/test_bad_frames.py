@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import asyncio
+import json
+import urllib.error
+import urllib.request
 from collections.abc import Iterator
 
 import msgpack
 import pytest
 import websockets
 
-from testkit import Peer, ServerProcess, stop_embedded_redis, write_meeting
+from testkit import Peer, ServerProcess, http_json, stop_embedded_redis, write_meeting
 
 
 @pytest.fixture(scope="module")
@@ -77,3 +81,80 @@ async def test_a_flood_is_rate_limited(server) -> None:  # type: ignore[no-untyp
         replies = [await flooder.recv() for _ in range(120)]
         limited = [r for r in replies if r.get("code") == "rate_limited"]
         assert 35 <= 120 - len(limited) <= 60 and limited  # a burst of 40, then 20/s
+
+
+async def test_an_id_is_echoed_only_when_the_protocol_allows_it(server) -> None:  # type: ignore[no-untyped-def]
+    async with Peer.connect(server.ws_url, role="screen") as screen:
+        for good in ("x" * 64, 7, -(2**63)):
+            await screen.send({"t": "ping", "id": good})
+            assert (await screen.expect("pong"))["id"] == good
+        for bad in ("x" * 60_000, "x" * 65, 2**63, True, 1.5, {"a": 1}):
+            await screen.send({"t": "ping", "id": bad})
+            error = await screen.expect("error")
+            assert (error["code"], error["field"]) == ("bad_field", "id") and "id" not in error
+        await screen.send({"t": "ping", "k" * 60_000: 1})
+        error = await screen.expect("error")
+        assert error["code"] == "bad_field" and len(error["field"]) == 64
+
+
+async def test_a_rate_limited_request_is_answered_with_its_id(server) -> None:  # type: ignore[no-untyped-def]
+    async with Peer.connect(server.ws_url, role="screen") as flooder:
+        for n in range(60):
+            await flooder.send({"t": "ping", "id": n})
+        replies = [await flooder.recv() for _ in range(60)]
+        limited = [r for r in replies if r.get("code") == "rate_limited"]
+        assert limited and all(isinstance(r["id"], int) for r in limited)
+        assert sorted(r["id"] for r in replies) == list(range(60))
+
+
+@pytest.mark.parametrize(
+    "marks",
+    [{"r01": ["好"]}, {"r01": {"好": 1}}, {"r01": 3}, {"r01": b"\x00"}, {"r01": [[[[]]]]}],
+    ids=["list", "map", "int", "bytes", "nested"],
+)
+async def test_marks_of_the_wrong_shape_are_refused_and_the_phone_carries_on(
+    tmp_path_factory: pytest.TempPathFactory, marks: dict
+) -> None:
+    directory = tmp_path_factory.mktemp("marks")
+    meeting_path, meeting = write_meeting(directory, title="错误形状的标记")
+    started = ServerProcess(meeting_path, directory / "data").start()
+    try:
+        card = started.cards(meeting)[0]
+        round_id = started.vote_step()
+        async with Peer.connect(started.ws_url, role="phone", token=card.token) as phone:
+            cid = "shape-test-" + "c" * 16
+            reply = await phone.request(
+                {"t": "cast", "round": round_id, "marks": marks, "cid": cid}
+            )
+            assert (reply["t"], reply["code"]) == ("error", "bad_grade")
+            good = {"t": "cast", "round": round_id, "marks": {"r01": "好"}, "cid": cid}
+            assert (await phone.request(good))["t"] == "receipt"
+        if not isinstance(marks["r01"], bytes):  # JSON has no bytes
+            body = {"token": card.token, "round": round_id, "marks": marks, "cid": cid}
+            status, answer = http_json(f"{started.base}/api/cast", body)
+            assert (status, answer["error"]["code"]) == (422, "bad_grade")
+    finally:
+        started.stop()
+        stop_embedded_redis(started.data)
+
+
+@pytest.mark.parametrize("path", ["/api/cast", "/api/chair", "/api/paper", "/api/join"])
+def test_json_nested_30000_deep_is_a_json_error_not_a_crash(server, path: str) -> None:  # type: ignore[no-untyped-def]
+    request = urllib.request.Request(
+        f"{server.base}{path}", data=b"[" * 30_000 + b"]" * 30_000, method="POST"
+    )
+    request.add_header("Authorization", f"Bearer {server.chair_key}")
+    try:
+        with urllib.request.urlopen(request, timeout=10) as response:
+            status, body = response.status, json.loads(response.read())
+    except urllib.error.HTTPError as error:
+        status, body = error.code, json.loads(error.read())
+        error.close()
+    assert status in (400, 404) and body["error"]["code"] in ("bad_frame", "not_open_mode")
+
+
+async def test_a_socket_that_never_says_hello_is_closed(server) -> None:  # type: ignore[no-untyped-def]
+    async with websockets.connect(server.ws_url) as silent:
+        with pytest.raises(websockets.ConnectionClosed):
+            await asyncio.wait_for(silent.recv(), timeout=15)
+        assert (silent.close_code, silent.close_reason) == (1008, "hello_timeout")
