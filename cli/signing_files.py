@@ -9,12 +9,11 @@ pair ever after. An organisation passes its own files with `--key`/`--cert` inst
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 from cli.files import read_bytes
 from printouts.signing import make_identity
-from server.datadir import DataDir
+from server.datadir import DataDir, write_private
 from tally.model import Meeting
 
 KEY_NAME, CERT_NAME = "key.pem", "cert.pem"
@@ -26,12 +25,9 @@ def ensure_identity(data_dir: DataDir, meeting: Meeting) -> tuple[Path, Path]:
     cert_path = data_dir.signing_dir / CERT_NAME
     if key_path.exists() and cert_path.exists():
         return key_path, cert_path
-    data_dir.signing_dir.mkdir(parents=True, exist_ok=True)
     key_pem, cert_pem = make_identity(meeting)
-    fd = os.open(key_path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "wb") as handle:
-        handle.write(key_pem)
-    cert_path.write_bytes(cert_pem)
+    write_private(key_path, key_pem)
+    write_private(cert_path, cert_pem)
     return key_path, cert_path
 
 

