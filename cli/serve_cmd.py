@@ -30,6 +30,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     serve.add_argument("--port", type=int, default=8000, help="port [8000]")
     serve.add_argument("--data", type=Path, default=None, help="data directory [./data]")
     serve.add_argument("--url", default=None, help="public base URL printed on the join cards")
+    serve.add_argument(
+        "--proxy",
+        default=None,
+        metavar="ADDRS",
+        help="addresses of reverse proxies whose X-Forwarded-For is trusted, comma-separated "
+        "(also FORWARDED_ALLOW_IPS) [none: the rate limits count the connecting address]",
+    )
     serve.set_defaults(func=run_serve)
 
     export = subparsers.add_parser(
@@ -103,12 +110,16 @@ def run_serve(args: argparse.Namespace) -> int:
             )
     print(f"  存储       {redis_note}")
     sys.stdout.flush()
+    proxies = args.proxy or os.environ.get("FORWARDED_ALLOW_IPS") or ""
     gc_policy.server_starting()
     uvicorn.run(
         create_app(settings),
         host=args.host,
         port=args.port,
         ws=FrameWritingProtocol,  # uvicorn's websockets-sansio, plus one write per phone
+        # Without a named proxy no header may pick the address the rate limits count.
+        proxy_headers=bool(proxies),
+        forwarded_allow_ips=proxies or None,
         ws_max_size=64 * 1024,
         ws_per_message_deflate=False,
         access_log=False,  # a ballot page's path carries the card's token: never log it

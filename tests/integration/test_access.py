@@ -243,3 +243,36 @@ async def test_live_counts_stay_hidden_below_privacy_min_ballots(server: ServerP
             if message.get("t") in ("view", "welcome"):
                 cast = message["view"]["turnout"]["cast"]
                 assert cast >= 3 or message["view"]["live"] is None
+
+
+def chair_with_forwarded_for(server: ServerProcess, key: str, forwarded: str) -> int:
+    request = urllib.request.Request(
+        f"{server.base}/api/chair", data=b'{"action": "start"}', method="POST"
+    )
+    request.add_header("Authorization", f"Bearer {key}")
+    request.add_header("X-Forwarded-For", forwarded)
+    try:
+        with urllib.request.urlopen(request, timeout=10) as response:
+            return response.status
+    except urllib.error.HTTPError as error:
+        error.close()
+        return error.code
+
+
+def test_a_rotating_x_forwarded_for_does_not_get_around_the_limit(server: ServerProcess) -> None:
+    """No proxy was named (`--proxy`), so the header is not trusted, even from 127.0.0.1."""
+    statuses = [
+        chair_with_forwarded_for(server, "wrong", f"10.0.{n // 250}.{n % 250}") for n in range(25)
+    ]
+    assert statuses == [401] * 20 + [429] * 5
+    assert chair_with_forwarded_for(server, server.chair_key, "10.9.9.9") == 429
+
+
+def test_join_refuses_keys_it_does_not_know(tmp_path: Path, servers: list[ServerProcess]) -> None:
+    path, _ = write_meeting(tmp_path, title="开放入场多余字段", join="open")
+    started = ServerProcess(path, tmp_path / "data").start()
+    servers.append(started)
+    status, body = http_json(f"{started.base}/api/join", {"group": "cadres", "seat": 3})
+    assert (status, body["error"]["code"], body["error"]["field"]) == (422, "bad_field", "seat")
+    status, body = http_json(f"{started.base}/api/join", {"group": "cadres"})
+    assert status == 200 and body["url"].endswith(body["token"])
