@@ -96,7 +96,10 @@ def run_serve(args: argparse.Namespace) -> int:
     redis_note = os.environ.get("REDIS_URL") and "REDIS_URL" or f"内置 Redis，数据目录 {data}"
     print(f"评议 Pingyi — {meeting.title}")
     print(f"  投影屏幕   {base}/screen")
-    print(f"  主持台     {base}/chair?key={data_dir.chair_key()}")
+    if args.demo or sys.stdout.isatty():
+        print(f"  主持台     {base}/chair?key={data_dir.chair_key()}")
+    else:  # a log file or a service manager's journal: the key stays out of it
+        print(f"  主持台     {base}/chair?key=<密钥>（密钥见 {data_dir.chair_key_path}）")
     if meeting.join == "open":
         print(f"  扫码入场   {base}/join（投影屏幕显示二维码）")
     else:

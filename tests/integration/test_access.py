@@ -276,3 +276,9 @@ def test_join_refuses_keys_it_does_not_know(tmp_path: Path, servers: list[Server
     assert (status, body["error"]["code"], body["error"]["field"]) == (422, "bad_field", "seat")
     status, body = http_json(f"{started.base}/api/join", {"group": "cadres"})
     assert status == 200 and body["url"].endswith(body["token"])
+
+
+def test_the_chair_key_is_not_written_to_the_servers_log(server: ServerProcess) -> None:
+    log = server.log()
+    assert "/chair?key=<密钥>" in log and str(server.data / "chair.key") in log
+    assert server.chair_key not in log
