@@ -165,3 +165,18 @@ async def test_open_join_binds_fresh_tokens_up_to_the_seats(tmp_path: Path, serv
         assert screen.welcome["view"]["join_url"].endswith("/join")
     with __import__("urllib.request").request.urlopen(f"{server.base}/api/join-qr.svg") as response:
         assert response.read().startswith(b"<?xml")
+
+
+async def test_a_ballot_is_accepted_while_the_meeting_is_paused(tmp_path: Path, servers) -> None:
+    meeting_path, meeting = write_meeting(tmp_path, title="暂停时投票")
+    server = ServerProcess(meeting_path, tmp_path / "data").start()
+    servers.append(server)
+    card = server.cards(meeting)[0]
+    round_id = server.vote_step()
+    assert server.chair("pause")[0] == 200
+    assert server.chair("next")[0] == 409  # the agenda does not move while paused
+    async with Peer.connect(server.ws_url, role="phone", token=card.token) as phone:
+        cast = {"t": "cast", "round": round_id, "marks": {"r01": "好"}, "cid": "p" * 20}
+        assert (await phone.request(cast))["t"] == "receipt"
+    assert server.chair("resume")[0] == 200 and server.chair("close")[0] == 200
+    assert len(load_record(meeting, server.data).ballots) == 1
