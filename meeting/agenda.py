@@ -18,7 +18,7 @@ from meeting import events as e
 from meeting.errors import Refused
 from tally.model import Meeting
 
-StepKind = Literal["report", "comment", "written", "vote"]
+StepKind = Literal["report", "comment", "vote"]
 RoundStatus = Literal["ready", "open", "closed", "revealed"]
 
 
