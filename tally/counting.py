@@ -22,17 +22,19 @@ def count_marks(
     Ballots are bucketed by group and by the order of their reporter ids (normally one bucket
     per group, or per round with voting = "each"); within a bucket, zip(*values) turns rows
     into one column per reporter and Counter counts each column in C. This touches every mark
-    once, which matters at 10 million marks; per-reporter dict lookups were 3-5x slower.
+    once, which matters for a season's worth of ballots (docs/benchmarks.md has the figures).
     """
     groups = {g.id: 0 for g in meeting.groups}
-    out = {r.id: {gid: Counter() for gid in groups} for r in meeting.reporters}
+    out: dict[str, dict[str, Counter[str]]] = {
+        r.id: {gid: Counter() for gid in groups} for r in meeting.reporters
+    }
     buckets: dict[tuple[str, tuple[str, ...]], list[dict[str, str]]] = {}
     seen: set[str] = set()
     kept = []
     for ballot in ballots:
         if ballot.group not in groups:
-            allowed = "、".join(groups)
-            raise InputError(f"选票{ballot.id}", f"分组“{ballot.group}”不存在；应为：{allowed}")
+            known = "、".join(groups)
+            raise InputError(f"选票{ballot.id}", f"分组“{ballot.group}”不存在；应为：{known}")
         if ballot.id in seen:
             raise InputError(f"选票{ballot.id}", "选票编号重复")
         seen.add(ballot.id)
@@ -71,8 +73,8 @@ def _unknown_reporter(ballots: list[Ballot], rid: str) -> None:
 
 
 def _bad_mark(meeting: Meeting, ballots: list[Ballot], rid: str, allowed: set[str]) -> None:
+    # A reporter missing from a ballot reads as a blank here, which is allowed.
+    ballot = next(b for b in ballots if b.marks.get(rid, ABSTAIN) not in allowed)
     expected = "、".join(meeting.rules.grades) + "、空白（弃权）或“废”"
-    for ballot in ballots:
-        mark = ballot.marks.get(rid)
-        if mark is not None and mark not in allowed:
-            raise InputError(f"选票{ballot.id} {rid}", f"无效的标记“{mark}”；应为：{expected}")
+    mark = ballot.marks[rid]
+    raise InputError(f"选票{ballot.id} {rid}", f"无效的标记“{mark}”；应为：{expected}")

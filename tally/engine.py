@@ -266,7 +266,7 @@ def _base(meeting_rules: Rules, score: Fraction, shares: dict[str, Fraction]) ->
             label = grade if i == 0 else f"{grade}及以上"
             shown = pct_against(cumulative, threshold)
             return grade, f"{label}占{shown} ≥ {pct(threshold)}"
-    raise AssertionError("shares sum to 1")  # pragma: no cover
+    raise AssertionError("shares sum to 1")  # only Rules made in code can get here
 
 
 def _apply_quota(meeting: Meeting, works: list[_Work]) -> list[Undecided]:

@@ -49,7 +49,9 @@ RULE_KEYS = (
 
 _ID = re.compile(r"[A-Za-z0-9_-]+")
 _DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
-_TOML_POS = re.compile(r"\(at line (\d+), column (\d+)\)")
+# tomllib ends every message with where it stopped: "(at line 3, column 8)", or "(at end of
+# document)" when the text ran out first.
+_TOML_POS = re.compile(r"\s*\(at (?:line (\d+), column (\d+)|(end of document))\)$")
 # Grade words end up in CSV cells and in the tally sheet; keep them to plain words.
 _BAD_GRADE_CHARS = set(',"\n\r\t')
 
@@ -147,11 +149,20 @@ def parse_meeting_text(text: str, source: str = "meeting.toml") -> Meeting:
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as error:
-        found = _TOML_POS.search(str(error))
-        where = f"{source}:{found.group(1)}:{found.group(2)}" if found else source
-        reason = _TOML_POS.sub("", str(error)).strip()
-        raise InputError(where, f"TOML语法错误：{reason}") from None
+        raise _toml_error(str(error), text, source) from None
     return parse_meeting(data, source)
+
+
+def _toml_error(message: str, text: str, source: str) -> InputError:
+    found = _TOML_POS.search(message)
+    if found is None:  # not a message tomllib writes today: pass it on as it is
+        return InputError(source, f"TOML语法错误：{message}")
+    reason = message[: found.start()]
+    line, column, at_end = found.groups()
+    if at_end:  # name the place just after the last character
+        line, column = text.count("\n") + 1, len(text) - text.rfind("\n")
+        reason += "（文件在此处意外结束）"
+    return InputError(f"{source}:{line}:{column}", f"TOML语法错误：{reason}")
 
 
 def parse_meeting(data: dict, source: str = "meeting.toml") -> Meeting:

@@ -22,7 +22,7 @@ def against(value: Fraction, limits: Iterable[Fraction], places: int = 2) -> str
         text = decimal(value, extra)
         if Fraction(text) not in limits:
             return text
-    return f"≈{text}"  # pragma: no cover - closer than 1e-8 to a limit
+    return f"≈{text}"  # closer than 1e-8 to a limit
 
 
 def short(value: Fraction) -> str:

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.helpers import ServerProcess, write_meeting
+from testkit import ServerProcess, embedded_redis, write_meeting
 
 
 def test_reordering_the_grades_after_voting_began_is_refused(tmp_path: Path) -> None:
@@ -15,8 +15,10 @@ def test_reordering_the_grades_after_voting_began_is_refused(tmp_path: Path) -> 
     server = ServerProcess(meeting_path, data).start()
     try:
         server.vote_step()
+        assert embedded_redis(data)
     finally:
         server.stop()
+    assert not embedded_redis(data), "the server stopped, its embedded Redis still runs"
     text = meeting_path.read_text(encoding="utf-8")
     assert "grades" not in text  # the defaults: 好 较好 一般 差
     swapped = text.replace("[rules]\n", '[rules]\ngrades = ["较好", "好", "一般", "差"]\n', 1)
@@ -25,3 +27,6 @@ def test_reordering_the_grades_after_voting_began_is_refused(tmp_path: Path) -> 
     with pytest.raises(RuntimeError, match="rules.grades"):
         again.start()
     assert "会议开始后不能修改等次或其顺序" in again.log()
+    # A refused start stops the embedded Redis it started (the session's check would catch
+    # it too, at the end of the run; this names the test).
+    assert not embedded_redis(data), "a refused start left its embedded Redis running"

@@ -64,36 +64,79 @@ def test_an_empty_ballot_file_has_no_ballots() -> None:
     assert parse_ballots_csv("ballot,group,r1,r2\n", GROUPED) == []
 
 
+ONE_GROUP = parse_meeting_text(
+    HEAD.format(seats="") + '[[groups]]\nid = "g1"\nname = "全体"\nseats = 30\n'
+)
+EXPECTED = "好、较好、一般、差、空白（弃权）、废（废票）或-（不在本张选票上）"
+
 BAD = [
-    ("", PLAIN, "1:1", "实际为空文件"),
-    ("id,r1,r2\n", PLAIN, "1:1", "第一列应为“ballot”"),
-    ("ballot,r1,r2\n", GROUPED, "1:2", "第二列应为“group”（分组：a、b）"),
+    # (text, meeting, where after "paper.csv:", the whole message)
+    ("", PLAIN, "1:1", "表头第一列应为“ballot”（选票编号），实际为空文件"),
+    ("\n", PLAIN, "1:1", "表头第一列应为“ballot”（选票编号），实际为空文件"),
+    ("id,r1,r2\n", PLAIN, "1:1", "表头第一列应为“ballot”（选票编号），实际为“id”"),
+    ("ballot,r1,r2\n", GROUPED, "1:2", "表头第二列应为“group”（分组：a、b）"),
+    ("ballot\n", GROUPED, "1:2", "表头第二列应为“group”（分组：a、b）"),
+    ("ballot,r1,r2\n", ONE_GROUP, "1:2", "表头第二列应为“group”（分组：g1）"),
+    ("ballot\n", PLAIN, "1:2", "缺少述职人列：r1、r2"),
+    ("ballot,group\n", PLAIN, "1:3", "缺少述职人列：r1、r2"),
     ("ballot,group,r1,r2,r3\n", GROUPED, "1:5", "未知的列“r3”；允许的列：ballot, group, r1, r2"),
+    ("ballot,r1,group,r2\n", GROUPED, "1:2", "表头第二列应为“group”（分组：a、b）"),
+    ("ballot,r1,group\n", PLAIN, "1:3", "未知的列“group”；允许的列：ballot, group, r1, r2"),
     ("ballot,group,r1,r1\n", GROUPED, "1:4", "列“r1”重复"),
+    ("ballot,group,r2,r1,r2\n", GROUPED, "1:5", "列“r2”重复"),
     ("ballot,group,r1\n", GROUPED, "1:4", "缺少述职人列：r2"),
     ("ballot,group,r1,r2\n1,a,好\n", GROUPED, "2:4", "应有4列，实际为3列"),
+    ("ballot,group,r1,r2\n1\n", GROUPED, "2:2", "应有4列，实际为1列"),
     ("ballot,group,r1,r2\n1,a,好,好,好\n", GROUPED, "2:5", "应有4列，实际为5列"),
     ("ballot,group,r1,r2\n,a,好,好\n", GROUPED, "2:1", "选票编号为空"),
     ("ballot,group,r1,r2\n1,a,好,好\n1,b,好,好\n", GROUPED, "3:1", "选票编号“1”重复"),
+    ("ballot,group,r1,r2\n1,a,好,好\n\n 1 ,b,好,好\n", GROUPED, "4:1", "选票编号“1”重复"),
     ("ballot,group,r1,r2\n1,c,好,好\n", GROUPED, "2:2", "分组“c”不存在；应为：a、b"),
-    ("ballot,group,r1,r2\n1,,好,好\n", GROUPED, "2:2", "分组“”不存在"),
-    (
-        "ballot,r1,r2\n1,好,优\n",
-        PLAIN,
-        "2:3",
-        "无效的标记“优”（r2列）；应为：好、较好、一般、差、空白",
-    ),
-    ("ballot,r1,r2\n1,好,x\n2,好,好\n", PLAIN, "2:3", "-（不在本张选票上）"),
-    ('ballot,r1,r2\n1,"好,好\n', PLAIN, "2", "CSV格式错误"),
-]
+    ("ballot,group,r1,r2\n1,,好,好\n", GROUPED, "2:2", "分组“”不存在；应为：a、b"),
+    ("ballot,group,r1,r2\n1,all,好,好\n", ONE_GROUP, "2:2", "分组“all”不存在；应为：g1"),
+    ("ballot,r1,r2\n1,好,优\n", PLAIN, "2:3", f"无效的标记“优”（r2列）；应为：{EXPECTED}"),
+    ("ballot,r2,r1\n1,好,x\n2,好,好\n", PLAIN, "2:3", f"无效的标记“x”（r1列）；应为：{EXPECTED}"),
+    ("ballot,group,r1,r2\n1,a,--,好\n", GROUPED, "2:3", f"无效的标记“--”（r1列）；应为：{EXPECTED}"),
+    ('ballot,r1,r2\n1,"好,好\n', PLAIN, "2", "CSV格式错误：unexpected end of data"),
+    ('ballot,r1,r2\n1,好,"好"x\n', PLAIN, "2", "CSV格式错误：',' expected after '\"'"),
+]  # fmt: skip
 
 
-@pytest.mark.parametrize(("text", "meeting", "where", "words"), BAD, ids=[b[3] for b in BAD])
-def test_bad_files_point_at_line_and_column(text: str, meeting, where: str, words: str) -> None:  # noqa: ANN001
+@pytest.mark.parametrize(
+    ("text", "meeting", "where", "message"), BAD, ids=[f"case{i:02d}" for i in range(len(BAD))]
+)
+def test_bad_files_point_at_line_and_column(text: str, meeting, where: str, message: str) -> None:  # noqa: ANN001
     with pytest.raises(InputError) as caught:
         parse_ballots_csv(text, meeting, "paper.csv")
-    assert caught.value.where == f"paper.csv:{where}"
-    assert words in caught.value.message
+    assert (caught.value.where, caught.value.message) == (f"paper.csv:{where}", message)
+
+
+def test_the_default_source_name() -> None:
+    with pytest.raises(InputError) as caught:
+        parse_ballots_csv("id\n", PLAIN)
+    assert caught.value.where == "ballots.csv:1:1"
+
+
+def test_a_plain_meeting_may_still_have_a_group_column() -> None:
+    text = " ballot , group , r1 , r2 \n7,all,好,-\n"
+    assert parse_ballots_csv(text, PLAIN) == [Ballot("7", "all", {"r1": "好"})]
+
+
+def test_line_endings_of_any_kind() -> None:
+    expected = [Ballot("1", "all", {"r1": "好", "r2": "差"}), Ballot("2", "all", {"r1": "较好"})]
+    for end in ("\n", "\r\n", "\r"):  # the last is what old Mac spreadsheets write
+        text = end.join(["ballot,r1,r2", "1,好,差", "2,较好,-", ""])
+        assert parse_ballots_csv(text, PLAIN) == expected
+
+
+def test_a_one_group_meeting_with_its_own_group_id() -> None:
+    text = "ballot,group,r1,r2\n1,g1,差,好\n"
+    assert parse_ballots_csv(text, ONE_GROUP) == [Ballot("1", "g1", {"r1": "差", "r2": "好"})]
+
+
+def test_cells_with_only_spaces_are_blank_and_rows_of_them_are_skipped() -> None:
+    text = "ballot,group,r1,r2\n  ,  ,  ,  \n1,b,  , - \n"
+    assert parse_ballots_csv(text, GROUPED) == [Ballot("1", "b", {"r1": ABSTAIN})]
 
 
 def test_format_writes_meeting_order_sorted_by_ballot() -> None:
@@ -103,17 +146,32 @@ def test_format_writes_meeting_order_sorted_by_ballot() -> None:
 
 
 @pytest.mark.parametrize(
-    "ballot",
+    ("ballot", "where", "message"),
     [
-        Ballot("", "a", {}),
-        Ballot(" 1", "a", {}),
-        Ballot("1", "z", {}),
-        Ballot("1", "a", {"r1": "优"}),
+        (Ballot("", "a", {}), "选票''", "选票编号为空、首尾有空白或分组不存在"),
+        (Ballot(" 1", "a", {}), "选票' 1'", "选票编号为空、首尾有空白或分组不存在"),
+        (Ballot("1\t", "a", {}), "选票'1\\t'", "选票编号为空、首尾有空白或分组不存在"),
+        (Ballot("1", "z", {}), "选票'1'", "选票编号为空、首尾有空白或分组不存在"),
+        (Ballot("1", "a", {"r1": "优"}), "选票1", "述职人“r1”不在会议中或标记无效"),
+        (Ballot("1", "a", {"r1": "好", "r2": "-"}), "选票1", "述职人“r2”不在会议中或标记无效"),
+        (Ballot("1", "a", {"r9": "好", "r1": "x"}), "选票1", "述职人“r9”不在会议中或标记无效"),
     ],
 )
-def test_format_refuses_what_would_not_read_back(ballot: Ballot) -> None:
-    with pytest.raises(InputError):
-        format_ballots_csv(GROUPED, [ballot])
+def test_format_refuses_what_would_not_read_back(ballot: Ballot, where: str, message: str) -> None:
+    with pytest.raises(InputError) as caught:
+        format_ballots_csv(GROUPED, [Ballot("0", "a", {"r1": "好"}), ballot])
+    assert (caught.value.where, caught.value.message) == (where, message)
+
+
+def test_format_of_no_ballots_is_the_header() -> None:
+    assert format_ballots_csv(GROUPED, []) == "ballot,group,r1,r2\n"
+
+
+def test_ids_with_commas_quotes_and_line_breaks_round_trip() -> None:
+    ballots = [Ballot('a,"b"', "a", {"r1": "好"}), Ballot("c\r\nd", "b", {"r2": SPOILED})]
+    text = format_ballots_csv(GROUPED, ballots)
+    assert text == 'ballot,group,r1,r2\n"a,""b""",a,好,-\n"c\r\nd",b,-,废\n'
+    assert parse_ballots_csv(text, GROUPED) == ballots
 
 
 MARK = st.sampled_from(["好", "较好", "一般", "差", ABSTAIN, SPOILED, None])

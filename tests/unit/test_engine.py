@@ -80,6 +80,8 @@ def test_a_ballot_without_the_reporter_does_not_count_for_them() -> None:
         ({"好": 1, "较好": 1}, 90.0, "好"),  # exactly on the cut
         ({"较好": 10}, 80.0, "较好"),  # 80.0 is 较好
         ({"好": 1, "一般": 1}, 80.0, "较好"),
+        ({"好": 1, "较好": 2}, 86.67, "较好"),  # the JSON rounds to two places
+        ({"好": 2, "较好": 1}, 93.33, "好"),
         ({"好": 3, "较好": 1, "一般": 1, "差": 0}, 88.0, "较好"),
         ({"一般": 10}, 60.0, "一般"),
         ({"一般": 9, "差": 1}, 54.0, "差"),
@@ -135,27 +137,40 @@ def test_a_group_without_votes_is_left_out_and_the_weights_renormalised() -> Non
     bs = ballots({"r1": marks(好=3)}, "a") + ballots({"r1": marks(弃权=4, 废=1)}, "b")
     r = one(meeting(groups=GROUPS), bs)
     assert (r["score"], r["base_grade"]) == (100.0, "好")
-    assert "基层代表无有效票" in r["steps"][0]["why"]
+    assert r["steps"][0]["why"] == "得分100.00 ≥ 90（基层代表无有效票，权重在其余组间按比例折算）"
+
+
+def test_two_groups_without_votes_are_both_named() -> None:
+    groups = (
+        Group("a", "县级领导", 5, F("0.2")),
+        Group("b", "部门负责人", 5, F("0.3")),
+        Group("c", "基层代表", 5, F("0.5")),
+    )
+    r = one(meeting(groups=groups), ballots({"r1": marks(较好=1, 一般=1)}, "c"))
+    assert r["steps"][0]["why"] == (
+        "得分70.00 ≥ 60（县级领导、部门负责人无有效票，权重在其余组间按比例折算）"
+    )
 
 
 # -- rule 2: base grade by share -----------------------------------------------------------
 
 
 @pytest.mark.parametrize(
-    ("counts", "grade"),
+    ("counts", "grade", "why"),
     [
-        ({"好": 6, "较好": 4}, "好"),  # 60% reaches 0.6 exactly
-        ({"好": 5, "较好": 1, "一般": 4}, "较好"),  # 50%, then 60% cumulative
-        ({"好": 5, "较好": 0, "一般": 5}, "一般"),
-        ({"差": 10}, "差"),
+        ({"好": 6, "较好": 4}, "好", "好占60.0% ≥ 60%"),  # 60% reaches 0.6 exactly
+        ({"好": 5, "较好": 1, "一般": 4}, "较好", "较好及以上占60.0% ≥ 60%"),
+        ({"好": 5, "较好": 0, "一般": 5}, "一般", "一般及以上占100.0% ≥ 60%"),
+        ({"好": 6001, "较好": 3999}, "好", "好占60.01% ≥ 60%"),  # not "60.0% ≥ 60%"
+        ({"好": 5999, "较好": 4001}, "较好", "较好及以上占100.0% ≥ 60%"),
+        ({"差": 10}, "差", "差及以上占100.0% ≥ 60%"),
     ],
 )
 def test_share_base_takes_the_best_grade_whose_cumulative_share_reaches_the_threshold(
-    counts: dict, grade: str
+    counts: dict, grade: str, why: str
 ) -> None:
     r = one(meeting(base="share", poor_share_limit=F(1)), ballots({"r1": marks(**counts)}))
-    assert r["base_grade"] == grade
-    assert "≥ 60%" in r["steps"][0]["why"]
+    assert r["steps"] == [{"rule": "base", "grade": grade, "why": why}]
 
 
 def test_share_base_is_weighted_over_groups() -> None:
@@ -200,6 +215,18 @@ def test_poor_share_basis_valid_excludes_blanks_basis_cast_includes_them() -> No
     assert valid["poor_share"] == round(1 / 9, 4) and valid["final_grade"] == "差"
     cast = one(meeting(poor_share_basis="cast"), ballots({"r1": column}))
     assert cast["poor_share"] == round(1 / 11, 4) and cast["final_grade"] != "差"
+
+
+def test_the_reason_names_the_basis_of_the_poor_share() -> None:
+    column = marks(好=7, 差=2, 弃权=1)
+    valid = one(meeting(), ballots({"r1": column}))
+    assert valid["steps"][-1]["why"] == "差票 2/9=22.2% > 10%（占有效票）→ 差"
+    cast = one(meeting(poor_share_basis="cast"), ballots({"r1": column}))
+    assert cast["steps"][-1] == {
+        "rule": "poor_share",
+        "grade": "差",
+        "why": "差票 2/10=20.0% > 10%（占实投票）→ 差",
+    }
 
 
 def test_poor_votes_are_pooled_over_groups_not_weighted() -> None:
@@ -305,13 +332,38 @@ def test_ranking_breaks_score_ties_by_best_share_then_fewer_poor_votes() -> None
 def test_an_exact_tie_across_the_cut_is_undecided_and_keeps_its_grade() -> None:
     m = meeting(4, quota=(("好", F("0.5")),))  # two of four
     result = result_to_json(tally(m, ballots(scored(10, 9, 9, 8))))
-    assert result["undecided"] == [
-        {"grade": "好", "reporters": ["r2", "r3"], "why": result["undecided"][0]["why"]}
-    ]
-    assert "待会议决定" in result["undecided"][0]["why"]
+    why = "好限50%×4人=2人，述职人2、述职人3得分等完全相同，名额内外无法区分，待会议决定"
+    assert result["undecided"] == [{"grade": "好", "reporters": ["r2", "r3"], "why": why}]
     finals = [r["final_grade"] for r in result["reporters"]]
     assert finals == ["好", "好", "好", "较好"]  # r4, below the tie, still moves down
-    assert rules_of(result["reporters"][1])[-1] == "undecided"
+    for r in result["reporters"][1:3]:
+        assert r["steps"][-1] == {"rule": "undecided", "grade": "好", "why": why}
+    assert result["reporters"][3]["steps"][-1]["why"] == "好限50%×4人=2人，排第4位 → 较好"
+
+
+def test_a_tie_for_the_only_place_is_undecided() -> None:
+    m = meeting(3, quota=(("好", F(1, 3)),))  # one of three
+    result = result_to_json(tally(m, ballots(scored(10, 10, 9))))
+    why = "好限33.3333%×3人=1人，述职人1、述职人2得分等完全相同，名额内外无法区分，待会议决定"
+    assert result["undecided"] == [{"grade": "好", "reporters": ["r1", "r2"], "why": why}]
+    assert [r["final_grade"] for r in result["reporters"]] == ["好", "好", "较好"]
+    assert result["reporters"][2]["steps"][-1]["why"] == "好限33.3333%×3人=1人，排第3位 → 较好"
+
+
+@pytest.mark.parametrize(
+    ("goods", "whys"),
+    [
+        ((10,), ["好限50%×1人=0人，排第1位 → 较好"]),
+        ((10, 10), ["好限25%×2人=0人，排第1位 → 较好", "好限25%×2人=0人，排第2位 → 较好"]),
+        ((9, 10), ["好限25%×2人=0人，排第2位 → 较好", "好限25%×2人=0人，排第1位 → 较好"]),
+    ],
+)
+def test_a_quota_of_no_one_moves_every_holder_and_is_never_a_tie(goods: tuple, whys: list) -> None:
+    m = meeting(len(goods), quota=(("好", F(1, 2 * len(goods))),))  # floor(0.5) = 0
+    result = result_to_json(tally(m, ballots(scored(*goods))))
+    assert result["undecided"] == []
+    assert [r["final_grade"] for r in result["reporters"]] == ["较好"] * len(goods)
+    assert [r["steps"][-1]["why"] for r in result["reporters"]] == whys
 
 
 def test_a_tie_inside_the_quota_is_no_problem() -> None:
@@ -341,9 +393,14 @@ def test_quorum_is_cast_over_seats(cast: int, met: bool) -> None:
     r = result["reporters"][0]
     assert r["final_grade"] == "好"  # the grades are kept either way
     if not met:
-        assert r["steps"][-1]["rule"] == "quorum"
-        assert r["steps"][-1]["why"] == "实到7/应到10=70.0% < 80% → 测评无效"
-        assert r["decided_by"] == r["steps"][0]["why"]
+        assert r["steps"][-1] == {
+            "rule": "quorum",
+            "grade": "好",
+            "why": "实到7/应到10=70.0% < 80% → 测评无效",
+        }
+        assert r["decided_by"] == "得分100.00 ≥ 90"
+    else:
+        assert rules_of(r) == ["base"]
 
 
 def test_quorum_counts_the_least_carried_reporter_over_all_groups() -> None:
@@ -360,9 +417,39 @@ def test_a_reporter_without_votes_gets_no_grade_and_goes_to_the_meeting() -> Non
     result = result_to_json(tally(meeting(), ballots({"r1": marks(弃权=3)})))
     r = result["reporters"][0]
     assert (r["score"], r["base_grade"], r["final_grade"], r["rank"]) == (None, None, None, None)
+    assert r["poor_share"] is None and r["cast"] == 3
+    why = "无有效票（全部弃权或废票），无法评定等次"
+    assert r["steps"] == [{"rule": "base", "grade": None, "why": why}]
+    assert r["decided_by"] == why
     assert result["undecided"] == [
         {"grade": None, "reporters": ["r1"], "why": "无有效票，等次由会议决定"}
     ]
+
+
+def test_without_votes_the_poor_share_of_cast_ballots_is_still_known() -> None:
+    r = one(meeting(poor_share_basis="cast"), ballots({"r1": marks(弃权=2, 废=1)}))
+    assert (r["poor_share"], r["final_grade"], r["abstain"], r["invalid"]) == (0.0, None, 2, 1)
+
+
+def test_the_ranking_figures_behind_the_json() -> None:
+    result = tally(meeting(2), ballots({"r1": marks(好=3, 较好=2), "r2": marks(弃权=1)}))
+    r1, r2 = result.reporters
+    assert (r1.score, r1.best_share, r1.poor_share) == (F(92), F(3, 5), F(0))
+    assert (r2.score, r2.best_share, r2.poor_share) == (None, None, None)
+    assert (r1.base_grade, r2.base_grade, r2.final_grade) == ("好", None, None)
+
+
+def test_rules_with_a_point_missing_are_refused() -> None:
+    m = meeting(points=(F(100), F(80), F(60)))  # four grades, three points
+    with pytest.raises(ValueError, match="zip"):
+        tally(m, ballots({"r1": marks(好=1)}))
+
+
+def test_a_share_threshold_no_share_can_reach_is_refused() -> None:
+    # The meeting file keeps share_threshold within 0 to 1; Rules made in code are not checked.
+    m = meeting(base="share", share_threshold=F(11, 10))
+    with pytest.raises(AssertionError, match="^shares sum to 1$"):
+        tally(m, ballots({"r1": marks(好=1)}))
 
 
 def test_no_ballots_at_all() -> None:

@@ -105,7 +105,7 @@ TABLE = """\
 ----  --------  -----  --  ----  ----  --  ----  ----  -----  ------  ----  ----  ----
    1  王建国    现场    7     1     0   0     1     0    0.0   97.50  好    好    得分97.50 ≥ 90
    2  Li        书面    2     5     1   1     0     1   11.1   75.56  一般  差    差票 1/9=11.1% > 10%（占有效票）→ 差
-      欧阳小明  video   0     0     0   0     9     0                      待定  无有效票（全部弃权或废票），无法评定等次
+      欧阳小明  video   0     0     0   0     9     0                       待定  无有效票（全部弃权或废票），无法评定等次
   10  赵六      现场   12     0     0   0     0     0    0.0  100.00  好    好
 比例限制：好最多1人，现为3人（王建国、赵六、r9）
 待定（好）：王建国、赵六——好限10%×12人=1人，王建国、赵六得分等完全相同，名额内外无法区分，待会议决定
@@ -129,19 +129,23 @@ def test_an_invalid_tally_says_so_in_the_first_line() -> None:
 @pytest.mark.parametrize(
     ("share", "score", "cells"),
     [
-        (0.1, 90.0, "10.0   90.00"),
-        (0.10049, 89.994, "10.0   89.99"),
-        (0.1005, 89.996, "10.1   90.00"),  # 10.05 is a hair above in binary
+        (0.1, 90.0, " 10.0   90.00"),
+        (0.10049, 89.994, " 10.0   89.99"),
+        (0.0333, 66.675, "  3.3   66.67"),  # 66.675 is a hair below in binary
+        (0.005, 0.004, "  0.5    0.00"),
         (1.0, 0.0, "100.0    0.00"),
-        (0.0333, 66.67, "3.3   66.67"),
     ],
 )
-def test_share_and_score_columns(share: float, score: float, cells: str) -> None:
+def test_the_share_as_a_percentage_with_one_decimal_and_the_score_with_two(
+    share: float, score: float, cells: str
+) -> None:
     result = copy.deepcopy(RESULT)
     result["reporters"][0].update(poor_share=share, score=score)
     row = format_table(result).splitlines()[5]
-    assert cells in row
-    assert row.startswith("   1  王建国")
+    assert (
+        row
+        == f"   1  王建国    现场    7     1     0   0     1     0  {cells}  好    好    得分97.50 ≥ 90"
+    )
 
 
 def test_a_meeting_with_three_grades_and_nothing_else() -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import random
 from dataclasses import replace
 from fractions import Fraction as F
@@ -11,6 +12,7 @@ from hypothesis import strategies as st
 
 from tally.engine import result_to_json, tally
 from tally.model import ABSTAIN, SPOILED, Ballot, Group, Meeting, Reporter, Rules
+from tally.report import format_table
 
 GRADES = ("好", "较好", "一般", "差")
 MARKS = st.sampled_from([*GRADES, ABSTAIN, SPOILED, None])  # None: not on this ballot
@@ -128,3 +130,43 @@ def test_quorum_only_marks_the_tally_invalid(election: tuple) -> None:
     a, b = tally(strict, ballots), tally(loose, ballots)
     assert b.valid
     assert [r.final_grade for r in a.reporters] == [r.final_grade for r in b.reporters]
+
+
+@PROPERTY
+@given(elections())
+def test_the_base_grade_is_the_best_grade_whose_cutoff_the_score_reaches(election: tuple) -> None:
+    meeting, ballots = election
+    rules = replace(meeting.rules, base="score")
+    cutoffs = rules.score_cutoffs
+    for r in tally(replace(meeting, rules=rules), ballots).reporters:
+        if r.score is None:
+            assert r.base_grade is None and r.best_share is None
+            continue
+        assert 0 <= r.score <= 100 and 0 <= r.best_share <= 1
+        i = GRADES.index(r.base_grade)
+        assert i == len(cutoffs) or r.score >= cutoffs[i]
+        assert i == 0 or r.score < cutoffs[i - 1]
+
+
+@PROPERTY
+@given(elections())
+def test_a_higher_ranking_key_never_gets_a_worse_rank(election: tuple) -> None:
+    meeting, ballots = election
+    ranked = [r for r in tally(meeting, ballots).reporters if r.rank is not None]
+    for a in ranked:
+        a_key = (a.score, a.best_share, -a.counts["差"])
+        better = [b for b in ranked if (b.score, b.best_share, -b.counts["差"]) > a_key]
+        assert a.rank == len(better) + 1
+
+
+@PROPERTY
+@given(elections())
+def test_the_json_survives_a_round_trip_and_prints_one_row_per_reporter(election: tuple) -> None:
+    meeting, ballots = election
+    result = result_to_json(tally(meeting, ballots))
+    assert json.loads(json.dumps(result, ensure_ascii=False)) == result
+    lines = format_table(result).splitlines()
+    extra = len(result["quota"]) + len(result["undecided"])
+    assert len(lines) == 5 + len(meeting.reporters) + extra
+    for line, r in zip(lines[5:], result["reporters"], strict=False):
+        assert line.split()[0] == (str(r["rank"]) if r["rank"] is not None else r["name"])
