@@ -5,8 +5,8 @@ A phone is the `websockets` library's sans-I/O client protocol (RFC 6455 handsha
 framing, close; compression off, as the server has it) driven by a plain asyncio protocol:
 no reader task, no message queue. The generator shares the machine's two cores with the
 server it measures, so every microsecond it spends per view shows up in the fan-out figures
-as if the server had spent it (the `websockets` asyncio client cost ~55 µs a view, this
-~20 µs). Times are `time.time()`, so the orchestrator can compare them with its own (one
+as if the server had spent it (the library's asyncio client cost more than twice as much a
+view: docs/benchmarks.md). Times are `time.time()`, so the orchestrator can compare them with its own (one
 machine, one clock). Every wait is bounded; a phone that fails is counted, never retried.
 """
 
@@ -42,10 +42,10 @@ def raise_open_files(wanted: int) -> int:
 
 def collect_between_measurements() -> None:
     """Collects the bench's own garbage now, and stops its automatic collection until the next
-    call. The orchestrator's and the generators' collections used to land in the middle of a
-    measured chair action (the same one in every run at 1,000 phones: the 17th of 18), taking
-    a core from the server for 10-25 ms. Real phones share neither a CPU nor a collector with
-    the server; the bench collects only between its phases (every run is bounded)."""
+    call: the bench's own collections landed in the middle of measured chair actions and took
+    a core from the server (docs/benchmarks.md). Real phones share neither a CPU nor a
+    collector with the server; the bench collects only between its phases (every run is
+    bounded)."""
     gc.collect()
     gc.disable()
 
