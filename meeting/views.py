@@ -14,6 +14,29 @@ from meeting.agenda import MeetingState, allowed_actions
 from tally.model import Meeting
 
 
+def meeting_header(meeting: Meeting) -> dict[str, Any]:
+    """What every view and `/api/meeting` say of the meeting itself."""
+    return {
+        "title": meeting.title,
+        "date": meeting.date,
+        "place": meeting.place,
+        "join": meeting.join,
+        "voting": meeting.voting,
+    }
+
+
+def meeting_info(meeting: Meeting) -> dict[str, Any]:
+    """`/api/meeting`: the header, the reporters, the voter groups and the grades."""
+    return {
+        **meeting_header(meeting),
+        "reporters": [
+            {"id": r.id, "name": r.name, "org": r.org, "mode": r.mode} for r in meeting.reporters
+        ],
+        "groups": [{"id": g.id, "name": g.name, "seats": g.seats} for g in meeting.groups],
+        "grades": list(meeting.rules.grades),
+    }
+
+
 def agenda_view(meeting: Meeting, state: MeetingState) -> dict[str, Any]:
     step = state.step
     held = state.current_round
@@ -24,13 +47,7 @@ def agenda_view(meeting: Meeting, state: MeetingState) -> dict[str, Any]:
     else:
         phase_state = "running"
     return {
-        "meeting": {
-            "title": meeting.title,
-            "date": meeting.date,
-            "place": meeting.place,
-            "join": meeting.join,
-            "voting": meeting.voting,
-        },
+        "meeting": meeting_header(meeting),
         "reporters": [
             {
                 "id": r.id,

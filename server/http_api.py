@@ -15,6 +15,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
+from meeting import views
 from meeting.errors import BadField, BadToken, NotOpenMode, Rejected
 from meeting.join_cards import token_hash
 from server import messages
@@ -84,22 +85,7 @@ def _handled(handler: Endpoint) -> Endpoint:
 
 @_handled
 async def meeting_info(request: Request) -> Response:
-    meeting = _service(request).meeting
-    return JSONResponse(
-        {
-            "title": meeting.title,
-            "date": meeting.date,
-            "place": meeting.place,
-            "join": meeting.join,
-            "voting": meeting.voting,
-            "reporters": [
-                {"id": r.id, "name": r.name, "org": r.org, "mode": r.mode}
-                for r in meeting.reporters
-            ],
-            "groups": [{"id": g.id, "name": g.name, "seats": g.seats} for g in meeting.groups],
-            "grades": list(meeting.rules.grades),
-        }
-    )
+    return JSONResponse(views.meeting_info(_service(request).meeting))
 
 
 @_handled

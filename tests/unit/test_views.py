@@ -26,6 +26,7 @@ from meeting.views import (
     agenda_view,
     chair_view,
     latest_result,
+    meeting_info,
     phone_view,
     screen_view,
     turnout,
@@ -436,3 +437,23 @@ def test_views_are_plain_data_and_never_show_too_much(meeting: Meeting, moves: l
         if revealed:
             assert screen["result"] == state.results[max(revealed)]
         assert (chair["live"] is not None) == (screen["turnout"]["cast"] >= 3)
+
+
+def test_the_meeting_info_is_the_header_reporters_groups_and_grades() -> None:
+    assert meeting_info(END) == {
+        "title": "测试会议",
+        "date": "2026-12-28",
+        "place": "测试会场",
+        "join": "cards",
+        "voting": "end",
+        "reporters": [
+            {"id": "r01", "name": "王建国", "org": "城关镇党委", "mode": "onsite"},
+            {"id": "r02", "name": "李秀英", "org": "青溪镇党委", "mode": "written"},
+            {"id": "r03", "name": "张志强", "org": "木鱼镇党委", "mode": "onsite"},
+        ],
+        "groups": [
+            {"id": "leaders", "name": "县级领导", "seats": 10},
+            {"id": "cadres", "name": "基层代表", "seats": 30},
+        ],
+        "grades": ["好", "较好", "一般", "差"],
+    }
