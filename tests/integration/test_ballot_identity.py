@@ -8,7 +8,12 @@ import contextlib
 from pathlib import Path
 from typing import Any
 
+import redis
+
+from meeting.ballot_checks import receipt_for, receipt_score
+from meeting.join_cards import token_hash
 from server.record_reader import load_record
+from server.store import Keys, meeting_key
 from testkit import Peer, ServerProcess, http_json, write_meeting
 
 CID = "the-same-cid-for-everyone"  # any client may send any cid
@@ -146,3 +151,28 @@ async def test_every_card_casting_the_same_cid_gets_a_receipt_of_its_own(
     assert server.chair("close")[0] == 200
     record = load_record(meeting, server.data)
     assert sorted(b.id for b in record.ballots) == sorted(receipts)
+
+
+async def test_a_receipt_already_taken_is_never_given_to_a_second_ballot(
+    tmp_path: Path, servers, redis_server
+) -> None:
+    """A receipt is 50 bits: two ballots could derive the same one. The cast script refuses a
+    taken receipt, the server derives the card's next, and the same ballot sent again still
+    gets that one. Forced here by storing a stand-in ballot under the first receipt."""
+    meeting_path, meeting = write_meeting(tmp_path, title="回执冲突")
+    server = ServerProcess(meeting_path, tmp_path / "data", redis_url=redis_server.url).start()
+    servers.append(server)
+    card = server.cards(meeting)[0]
+    round_id = server.vote_step()
+    client = redis.Redis.from_url(redis_server.url)
+    keys = Keys(meeting_key(meeting))
+    receipt_key = bytes.fromhex(client.hget(keys.meta, "receipt_key").decode())
+    first = receipt_for(receipt_key, round_id, token_hash(card.token), CID, 0)
+    second = receipt_for(receipt_key, round_id, token_hash(card.token), CID, 1)
+    client.zadd(keys.ballots(round_id), {b"stand-in for another ballot": receipt_score(first)})
+    reply = await cast(server, card.token, round_id, {"r01": "好"}, CID)
+    again = await cast(server, card.token, round_id, {"r01": "好"}, CID)
+    assert (reply["receipt"], reply["again"]) == (second, False)
+    assert (again["receipt"], again["again"]) == (second, True)
+    assert client.zcard(keys.ballots(round_id)) == 2
+    client.close()
