@@ -250,9 +250,11 @@ function renderTurnout() {
   const t = view.turnout || { cast: 0, seats: 0, groups: [] };
   setText(ui["turnout-total"], `${t.cast} / ${t.seats}`);
   const round = view.round;
-  const joined = Object.values(view.joined || {}).reduce((a, b) => a + b, 0);
   const status = round ? `本轮投票${roundLabel(round.status)}` : "尚未进入投票环节";
-  setText(ui["round-status"], view.meeting.join === "open" ? `${status} · 已登记手机 ${joined} 部` : status);
+  // Open mode: the phones registered per voter group, against its seats (a group filling up
+  // faster than its people is the sign of one phone joining many times).
+  const joined = (t.groups || []).map((g) => `${g.name} ${(view.joined || {})[g.id] || 0}/${g.seats}`);
+  setText(ui["round-status"], view.meeting.join === "open" ? `${status} · 已登记手机：${joined.join("，")}` : status);
   syncTurnoutBars(ui.groups, t.groups);
 }
 

@@ -119,6 +119,13 @@ def run(live, screen, phone, artifacts: Path, no_overflow) -> None:
     expect(phone).to_have_url(token_url)
     assert phone.evaluate("document.documentElement.scrollWidth") <= 360
     phone.screenshot(path=artifacts / "01-before-phone.png", full_page=True)
+    # The chair sees the phones registered per group, against the seats.
+    chair = screen.context.new_page()
+    chair.goto(f"{live.url}/chair?key={live.chair_key}")
+    expect(chair.locator("#round-status")).to_have_text(
+        "尚未进入投票环节 · 已登记手机：县级领导 0/15，部门负责人 1/30，基层党员代表 0/35"
+    )
+    chair.close()
 
     # ---- speaking: the longest name on the projector
     assert live.chair("start").get("v")
