@@ -55,12 +55,26 @@ def normalise_code(text: str) -> str:
     return f"{chars[:4]}-{chars[4:]}"
 
 
-def token_hash(token: str) -> str:
-    return hashlib.sha256(b"pingyi-token:" + token.encode()).hexdigest()
+def card_hash_key(secret: bytes) -> bytes:
+    """The key of the stored token and code hashes, derived from the meeting's secret: someone
+    who has seen a card but not the secret cannot find it in a copy of the store."""
+    return _mac(secret, "hash-key")
 
 
-def code_hash(code: str) -> str:
-    return hashlib.sha256(b"pingyi-code:" + normalise_code(code).encode()).hexdigest()
+def token_hash(token: str, key: bytes = b"") -> str:
+    """What the store keeps of a token. `key` empty: the unkeyed SHA-256 of records made
+    before the hashes were keyed (such a meeting keeps it to its end)."""
+    return _hash(key, b"pingyi-token:" + token.encode())
+
+
+def code_hash(code: str, key: bytes = b"") -> str:
+    return _hash(key, b"pingyi-code:" + normalise_code(code).encode())
+
+
+def _hash(key: bytes, message: bytes) -> str:
+    if key:
+        return hmac.new(key, message, hashlib.sha256).hexdigest()
+    return hashlib.sha256(message).hexdigest()
 
 
 def join_url(base_url: str, token: str) -> str:

@@ -111,14 +111,19 @@ async def _start_service(settings: Settings, redis_target: RedisTarget) -> Meeti
     meeting = settings.meeting
     store = Store(redis_target.async_client(), Keys(meeting_key(meeting)))
     join_url = f"{settings.public_url.rstrip('/')}/join"
+    secret = settings.data_dir.card_secret()
     service = MeetingService(
-        meeting, store, Hub(), join_url=join_url, meeting_digest=settings.meeting_digest
+        meeting,
+        store,
+        Hub(),
+        join_url=join_url,
+        meeting_digest=settings.meeting_digest,
+        card_secret=secret,
     )
     # Before the replay, so that a restart mid-vote keeps the collector out of it too.
     service.projection.event_observers.append(gc_policy.observer(lambda: service.state))
     cards, generation = None, ""
     if meeting.join == "cards":
-        secret = settings.data_dir.card_secret()
         cards = issue_cards(secret, meeting)
         generation = hashlib.sha256(b"pingyi-cards:" + secret).hexdigest()[:16]
     await service.prepare(cards, generation, settings.data_dir.chair_key())

@@ -17,7 +17,6 @@ from starlette.staticfiles import StaticFiles
 
 from meeting import views
 from meeting.errors import BadField, BadToken, NotOpenMode, Rejected
-from meeting.join_cards import token_hash
 from server import messages
 from server.errors import BadFrame, BadKey, BodyTooLarge, RateLimited, error_code, error_status
 from server.service import MeetingService
@@ -119,7 +118,7 @@ async def cast(request: Request) -> Response:
         raise BadToken("参会卡无效", "token")
     body["t"] = "cast"
     messages.check_fields(body)
-    answer = await messages.answer_cast(service, token_hash(token), group, body)
+    answer = await messages.answer_cast(service, service.token_hash(token), group, body)
     return JSONResponse(
         {"receipt": answer["receipt"], "round": answer["round"], "again": answer["again"]},
         headers=NO_STORE,

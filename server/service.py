@@ -33,7 +33,7 @@ from meeting.ballot_checks import (
     receipt_score,
 )
 from meeting.commands import Command
-from meeting.join_cards import Card, code_hash, looks_like_token, token_hash
+from meeting.join_cards import Card, card_hash_key, code_hash, looks_like_token, token_hash
 from server.hub import Hub
 from server.projection import Projection
 from server.store import Store, VersionConflict
@@ -85,6 +85,7 @@ class MeetingService:
         join_url: str | None = None,
         clock: Callable[[], float] = time.time,
         meeting_digest: str = "",
+        card_secret: bytes = b"",
     ) -> None:
         self.meeting = meeting
         self.store = store
@@ -94,6 +95,8 @@ class MeetingService:
         self.views = ViewFeed(meeting, self.projection, store, hub, join_url, clock)
         self.receipt_key = b""
         self.chair_key_hash = ""
+        self._card_secret = card_secret
+        self._hash_key = b""  # keys the stored token and code hashes (empty: an older record)
         self._background: set[asyncio.Task[Any]] = set()
 
     @property
@@ -118,6 +121,9 @@ class MeetingService:
                 field, message = CHANGED_AFTER_START[name]
                 raise InputError(field, message.format(recorded=meta[name]))
         await self.store.set_meta(**fixed)
+        # A record made before the hashes were keyed keeps its plain hashes to its end.
+        scheme = await self.store.set_meta_once("hash_scheme", "plain" if meta else "keyed")
+        self._hash_key = card_hash_key(self._card_secret) if scheme == "keyed" else b""
         self.receipt_key = bytes.fromhex(
             await self.store.set_meta_once("receipt_key", secrets.token_hex(32))
         )
@@ -135,8 +141,8 @@ class MeetingService:
         if self.state.rounds:
             raise InputError("cards", "投票已经开始，不能更换参会卡；请使用原来的参会卡")
         await self.store.replace_cards(
-            {token_hash(c.token): c.group for c in cards},
-            {code_hash(c.code): token_hash(c.token) for c in cards},
+            {self.token_hash(c.token): c.group for c in cards},
+            {code_hash(c.code, self._hash_key): self.token_hash(c.token) for c in cards},
         )
         counts: dict[str, int] = {}
         for card in cards:
@@ -228,12 +234,16 @@ class MeetingService:
 
     # ---- ballots -----------------------------------------------------------------------
 
+    def token_hash(self, token: str) -> str:
+        """What the store keeps of a card's (or an open-mode phone's) token."""
+        return token_hash(token, self._hash_key)
+
     async def card_group(self, token: str) -> str | None:
         """The voter group of a card's token; None for a token that is no card of this meeting."""
         if not looks_like_token(token):
             return None
         with _unavailable_on_store_error():
-            return await self.store.token_group(token_hash(token))
+            return await self.store.token_group(self.token_hash(token))
 
     async def cast(
         self,
@@ -290,7 +300,7 @@ class MeetingService:
         if not isinstance(code, str):
             raise refusal.BadField("code 应为卡片短码，如 ABCD-EFGH", "code")
         try:
-            hashed = code_hash(code)
+            hashed = code_hash(code, self._hash_key)
         except InputError as error:
             raise refusal.BadCode(error.message, "code") from None
         with _unavailable_on_store_error():
@@ -311,7 +321,7 @@ class MeetingService:
         token = secrets.token_urlsafe(16)
         with _unavailable_on_store_error():
             outcome = await self.store.join_open(
-                token_hash(token), found.id, found.seats, e.TokenJoined(found.id)
+                self.token_hash(token), found.id, found.seats, e.TokenJoined(found.id)
             )
         if outcome == "group_full":
             raise refusal.GroupFull(f"“{found.name}”名额已满（{found.seats}人）", "group")

@@ -16,7 +16,6 @@ from typing import Any
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
 from meeting.errors import Rejected
-from meeting.join_cards import token_hash
 from server import messages
 from server.codec import pack, unpack
 from server.errors import (
@@ -158,7 +157,7 @@ async def _hello(
             failures.record(address)
             await websocket.close(CLOSE_POLICY, "bad_token")
             return None
-        client.token_hash, client.group = token_hash(token), group
+        client.token_hash, client.group = service.token_hash(token), group
     elif role == "chair":
         if failures.blocked(address) or not service.check_chair_key(message.get("key")):
             failures.record(address)

@@ -24,8 +24,9 @@ import pytest
 import redis
 
 from meeting.ballot_checks import receipt_score
-from meeting.join_cards import token_hash
+from meeting.join_cards import card_hash_key, token_hash
 from server.codec import unpack
+from server.datadir import DataDir
 from server.stored_ballots import SCHEMA
 from testkit import Peer, ServerProcess, wait_until, write_meeting
 
@@ -37,6 +38,11 @@ def kendall_tau(order: list[int]) -> float:
     n = len(order)
     concordant = sum(1 if order[i] < order[j] else -1 for i in range(n) for j in range(i + 1, n))
     return concordant / (n * (n - 1) / 2)
+
+
+def stored_hash(server: ServerProcess, token: str) -> str:
+    """The token's hash as the store keeps it: keyed with the meeting's secret."""
+    return token_hash(token, card_hash_key(DataDir(server.data).card_secret()))
 
 
 def redis_settings(data: Path) -> dict[str, str]:
@@ -162,7 +168,8 @@ async def test_a_full_dump_after_the_meeting_links_no_ballot_to_anyone(
     raw = msgpack.packb([[k, v] for k, v in everything.items()], default=repr)
     for ballot in cast:
         card = ballot["card"]
-        for secret in (card.token, card.code, card.code.replace("-", ""), ballot["cid"]):
+        plain = token_hash(card.token)  # what anyone who has seen the card can compute
+        for secret in (card.token, card.code, card.code.replace("-", ""), ballot["cid"], plain):
             assert secret.encode() not in blob and secret.encode() not in raw, secret
 
     ballots_key = next(k for k in everything if k.endswith(f":ballots:{round_id}".encode()))
@@ -189,14 +196,14 @@ async def test_a_full_dump_after_the_meeting_links_no_ballot_to_anyone(
     # fingerprint and receipt attempt (never the receipt), in an order that is not the cast order.
     spent_key = next(k for k in everything if k.endswith(f":spent:{round_id}".encode()))
     spent = everything[spent_key][1]
-    assert {f.decode() for f, _ in spent} == {token_hash(b["card"].token) for b in cast}
+    assert {f.decode() for f, _ in spent} == {stored_hash(server, b["card"].token) for b in cast}
     assert all(re.fullmatch(rb"[0-9a-f]{48}:0", v) for _, v in spent), spent
     fingerprints = {v.split(b":")[0] for _, v in spent}
     assert len(fingerprints) == len(cast)
     for receipt in stored_receipts:
         code = receipt.replace("-", "").encode()
         assert not any(code in f.upper() for f in fingerprints)
-    cast_position = {token_hash(b["card"].token): n for n, b in enumerate(cast)}
+    cast_position = {stored_hash(server, b["card"].token): n for n, b in enumerate(cast)}
     spent_order = [cast_position[f.decode()] for f, _ in spent]
     assert abs(kendall_tau(spent_order)) < 0.5, spent_order
     # No other per-round key: nothing else (no live counters) keeps marks in their arrival order.
@@ -218,7 +225,7 @@ async def test_a_full_dump_after_the_meeting_links_no_ballot_to_anyone(
         card = ballot["card"]
         for secret in (card.token, card.code, ballot["cid"], ballot["receipt"]):
             assert secret not in log
-        assert token_hash(card.token) not in log
+        assert stored_hash(server, card.token) not in log
     for _, value in spent:
         assert value.decode().split(":")[0] not in log
 
@@ -277,7 +284,7 @@ async def test_a_restart_after_a_crash_at_close_still_forgets_the_order(
     wait_until(lambda: client.info("persistence")["aof_rewrite_in_progress"] == 0)
     server.stop()
     # What the store looked like before the close-time work: the cards in the order they voted.
-    in_cast_order = [token_hash(card.token).encode() for card in cards]
+    in_cast_order = [stored_hash(server, card.token).encode() for card in cards]
     spent = client.hgetall(spent_key)
     client.delete(spent_key)
     for field in in_cast_order:

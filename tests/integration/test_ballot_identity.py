@@ -11,7 +11,8 @@ from typing import Any
 import redis
 
 from meeting.ballot_checks import receipt_for, receipt_score
-from meeting.join_cards import token_hash
+from meeting.join_cards import card_hash_key, token_hash
+from server.datadir import DataDir
 from server.record_reader import load_record
 from server.store import Keys, meeting_key
 from testkit import Peer, ServerProcess, http_json, write_meeting
@@ -167,12 +168,49 @@ async def test_a_receipt_already_taken_is_never_given_to_a_second_ballot(
     client = redis.Redis.from_url(redis_server.url)
     keys = Keys(meeting_key(meeting))
     receipt_key = bytes.fromhex(client.hget(keys.meta, "receipt_key").decode())
-    first = receipt_for(receipt_key, round_id, token_hash(card.token), CID, 0)
-    second = receipt_for(receipt_key, round_id, token_hash(card.token), CID, 1)
+    first = receipt_for(
+        receipt_key,
+        round_id,
+        token_hash(card.token, card_hash_key(DataDir(server.data).card_secret())),
+        CID,
+        0,
+    )
+    second = receipt_for(
+        receipt_key,
+        round_id,
+        token_hash(card.token, card_hash_key(DataDir(server.data).card_secret())),
+        CID,
+        1,
+    )
     client.zadd(keys.ballots(round_id), {b"stand-in for another ballot": receipt_score(first)})
     reply = await cast(server, card.token, round_id, {"r01": "好"}, CID)
     again = await cast(server, card.token, round_id, {"r01": "好"}, CID)
     assert (reply["receipt"], reply["again"]) == (second, False)
     assert (again["receipt"], again["again"]) == (second, True)
     assert client.zcard(keys.ballots(round_id)) == 2
+    client.close()
+
+
+async def test_a_record_from_before_the_keyed_hashes_keeps_its_cards(
+    tmp_path: Path, servers, redis_server
+) -> None:
+    """An older version stored plain SHA-256 token hashes: such a record is served to its end
+    with them (its cards keep working); a new record gets keyed ones."""
+    meeting_path, meeting = write_meeting(tmp_path, title="旧记录的参会卡")
+    server = ServerProcess(meeting_path, tmp_path / "data", redis_url=redis_server.url).start()
+    servers.append(server)
+    cards = server.cards(meeting)
+    client = redis.Redis.from_url(redis_server.url)
+    keys = Keys(meeting_key(meeting))
+    assert client.hget(keys.meta, "hash_scheme") == b"keyed"
+    server.stop()
+    # What an older version left: plain hashes and no scheme in the meta.
+    client.hdel(keys.meta, "hash_scheme")
+    client.delete(keys.tokens)
+    client.hset(keys.tokens, mapping={token_hash(c.token): c.group for c in cards})
+    server.start()
+    assert client.hget(keys.meta, "hash_scheme") == b"plain"
+    round_id = server.vote_step()
+    reply = await cast(server, cards[0].token, round_id, {"r01": "好"}, CID)
+    assert reply["t"] == "receipt"
     client.close()

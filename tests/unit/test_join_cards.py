@@ -18,6 +18,7 @@ from meeting.join_cards import (
     CODE_LENGTH,
     CROCKFORD,
     Card,
+    card_hash_key,
     code_hash,
     issue_cards,
     join_url,
@@ -137,6 +138,19 @@ def test_hashes_are_sha256_of_a_prefixed_value() -> None:
     assert (
         code_hash("ABCD-EFGH") == "f1a71ae26174da1c04d285abd94cedbd5c273028822e48100a7808307171b388"
     )
+
+
+def test_stored_hashes_are_keyed_with_a_key_derived_from_the_secret() -> None:
+    key = card_hash_key(b"s" * 32)  # HMAC-SHA256(secret, "hash-key")
+    assert key.hex() == "3ad08a6cbb5007aa741fd83231c2fa476c255b9e76b53fc8cc24a163489568f2"
+    assert token_hash("t" * 22, key) == (
+        "35b4a91aafd651ab42631935d851ed800dc6df501e8d5817a8ba266acbd40384"
+    )
+    assert code_hash("abcd efgh", key) == (
+        "1edcc5149e273511fec4bd50547c476d70540c5c65557c2ddccc1a4e7ee79291"
+    )
+    assert token_hash("t" * 22, key) != token_hash("t" * 22)  # not what a card alone gives
+    assert token_hash("t" * 22, card_hash_key(b"z" * 32)) != token_hash("t" * 22, key)
 
 
 def test_a_code_is_hashed_as_normalised() -> None:
