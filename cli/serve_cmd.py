@@ -10,6 +10,7 @@ import sys
 from pathlib import Path
 
 from cli.files import read_meeting
+from cli.outputs import write_output
 from printouts.inputs import sha256
 from tally.errors import InputError
 
@@ -69,6 +70,7 @@ def _public_url(host: str, port: int, url: str | None) -> str:
 def run_serve(args: argparse.Namespace) -> int:
     import uvicorn
 
+    from cli.signing_files import ensure_identity
     from meeting.join_cards import issue_cards, join_url
     from server import gc_policy
     from server.app import Settings, create_app
@@ -86,8 +88,6 @@ def run_serve(args: argparse.Namespace) -> int:
         meeting_path, data = args.meeting, args.data or Path("data")
     meeting, meeting_bytes = read_meeting(meeting_path)
     data_dir = DataDir(data).ensure()
-    from cli.signing_files import ensure_identity
-
     ensure_identity(data_dir, meeting)  # the key that will sign the tally sheet
     base = _public_url(args.host, args.port, args.url)
     settings = Settings(
@@ -138,14 +138,14 @@ def run_export(args: argparse.Namespace) -> int:
 
     meeting, _ = read_meeting(args.meeting)
     record = load_record(meeting, args.data)
-    args.out.write_text(format_ballots_csv(meeting, record.ballots), encoding="utf-8")
+    write_output(args.out, format_ballots_csv(meeting, record.ballots).encode("utf-8"))
     print(f"已导出 {len(record.ballots)} 张选票 → {args.out}")
     if args.json:
-        args.json.write_text(json.dumps(record.result, ensure_ascii=False, indent=2), "utf-8")
+        text = json.dumps(record.result, ensure_ascii=False, indent=2)
+        write_output(args.json, text.encode("utf-8"))
     if args.xlsx:
         if record.result is None:
             raise InputError("--xlsx", "尚无计票结果：请先结束投票")
-        from cli.outputs import write_output
         from printouts.xlsx import results_xlsx
 
         write_output(args.xlsx, results_xlsx(record.result, meeting))
