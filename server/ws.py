@@ -51,10 +51,11 @@ def accepts(state: SessionState, role: str | None) -> set[str]:
 
 
 def _check_allowed(state: SessionState, role: str | None, message: dict[str, Any]) -> str:
+    """The message's type, once it fits the session's state and role and its fields check."""
+    if state is SessionState.NEW and message.get("t") not in accepts(state, role):
+        raise HelloFirst("请先发送 hello", "t")  # whatever else is wrong with it
     kind = messages.check_fields(message)
     if kind not in accepts(state, role):
-        if state is SessionState.NEW:
-            raise HelloFirst("请先发送 hello", "t")
         raise UnknownType(f"此角色不能发送 {kind} 消息", "t")
     return kind
 
@@ -75,9 +76,15 @@ async def websocket_endpoint(websocket: WebSocket) -> None:
                     received = await _receive(websocket, bucket)
                     if received is None:
                         continue
-                    if received.get("t") != "hello":
-                        await _send_error(websocket, HelloFirst("请先发送 hello", "t"), received)
+                    try:
+                        _check_allowed(state, None, received)
+                    except HelloFirst as error:  # the session stays new
+                        await _send_error(websocket, error, received)
                         continue
+                    except Rejected as error:  # a hello that cannot be one: goodbye
+                        await _send_error(websocket, error, received)
+                        await websocket.close(CLOSE_POLICY, error_code(error))
+                        return
                     hello = received
                     client = await _hello(websocket, service, failures, address, hello)
                     if client is None:
@@ -132,12 +139,7 @@ async def _hello(
     address: str,
     message: dict[str, Any],
 ) -> Client | None:
-    try:
-        _check_allowed(SessionState.NEW, None, message)
-    except Rejected as error:
-        await _send_error(websocket, error, message)
-        await websocket.close(CLOSE_POLICY, error_code(error))
-        return None
+    """The client a checked hello asks for; None (the connection closed) if it is refused."""
     role = message["role"]
     client = Client(
         role, websocket.send_bytes, (websocket.scope.get("extensions") or {}).get(EXTENSION)
