@@ -149,9 +149,9 @@ async def join(request: Request) -> Response:
         raise RateLimited("请求过于频繁，请稍后再试")
     failures.record(address)
     body = await _json_body(request)
-    unknown = sorted(str(name)[:64] for name in body if name != "group")
+    unknown = sorted(str(name) for name in body if name != "group")
     if unknown:
-        raise BadField(f"不认识的字段 {unknown[0]}", unknown[0])
+        raise messages.unknown_field(unknown[0])
     token = await _service(request).join_open(body.get("group"))
     base = str(request.base_url).rstrip("/")
     return JSONResponse({"token": token, "url": f"{base}/j/{token}"}, headers=NO_STORE)

@@ -37,8 +37,7 @@ def check_fields(message: dict[str, Any]) -> str:
     allowed = {"t", "id", *required, *optional}
     for name, value in message.items():
         if name not in allowed:
-            shown = str(name)[:ID_MAX_CHARS]  # never echo a client's 60 KB key back
-            raise BadField(f"不认识的字段 {shown}", shown)
+            raise unknown_field(name)
         expected = required.get(name) or optional.get(name)
         if expected is None:
             continue
@@ -48,6 +47,12 @@ def check_fields(message: dict[str, Any]) -> str:
     if "id" in message and request_id(message) is None:
         raise BadField(f"字段 id 应为最多{ID_MAX_CHARS}个字符的字符串或整数", "id")
     return kind
+
+
+def unknown_field(name: Any) -> BadField:
+    """The refusal of a key a message may not have, named as far as it is safe to echo."""
+    shown = str(name)[:ID_MAX_CHARS]  # never echo a client's 60 KB key back
+    return BadField(f"不认识的字段 {shown}", shown)
 
 
 def request_id(message: Any) -> str | int | None:
