@@ -8,7 +8,7 @@ loop here is bounded in time.
 from __future__ import annotations
 
 from testkit.meetings import SMALL_MEETING, write_meeting
-from testkit.net import free_port, http_json, wait_until
+from testkit.net import free_port, http_json, http_raw, wait_until
 from testkit.peers import Peer
 from testkit.processes import (
     REDIS_SERVER,
@@ -27,6 +27,7 @@ __all__ = [
     "embedded_redis",
     "free_port",
     "http_json",
+    "http_raw",
     "stop_embedded_redis",
     "wait_until",
     "write_meeting",

@@ -29,10 +29,19 @@ def wait_until(
 
 
 def http_json(url: str, body: Any = None, key: str | None = None) -> tuple[int, Any]:
-    data = json.dumps(body).encode() if body is not None else None
-    request = urllib.request.Request(url, data=data, method="POST" if data else "GET")
+    """GET (no body) or POST a JSON body; the status and the JSON answer."""
+    return http_raw(url, json.dumps(body).encode() if body is not None else None, key)
+
+
+def http_raw(
+    url: str, data: bytes | None, key: str | None = None, headers: dict[str, str] | None = None
+) -> tuple[int, Any]:
+    """GET (data None) or POST these exact bytes, even none; the status and the JSON answer."""
+    request = urllib.request.Request(url, data=data, method="GET" if data is None else "POST")
     if key:
         request.add_header("Authorization", f"Bearer {key}")
+    for name, value in (headers or {}).items():
+        request.add_header(name, value)
     try:
         with urllib.request.urlopen(request, timeout=10) as response:
             return response.status, json.loads(response.read())

@@ -17,7 +17,7 @@ import msgpack
 import pytest
 import websockets
 
-from testkit import Peer, ServerProcess, http_json, write_meeting
+from testkit import Peer, ServerProcess, http_json, http_raw, write_meeting
 from tests.helpers import ROOT
 
 
@@ -246,17 +246,9 @@ async def test_live_counts_stay_hidden_below_privacy_min_ballots(server: ServerP
 
 
 def chair_with_forwarded_for(server: ServerProcess, key: str, forwarded: str) -> int:
-    request = urllib.request.Request(
-        f"{server.base}/api/chair", data=b'{"action": "start"}', method="POST"
-    )
-    request.add_header("Authorization", f"Bearer {key}")
-    request.add_header("X-Forwarded-For", forwarded)
-    try:
-        with urllib.request.urlopen(request, timeout=10) as response:
-            return response.status
-    except urllib.error.HTTPError as error:
-        error.close()
-        return error.code
+    body = b'{"action": "start"}'
+    headers = {"X-Forwarded-For": forwarded}
+    return http_raw(f"{server.base}/api/chair", body, key, headers)[0]
 
 
 def test_a_rotating_x_forwarded_for_does_not_get_around_the_limit(server: ServerProcess) -> None:

@@ -3,16 +3,13 @@
 from __future__ import annotations
 
 import asyncio
-import json
-import urllib.error
-import urllib.request
 from collections.abc import Iterator
 
 import msgpack
 import pytest
 import websockets
 
-from testkit import Peer, ServerProcess, http_json, stop_embedded_redis, write_meeting
+from testkit import Peer, ServerProcess, http_json, http_raw, stop_embedded_redis, write_meeting
 
 
 @pytest.fixture(scope="module")
@@ -140,16 +137,8 @@ async def test_marks_of_the_wrong_shape_are_refused_and_the_phone_carries_on(
 
 @pytest.mark.parametrize("path", ["/api/cast", "/api/chair", "/api/paper", "/api/join"])
 def test_json_nested_30000_deep_is_a_json_error_not_a_crash(server, path: str) -> None:  # type: ignore[no-untyped-def]
-    request = urllib.request.Request(
-        f"{server.base}{path}", data=b"[" * 30_000 + b"]" * 30_000, method="POST"
-    )
-    request.add_header("Authorization", f"Bearer {server.chair_key}")
-    try:
-        with urllib.request.urlopen(request, timeout=10) as response:
-            status, body = response.status, json.loads(response.read())
-    except urllib.error.HTTPError as error:
-        status, body = error.code, json.loads(error.read())
-        error.close()
+    deep = b"[" * 30_000 + b"]" * 30_000
+    status, body = http_raw(f"{server.base}{path}", deep, server.chair_key)
     assert status in (400, 404) and body["error"]["code"] in ("bad_frame", "not_open_mode")
 
 

@@ -25,7 +25,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from meeting.join_cards import Card
-from testkit import Peer, RedisServer, ServerProcess, http_json, write_meeting
+from testkit import Peer, RedisServer, ServerProcess, http_json, http_raw, write_meeting
 from tests.helpers import ROOT
 
 DOC = (ROOT / "docs" / "protocol.md").read_text(encoding="utf-8")
@@ -325,14 +325,7 @@ async def test_a_flood_from_one_connection_is_rate_limited(meeting: Meeting) -> 
 
 
 def post(meeting: Meeting, path: str, body: bytes, key: str | None = None) -> tuple[int, Any]:
-    request = urllib.request.Request(meeting.server.base + path, data=body, method="POST")
-    if key:
-        request.add_header("Authorization", f"Bearer {key}")
-    try:
-        with urllib.request.urlopen(request, timeout=10) as response:
-            return response.status, json.loads(response.read())
-    except urllib.error.HTTPError as error:
-        return error.code, json.loads(error.read())
+    return http_raw(meeting.server.base + path, body, key)
 
 
 json_values = st.recursive(
