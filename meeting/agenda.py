@@ -25,7 +25,7 @@ RoundStatus = Literal["ready", "open", "closed", "revealed"]
 @dataclass(frozen=True)
 class Step:
     kind: StepKind
-    reporters: tuple[str, ...]  # one for report/comment/written; the round's for vote
+    reporters: tuple[str, ...]  # one for report and comment; the round's for vote
 
     @property
     def reporter(self) -> str | None:

@@ -16,7 +16,7 @@ import hashlib
 import hmac
 import secrets
 import time
-from collections.abc import Callable, Coroutine
+from collections.abc import Callable, Coroutine, Iterator
 from typing import Any
 
 from redis.exceptions import RedisError
@@ -69,7 +69,7 @@ def hash_key(key: str) -> str:
 
 
 @contextlib.contextmanager
-def _unavailable_on_store_error() -> Any:
+def _unavailable_on_store_error() -> Iterator[None]:
     try:
         yield
     except (RedisError, OSError):
