@@ -44,7 +44,6 @@ from bench import _load_phones as phones_mod
 from meeting.join_cards import issue_cards
 from server.datadir import DataDir
 from server.gc_policy import COLLECT_AFTER
-from server.record_reader import load_record
 from tally.meeting_file import parse_meeting_text
 from testkit import RedisServer, ServerProcess
 
@@ -355,8 +354,10 @@ def summarise_ballots(results: list[tuple[float, float, str, str]]) -> dict[str,
     }
 
 
-def verify(meeting: Any, data: Path, redis_url: str, receipts: list[str]) -> dict[str, Any]:
-    record = load_record(meeting, data, redis_url=redis_url)
+def verify(cluster: Cluster, meeting: Any, redis_url: str, receipts: list[str]) -> dict[str, Any]:
+    """Every receipt stored once; a round still open is read as the 监票人 would, with the key
+    its ballots are sealed to."""
+    record = cluster.servers[0].record(meeting, redis_url=redis_url)
     stored = collections.Counter(b.id for b in record.ballots)
     receipted = collections.Counter(receipts)
     missing = [r for r in receipted if stored[r] == 0]
@@ -450,7 +451,7 @@ async def run_meeting(
         for console in consoles:
             await console.close()
         await generators.close()
-        result["verify"] = verify(meeting, cluster.data, redis.url, summary.pop("receipts"))
+        result["verify"] = verify(cluster, meeting, redis.url, summary.pop("receipts"))
         print(f"[{kind}] record: {result['verify']}")
         return result
     finally:

@@ -9,6 +9,7 @@ import socket
 import sys
 from pathlib import Path
 
+from cli import teller_keys
 from cli.files import read_meeting
 from cli.outputs import write_output
 from printouts.inputs import sha256
@@ -38,6 +39,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="addresses of reverse proxies whose X-Forwarded-For is trusted, comma-separated "
         "(also FORWARDED_ALLOW_IPS) [none: the rate limits count the connecting address]",
     )
+    teller_keys.add_serve_options(serve)
     serve.set_defaults(func=run_serve)
 
     export = subparsers.add_parser(
@@ -53,6 +55,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "--json", type=Path, default=None, help="also write the server's result JSON"
     )
     export.add_argument("--xlsx", type=Path, default=None, help="also write the results as Excel")
+    export.add_argument(
+        "--teller-key",
+        type=Path,
+        default=None,
+        metavar="FILE",
+        help="the 监票人's private key: also export rounds whose ballots are still sealed",
+    )
     export.set_defaults(func=run_export)
 
 
@@ -72,6 +81,7 @@ def run_serve(args: argparse.Namespace) -> int:
 
     from cli.signing_files import ensure_identity
     from meeting.join_cards import issue_cards, join_url
+    from meeting.room_code import screen_key
     from server import gc_policy
     from server.app import Settings, create_app
     from server.datadir import DataDir
@@ -90,15 +100,22 @@ def run_serve(args: argparse.Namespace) -> int:
     data_dir = DataDir(data).ensure()
     ensure_identity(data_dir, meeting)  # the key that will sign the tally sheet
     base = _public_url(args.host, args.port, args.url)
+    teller = teller_keys.serve_keys(args, data_dir)
     settings = Settings(
-        meeting=meeting, data_dir=data_dir, public_url=base, meeting_digest=sha256(meeting_bytes)
+        meeting=meeting,
+        data_dir=data_dir,
+        public_url=base,
+        meeting_digest=sha256(meeting_bytes),
+        teller_public=teller.public,
+        teller_private=teller.private,
     )
     redis_note = os.environ.get("REDIS_URL") and "REDIS_URL" or f"内置 Redis，数据目录 {data}"
     print(f"评议 Pingyi — {meeting.title}")
-    print(f"  投影屏幕   {base}/screen")
     if args.demo or sys.stdout.isatty():
+        print(f"  投影屏幕   {base}/screen?key={screen_key(data_dir.chair_key())}")
         print(f"  主持台     {base}/chair?key={data_dir.chair_key()}")
-    else:  # a log file or a service manager's journal: the key stays out of it
+    else:  # a log file or a service manager's journal: the keys stay out of it
+        print(f"  投影屏幕   {base}/screen（入场码和二维码：请从主持台的“打开大屏”打开）")
         print(f"  主持台     {base}/chair?key=<密钥>（密钥见 {data_dir.chair_key_path}）")
     if meeting.join == "open":
         print(f"  扫码入场   {base}/join（投影屏幕显示二维码）")
@@ -112,6 +129,12 @@ def run_serve(args: argparse.Namespace) -> int:
                 f"  演示手机   {join_url(base, card.token)}  （{meeting.group(card.group).name}）"
             )
     print(f"  存储       {redis_note}")
+    if teller.made and (args.demo or sys.stdout.isatty()):
+        print(f"  监票人密钥 {teller.made}")
+        print(f"             {teller_keys.KEEP_IT}")
+    elif teller.made:  # a log must not hold it, so nobody will: say how to have one
+        print("  监票人密钥 已生成但未显示（输出不是终端）；如需崩溃后恢复，请用")
+        print("             pingyi teller-key 生成密钥，并以 --teller-public 启动")
     sys.stdout.flush()
     proxies = args.proxy or os.environ.get("FORWARDED_ALLOW_IPS") or ""
     gc_policy.server_starting()
@@ -137,7 +160,10 @@ def run_export(args: argparse.Namespace) -> int:
     from tally.ballot_csv import format_ballots_csv
 
     meeting, _ = read_meeting(args.meeting)
-    record = load_record(meeting, args.data)
+    teller_private = None
+    if args.teller_key is not None:
+        teller_private = teller_keys.read_private(args.teller_key)
+    record = load_record(meeting, args.data, teller_private=teller_private)
     write_output(args.out, format_ballots_csv(meeting, record.ballots).encode("utf-8"))
     print(f"已导出 {len(record.ballots)} 张选票 → {args.out}")
     if args.json:

@@ -52,6 +52,11 @@ class Round:
     status: RoundStatus = "open"
     cast: Mapping[str, int] = field(default_factory=dict)  # ballots per group
     meeting_digest: str = ""  # the meeting file it was opened under ("" before it was recorded)
+    # Its seal (meeting.events.VotingOpened; "" for a round opened unsealed).
+    sealing_key: str = ""
+    key_for_teller: str = ""
+    teller_key_id: str = ""
+    awaiting_teller: bool = False  # closed, and only the 监票人's key can open its ballots
 
     @property
     def total(self) -> int:
@@ -171,6 +176,8 @@ def decide(state: MeetingState, command: c.Command, now: float) -> list[e.Event]
                 raise Refused("本轮投票尚未结束，不能公布结果")
             if held.status == "revealed":
                 raise Refused("结果已经公布")
+            if held.id not in state.results and held.awaiting_teller:
+                raise Refused("本轮选票已密封，需由监票人输入监票人密钥开启后才能计票")
             if held.id not in state.results:
                 raise Refused("计票尚未完成，请稍候")
             return [e.ResultsRevealed(held.id, now)]
@@ -267,7 +274,14 @@ def _(event: e.CommentRecorded, state: MeetingState) -> MeetingState:
 
 @_apply.register
 def _(event: e.VotingOpened, state: MeetingState) -> MeetingState:
-    held = Round(event.round, tuple(event.reporters), meeting_digest=event.meeting_digest)
+    held = Round(
+        event.round,
+        tuple(event.reporters),
+        meeting_digest=event.meeting_digest,
+        sealing_key=event.sealing_key,
+        key_for_teller=event.key_for_teller,
+        teller_key_id=event.teller_key_id,
+    )
     return replace(state, rounds={**state.rounds, event.round: held})
 
 
@@ -284,6 +298,14 @@ def _(event: e.BallotCast, state: MeetingState) -> MeetingState:
 @_apply.register
 def _(event: e.VotingClosed, state: MeetingState) -> MeetingState:
     return _set_round_status(state, event.round, "closed")
+
+
+@_apply.register
+def _(event: e.TellerKeyNeeded, state: MeetingState) -> MeetingState:
+    held = state.rounds.get(event.round)
+    if held is None:
+        return state
+    return replace(state, rounds={**state.rounds, event.round: replace(held, awaiting_teller=True)})
 
 
 @_apply.register

@@ -61,6 +61,10 @@ class AlreadyVoted(Rejected):
     """The card has cast a different ballot in this round."""
 
 
+class BadTellerKey(Rejected):
+    """The 监票人's key is mistyped, or is not the one this meeting's rounds were sealed to."""
+
+
 class Refused(Rejected):
     """A chair action that does not fit the agenda now."""
 

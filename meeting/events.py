@@ -57,14 +57,23 @@ class CommentRecorded(Event):
 
 @dataclass(frozen=True)
 class VotingOpened(Event):
-    """Schema 2 added `meeting_digest`: the SHA-256 of the meeting file the round opened under."""
+    """Schema 2 added `meeting_digest`: the SHA-256 of the meeting file the round opened under.
+
+    Schema 3 added the round's seal (server/sealing.py), all hex and "" in a round opened
+    unsealed: `sealing_key`, the public key every process seals the round's marks with;
+    `key_for_teller`, its private key sealed to the 监票人's public key; `teller_key_id`, which
+    监票人 key that is. The agenda opens a round with them empty; the server fills them in.
+    """
 
     TYPE = "VotingOpened"
-    SCHEMA = 2
+    SCHEMA = 3
     round: int
     reporters: tuple[str, ...]
     at: float
     meeting_digest: str
+    sealing_key: str = ""
+    key_for_teller: str = ""
+    teller_key_id: str = ""
 
 
 @dataclass(frozen=True)
@@ -80,6 +89,16 @@ class VotingClosed(Event):
     TYPE = "VotingClosed"
     round: int
     at: float
+
+
+@dataclass(frozen=True)
+class TellerKeyNeeded(Event):
+    """A closed round's sealed ballots cannot be opened by any running process (the one that
+    opened the round has gone): the 监票人's key is needed to count them."""
+
+    TYPE = "TellerKeyNeeded"
+    MOVES_AGENDA = False
+    round: int
 
 
 @dataclass(frozen=True)
@@ -125,6 +144,7 @@ EVENT_TYPES: dict[str, type[Event]] = {
         VotingOpened,
         BallotCast,
         VotingClosed,
+        TellerKeyNeeded,
         ResultComputed,
         ResultsRevealed,
         MeetingPaused,

@@ -1,16 +1,17 @@
 """What each kind of client sees: pure functions from the meeting state to plain maps.
 
 Phones see the agenda and, after reveal, the final grades; the projector adds turnout and the
-revealed results; the chair sees all that plus live counts (only once enough ballots are in
-that a difference between two updates cannot reveal one person's ballot), results before
-reveal, comments and the actions that fit now. The field list is in docs/protocol.md.
+revealed results; the chair sees all that plus results before reveal, comments, the actions
+that fit now and the rounds waiting for the 监票人's key. Nobody sees a count of marks while a
+round is open: the marks are sealed until it closes (server/sealing.py). The field list is in
+docs/protocol.md.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from meeting.agenda import MeetingState, allowed_actions
+from meeting.agenda import MeetingState, Round, allowed_actions
 from tally.model import Meeting
 
 
@@ -73,15 +74,31 @@ def agenda_view(meeting: Meeting, state: MeetingState) -> dict[str, Any]:
     }
 
 
-def _round_view(state: MeetingState, held: Any) -> dict[str, Any]:
-    return {"id": held.id, "reporters": list(held.reporters), "status": held.status}
+def _round_view(state: MeetingState, held: Round) -> dict[str, Any]:
+    return {
+        "id": held.id,
+        "reporters": list(held.reporters),
+        "status": held.status,
+        "sealed": bool(held.sealing_key),
+        "awaiting_teller": _awaiting_teller(state, held),
+    }
+
+
+def _awaiting_teller(state: MeetingState, held: Round) -> bool:
+    return held.awaiting_teller and held.id not in state.results
 
 
 def _ready_round(state: MeetingState) -> dict[str, Any] | None:
     step = state.step
     if step is None or step.kind != "vote":
         return None
-    return {"id": state.position, "reporters": list(step.reporters), "status": "ready"}
+    return {
+        "id": state.position,
+        "reporters": list(step.reporters),
+        "status": "ready",
+        "sealed": False,
+        "awaiting_teller": False,
+    }
 
 
 def latest_result(state: MeetingState, revealed_only: bool) -> dict[str, Any] | None:
@@ -126,15 +143,12 @@ def screen_view(meeting: Meeting, state: MeetingState, join_url: str | None) -> 
 
 
 def chair_view(
-    meeting: Meeting,
-    state: MeetingState,
-    join_url: str | None,
-    live_counts: dict[str, dict[str, int]] | None,
-    now: float,
+    meeting: Meeting, state: MeetingState, join_url: str | None, now: float
 ) -> dict[str, Any]:
     view = screen_view(meeting, state, join_url)
-    cast = view["turnout"]["cast"]
-    view["live"] = live_counts if cast >= meeting.privacy_min_ballots else None
+    view["awaiting_teller"] = sorted(
+        r.id for r in state.rounds.values() if _awaiting_teller(state, r)
+    )
     view["result"] = latest_result(state, revealed_only=False)
     view["comments"] = dict(state.comments)
     view["actions"] = allowed_actions(state, now)

@@ -14,11 +14,13 @@ from starlette.routing import WebSocketRoute
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from meeting.join_cards import issue_cards
+from meeting.room_code import room_keys
 from server import gc_policy
 from server.datadir import DataDir
 from server.http_api import routes
 from server.hub import Hub
 from server.ratelimit import FailureLimiter
+from server.redis_supervisor import RedisSupervisor
 from server.redis_target import RedisTarget, check_durability, open_target
 from server.service import MeetingService
 from server.store import Keys, Store, meeting_key
@@ -47,6 +49,10 @@ class Settings:
     redis_url: str | None = None  # None: REDIS_URL from the environment, else embedded
     public_url: str = "http://127.0.0.1:8000"  # what join cards and the join QR point at
     meeting_digest: str = ""  # SHA-256 of the meeting file's bytes: recorded at each open
+    # The 监票人's public key: each round's marks are sealed to it (b"": rounds in the clear).
+    teller_public: bytes = b""
+    # Its private half, given only to recover rounds whose opening process has gone.
+    teller_private: bytes | None = None
 
 
 class SecurityHeaders:
@@ -74,6 +80,7 @@ def create_app(settings: Settings, target: RedisTarget | None = None) -> Starlet
         owned = target is None
         redis_target = target or open_target(settings.data_dir, settings.redis_url)
         follower: asyncio.Task[None] | None = None
+        supervisor = RedisSupervisor(redis_target)  # restarts an embedded Redis that dies
         try:  # a start that fails stops what it started, its embedded Redis included
             service = await _start_service(settings, redis_target)
             app.state.service = service
@@ -81,9 +88,14 @@ def create_app(settings: Settings, target: RedisTarget | None = None) -> Starlet
             # Seats bound open joins anyway; this only stops a script from spinning (a whole
             # hall may share one address behind NAT, so the bound is generous).
             app.state.join_attempts = FailureLimiter(limit=300, window=60)
+            data = settings.data_dir  # the room codes and the screen key: docs/security.md
+            app.state.room_keys = room_keys(data.card_secret(), data.chair_key())
             follower = asyncio.create_task(service.follow_forever())
+            if owned:
+                supervisor.start()
             yield
         finally:
+            await supervisor.stop()  # first: a shutdown never restarts the Redis it stops
             if follower is not None:
                 follower.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
@@ -119,6 +131,8 @@ async def _start_service(settings: Settings, redis_target: RedisTarget) -> Meeti
         join_url=join_url,
         meeting_digest=settings.meeting_digest,
         card_secret=secret,
+        teller_public=settings.teller_public,
+        teller_private=settings.teller_private,
     )
     # Before the replay, so that a restart mid-vote keeps the collector out of it too.
     service.projection.event_observers.append(gc_policy.observer(lambda: service.state))

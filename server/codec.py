@@ -20,6 +20,13 @@ Upcaster = Callable[[dict[str, Any]], dict[str, Any]]
 UPCASTERS: dict[tuple[str, int], Upcaster] = {
     # A round opened before the meeting file's digest was recorded: it is not known.
     ("VotingOpened", 1): lambda payload: {**payload, "meeting_digest": ""},
+    # A round opened before ballots were sealed: its ballots are stored in the clear.
+    ("VotingOpened", 2): lambda payload: {
+        **payload,
+        "sealing_key": "",
+        "key_for_teller": "",
+        "teller_key_id": "",
+    },
 }
 
 

@@ -3,6 +3,8 @@
 Layout (all created on first use; the directory is its owner's alone: 0700, every file 0600):
     secret.key     hex of 32 random bytes: the card tokens are derived from it
     chair.key      the chair console's key (printed at start, never logged)
+    teller.pub     the 监票人's public key, which each round's key is sealed to (its private
+                   half is never here: server/sealing.py)
     redis/         the embedded Redis's append-only file (every ballot) and snapshot
     signing/       key.pem and cert.pem that sign the tally sheet (made by cli/signing_files.py)
 """
@@ -27,6 +29,10 @@ class DataDir:
     @property
     def chair_key_path(self) -> Path:
         return self.root / "chair.key"
+
+    @property
+    def teller_public_path(self) -> Path:
+        return self.root / "teller.pub"
 
     @property
     def redis_dir(self) -> Path:

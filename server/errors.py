@@ -37,6 +37,10 @@ class BadKey(Rejected):
     """The chair's key is missing or wrong."""
 
 
+class BadRoomCode(Rejected):
+    """Open mode: the room code (入场码) is missing, wrong or expired."""
+
+
 ERRORS: dict[type[Rejected], tuple[str, int]] = {
     domain.BadField: ("bad_field", 422),
     domain.BadReporter: ("bad_reporter", 422),
@@ -49,6 +53,7 @@ ERRORS: dict[type[Rejected], tuple[str, int]] = {
     domain.NotOpenMode: ("not_open_mode", 404),
     domain.NotOpen: ("not_open", 409),
     domain.AlreadyVoted: ("already_voted", 409),
+    domain.BadTellerKey: ("bad_teller_key", 422),
     domain.Refused: ("refused", 409),
     domain.Conflict: ("conflict", 409),
     domain.Unavailable: ("unavailable", 503),
@@ -58,6 +63,7 @@ ERRORS: dict[type[Rejected], tuple[str, int]] = {
     BodyTooLarge: ("bad_frame", 413),
     RateLimited: ("rate_limited", 429),
     BadKey: ("bad_key", 401),
+    BadRoomCode: ("bad_room_code", 403),
 }
 
 

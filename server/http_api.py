@@ -6,7 +6,7 @@ import io
 import json
 from collections.abc import Awaitable, Callable
 from importlib import resources
-from typing import Any
+from typing import Any, TypeVar
 
 import qrcode
 import qrcode.image.svg
@@ -15,14 +15,24 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
-from meeting import views
+from meeting import room_code, views
 from meeting.errors import BadField, BadToken, NotOpenMode, Rejected
 from server import messages
-from server.errors import BadFrame, BadKey, BodyTooLarge, RateLimited, error_code, error_status
+from server.errors import (
+    BadFrame,
+    BadKey,
+    BadRoomCode,
+    BodyTooLarge,
+    RateLimited,
+    error_code,
+    error_status,
+)
+from server.messages import Chair, ClientMessage, Paper, Unseal
 from server.service import MeetingService
 
 NO_STORE = {"Cache-Control": "no-store"}
 Endpoint = Callable[[Request], Awaitable[Response]]
+M = TypeVar("M", bound=ClientMessage)
 
 
 def _service(request: Request) -> MeetingService:
@@ -47,10 +57,15 @@ def _page(name: str, private: bool = False) -> Endpoint:
     return page
 
 
-async def _json_body(request: Request) -> dict[str, Any]:
+async def _body(request: Request) -> bytes:
     raw = await request.body()
     if len(raw) > 64 * 1024:
         raise BodyTooLarge("请求过大（最多 64 KiB）")
+    return raw
+
+
+async def _json_body(request: Request) -> dict[str, Any]:
+    raw = await _body(request)
     try:
         body = json.loads(raw or b"{}")
     except (ValueError, RecursionError):  # RecursionError: nesting deeper than Python's stack
@@ -104,39 +119,34 @@ async def view(request: Request) -> Response:
 @_handled
 async def cast(request: Request) -> Response:
     service = _service(request)
-    body = await _json_body(request)
-    token = body.pop("token", None)
-    if not isinstance(token, str):
-        raise BadField("缺少参会卡 token", "token")
+    body = messages.decode_body(messages.CastBody, await _body(request))
     failures = request.app.state.failed_logins
     address = request.client.host if request.client else "?"
     if failures.blocked(address):
         raise RateLimited("尝试次数过多，请稍后再试")
-    group = await service.card_group(token)
+    group = await service.card_group(body.token)
     if group is None:
         failures.record(address)
         raise BadToken("参会卡无效", "token")
-    body["t"] = "cast"
-    messages.check_fields(body)
-    answer = await messages.answer_cast(service, service.token_hash(token), group, body)
+    answer = await messages.answer_cast(service, service.token_hash(body.token), group, body)
     return JSONResponse(
         {"receipt": answer["receipt"], "round": answer["round"], "again": answer["again"]},
         headers=NO_STORE,
     )
 
 
-def _chair_call(kind: str) -> Endpoint:
+def _chair_call(
+    schema: type[M], answer: Callable[[MeetingService, M], Awaitable[dict[str, Any]]]
+) -> Endpoint:
+    """The HTTP fallback of a chair-console message: its JSON body, the same answer."""
+
     @_handled
     async def endpoint(request: Request) -> Response:
         _require_chair(request)
-        body = await _json_body(request)
-        body["t"] = kind
-        messages.check_fields(body)
-        answer = await (messages.answer_chair if kind == "chair" else messages.answer_paper)(
-            _service(request), body
-        )
-        answer.pop("t")
-        return JSONResponse(answer, headers=NO_STORE)
+        raw, service = await _body(request), _service(request)
+        reply = await answer(service, messages.decode_body(schema, raw))
+        reply.pop("t")
+        return JSONResponse(reply, headers=NO_STORE)
 
     return endpoint
 
@@ -149,25 +159,87 @@ async def join(request: Request) -> Response:
         raise RateLimited("请求过于频繁，请稍后再试")
     failures.record(address)
     body = await _json_body(request)
-    unknown = sorted(str(name) for name in body if name != "group")
+    unknown = sorted(str(name) for name in body if name not in ("group", "room"))
     if unknown:
         raise messages.unknown_field(unknown[0])
-    token = await _service(request).join_open(body.get("group"))
+    service = _service(request)
+    if service.meeting.join == "open":  # a meeting with cards says so (join_open), room or not
+        _check_room_code(request, body.get("room"))
+    token = await service.join_open(body.get("group"))
     base = str(request.base_url).rstrip("/")
     return JSONResponse({"token": token, "url": f"{base}/j/{token}"}, headers=NO_STORE)
 
 
+def _check_room_code(request: Request, room: Any) -> None:
+    """The room code on the projector now, or the one before it (docs/security.md)."""
+    if room is None:
+        raise BadRoomCode("请输入大屏幕上显示的6位入场码", "room")
+    if not isinstance(room, str):
+        raise BadField("room 应为字符串：大屏幕上的6位入场码", "room")
+    keys: room_code.RoomKeys = request.app.state.room_keys
+    if not room_code.accepts(keys.code_key, room, _service(request).clock()):
+        raise BadRoomCode("入场码不正确或已过期，请输入大屏幕上现在显示的6位入场码", "room")
+
+
 @_handled
 async def join_qr(request: Request) -> Response:
+    """The join page's QR code; with `?room=`, the URL carries that code. Any well-formed code
+    is drawn, valid or not: this endpoint says nothing about which codes are valid."""
     service = _service(request)
     if service.meeting.join != "open" or not service.views.join_url:
         raise NotOpenMode("本次会议使用参会卡入场")
-    image = qrcode.make(
-        service.views.join_url, image_factory=qrcode.image.svg.SvgPathImage, border=2
-    )
+    url = service.views.join_url
+    room = request.query_params.get("room")
+    if room is not None:
+        code = room_code.normalise(room)
+        if code is None:
+            raise BadRoomCode("入场码应为6位数字", "room")
+        url = f"{url}?room={code}"
+    image = qrcode.make(url, image_factory=qrcode.image.svg.SvgPathImage, border=2)
     out = io.BytesIO()
     image.save(out)
     return Response(out.getvalue(), media_type="image/svg+xml")
+
+
+def _bearer(request: Request) -> str | None:
+    header = request.headers.get("authorization", "")
+    return header[7:] if header.lower().startswith("bearer ") else None
+
+
+@_handled
+async def room(request: Request) -> Response:
+    """The projector opened from the chair console asks for the room code: with the screen
+    key (or the chair key), at start and whenever the code is due to change (`until`)."""
+    service = _service(request)
+    failures = request.app.state.failed_logins
+    address = request.client.host if request.client else "?"
+    if failures.blocked(address):
+        raise RateLimited("尝试次数过多，请稍后再试")
+    key = _bearer(request)
+    keys: room_code.RoomKeys = request.app.state.room_keys
+    if not (room_code.is_screen_key(keys, key) or service.check_chair_key(key)):
+        failures.record(address)
+        raise BadKey("大屏密钥错误：请从主持人控制台的“打开大屏”链接打开大屏", "key")
+    if service.meeting.join != "open" or not service.views.join_url:
+        raise NotOpenMode("本次会议使用参会卡入场，没有入场码")
+    now = service.clock()
+    shown = room_code.current(keys.code_key, now)
+    body = {
+        "room": shown.code,
+        "until": shown.until,
+        "now": now,
+        "join_url": f"{service.views.join_url}?room={shown.code}",
+    }
+    return JSONResponse(body, headers=NO_STORE)
+
+
+@_handled
+async def screen_link(request: Request) -> Response:
+    """The chair console's link to the projector: it carries the screen key, never the
+    chair key (the projector's address bar may be on the wall)."""
+    _require_chair(request)
+    key = request.app.state.room_keys.screen_key
+    return JSONResponse({"key": key, "url": f"/screen?key={key}"}, headers=NO_STORE)
 
 
 async def health(request: Request) -> Response:
@@ -188,10 +260,13 @@ def routes() -> list[Any]:
         Route("/api/meeting", meeting_info),
         Route("/api/view", view),
         Route("/api/cast", cast, methods=["POST"]),
-        Route("/api/chair", _chair_call("chair"), methods=["POST"]),
-        Route("/api/paper", _chair_call("paper"), methods=["POST"]),
+        Route("/api/chair", _chair_call(Chair, messages.answer_chair), methods=["POST"]),
+        Route("/api/paper", _chair_call(Paper, messages.answer_paper), methods=["POST"]),
+        Route("/api/unseal", _chair_call(Unseal, messages.answer_unseal), methods=["POST"]),
         Route("/api/join", join, methods=["POST"]),
         Route("/api/join-qr.svg", join_qr),
+        Route("/api/room", room),
+        Route("/api/screen-link", screen_link),
         Route("/healthz", health),
         Mount("/static", StaticFiles(directory=str(static_dir), check_dir=False), name="static"),
     ]

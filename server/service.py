@@ -24,7 +24,7 @@ from redis.exceptions import RedisError
 from meeting import agenda
 from meeting import errors as refusal
 from meeting import events as e
-from meeting.agenda import MeetingState
+from meeting.agenda import MeetingState, Round
 from meeting.ballot_checks import (
     ballot_fingerprint,
     check_cid,
@@ -36,8 +36,24 @@ from meeting.commands import Command
 from meeting.join_cards import Card, card_hash_key, code_hash, looks_like_token, token_hash
 from server.hub import Hub
 from server.projection import Projection
+from server.sealing import (
+    BallotOpener,
+    BallotSealer,
+    SealError,
+    is_sealed,
+    new_round_key,
+    open_round_key,
+    parse_key_text,
+    seal_of,
+)
 from server.store import Store, VersionConflict
-from server.stored_ballots import decode_ballots, encode_ballot
+from server.stored_ballots import (
+    decode_ballots,
+    encode_ballot,
+    mark_bytes,
+    open_members,
+    upcast,
+)
 from server.view_feed import ViewFeed
 from tally.engine import result_to_json, tally
 from tally.errors import InputError
@@ -49,6 +65,9 @@ from tally.model import Ballot, Meeting
 FORGET_AFTER = 1.0
 APPEND_ATTEMPTS = 5
 RECEIPT_ATTEMPTS = 4  # a receipt already taken by another ballot: 1 in 2**50 per pair
+# How long the process that closed a round without holding its key waits for the one that
+# holds it to count it, before it asks for the 监票人's key.
+HOLDER_WAIT = 5.0
 
 # What a meeting file may no longer change once the meeting has a record: (field, message).
 CHANGED_AFTER_START = {
@@ -86,6 +105,8 @@ class MeetingService:
         clock: Callable[[], float] = time.time,
         meeting_digest: str = "",
         card_secret: bytes = b"",
+        teller_public: bytes = b"",
+        teller_private: bytes | None = None,
     ) -> None:
         self.meeting = meeting
         self.store = store
@@ -98,6 +119,14 @@ class MeetingService:
         self._card_secret = card_secret
         self._hash_key = b""  # keys the stored token and code hashes (empty: an older record)
         self._background: set[asyncio.Task[Any]] = set()
+        # Sealing (server/sealing.py): rounds are sealed to `teller_public` (none: unsealed);
+        # the private keys of the rounds this process opened live only here.
+        self._teller_public = teller_public
+        self._teller_private = teller_private
+        self._round_keys: dict[int, bytes] = {}
+        self._sealers: dict[int, BallotSealer] = {}
+        self._closing: dict[int, asyncio.Lock] = {}
+        self.projection.event_observers.append(self._closed_elsewhere)
 
     @property
     def state(self) -> MeetingState:
@@ -158,7 +187,9 @@ class MeetingService:
         """A process that died between closing a round and tallying it left no result."""
         for held in list(self.state.rounds.values()):
             if held.status != "open" and held.id not in self.state.results:
-                await self._compute_result(held.id)
+                await self._close_round(held.id)
+                if held.id not in self.state.results:
+                    await self._ask_for_teller_key(held.id)
 
     async def follow_forever(self) -> None:
         await self.projection.follow_forever()
@@ -182,7 +213,7 @@ class MeetingService:
                 if expect != self.state.agenda_version:
                     raise refusal.Conflict("议程刚刚发生了变化，请确认后重试", "expect")
             before = self.state
-            new_events = agenda.decide(before, command, self.clock())
+            new_events, round_keys = self._sealed(agenda.decide(before, command, self.clock()))
             after = agenda.fold(before, new_events)
             closes = [event.round for event in new_events if isinstance(event, e.VotingClosed)]
             with self.views.phones_after_tally() if closes else contextlib.nullcontext():
@@ -194,11 +225,114 @@ class MeetingService:
                 except VersionConflict:
                     await self._catch_up()
                     continue
+                self._round_keys.update(round_keys)
                 await self._catch_up()
                 for round_id in closes:
-                    await self._compute_result(round_id)
+                    await self._close_round(round_id, closed_here=True)
             return max(self.state.version, version)
         raise refusal.Conflict("议程刚刚发生了变化，请重试")
+
+    def _sealed(self, new_events: list[e.Event]) -> tuple[list[e.Event], dict[int, bytes]]:
+        """The events with each opened round's seal filled in, and those rounds' private keys."""
+        if not self._teller_public:
+            return new_events, {}
+        sealed: list[e.Event] = []
+        keys: dict[int, bytes] = {}
+        for event in new_events:
+            if isinstance(event, e.VotingOpened):
+                keys[event.round], seal = new_round_key(event.round, self._teller_public)
+                event = dataclasses.replace(
+                    event,
+                    sealing_key=seal.public,
+                    key_for_teller=seal.for_teller,
+                    teller_key_id=seal.teller_id,
+                )
+            sealed.append(event)
+        return sealed, keys
+
+    # ---- closing a round: open its ballots, count them -----------------------------------
+
+    async def _close_round(self, round_id: int, closed_here: bool = False) -> None:
+        """Opens a closed round's sealed ballots and counts them, once per round and process.
+
+        Without the round's key, the process that closed it waits for the one that holds it,
+        then says that the 监票人's key is needed.
+        """
+        lock = self._closing.setdefault(round_id, asyncio.Lock())
+        async with lock:
+            await self._catch_up()
+            if round_id in self.state.results:
+                return
+            # With voting = "each" the result counts every round closed so far.
+            closed = [r.id for r in self.state.rounds.values() if r.status != "open"]
+            if all([await self._open_ballots(r) for r in sorted(closed) if r <= round_id]):
+                await self._compute_result(round_id)
+            elif closed_here:
+                self._in_background(self._ask_for_teller_key(round_id, after=HOLDER_WAIT))
+
+    def _closed_elsewhere(self, event: e.Event, state: MeetingState) -> None:
+        """A round this process holds the key of was closed by another process: count it."""
+        if isinstance(event, e.VotingClosed) and event.round in self._round_keys:
+            self._in_background(self._close_round(event.round))
+
+    async def _open_ballots(self, round_id: int) -> bool:
+        """Stores a closed round's sealed ballots opened; False if no key here opens them."""
+        members = await self.store.ballot_members(round_id)
+        if not any(is_sealed(member) for member in members):
+            return True
+        round_private = self._round_key(round_id)
+        if round_private is None:
+            return False
+        reporters, grades = self.state.rounds[round_id].reporters, self.meeting.rules.grades
+        opened = open_members(members, BallotOpener(round_id, round_private))
+        scores = {m: receipt_score(upcast(m, reporters, grades)[0]) for m in opened}
+        await self.store.replace_ballots(round_id, scores)
+        return True
+
+    def _round_key(self, round_id: int) -> bytes | None:
+        """A round's private key: held since it was opened here, or opened with the 监票人's."""
+        if round_id in self._round_keys:
+            return self._round_keys[round_id]
+        seal = seal_of(self.state.rounds[round_id])
+        if self._teller_private is None or seal is None:
+            return None
+        try:
+            return open_round_key(round_id, seal, self._teller_private)
+        except SealError:
+            return None
+
+    async def _ask_for_teller_key(self, round_id: int, after: float = 0.0) -> None:
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + after
+        while loop.time() < deadline and round_id not in self.state.results:
+            await asyncio.sleep(0.1)
+        held = self.state.rounds[round_id]
+        if round_id not in self.state.results and not held.awaiting_teller:
+            with contextlib.suppress(RedisError, OSError):
+                await self.store.append([e.TellerKeyNeeded(round_id)], expect=None)
+                await self.projection.catch_up()
+
+    async def unseal(self, teller_key: Any) -> list[int]:
+        """The 监票人's key, typed in after a crash: the rounds it let this process count."""
+        if not isinstance(teller_key, str):
+            raise refusal.BadField("teller_key 应为监票人私钥（14组字母数字）", "teller_key")
+        try:
+            private = parse_key_text("private", teller_key, "teller_key")
+        except InputError as error:
+            raise refusal.BadTellerKey(error.message, "teller_key") from None
+        sealed = [r for r in self.state.rounds.values() if r.key_for_teller]
+        uncounted = [r for r in sealed if r.id not in self.state.results]
+        waiting = [r for r in uncounted if r.status != "open"]
+        earlier, self._teller_private = self._teller_private, private
+        if uncounted and all(self._round_key(r.id) is None for r in uncounted):
+            self._teller_private = earlier
+            raise refusal.BadTellerKey(
+                "此监票人密钥打不开本轮选票：请核对是否为本次会议的监票人密钥", "teller_key"
+            )
+        with _unavailable_on_store_error():
+            for held in waiting:
+                await self._close_round(held.id)
+        return [r.id for r in waiting if r.id in self.state.results]
 
     async def _compute_result(self, round_id: int) -> None:
         """Tallies every round closed so far (with voting = "each" the result is cumulative)."""
@@ -267,6 +401,8 @@ class MeetingService:
         checked = check_marks(marks, self.meeting, held.reporters, allow_spoiled)
         key = self.receipt_key
         fingerprint = ballot_fingerprint(key, round_id, token_hash_, cid, checked)
+        encoded = mark_bytes(checked, self.meeting.rules.grades)
+        seal = self._sealer(held) if held.sealing_key else None
         for attempt in range(RECEIPT_ATTEMPTS):
             receipt = receipt_for(key, round_id, token_hash_, cid, attempt)
             with _unavailable_on_store_error():
@@ -277,7 +413,9 @@ class MeetingService:
                     fingerprint,
                     attempt,
                     receipt_score(receipt),
-                    encode_ballot(receipt, group, checked, self.meeting.rules.grades),
+                    seal.seal(receipt, group, encoded)
+                    if seal
+                    else encode_ballot(receipt, group, encoded),
                     e.BallotCast(round_id, group),
                 )
             if outcome != "receipt_taken":
@@ -294,6 +432,12 @@ class MeetingService:
         if outcome == "bad_token":
             raise refusal.BadToken("参会卡无效", "token")
         raise refusal.Unavailable()
+
+    def _sealer(self, held: Round) -> BallotSealer:
+        sealer = self._sealers.get(held.id)
+        if sealer is None:
+            sealer = self._sealers[held.id] = BallotSealer(held.id, held.sealing_key)
+        return sealer
 
     async def paper(self, code: Any, round_id: Any, marks: Any, cid: Any) -> tuple[str, bool]:
         """A paper ballot entered by the secretariat against the card's short code."""

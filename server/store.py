@@ -261,6 +261,23 @@ class Store:
     async def ballot_members(self, round_id: int) -> list[bytes]:
         return await self.redis.zrange(self.keys.ballots(round_id), 0, -1)
 
+    async def replace_ballots(self, round_id: int, members: dict[bytes, int]) -> None:
+        """Swaps a closed round's members (sealed) for the same ballots opened, in one step.
+
+        Nothing casts into a closed round (cast.lua checks the open-round key first), so a
+        change seen by WATCH means another process is opening the same round: its result and
+        this one are the same, and this one gives way.
+        """
+        key = self.keys.ballots(round_id)
+        async with self.redis.pipeline(transaction=True) as pipe:
+            await pipe.watch(key)
+            pipe.multi()
+            pipe.delete(key)
+            if members:
+                pipe.zadd(key, members)
+            with contextlib.suppress(WatchError):
+                await pipe.execute()
+
     async def ping(self) -> None:
         await self.redis.ping()
 

@@ -6,6 +6,9 @@ a grade's index in the round's grades, or `BLANK` / `SPOILED_MARK`. The set's or
 receipts' (random) order, not the order in which ballots came in, and bytes unpack fast enough
 to read thousands of ballots back at a close.
 
+A sealed member (schema 4, `server.sealing`) holds the marks encrypted while its round is
+open; it is opened and stored again in this form at close.
+
 Older records hold members without the schema byte (they start with msgpack's three-element
 array, 0x93): schema 1 kept `marks` as a map of reporter id to word, schema 2 as the bytes of
 today. `upcast` turns either into today's form, so the rest of the code reads one format.
@@ -13,10 +16,11 @@ today. `upcast` turns either into today's form, so the rest of the code reads on
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import cast
 
 from server.codec import pack, unpack
+from server.sealing import SEALED_SCHEMA, BallotOpener, is_sealed
 from tally.model import ABSTAIN, SPOILED, Ballot
 
 SCHEMA = 3
@@ -32,12 +36,16 @@ def _codes(grades: tuple[str, ...]) -> dict[str, int]:
     return {ABSTAIN: BLANK, SPOILED: SPOILED_MARK} | {grade: i for i, grade in enumerate(grades)}
 
 
-def encode_ballot(
-    receipt: str, group: str, marks: dict[str, str], grades: tuple[str, ...]
-) -> bytes:
-    """`marks` as `check_marks` returns them: every reporter of the round, in its order."""
+def mark_bytes(marks: dict[str, str], grades: tuple[str, ...]) -> bytes:
+    """`marks` as `check_marks` returns them (every reporter of the round, in its order) as
+    one byte each: what a member stores, in the clear or sealed."""
     codes = _codes(grades)
-    return bytes([SCHEMA]) + pack([receipt, group, bytes(codes[mark] for mark in marks.values())])
+    return bytes(codes[mark] for mark in marks.values())
+
+
+def encode_ballot(receipt: str, group: str, marks: bytes) -> bytes:
+    """A member in the clear, from its mark bytes."""
+    return bytes([SCHEMA]) + pack([receipt, group, marks])
 
 
 def _words_to_bytes(fields: list, reporters: tuple[str, ...], grades: tuple[str, ...]) -> list:
@@ -61,6 +69,8 @@ def upcast(member: bytes, reporters: tuple[str, ...], grades: tuple[str, ...]) -
         schema = 2 if isinstance(fields[2], bytes) else 1
     else:
         schema, fields = member[0], unpack(member[1:])
+    if schema == SEALED_SCHEMA:
+        raise ValueError("a sealed ballot: it must be opened with its round's key first")
     if not 1 <= schema <= SCHEMA:
         raise ValueError(f"stored ballot of unknown schema {schema}")
     while schema < SCHEMA:
@@ -72,10 +82,10 @@ def upcast(member: bytes, reporters: tuple[str, ...], grades: tuple[str, ...]) -
     return receipt, group, marks
 
 
-def _upcast_all(
-    members: list[bytes], reporters: tuple[str, ...], grades: tuple[str, ...]
-) -> Iterator[Stored]:
-    return (upcast(member, reporters, grades) for member in members)
+def open_members(members: list[bytes], opener: BallotOpener) -> list[bytes]:
+    """A round's members with every sealed one opened into today's form (the others as they
+    are); `SealError` if one does not open with the round's key."""
+    return [encode_ballot(*opener.open(m)) if is_sealed(m) else m for m in members]
 
 
 def _words(grades: tuple[str, ...]) -> list[str | None]:
@@ -93,7 +103,7 @@ def decode_ballots(
     words = _words(grades)
     return [
         Ballot(id=receipt, group=group, marks=_marks(reporters, marks, words))
-        for receipt, group, marks in _upcast_all(members, reporters, grades)
+        for receipt, group, marks in (upcast(m, reporters, grades) for m in members)
     ]
 
 
@@ -102,23 +112,3 @@ def _marks(reporters: tuple[str, ...], marks: bytes, words: list[str | None]) ->
     if None in found.values():
         raise ValueError(f"stored marks {marks.hex()}: a byte that is no grade")
     return cast(dict[str, str], found)  # no None left: checked just above
-
-
-def live_counts(
-    members: list[bytes], reporters: tuple[str, ...], grades: tuple[str, ...]
-) -> dict[str, dict[str, int]]:
-    """How many of a round's ballots gave each reporter each mark (blank as ""), zeros left out.
-
-    The chair's view asks for this up to ten times a second while ballots come in, so the
-    marks are counted as bytes: all ballots' marks joined, one reporter's column taken with a
-    stride and counted per code, in C.
-    """
-    everything = b"".join(marks for _, _, marks in _upcast_all(members, reporters, grades))
-    named = [(code, word) for code, word in enumerate(_words(grades)) if word is not None]
-    counts: dict[str, dict[str, int]] = {}
-    for position, reporter in enumerate(reporters):
-        column = everything[position :: len(reporters)]
-        found = {word: n for code, word in named if (n := column.count(code))}
-        if found:
-            counts[reporter] = found
-    return counts

@@ -13,14 +13,11 @@ import contextlib
 from collections.abc import Callable, Iterator
 from typing import Any
 
-from redis.exceptions import RedisError
-
 from meeting import views
-from meeting.agenda import MeetingState, Round
+from meeting.agenda import MeetingState
 from server.hub import Hub
 from server.projection import Projection
 from server.store import Store
-from server.stored_ballots import live_counts
 from tally.model import Meeting
 
 FLUSH_INTERVAL = 0.1  # seconds between two turnout updates of the projector and the chair
@@ -46,7 +43,6 @@ class ViewFeed:
         self._last_flush = 0.0
         self._phone_view_due = False
         self._phones_wait = 0  # > 0 while a close is being tallied
-        self._live: tuple[tuple[int, int], dict[str, dict[str, int]] | None] | None = None
         projection.on_applied = self.events_applied
         projection.on_redis = lambda ok: hub.broadcast_all({"t": "status", "redis": ok})
 
@@ -66,24 +62,7 @@ class ViewFeed:
         return views.screen_view(self.meeting, self.state, self.join_url)
 
     async def chair_view(self) -> dict[str, Any]:
-        live = None
-        held = self.state.current_round or self.state.open_round
-        if held is not None and held.total >= self.meeting.privacy_min_ballots:
-            live = await self._live_counts(held)
-        return views.chair_view(self.meeting, self.state, self.join_url, live, self.clock())
-
-    async def _live_counts(self, held: Round) -> dict[str, dict[str, int]] | None:
-        """Counted from the round's stored ballots (at least as many as the turnout shows),
-        read again only once the turnout has moved."""
-        if self._live is not None and self._live[0] == (held.id, held.total):
-            return self._live[1]
-        try:
-            members = await self.store.ballot_members(held.id)
-        except (RedisError, OSError):
-            return None
-        counts = live_counts(members, held.reporters, self.meeting.rules.grades)
-        self._live = ((held.id, held.total), counts)
-        return counts
+        return views.chair_view(self.meeting, self.state, self.join_url, self.clock())
 
     # ---- sending them ------------------------------------------------------------------
 

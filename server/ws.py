@@ -1,9 +1,10 @@
 """The WebSocket endpoint: one session state machine per connection.
 
-A session is `NEW` until its `hello` is accepted, then `READY`; `ACCEPTS` says what each state
-(and role) may send, and anything else gets an `error` frame naming it. Frames that are not a
-msgpack map get an `error` frame and the connection carries on; frames over 64 KiB are closed
-with 1009 by uvicorn (`ws_max_size`); floods are rate-limited per connection.
+A session is `NEW` until its `hello` is accepted, then `READY`; `accepts` says what each state
+(and role) may send, and anything else gets an `error` frame naming it. Each frame is decoded
+straight into its message's schema (`server.messages`); frames that are not a msgpack map get
+an `error` frame and the connection carries on; frames over 64 KiB are closed with 1009 by
+uvicorn (`ws_max_size`); floods are rate-limited per connection.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from starlette.websockets import WebSocket, WebSocketDisconnect
 
 from meeting.errors import Rejected
 from server import messages
-from server.codec import pack, unpack
+from server.codec import pack
 from server.errors import (
     BadFrame,
     HelloFirst,
@@ -50,14 +51,18 @@ def accepts(state: SessionState, role: str | None) -> set[str]:
     return messages.ROLE_MESSAGES[role or ""]
 
 
-def _check_allowed(state: SessionState, role: str | None, message: dict[str, Any]) -> str:
-    """The message's type, once it fits the session's state and role and its fields check."""
-    if state is SessionState.NEW and message.get("t") not in accepts(state, role):
+def _check_allowed(
+    state: SessionState, role: str | None, received: messages.Message | messages.Faulty
+) -> messages.Message:
+    """The message, once it fits the session's state and role and its fields check."""
+    kind = messages.kind_of(received)
+    if state is SessionState.NEW and kind not in accepts(state, role):
         raise HelloFirst("请先发送 hello", "t")  # whatever else is wrong with it
-    kind = messages.check_fields(message)
+    if isinstance(received, messages.Faulty):
+        raise received.error
     if kind not in accepts(state, role):
         raise UnknownType(f"此角色不能发送 {kind} 消息", "t")
-    return kind
+    return received
 
 
 async def websocket_endpoint(websocket: WebSocket) -> None:
@@ -69,7 +74,7 @@ async def websocket_endpoint(websocket: WebSocket) -> None:
     state = SessionState.NEW
     try:
         client: Client | None = None
-        hello: dict[str, Any] = {}
+        hello: messages.Hello | None = None
         try:
             async with asyncio.timeout(HELLO_TIMEOUT):
                 while client is None:
@@ -77,7 +82,7 @@ async def websocket_endpoint(websocket: WebSocket) -> None:
                     if received is None:
                         continue
                     try:
-                        _check_allowed(state, None, received)
+                        checked = _check_allowed(state, None, received)
                     except HelloFirst as error:  # the session stays new
                         await _send_error(websocket, error, received)
                         continue
@@ -85,7 +90,8 @@ async def websocket_endpoint(websocket: WebSocket) -> None:
                         await _send_error(websocket, error, received)
                         await websocket.close(CLOSE_POLICY, error_code(error))
                         return
-                    hello = received
+                    assert isinstance(checked, messages.Hello)  # all a new session accepts
+                    hello = checked
                     client = await _hello(websocket, service, failures, address, hello)
                     if client is None:
                         return
@@ -109,27 +115,29 @@ async def websocket_endpoint(websocket: WebSocket) -> None:
 
 async def _receive(
     websocket: WebSocket, bucket: TokenBucket, client: Client | None = None
-) -> dict[str, Any] | None:
+) -> messages.Message | messages.Faulty | None:
+    """The next frame's message (or what is wrong with it); None once a frame that is no
+    message at all, or one over the rate, has been answered."""
     frame = await websocket.receive()
     if frame["type"] == "websocket.disconnect":
         raise WebSocketDisconnect(frame.get("code", 1000))
     reply = client.reply if client else None
     raw = frame.get("bytes")
+    request: messages.Message | messages.Faulty | None = None
+    problem: BadFrame | None = None
     try:
-        message = unpack(raw) if raw is not None else None
-    except Exception:
-        message = None
+        if raw is None:
+            raise BadFrame("只接受 msgpack 编码的二进制帧")
+        request = messages.decode_frame(raw)
+    except BadFrame as error:
+        problem = error
     if not bucket.take():
-        await _error(websocket, reply, RateLimited("操作过于频繁，请稍后再试"), message)
+        await _error(websocket, reply, RateLimited("操作过于频繁，请稍后再试"), request)
         return None
-    if raw is None:
-        await _error(websocket, reply, BadFrame("只接受 msgpack 编码的二进制帧"))
+    if problem is not None:
+        await _error(websocket, reply, problem)
         return None
-    if not isinstance(message, dict) or not isinstance(message.get("t"), str):
-        error = BadFrame("无法解析的消息：应为带 t 字段的 msgpack 映射")
-        await _error(websocket, reply, error)
-        return None
-    return message
+    return request
 
 
 async def _hello(
@@ -137,15 +145,15 @@ async def _hello(
     service: MeetingService,
     failures: FailureLimiter,
     address: str,
-    message: dict[str, Any],
+    message: messages.Hello,
 ) -> Client | None:
     """The client a checked hello asks for; None (the connection closed) if it is refused."""
-    role = message["role"]
+    role = message.role
     client = Client(
         role, websocket.send_bytes, (websocket.scope.get("extensions") or {}).get(EXTENSION)
     )
     if role == "phone":
-        token = message.get("token", "")
+        token = message.token
         if failures.blocked(address):
             await websocket.close(CLOSE_POLICY, "rate_limited")
             return None
@@ -161,7 +169,7 @@ async def _hello(
             return None
         client.token_hash, client.group = service.token_hash(token), group
     elif role == "chair":
-        if failures.blocked(address) or not service.check_chair_key(message.get("key")):
+        if failures.blocked(address) or not service.check_chair_key(message.key):
             failures.record(address)
             await websocket.close(CLOSE_POLICY, "bad_key")
             return None
@@ -172,7 +180,7 @@ async def _hello(
 
 
 async def _welcome(
-    service: MeetingService, client: Client, hello: dict[str, Any]
+    service: MeetingService, client: Client, hello: messages.Hello | None
 ) -> dict[str, Any]:
     welcome: dict[str, Any] = {"t": "welcome", "role": client.role, "v": service.state.version}
     welcome["now"] = service.clock()
@@ -191,32 +199,42 @@ async def _welcome(
 
 
 async def _dispatch(
-    service: MeetingService, client: Client, state: SessionState, message: dict[str, Any]
+    service: MeetingService,
+    client: Client,
+    state: SessionState,
+    received: messages.Message | messages.Faulty,
 ) -> None:
     try:
-        kind = _check_allowed(state, client.role, message)
-        if kind == "ping":
-            answer: dict[str, Any] = {"t": "pong", "now": service.clock()}
-        elif kind == "cast":
+        message = _check_allowed(state, client.role, received)
+        if isinstance(message, messages.Cast):
             assert client.token_hash is not None and client.group is not None
             answer = await messages.answer_cast(service, client.token_hash, client.group, message)
-        elif kind == "chair":
+        elif isinstance(message, messages.Chair):
             answer = await messages.answer_chair(service, message)
-        else:
+        elif isinstance(message, messages.Paper):
             answer = await messages.answer_paper(service, message)
+        elif isinstance(message, messages.Unseal):
+            answer = await messages.answer_unseal(service, message)
+        else:  # ping: the one other message a ready session may send
+            answer = {"t": "pong", "now": service.clock()}
     except Rejected as error:
         answer = error_message(error)
-    _echo_id(answer, message)
+    _echo_id(answer, received)
     client.reply(answer)
 
 
-def _echo_id(reply: dict[str, Any], request: Any) -> None:
-    found = messages.request_id(request)
+def _echo_id(reply: dict[str, Any], request: messages.Message | messages.Faulty | None) -> None:
+    found = messages.reply_id(request)
     if found is not None:
         reply["id"] = found
 
 
-async def _error(websocket: WebSocket, reply: Any, error: Rejected, request: Any = None) -> None:
+async def _error(
+    websocket: WebSocket,
+    reply: Any,
+    error: Rejected,
+    request: messages.Message | messages.Faulty | None = None,
+) -> None:
     if reply is not None:
         message = error_message(error)
         _echo_id(message, request)
@@ -225,7 +243,9 @@ async def _error(websocket: WebSocket, reply: Any, error: Rejected, request: Any
         await _send_error(websocket, error, request)
 
 
-async def _send_error(websocket: WebSocket, error: Rejected, request: Any) -> None:
+async def _send_error(
+    websocket: WebSocket, error: Rejected, request: messages.Message | messages.Faulty | None
+) -> None:
     message = error_message(error)
     _echo_id(message, request)
     await websocket.send_bytes(pack(message))

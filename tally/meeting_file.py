@@ -31,6 +31,8 @@ DEFAULT_GROUP_ID = "all"
 DEFAULT_GROUP_NAME = "全体"
 
 TOP_KEYS = ("meeting", "reporters", "groups", "rules")
+# privacy_min_ballots once held the chair's live counts back; those counts are gone (ballots are
+# sealed until a round closes), so the key is still accepted for older files but ignored.
 MEETING_KEYS = ("title", "date", "place", "join", "voting", "privacy_min_ballots", "seats")
 REPORTER_KEYS = ("id", "name", "org", "mode", "flags")
 GROUP_KEYS = ("id", "name", "seats", "weight")
@@ -98,11 +100,9 @@ class _Checker:
             self.fail(self.key(name), f"应为{allowed}，实际为“{value}”")
         return value
 
-    def integer(self, name: str, minimum: int, default: int | None = None) -> int:
+    def integer(self, name: str, minimum: int) -> int:
         if name not in self.table:
-            if default is None:
-                self.fail(self.key(name), f"缺少此项（必填，不小于{minimum}的整数）")
-            return default  # type: ignore[return-value]
+            self.fail(self.key(name), f"缺少此项（必填，不小于{minimum}的整数）")
         value = self.table[name]
         if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
             self.fail(self.key(name), f"应是不小于{minimum}的整数，实际为{_show(value)}")
@@ -186,7 +186,6 @@ def parse_meeting(data: dict, source: str = "meeting.toml") -> Meeting:
         place=m.text("place", ""),
         join=m.choice("join", ("cards", "open"), "cards"),  # type: ignore[arg-type]
         voting=m.choice("voting", ("end", "each"), "end"),  # type: ignore[arg-type]
-        privacy_min_ballots=m.integer("privacy_min_ballots", 1, 5),
     )
 
 

@@ -83,9 +83,6 @@ class Meeting:
     place: str = ""
     join: JoinMode = "cards"
     voting: VotingMode = "end"
-    # Live breakdowns per reporter stay hidden until this many ballots are in, so that the
-    # difference between two live updates cannot reveal one person's ballot.
-    privacy_min_ballots: int = 5
 
     def reporter(self, reporter_id: str) -> Reporter:
         for reporter in self.reporters:

@@ -14,7 +14,6 @@ date = "2026-12-28"
 place = "测试会场"
 join = "{join}"
 voting = "{voting}"
-privacy_min_ballots = 3
 
 [[reporters]]
 id = "r01"

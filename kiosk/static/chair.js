@@ -1,9 +1,10 @@
 // The chair console (/chair): drives the agenda (the natural next action as one big button),
-// records the 点评 comment, watches turnout and live counts, enters paper ballots against a
-// card's short code, and shows the result once a round is closed.
+// records the 点评 comment, watches turnout (never a count of marks while voting runs), enters
+// paper ballots against a card's short code, shows the result once a round is closed, and
+// takes the 监票人's key when a crash left a closed round sealed.
 import {
   DEFAULT_GRADES, PHASES, connect, elapsed, fetchMeeting, gradeClass, h, mmss, plan, randomHex, setText, show,
-  showNetStatus, syncList, syncTurnoutBars, toggleClass,
+  showNetStatus, syncList, syncTurnoutBars, takeKeyFromUrl, toggleClass,
 } from "/static/common.js";
 
 const ui = Object.fromEntries(
@@ -31,17 +32,6 @@ let commentDirty = false; // the chair has typed since the last save
 let shownStep = null;
 
 // ---- the key: ?key= once, then sessionStorage; or the form --------------------------------
-
-function takeKeyFromUrl() {
-  const url = new URL(location.href);
-  const key = url.searchParams.get("key");
-  if (key) {
-    sessionStorage.setItem(KEY_STORE, key);
-    url.searchParams.delete("key");
-    history.replaceState(null, "", url.pathname + url.search + url.hash);
-  }
-  return sessionStorage.getItem(KEY_STORE);
-}
 
 function askForKey(message) {
   show(ui.console, false);
@@ -76,6 +66,7 @@ function start(key) {
       }
     },
     onMessage(msg) {
+      if (msg.t === "welcome") linkProjector(key);
       if (msg.t === "welcome" || msg.t === "view") {
         view = msg.view;
         show(ui.login, false);
@@ -86,6 +77,24 @@ function start(key) {
       }
     },
   });
+}
+
+// The projector's link carries the screen key (it reads the room code, nothing else), never
+// the chair key: the projector's address bar may be on the wall.
+async function linkProjector(key) {
+  if (!ui["screen-open"].hidden) return;
+  try {
+    const response = await fetch("/api/screen-link", {
+      headers: { Authorization: `Bearer ${key}` },
+      cache: "no-store",
+    });
+    const body = await response.json();
+    if (!response.ok || !body.url) return;
+    ui["screen-link"].href = body.url;
+    show(ui["screen-open"], true);
+  } catch {
+    // offline: the next welcome tries again
+  }
 }
 
 // ---- sending --------------------------------------------------------------------------------
@@ -149,7 +158,7 @@ function render() {
   renderComment();
   renderSteps();
   renderTurnout();
-  renderLive();
+  renderUnseal();
   renderResult();
   renderPaper();
 }
@@ -283,18 +292,9 @@ function countsTable(head, body, grades, rows, extra) {
   );
 }
 
-function renderLive() {
-  const round = view.round;
-  const on = Boolean(round && (round.status === "open" || (round.status === "closed" && !view.result)));
-  show(ui["live-card"], on);
-  if (!on) return;
-  const live = view.live;
-  const min = "满足隐私保护所需票数后显示";
-  setText(ui["live-hint"], live ? `已投 ${(view.turnout || {}).cast} 票（仅主持人可见）` : `已投 ${(view.turnout || {}).cast || 0} 票，${min}`);
-  show(ui["live-table"], Boolean(live));
-  if (!live) return;
-  const rows = round.reporters.map((id) => ({ id, name: reporterById(id).name, counts: live[id] || {}, extra: [] }));
-  countsTable(ui["live-head"], ui["live-body"], grades, rows, []);
+function renderUnseal() {
+  const waiting = view.awaiting_teller || [];
+  show(ui["unseal-card"], waiting.length > 0);
 }
 
 function renderResult() {
@@ -396,6 +396,28 @@ ui["paper-form"].addEventListener("submit", (event) => {
   }
 });
 
+ui["unseal-form"].addEventListener("submit", (event) => {
+  event.preventDefault();
+  if (!session) return;
+  ui["unseal-submit"].disabled = true;
+  const sent = session.send({ t: "unseal", teller_key: ui["unseal-key"].value }, (reply) => {
+    ui["unseal-submit"].disabled = false;
+    if (reply.t === "ok") {
+      setText(ui["unseal-result"], "已开启，正在计票");
+      ui["unseal-result"].className = "paper-result ok";
+      ui["unseal-form"].reset();
+    } else if (reply.t === "error") {
+      setText(ui["unseal-result"], reply.msg || reply.code);
+      ui["unseal-result"].className = "paper-result bad";
+    }
+  });
+  if (!sent) {
+    ui["unseal-submit"].disabled = false;
+    setText(ui["unseal-result"], "网络已断开，请稍后重试");
+    ui["unseal-result"].className = "paper-result bad";
+  }
+});
+
 ui["paper-code"].addEventListener("input", () => {
   paperCid = randomHex(16); // another card: another ballot
 });
@@ -410,6 +432,6 @@ fetchMeeting().then((meeting) => {
   }
 });
 
-const key = takeKeyFromUrl();
+const key = takeKeyFromUrl(KEY_STORE);
 if (key) start(key);
 else askForKey("");

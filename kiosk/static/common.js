@@ -154,6 +154,19 @@ export function showNetStatus(banner, state) {
 
 // ---- ids ------------------------------------------------------------------------------------
 
+// A key handed over in the address (?key=, from a printed link or the chair console) moves to
+// sessionStorage at once, so the address bar (often on a projector) no longer shows it.
+export function takeKeyFromUrl(storeName) {
+  const url = new URL(location.href);
+  const key = url.searchParams.get("key");
+  if (key) {
+    sessionStorage.setItem(storeName, key);
+    url.searchParams.delete("key");
+    history.replaceState(null, "", url.pathname + url.search + url.hash);
+  }
+  return sessionStorage.getItem(storeName);
+}
+
 export function randomHex(bytes = 16) {
   const raw = crypto.getRandomValues(new Uint8Array(bytes));
   return Array.from(raw, (b) => b.toString(16).padStart(2, "0")).join("");

@@ -1,15 +1,23 @@
 // The projector (/screen): who speaks now with a running timer, the agenda's progress, turnout
 // while voting and, once revealed, the results. Read-only. Every update edits the existing
-// elements in place (no rebuild), so the hall sees no flicker.
+// elements in place (no rebuild), so the hall sees no flicker. In open mode, a projector opened
+// from the chair console (/screen?key=<screen key>) shows the room code (入场码) and puts it in
+// its join QR code, asking /api/room for the new one each time it changes (every 30 s).
 import {
   DEFAULT_GRADES, PHASES, agendaReporters, connect, elapsed, gradeClass, h, mmss, plan, setText, show,
-  showNetStatus, syncList, syncTurnoutBars, toggleClass,
+  showNetStatus, syncList, syncTurnoutBars, takeKeyFromUrl, toggleClass,
 } from "/static/common.js";
 
 const ui = Object.fromEntries(
   [...document.querySelectorAll("[id]")].map((node) => [node.id, node]),
 );
 let view = null;
+const SCREEN_KEY = "pingyi:screen-key";
+const screenKey = takeKeyFromUrl(SCREEN_KEY);
+let room = null; // {room, until, now, join_url} from /api/room, and `expires` (this device's ms)
+let roomState = screenKey ? "loading" : "keyless"; // "ok", "offline", "bad_key", "none"
+let roomAsked = false;
+let nextRoomAt = null; // this device's ms: ask /api/room again (null: never, or in flight)
 
 connect({
   hello: () => ({ t: "hello", role: "screen" }),
@@ -58,9 +66,62 @@ function render() {
 function renderJoin(current) {
   const open = view.meeting.join === "open" && current !== "results" && view.state !== "finished";
   show(ui.join, open);
-  if (open && !ui["join-qr"].getAttribute("src")) ui["join-qr"].src = "/api/join-qr.svg";
-  setText(ui["join-url"], view.join_url || "");
+  if (view.meeting.join === "open" && screenKey && !roomAsked) {
+    roomAsked = true;
+    fetchRoom();
+  }
+  if (!open) return;
+  // A code is accepted for one window after it changes: show the last one while offline.
+  const code = room && Date.now() < room.expires ? room.room : null;
+  show(ui["join-qr"], Boolean(code));
+  show(ui["room-line"], Boolean(code));
+  if (code) {
+    const src = `/api/join-qr.svg?room=${code}`;
+    if (ui["join-qr"].getAttribute("src") !== src) ui["join-qr"].src = src;
+    setText(ui["room-code"], `${code.slice(0, 3)} ${code.slice(3)}`);
+    setText(ui["join-title"], "手机扫码参加投票");
+    setText(ui["join-url"], `或打开 ${view.join_url || "/join"} 输入入场码（每30秒更换）`);
+  } else {
+    const keyless = roomState === "keyless" || roomState === "bad_key";
+    setText(ui["join-title"], keyless ? "本页不显示入场码" : "正在获取入场码…");
+    setText(ui["join-url"], keyless ? "请在主持人控制台点击“打开大屏”，在投影电脑上打开大屏" : "");
+  }
 }
+
+async function fetchRoom() {
+  nextRoomAt = null;
+  let wait = 3000; // offline or busy: ask again soon
+  try {
+    const response = await fetch("/api/room", {
+      headers: { Authorization: `Bearer ${screenKey}` },
+      cache: "no-store",
+    });
+    const body = await response.json().catch(() => ({}));
+    if (response.ok && body.room) {
+      const left = Math.max(0, body.until - body.now) * 1000;
+      room = { ...body, expires: Date.now() + left + 30_000 };
+      roomState = "ok";
+      wait = left + 300; // just after the code changes on the server
+    } else if (response.status === 401 || response.status === 404) {
+      roomState = response.status === 401 ? "bad_key" : "none";
+      if (response.status === 401) sessionStorage.removeItem(SCREEN_KEY);
+      room = null;
+      wait = null;
+    } else {
+      roomState = "offline";
+    }
+  } catch {
+    roomState = "offline";
+  }
+  if (wait !== null) nextRoomAt = Date.now() + wait;
+  if (view) renderJoin(mode());
+}
+
+// A timer, not setTimeout per code: a tab woken from sleep catches up within half a second.
+setInterval(() => {
+  if (nextRoomAt !== null && Date.now() >= nextRoomAt) fetchRoom();
+  else if (room && view && Date.now() >= room.expires) renderJoin(mode());
+}, 500);
 
 function renderIdle() {
   const finished = view.state === "finished";
@@ -97,7 +158,7 @@ function tick() {
 function renderTurnout() {
   const round = view.round || {};
   const t = view.turnout || { cast: 0, seats: 0, groups: [] };
-  const title = {
+  const title = round.awaiting_teller ? "投票已结束，等待监票人开启选票" : {
     ready: "即将开始投票", open: "投票进行中", closed: "投票已结束，等待公布结果",
   }[round.status] || "投票";
   setText(ui["turnout-title"], title);

@@ -21,7 +21,6 @@ date = "2026-12-29"
 place = "镇政府三楼会议室"
 join = "cards"
 voting = "each"
-privacy_min_ballots = 2
 
 [[reporters]]
 id = "a"

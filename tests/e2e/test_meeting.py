@@ -22,7 +22,6 @@ date = "2026-12-28"
 place = "县委党校报告厅"
 join = "cards"
 voting = "end"
-privacy_min_ballots = 3
 
 [[reporters]]
 id = "r1"
@@ -278,7 +277,7 @@ def run_meeting(pages: Pages, live, no_overflow) -> None:
     no_overflow(screen)
     for phone in phones:
         assert phone.evaluate("document.documentElement.scrollWidth") <= 360
-    expect(chair.locator("#live-hint")).to_contain_text("满足隐私保护所需票数后显示")
+    expect(chair.locator("#turnout-total")).to_have_text(re.compile(r"^0 / "))
     pages.shoot("04-voting")
 
     receipts = {}
@@ -319,9 +318,10 @@ def run_meeting(pages: Pages, live, no_overflow) -> None:
     phone_marks(phone, VOTES[3])
     receipts[3] = submit(phone)
 
-    # the chair now sees live counts (privacy_min_ballots = 3)
-    expect(chair.locator("#live-table")).to_be_visible()
-    expect(chair.locator("#live-body tr[data-key='r1'] td").nth(1)).to_have_text("3")
+    # the chair sees the turnout, and no count of marks while voting runs (they are sealed)
+    expect(chair.locator("#turnout-total")).to_have_text(re.compile(r"^4 / "))
+    expect(chair.locator("#result-card")).to_be_hidden()
+    expect(chair.locator("table.counts:visible")).to_have_count(0)
 
     # phone 4: the connection drops as it confirms; it says so and submits on reconnect
     phone = phones[4]

@@ -65,7 +65,6 @@ def big_meeting() -> str:
         'place = "县委党校报告厅"',
         'join = "open"',
         'voting = "end"',
-        "privacy_min_ballots = 5",
     ]
     for i, name in enumerate(NAMES, 1):
         lines += ["", "[[reporters]]", f'id = "r{i:02d}"', f'name = "{name}"']
@@ -99,17 +98,20 @@ def test_thirty_reporters_fit_the_projector(browser, serve, artifacts: Path, no_
 
 
 def run(live, screen, phone, artifacts: Path, no_overflow) -> None:
-    # ---- before: the join QR code on the projector; a phone joins through /join
-    screen.goto(f"{live.url}/screen")
+    # ---- before: the join QR code and the room code on the projector (opened as the chair
+    # console opens it); a phone joins through the QR code's /join?room=
+    screen.goto(live.url + live.http("GET", "/api/screen-link", chair=True)["url"])
     expect(screen.locator("#idle-title")).to_have_text("会议即将开始")
     expect(screen.locator("#join")).to_be_visible()
+    expect(screen.locator("#room-line")).to_be_visible()
     screen.wait_for_function("document.getElementById('join-qr').naturalWidth > 0")
     expect(screen.locator("#agenda li")).to_have_count(30)
     no_overflow(screen)
     screen.screenshot(path=artifacts / "01-before-screen.png")
 
-    phone.goto(f"{live.url}/join")
+    phone.goto(live.http("GET", "/api/room", chair=True)["join_url"])
     phone.get_by_role("button", name="部门负责人").tap()
+    phone.get_by_role("button", name="确认").tap()
     phone.wait_for_url(f"{live.url}/j/*")
     token = phone.evaluate("localStorage.getItem('pingyi:join-token')")
     assert phone.url == f"{live.url}/j/{token}"
@@ -157,7 +159,7 @@ def run(live, screen, phone, artifacts: Path, no_overflow) -> None:
     round_id = view["round"]["id"]
     for n in range(24):  # /api/join allows 30 a minute from one address
         group = ("leaders", "depts", "grassroots")[n % 3]
-        joined = live.http("POST", "/api/join", {"group": group})
+        joined = live.http("POST", "/api/join", {"group": group, "room": room(live)})
         marks = {
             f"r{i:02d}": rng.choices(["好", "较好", "一般", "差", None], [6, 3, 1, 0.5, 0.3])[0]
             for i in range(1, 31)
@@ -193,9 +195,14 @@ def run(live, screen, phone, artifacts: Path, no_overflow) -> None:
     phone.screenshot(path=artifacts / "04-results-phone.png", full_page=True)
 
 
+def room(live) -> str:
+    """The room code (入场码) the projector shows now."""
+    return live.http("GET", "/api/room", chair=True)["room"]
+
+
 def first_load_bytes(browser, live) -> int:
     """What a fresh phone downloads to show the open 30-line ballot: HTTP and WebSocket."""
-    joined = live.http("POST", "/api/join", {"group": "leaders"})
+    joined = live.http("POST", "/api/join", {"group": "leaders", "room": room(live)})
     context = browser.new_context(viewport={"width": 360, "height": 740}, is_mobile=True)
     frames: list[int] = []
     try:

@@ -8,7 +8,6 @@ Redis holds (SCAN, TYPE, contents), its append-only file and the log are searche
 from __future__ import annotations
 
 import contextlib
-import json
 import os
 import random
 import re
@@ -29,6 +28,7 @@ from server.codec import unpack
 from server.datadir import DataDir
 from server.stored_ballots import SCHEMA
 from testkit import Peer, ServerProcess, wait_until, write_meeting
+from testkit.dumps import dump, redis_settings, resp_commands
 
 GRADES = ("好", "较好", "一般", "差")
 
@@ -43,54 +43,6 @@ def kendall_tau(order: list[int]) -> float:
 def stored_hash(server: ServerProcess, token: str) -> str:
     """The token's hash as the store keeps it: keyed with the meeting's secret."""
     return token_hash(token, card_hash_key(DataDir(server.data).card_secret()))
-
-
-def redis_settings(data: Path) -> dict[str, str]:
-    return json.loads(next((data / "redis").glob("*pingyi.db.settings")).read_text())
-
-
-def dump(client: redis.Redis) -> dict[bytes, tuple[str, Any]]:
-    """Every key Redis holds: its type and its whole content, in the order Redis returns it."""
-    everything: dict[bytes, tuple[str, Any]] = {}
-    for key in client.scan_iter(count=1000):
-        kind = client.type(key).decode()
-        if kind == "string":
-            content: Any = client.get(key)
-        elif kind == "hash":
-            content = list(client.hgetall(key).items())
-        elif kind == "zset":
-            content = client.zrange(key, 0, -1, withscores=True)
-        elif kind == "stream":
-            content = client.xrange(key, "-", "+")
-        elif kind == "set":
-            content = sorted(client.smembers(key))
-        elif kind == "list":
-            content = client.lrange(key, 0, -1)
-        else:  # pragma: no cover - Pingyi writes no other types
-            raise AssertionError(f"unexpected key type {kind} for {key!r}")
-        everything[key] = (kind, content)
-    return everything
-
-
-def resp_commands(aof: bytes) -> list[list[bytes]]:
-    """The commands logged in RESP form (what follows an RDB preamble, or the whole file)."""
-    start = aof.find(b"*")
-    if aof.startswith(b"REDIS"):
-        match = re.search(rb"\*\d+\r\n\$\d+\r\n(SELECT|MULTI)", aof)
-        start = match.start() if match else len(aof)
-    commands, position = [], start
-    while position < len(aof):
-        header, position = aof[position:].split(b"\r\n", 1)[0], aof.index(b"\r\n", position) + 2
-        assert header.startswith(b"*"), header
-        parts = []
-        for _ in range(int(header[1:])):
-            length_line_end = aof.index(b"\r\n", position)
-            length = int(aof[position + 1 : length_line_end])
-            position = length_line_end + 2
-            parts.append(aof[position : position + length])
-            position += length + 2
-        commands.append(parts)
-    return commands
 
 
 def spend_next_to_ballot(commands: list[list[bytes]]) -> int:

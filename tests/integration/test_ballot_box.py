@@ -6,7 +6,6 @@ import asyncio
 import contextlib
 from pathlib import Path
 
-from server.record_reader import load_record
 from testkit import Peer, ServerProcess, http_json, write_meeting
 
 
@@ -42,7 +41,7 @@ async def test_the_same_card_on_twenty_connections_at_once_casts_one_ballot(
     assert len(accepted) == 1 and len(refused) == 19
     assert {r["code"] for r in refused} == {"already_voted"}
     assert all("已投票" in r["msg"] for r in refused)
-    record = load_record(meeting, server.data)
+    record = server.record(meeting)
     assert [b.id for b in record.ballots] == [accepted[0]["receipt"]]
 
 
@@ -93,7 +92,7 @@ async def test_http_fallback_and_paper_ballot_entry(tmp_path: Path, servers) -> 
     async with Peer.connect(server.ws_url, role="phone", token=third.token) as phone:
         assert phone.welcome["voted"] == []
 
-    record = load_record(meeting, server.data)
+    record = server.record(meeting)
     assert sorted(b.marks["r02"] for b in record.ballots) == ["", "废"]
 
 
@@ -136,7 +135,7 @@ async def test_voting_after_each_report_gives_a_cumulative_result(tmp_path: Path
         view = await chair.view_where(lambda v: v["state"] == "finished")
         assert [r["id"] for r in view["result"]["reporters"]] == ["r01", "r02", "r03"]
         assert view["result"]["reporters"][2]["final_grade"] == "差"  # 问责
-    record = load_record(meeting, server.data)
+    record = server.record(meeting)
     assert len(record.ballots) == 12 and all(len(b.marks) == 1 for b in record.ballots)
 
 
@@ -146,18 +145,19 @@ async def test_open_join_binds_fresh_tokens_up_to_the_seats(tmp_path: Path, serv
     )
     server = ServerProcess(meeting_path, tmp_path / "data").start()
     servers.append(server)
+    room = http_json(f"{server.base}/api/room", key=server.chair_key)[1]["room"]  # 入场码
     tokens = []
     for _ in range(2):
-        status, body = http_json(f"{server.base}/api/join", {"group": "leaders"})
+        status, body = http_json(f"{server.base}/api/join", {"group": "leaders", "room": room})
         assert status == 200 and body["url"].endswith(body["token"])
         tokens.append(body["token"])
-    status, body = http_json(f"{server.base}/api/join", {"group": "leaders"})
+    status, body = http_json(f"{server.base}/api/join", {"group": "leaders", "room": room})
     assert (
         status == 409
         and body["error"]["code"] == "group_full"
         and "名额已满" in body["error"]["msg"]
     )
-    status, body = http_json(f"{server.base}/api/join", {"group": "nobody"})
+    status, body = http_json(f"{server.base}/api/join", {"group": "nobody", "room": room})
     assert status == 422 and body["error"]["code"] == "bad_group"
     async with Peer.connect(server.ws_url, role="phone", token=tokens[0]) as phone:
         assert phone.welcome["group"] == "leaders"
@@ -179,4 +179,4 @@ async def test_a_ballot_is_accepted_while_the_meeting_is_paused(tmp_path: Path, 
         cast = {"t": "cast", "round": round_id, "marks": {"r01": "好"}, "cid": "p" * 20}
         assert (await phone.request(cast))["t"] == "receipt"
     assert server.chair("resume")[0] == 200 and server.chair("close")[0] == 200
-    assert len(load_record(meeting, server.data).ballots) == 1
+    assert len(server.record(meeting).ballots) == 1

@@ -13,7 +13,6 @@ import redis
 from meeting.ballot_checks import receipt_for, receipt_score
 from meeting.join_cards import card_hash_key, token_hash
 from server.datadir import DataDir
-from server.record_reader import load_record
 from server.store import Keys, meeting_key
 from testkit import Peer, ServerProcess, http_json, write_meeting
 
@@ -60,7 +59,7 @@ async def test_one_card_reusing_its_cid_in_the_next_round(tmp_path: Path, server
     assert status == 200 and grades["r01"] == "好" and grades["r02"] == "差"
     assert server.chair("reveal")[0] == 200
     restart(server)
-    record = load_record(meeting, server.data)
+    record = server.record(meeting)
     assert sorted(b.id for b in record.ballots) == sorted([first["receipt"], second["receipt"]])
 
 
@@ -80,7 +79,7 @@ async def test_cards_of_two_groups_sending_the_same_cid(tmp_path: Path, servers)
     assert replies[0]["receipt"] != replies[1]["receipt"]
     assert server.chair("close")[0] == 200 and server.chair("reveal")[0] == 200
     restart(server)
-    record = load_record(meeting, server.data)
+    record = server.record(meeting)
     assert sorted(b.id for b in record.ballots) == sorted(r["receipt"] for r in replies)
     assert record.result is not None
     assert [g["cast"] for g in record.result["groups"]] == [1, 1]
@@ -95,7 +94,7 @@ async def test_two_cards_of_one_group_with_the_same_marks_and_cid(tmp_path: Path
     marks = {"r01": "好", "r03": "好"}
     replies = [await cast(server, card.token, round_id, marks, CID) for card in (first, second)]
     assert [(r["t"], r["again"]) for r in replies] == [("receipt", False), ("receipt", False)]
-    record = load_record(meeting, server.data)
+    record = server.record(meeting)
     assert sorted(b.id for b in record.ballots) == sorted(r["receipt"] for r in replies)
 
 
@@ -121,7 +120,7 @@ async def test_the_same_card_sending_again(tmp_path: Path, servers) -> None:
         {"token": card.token, "round": round_id, "marks": marks, "cid": CID},
     )
     assert status == 200 and (body["receipt"], body["again"]) == (first["receipt"], True)
-    record = load_record(meeting, server.data)
+    record = server.record(meeting)
     (ballot,) = record.ballots
     assert (ballot.id, ballot.marks["r01"], ballot.marks["r03"]) == (first["receipt"], "好", "一般")
 
@@ -150,7 +149,7 @@ async def test_every_card_casting_the_same_cid_gets_a_receipt_of_its_own(
     receipts = [r["receipt"] for r in replies]
     assert len(set(receipts)) == len(cards) == 12
     assert server.chair("close")[0] == 200
-    record = load_record(meeting, server.data)
+    record = server.record(meeting)
     assert sorted(b.id for b in record.ballots) == sorted(receipts)
 
 

@@ -18,8 +18,8 @@ import pytest
 import redis
 import websockets
 
-from server.record_reader import load_record
 from testkit import Peer, RedisServer, ServerProcess, http_json, wait_until, write_meeting
+from testkit.redis_faults import embedded_redis_cannot_start
 
 UNAVAILABLE_MSG = "系统暂不可用，正在重连"  # what docs/pages.md promises the room
 GRADES = ("好", "较好", "一般", "差")
@@ -59,7 +59,7 @@ def pid_alive(pid: int) -> bool:
 def stored(server: ServerProcess, meeting: Any) -> dict[str, dict[str, str]]:
     """Receipt → marks of every stored ballot, read after the server has stopped."""
     server.stop()
-    record = load_record(meeting, server.data)
+    record = server.record(meeting)
     receipts = [ballot.id for ballot in record.ballots]
     assert len(receipts) == len(set(receipts)), "a ballot is stored twice"
     return {ballot.id: dict(ballot.marks) for ballot in record.ballots}
@@ -140,23 +140,24 @@ async def test_embedded_redis_killed_during_voting(tmp_path: Path, servers) -> N
         Peer.connect(server.ws_url, role="screen") as screen,
     ):
         receipt = (await cast(first, round_id, 0))["receipt"]
-        os.kill(embedded_redis_pid(server.data), signal.SIGKILL)
-        for peer in (first, second, screen):  # every page is told, and shows 正在重连
-            assert (await peer.expect("status", timeout=10))["redis"] is False
-        reply = await cast(second, round_id, 1)
-        assert reply["t"] == "error" and reply["code"] == "unavailable", reply
-        assert reply["msg"] == UNAVAILABLE_MSG
-        status, body = http_json(
-            f"{server.base}/api/cast",
-            {"token": cards[1].token, "round": round_id, "marks": {}, "cid": cid_for(1)},
-        )
-        assert status == 503 and body["error"]["msg"] == UNAVAILABLE_MSG
-        status, body = http_json(f"{server.base}/healthz")
-        assert status == 503 and body["redis"] is False
-        assert (await second.request({"t": "ping"}))["t"] == "pong"  # the server itself is up
+        with embedded_redis_cannot_start(server.data):  # else the server restarts it at once
+            os.kill(embedded_redis_pid(server.data), signal.SIGKILL)
+            for peer in (first, second, screen):  # every page is told, and shows 正在重连
+                assert (await peer.expect("status", timeout=10))["redis"] is False
+            reply = await cast(second, round_id, 1)
+            assert reply["t"] == "error" and reply["code"] == "unavailable", reply
+            assert reply["msg"] == UNAVAILABLE_MSG
+            status, body = http_json(
+                f"{server.base}/api/cast",
+                {"token": cards[1].token, "round": round_id, "marks": {}, "cid": cid_for(1)},
+            )
+            assert status == 503 and body["error"]["msg"] == UNAVAILABLE_MSG
+            status, body = http_json(f"{server.base}/healthz")
+            assert status == 503 and body["redis"] is False
+            assert (await second.request({"t": "ping"}))["t"] == "pong"  # the server is up
+            server.stop()  # a Redis that cannot come back: the operator restarts the server
 
-    server.stop()  # an embedded Redis comes back with the server: restarted from its AOF
-    again = ServerProcess(path, server.data).start()
+    again = ServerProcess(path, server.data).start()  # its Redis replays the AOF
     servers.append(again)
     async with Peer.connect(again.ws_url, role="phone", token=cards[0].token) as first:
         assert first.welcome["voted"] == [round_id]
@@ -202,7 +203,7 @@ async def test_external_redis_killed_and_restarted_during_voting(
         reply = await cast(first, round_id, 0)
         assert reply["receipt"] == receipt and reply["again"] is True
         assert (await chair.request({"t": "chair", "action": "close"}))["t"] == "ok"
-    record = load_record(meeting, server.data, redis_url=redis_server.url)
+    record = server.record(meeting, redis_url=redis_server.url)
     assert len(record.ballots) == 2
 
 

@@ -9,7 +9,6 @@ import os
 import signal
 from pathlib import Path
 
-from server.record_reader import load_record
 from testkit import Peer, ServerProcess, http_json, stop_embedded_redis, write_meeting
 
 
@@ -81,7 +80,7 @@ async def test_kill_9_mid_burst_loses_no_receipt_and_counts_none_twice(
 
     server.start()  # the same data directory: attaches to the embedded Redis (or replays its AOF)
     seen = early + burst
-    record = load_record(meeting, server.data)
+    record = server.record(meeting)
     stored = [b.id for b in record.ballots]
     assert len(stored) == len(set(stored))  # none twice
     assert set(seen) <= set(stored)  # every receipt a phone saw is counted
@@ -117,7 +116,7 @@ async def test_kill_9_of_the_embedded_redis_loses_no_receipt(tmp_path: Path, ser
     server.stop(signal.SIGKILL)
     stop_embedded_redis(server.data)
     server.start()
-    assert sorted(b.id for b in load_record(meeting, server.data).ballots) == sorted(receipts)
+    assert sorted(b.id for b in server.record(meeting).ballots) == sorted(receipts)
 
 
 async def test_two_processes_on_one_redis_share_one_meeting(

@@ -62,13 +62,12 @@ def base() -> dict:
 
 def test_minimal_file_takes_every_default() -> None:
     m = parse_meeting_text(MINIMAL)
-    assert (m.title, m.date, m.place, m.join, m.voting, m.privacy_min_ballots) == (
+    assert (m.title, m.date, m.place, m.join, m.voting) == (
         "述职评议大会",
         "2026-12-28",
         "",
         "cards",
         "end",
-        5,
     )
     assert len(m.groups) == 1
     group = m.groups[0]
@@ -103,7 +102,6 @@ def test_unquoted_toml_date_and_all_options() -> None:
     data["meeting"].update(
         date=datetime.date(2026, 12, 28), place="县委党校", join="open", voting="each"
     )
-    data["meeting"]["privacy_min_ballots"] = 1
     data["rules"].update(
         grades=["优秀", "称职", "基本称职", "不称职"],
         base="share",
@@ -113,15 +111,17 @@ def test_unquoted_toml_date_and_all_options() -> None:
         quota={"优秀": 0.2, "称职": 0.5},
     )
     m = parse_meeting(data)
-    assert (m.date, m.place, m.join, m.voting, m.privacy_min_ballots) == (
-        "2026-12-28",
-        "县委党校",
-        "open",
-        "each",
-        1,
-    )
+    assert (m.date, m.place, m.join, m.voting) == ("2026-12-28", "县委党校", "open", "each")
     assert m.rules.quota == (("优秀", F(1, 5)), ("称职", F(1, 2)))
     assert m.rules.share_threshold == F(1, 2) and m.rules.override_flags == ("免职",)
+
+
+@pytest.mark.parametrize("value", ["3", "0", "true", '"x"'])
+def test_privacy_min_ballots_from_older_files_is_accepted_and_ignored(value: str) -> None:
+    # It held back the chair's live counts, which went away when ballots were sealed.
+    older = MINIMAL.replace("seats = 50\n", f"seats = 50\nprivacy_min_ballots = {value}\n")
+    assert "privacy_min_ballots" in older
+    assert parse_meeting_text(older) == parse_meeting_text(MINIMAL)
 
 
 def test_the_example_meeting_loads() -> None:
@@ -198,8 +198,6 @@ BAD = [
     (("meeting", "date"), "2026-02-30", "meeting.date", "应是YYYY-MM-DD格式的日期，实际为“2026-02-30”"),
     (("meeting", "join"), "qr", "meeting.join", "应为“cards” 或 “open”，实际为“qr”"),
     (("meeting", "voting"), "now", "meeting.voting", "应为“end” 或 “each”，实际为“now”"),
-    (("meeting", "privacy_min_ballots"), 0, "meeting.privacy_min_ballots", "应是不小于1的整数，实际为0"),
-    (("meeting", "privacy_min_ballots"), True, "meeting.privacy_min_ballots", "应是不小于1的整数，实际为true"),
     (("meeting", "seats"), 80, "meeting.seats", "已用[[groups]]分组时，应到人数写在各组的seats里，这里不要写"),
     (("meeting",), DELETE, "meeting", "缺少[meeting]表（至少要写title和date）"),
     (("reporters",), [], "reporters", "至少要有一位述职人（[[reporters]]）"),
@@ -376,7 +374,6 @@ def test_a_single_group_may_leave_out_its_weight() -> None:
         (("rules", "quota"), {"较好": 1, "好": 0}, lambda m: m.rules.quota == (("好", 0), ("较好", 1))),
         (("rules", "quota"), {}, lambda m: m.rules.quota == ()),
         (("rules", "quota"), {"一般": 0.5, "较好": 0.25, "好": 0.125}, lambda m: m.rules.quota == (("好", F(1, 8)), ("较好", F(1, 4)), ("一般", F(1, 2)))),
-        (("meeting", "privacy_min_ballots"), 1, lambda m: m.privacy_min_ballots == 1),
         (("groups", 0, "seats"), 1, lambda m: m.groups[0].seats == 1),
         (("groups",), [{"id": "g", "name": "全体", "seats": 9, "weight": 1}], lambda m: m.groups[0].weight == 1),
         (("reporters", 0, "flags"), [], lambda m: m.reporters[0].flags == ()),

@@ -63,12 +63,7 @@ def test_reporter_and_group_defaults() -> None:
 
 def test_meeting_defaults_and_seats() -> None:
     meeting = Meeting("述职评议大会", "2026-12-28", REPORTERS, GROUPS)
-    assert (meeting.place, meeting.join, meeting.voting, meeting.privacy_min_ballots) == (
-        "",
-        "cards",
-        "end",
-        5,
-    )
+    assert (meeting.place, meeting.join, meeting.voting) == ("", "cards", "end")
     assert meeting.rules == Rules() and meeting.seats == 50
     assert Meeting("t", "2026-12-28", REPORTERS, (Group("all", "全体", 7),)).seats == 7
 

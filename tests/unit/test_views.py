@@ -46,7 +46,6 @@ END = Meeting(
         Group("leaders", "县级领导", 10, Fraction(2, 5)),
         Group("cadres", "基层代表", 30, Fraction(3, 5)),
     ),
-    privacy_min_ballots=3,
 )
 EACH = dataclasses.replace(END, voting="each")
 OPEN_MODE = dataclasses.replace(END, join="open")
@@ -59,6 +58,9 @@ RESULT = {
         {"id": "r03", "final_grade": "差", "score": 40},
     ],
 }
+
+
+UNSEALED = {"sealed": False, "awaiting_teller": False}  # rounds opened without a 监票人 key
 
 
 def run(state: MeetingState, *commands: c.Command, now: float = 100.0) -> MeetingState:
@@ -182,7 +184,7 @@ ALL = ["r01", "r02", "r03"]
                 "reporter": None,
                 "timer": {"started_at": 100.0, "paused_total": 0.0, "paused_at": None},
                 "paused": False,
-                "round": {"id": 4, "reporters": ALL, "status": "ready"},
+                "round": {"id": 4, "reporters": ALL, "status": "ready", **UNSEALED},
                 "agenda_v": 6,
             },
         ),
@@ -197,7 +199,7 @@ ALL = ["r01", "r02", "r03"]
                 "reporter": None,
                 "timer": {"started_at": 100.0, "paused_total": 0.0, "paused_at": None},
                 "paused": False,
-                "round": {"id": 4, "reporters": ALL, "status": "open"},
+                "round": {"id": 4, "reporters": ALL, "status": "open", **UNSEALED},
                 "agenda_v": 7,
             },
         ),
@@ -212,7 +214,7 @@ ALL = ["r01", "r02", "r03"]
                 "reporter": None,
                 "timer": {"started_at": 200.0, "paused_total": 0.0, "paused_at": None},
                 "paused": False,
-                "round": {"id": 4, "reporters": ALL, "status": "revealed"},
+                "round": {"id": 4, "reporters": ALL, "status": "revealed", **UNSEALED},
                 "agenda_v": 11,
             },
         ),
@@ -229,7 +231,7 @@ ALL = ["r01", "r02", "r03"]
                 "reporter": None,
                 "timer": {"started_at": 100.0, "paused_total": 0.0, "paused_at": None},
                 "paused": False,
-                "round": {"id": 2, "reporters": ["r01"], "status": "closed"},
+                "round": {"id": 2, "reporters": ["r01"], "status": "closed", **UNSEALED},
                 "agenda_v": 7,
             },
         ),
@@ -361,26 +363,17 @@ def test_the_projector_shows_a_result_once_revealed() -> None:
     assert screen_view(END, run(closed, c.RevealResults()), None)["result"] == RESULT
 
 
-LIVE = {"r01": {"好": 2, "较好": 1}}
-
-
 @pytest.mark.parametrize(
-    ("ballots", "live"),
-    [
-        ((), None),
-        (("leaders", "cadres"), None),
-        (("leaders", "cadres", "cadres"), LIVE),
-        (("cadres",) * 4, LIVE),
-    ],
+    "ballots", [(), ("leaders",), ("leaders", "cadres", "cadres"), ("cadres",) * 9]
 )
-def test_the_chair_sees_live_counts_only_from_the_privacy_threshold(
-    ballots: tuple[str, ...], live: Any
+def test_while_voting_runs_the_chair_sees_turnout_and_never_a_count_of_marks(
+    ballots: tuple[str, ...],
 ) -> None:
     state = evolve(voting(*ballots), e.TokenJoined("cadres"))
     state = evolve(state, e.CommentRecorded("r01", "很好", 1.0))
-    assert chair_view(OPEN_MODE, state, "http://h/join", LIVE, 0.0) == {
+    assert chair_view(OPEN_MODE, state, "http://h/join", 0.0) == {
         **screen_view(OPEN_MODE, state, "http://h/join"),
-        "live": live,
+        "awaiting_teller": [],
         "result": None,
         "comments": {"r01": "很好"},
         "actions": ["close", "pause"],
@@ -388,9 +381,23 @@ def test_the_chair_sees_live_counts_only_from_the_privacy_threshold(
     }
 
 
+def test_a_round_waiting_for_the_teller_key_says_so_until_it_is_counted() -> None:
+    closed = run(voting("leaders"), c.CloseVoting())
+    round_id = closed.current_round.id
+    waiting = evolve(closed, e.TellerKeyNeeded(round_id))
+    assert chair_view(END, waiting, None, 0.0)["awaiting_teller"] == [round_id]
+    assert screen_view(END, waiting, None)["round"]["awaiting_teller"] is True
+    assert chair_view(END, closed, None, 0.0)["awaiting_teller"] == []
+    counted_now = counted(waiting)
+    assert chair_view(END, counted_now, None, 0.0)["awaiting_teller"] == []
+    assert screen_view(END, counted_now, None)["round"]["awaiting_teller"] is False
+    with pytest.raises(Refused, match="监票人密钥"):
+        decide(waiting, c.RevealResults(), 1.0)
+
+
 def test_the_chair_sees_a_result_before_it_is_revealed() -> None:
     state = counted(run(voting("leaders"), c.CloseVoting()))
-    view = chair_view(END, state, None, None, 0.0)
+    view = chair_view(END, state, None, 0.0)
     assert (view["result"], view["actions"]) == (RESULT, ["reveal", "next", "pause"])
 
 
@@ -429,14 +436,14 @@ def test_views_are_plain_data_and_never_show_too_much(meeting: Meeting, moves: l
         state = fold(state, new)
         phone = phone_view(meeting, state)
         screen = screen_view(meeting, state, "http://h/join")
-        chair = chair_view(meeting, state, "http://h/join", LIVE, 1.0)
+        chair = chair_view(meeting, state, "http://h/join", 1.0)
         for view in (phone, screen, chair):
             assert json.loads(json.dumps(view)) == view
         revealed = [r.id for r in state.rounds.values() if r.status == "revealed"]
         assert (phone["results"] is None) == (screen["result"] is None) == (not revealed)
         if revealed:
             assert screen["result"] == state.results[max(revealed)]
-        assert (chair["live"] is not None) == (screen["turnout"]["cast"] >= 3)
+        assert "live" not in chair  # no count of marks, ever, before a result
 
 
 def test_the_meeting_info_is_the_header_reporters_groups_and_grades() -> None:
