@@ -17,7 +17,7 @@ from meeting.join_cards import issue_cards
 from meeting.room_code import room_keys
 from server import gc_policy
 from server.datadir import DataDir
-from server.http_api import routes
+from server.http_api import EXCEPTION_HANDLERS, routes
 from server.hub import Hub
 from server.ratelimit import FailureLimiter
 from server.redis_supervisor import RedisSupervisor
@@ -107,6 +107,7 @@ def create_app(settings: Settings, target: RedisTarget | None = None) -> Starlet
     app = Starlette(
         routes=[*routes(), WebSocketRoute("/ws", websocket_endpoint)],
         lifespan=lifespan,
+        exception_handlers=EXCEPTION_HANDLERS,  # every HTTP error is JSON
     )
     app.add_middleware(SecurityHeaders)
     return app

@@ -37,6 +37,18 @@ class BadKey(Rejected):
     """The chair's key is missing or wrong."""
 
 
+class NotFound(Rejected):
+    """An HTTP path that is no page or endpoint (Starlette's 404)."""
+
+
+class MethodNotAllowed(Rejected):
+    """An endpoint asked with a method it does not take (Starlette's 405)."""
+
+
+class Internal(Rejected):
+    """A fault of the server itself: never an answer to any input (a test fails if it is)."""
+
+
 class BadRoomCode(Rejected):
     """Open mode: the room code (入场码) is missing, wrong or expired."""
 
@@ -64,6 +76,9 @@ ERRORS: dict[type[Rejected], tuple[str, int]] = {
     RateLimited: ("rate_limited", 429),
     BadKey: ("bad_key", 401),
     BadRoomCode: ("bad_room_code", 403),
+    NotFound: ("not_found", 404),
+    MethodNotAllowed: ("method_not_allowed", 405),
+    Internal: ("internal", 500),
 }
 
 

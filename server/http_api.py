@@ -10,6 +10,7 @@ from typing import Any, TypeVar
 
 import qrcode
 import qrcode.image.svg
+from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Mount, Route
@@ -23,6 +24,9 @@ from server.errors import (
     BadKey,
     BadRoomCode,
     BodyTooLarge,
+    Internal,
+    MethodNotAllowed,
+    NotFound,
     RateLimited,
     error_code,
     error_status,
@@ -44,6 +48,24 @@ def error_response(error: Rejected) -> JSONResponse:
     if error.field:
         body["field"] = error.field
     return JSONResponse({"error": body}, status_code=error_status(error), headers=NO_STORE)
+
+
+async def http_error(request: Request, exc: Exception) -> Response:
+    """Starlette's own refusals (no such path, a method an endpoint does not take) in JSON."""
+    status = exc.status_code if isinstance(exc, HTTPException) else 500
+    if status == 404:
+        return error_response(NotFound("找不到该地址", "path"))
+    if status == 405:
+        return error_response(MethodNotAllowed(f"该地址不接受 {request.method} 请求", "method"))
+    return await server_fault(request, exc)
+
+
+async def server_fault(request: Request, exc: Exception) -> Response:
+    """Anything that escaped a handler: a bug (logged by Starlette), answered in JSON."""
+    return error_response(Internal("服务器内部错误，请稍后重试"))
+
+
+EXCEPTION_HANDLERS = {HTTPException: http_error, Exception: server_fault}
 
 
 def _page(name: str, private: bool = False) -> Endpoint:

@@ -25,6 +25,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from meeting.join_cards import Card
+from server.errors import ERRORS
 from testkit import Peer, RedisServer, ServerProcess, http_json, http_raw, write_meeting
 from testkit.dumps import snapshot
 from tests.helpers import ROOT
@@ -422,6 +423,33 @@ def test_http_gets_with_odd_paths_and_queries_never_fail_the_server(
         with urllib.request.urlopen(request, timeout=10) as response:
             status = response.status
     except urllib.error.HTTPError as error:
-        status = error.code
+        with error:
+            status, body = error.code, json.loads(error.read())  # every error is JSON
+        assert body["error"]["code"] in {code for code, _ in ERRORS.values()}, body
     assert status < 500, (url, status)
     assert meeting.snapshot() == before
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "status", "code"),
+    [
+        ("GET", "/api/cast", 405, "method_not_allowed"),
+        ("PUT", "/api/chair", 405, "method_not_allowed"),
+        ("POST", "/api/view", 405, "method_not_allowed"),
+        ("DELETE", "/api/join", 405, "method_not_allowed"),
+        ("GET", "/api/nothing-here", 404, "not_found"),
+        ("GET", "/static/no-such-file.js", 404, "not_found"),
+        ("POST", "/no/such/page", 404, "not_found"),
+    ],
+)
+def test_starlettes_own_refusals_are_json_too(
+    meeting: Meeting, method: str, path: str, status: int, code: str
+) -> None:
+    request = urllib.request.Request(meeting.server.base + path, data=b"{}", method=method)
+    with pytest.raises(urllib.error.HTTPError) as refused:
+        urllib.request.urlopen(request, timeout=10)
+    with refused.value as error:
+        assert error.code == status
+        assert error.headers["Content-Type"] == "application/json"
+        body = json.loads(error.read())
+    assert body["error"]["code"] == code and body["error"]["msg"]
