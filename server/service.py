@@ -24,7 +24,7 @@ from redis.exceptions import RedisError
 from meeting import agenda
 from meeting import errors as refusal
 from meeting import events as e
-from meeting.agenda import MeetingState, Round
+from meeting.agenda import MeetingState
 from meeting.ballot_checks import (
     ballot_fingerprint,
     check_cid,
@@ -36,16 +36,8 @@ from meeting.commands import Command
 from meeting.join_cards import Card, card_hash_key, code_hash, looks_like_token, token_hash
 from server.hub import Hub
 from server.projection import Projection
-from server.sealing import (
-    BallotOpener,
-    BallotSealer,
-    SealError,
-    is_sealed,
-    new_round_key,
-    open_round_key,
-    parse_key_text,
-    seal_of,
-)
+from server.round_keys import RoundKeys
+from server.sealing import BallotOpener, is_sealed
 from server.store import Store, VersionConflict
 from server.stored_ballots import (
     decode_ballots,
@@ -119,12 +111,7 @@ class MeetingService:
         self._card_secret = card_secret
         self._hash_key = b""  # keys the stored token and code hashes (empty: an older record)
         self._background: set[asyncio.Task[Any]] = set()
-        # Sealing (server/sealing.py): rounds are sealed to `teller_public` (none: unsealed);
-        # the private keys of the rounds this process opened live only here.
-        self._teller_public = teller_public
-        self._teller_private = teller_private
-        self._round_keys: dict[int, bytes] = {}
-        self._sealers: dict[int, BallotSealer] = {}
+        self.keys = RoundKeys(teller_public, teller_private)  # sealed rounds: docs/security.md
         self._closing: dict[int, asyncio.Lock] = {}
         self.projection.event_observers.append(self._closed_elsewhere)
 
@@ -213,7 +200,8 @@ class MeetingService:
                 if expect != self.state.agenda_version:
                     raise refusal.Conflict("议程刚刚发生了变化，请确认后重试", "expect")
             before = self.state
-            new_events, round_keys = self._sealed(agenda.decide(before, command, self.clock()))
+            decided = agenda.decide(before, command, self.clock())
+            new_events, round_keys = self.keys.seal_opened(decided)
             after = agenda.fold(before, new_events)
             closes = [event.round for event in new_events if isinstance(event, e.VotingClosed)]
             with self.views.phones_after_tally() if closes else contextlib.nullcontext():
@@ -225,30 +213,12 @@ class MeetingService:
                 except VersionConflict:
                     await self._catch_up()
                     continue
-                self._round_keys.update(round_keys)
+                self.keys.hold(round_keys)
                 await self._catch_up()
                 for round_id in closes:
                     await self._close_round(round_id, closed_here=True)
             return max(self.state.version, version)
         raise refusal.Conflict("议程刚刚发生了变化，请重试")
-
-    def _sealed(self, new_events: list[e.Event]) -> tuple[list[e.Event], dict[int, bytes]]:
-        """The events with each opened round's seal filled in, and those rounds' private keys."""
-        if not self._teller_public:
-            return new_events, {}
-        sealed: list[e.Event] = []
-        keys: dict[int, bytes] = {}
-        for event in new_events:
-            if isinstance(event, e.VotingOpened):
-                keys[event.round], seal = new_round_key(event.round, self._teller_public)
-                event = dataclasses.replace(
-                    event,
-                    sealing_key=seal.public,
-                    key_for_teller=seal.for_teller,
-                    teller_key_id=seal.teller_id,
-                )
-            sealed.append(event)
-        return sealed, keys
 
     # ---- closing a round: open its ballots, count them -----------------------------------
 
@@ -272,7 +242,7 @@ class MeetingService:
 
     def _closed_elsewhere(self, event: e.Event, state: MeetingState) -> None:
         """A round this process holds the key of was closed by another process: count it."""
-        if isinstance(event, e.VotingClosed) and event.round in self._round_keys:
+        if isinstance(event, e.VotingClosed) and self.keys.holds(event.round):
             self._in_background(self._close_round(event.round))
 
     async def _open_ballots(self, round_id: int) -> bool:
@@ -280,26 +250,16 @@ class MeetingService:
         members = await self.store.ballot_members(round_id)
         if not any(is_sealed(member) for member in members):
             return True
-        round_private = self._round_key(round_id)
+        held = self.state.rounds[round_id]
+        round_private = self.keys.private_key(held)
         if round_private is None:
             return False
-        reporters, grades = self.state.rounds[round_id].reporters, self.meeting.rules.grades
         opened = open_members(members, BallotOpener(round_id, round_private))
-        scores = {m: receipt_score(upcast(m, reporters, grades)[0]) for m in opened}
+        grades = self.meeting.rules.grades
+        scores = {m: receipt_score(upcast(m, held.reporters, grades)[0]) for m in opened}
         await self.store.replace_ballots(round_id, scores)
+        self.keys.forget(round_id)
         return True
-
-    def _round_key(self, round_id: int) -> bytes | None:
-        """A round's private key: held since it was opened here, or opened with the 监票人's."""
-        if round_id in self._round_keys:
-            return self._round_keys[round_id]
-        seal = seal_of(self.state.rounds[round_id])
-        if self._teller_private is None or seal is None:
-            return None
-        try:
-            return open_round_key(round_id, seal, self._teller_private)
-        except SealError:
-            return None
 
     async def _ask_for_teller_key(self, round_id: int, after: float = 0.0) -> None:
         loop = asyncio.get_running_loop()
@@ -312,23 +272,12 @@ class MeetingService:
                 await self.store.append([e.TellerKeyNeeded(round_id)], expect=None)
                 await self.projection.catch_up()
 
-    async def unseal(self, teller_key: Any) -> list[int]:
+    async def unseal(self, teller_key: str) -> list[int]:
         """The 监票人's key, typed in after a crash: the rounds it let this process count."""
-        if not isinstance(teller_key, str):
-            raise refusal.BadField("teller_key 应为监票人私钥（14组字母数字）", "teller_key")
-        try:
-            private = parse_key_text("private", teller_key, "teller_key")
-        except InputError as error:
-            raise refusal.BadTellerKey(error.message, "teller_key") from None
-        sealed = [r for r in self.state.rounds.values() if r.key_for_teller]
-        uncounted = [r for r in sealed if r.id not in self.state.results]
+        rounds = self.state.rounds.values()
+        uncounted = [r for r in rounds if r.key_for_teller and r.id not in self.state.results]
+        self.keys.take_teller_key(teller_key, uncounted)
         waiting = [r for r in uncounted if r.status != "open"]
-        earlier, self._teller_private = self._teller_private, private
-        if uncounted and all(self._round_key(r.id) is None for r in uncounted):
-            self._teller_private = earlier
-            raise refusal.BadTellerKey(
-                "此监票人密钥打不开本轮选票：请核对是否为本次会议的监票人密钥", "teller_key"
-            )
         with _unavailable_on_store_error():
             for held in waiting:
                 await self._close_round(held.id)
@@ -402,7 +351,7 @@ class MeetingService:
         key = self.receipt_key
         fingerprint = ballot_fingerprint(key, round_id, token_hash_, cid, checked)
         encoded = mark_bytes(checked, self.meeting.rules.grades)
-        seal = self._sealer(held) if held.sealing_key else None
+        seal = self.keys.sealer(held)
         for attempt in range(RECEIPT_ATTEMPTS):
             receipt = receipt_for(key, round_id, token_hash_, cid, attempt)
             with _unavailable_on_store_error():
@@ -432,12 +381,6 @@ class MeetingService:
         if outcome == "bad_token":
             raise refusal.BadToken("参会卡无效", "token")
         raise refusal.Unavailable()
-
-    def _sealer(self, held: Round) -> BallotSealer:
-        sealer = self._sealers.get(held.id)
-        if sealer is None:
-            sealer = self._sealers[held.id] = BallotSealer(held.id, held.sealing_key)
-        return sealer
 
     async def paper(self, code: Any, round_id: Any, marks: Any, cid: Any) -> tuple[str, bool]:
         """A paper ballot entered by the secretariat against the card's short code."""
