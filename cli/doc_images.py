@@ -3,7 +3,10 @@
 python -m cli.doc_images docs/img
 
 One page of each printout (join cards, paper ballot, tally sheet, feedback sheet) as a
-~100 dpi PNG (`printout-<name>.png`), made with poppler's `pdftoppm`.
+~100 dpi PNG (`printout-<name>.png`), made with poppler's `pdftoppm`; and every page of two
+tally sheets, for docs/printouts.md: the demo meeting's (two pages,
+`printout-tally-demo-<page>.png`) and a small one-group meeting's from `printouts.samples`
+(one page, `printout-tally-one-page-1.png`).
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ from cli.files import read_bytes, read_meeting
 from meeting.join_cards import issue_cards
 from printouts import ballot_form, card_sheet, feedback, tally_sheet
 from printouts.inputs import digests, parse_ballots, recompute
+from printouts.samples import sample_ballots, sample_meeting
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
 
@@ -42,6 +46,18 @@ def render_docs_images(out_dir: Path) -> list[Path]:
         ),
         "feedback": feedback.render_feedback(meeting, result, comments),
     }
+    small = sample_meeting(6, grouped=False)
+    small_ballots = sample_ballots(small)
+    every_page = {
+        "tally-demo": pdfs["tally"],
+        "tally-one-page": tally_sheet.render_tally(
+            small,
+            recompute(small, small_ballots),
+            {"meeting_sha256": "0" * 64, "ballots_sha256": "1" * 64},
+            signed_by="自签名证书",
+            effective=tally_sheet.effective_ballots(small_ballots),
+        ),
+    }
     out_dir.mkdir(parents=True, exist_ok=True)
     written = []
     with tempfile.TemporaryDirectory() as tmp:
@@ -66,6 +82,12 @@ def render_docs_images(out_dir: Path) -> list[Path]:
                 check=True,
             )
             written.append(target.with_suffix(".png"))
+        for name, pdf in every_page.items():
+            source = Path(tmp) / f"{name}.pdf"
+            source.write_bytes(pdf)
+            target = out_dir / f"printout-{name}"
+            subprocess.run(["pdftoppm", "-png", "-r", "100", str(source), str(target)], check=True)
+            written += sorted(out_dir.glob(f"printout-{name}-*.png"))
     return written
 
 

@@ -13,7 +13,7 @@ from urllib.parse import urlsplit
 
 from cli.files import read_bytes, read_meeting
 from cli.outputs import write_output
-from cli.signing_files import ensure_identity, read_identity
+from cli.signing_files import ensure_identity, key_passphrase, read_identity
 from cli.sources import load
 from meeting.join_cards import issue_cards
 from printouts import signing
@@ -60,8 +60,22 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
     tally = _kind(kinds, "tally", "the signed tally sheet (测评结果汇总表)")
     _ballot_source(tally)
-    tally.add_argument("--key", type=Path, help="the organisation's signing key (PEM)")
-    tally.add_argument("--cert", type=Path, help="its certificate (PEM), with --key")
+    tally.add_argument(
+        "--key",
+        type=Path,
+        help="the organisation's signing key (PEM or DER; if encrypted, the passphrase is "
+        "asked for, or read from PINGYI_KEY_PASSPHRASE)",
+    )
+    tally.add_argument(
+        "--cert",
+        type=Path,
+        help="its certificate (PEM), with --key; may hold the chain up to the root",
+    )
+    tally.add_argument(
+        "--tsa",
+        metavar="URL",
+        help="add an RFC 3161 timestamp from this time-stamping server (PAdES B-T)",
+    )
     tally.add_argument(
         "--export-ballots",
         type=Path,
@@ -89,13 +103,24 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     verify = subparsers.add_parser(
         "verify",
         help="check a signed tally sheet against the ballots and meeting file (核验)",
-        description="Checks the PDF's signature, the SHA-256 of the ballot and meeting files "
-        "and a fresh tally. Exit 0: all match; 1: a mismatch; 2: bad input.",
+        description="Checks the PDF's signature (and its signer, with --cert or --ca), the "
+        "SHA-256 of the ballot and meeting files, every figure of the attached result against "
+        "a fresh tally, and the printed text against it. Exit 0: all match; 1: a mismatch; "
+        "2: bad input.",
     )
     verify.add_argument("pdf", type=Path, help="the signed tally sheet (PDF)")
     verify.add_argument("--ballots", type=Path, required=True, help="the ballot CSV")
     verify.add_argument("--meeting", type=Path, required=True, help="the meeting file (TOML)")
-    verify.add_argument("--cert", type=Path, help="the certificate the sheet must be signed with")
+    verify.add_argument(
+        "--cert",
+        type=Path,
+        help="the certificate the sheet must be signed with (PEM; may hold its chain)",
+    )
+    verify.add_argument(
+        "--ca",
+        type=Path,
+        help="trust root(s) (PEM): the signing certificate must chain to one of them",
+    )
     verify.set_defaults(func=run_verify)
 
 
@@ -164,21 +189,27 @@ def run_tally(args: argparse.Namespace) -> int:
             "--key/--cert", "签名需要会议的数据目录 --data，或单位自己的 --key 和 --cert"
         )
     key_pem, cert_pem = read_identity(key_path, cert_path)
-    cert = signing.load_certificate(cert_pem, str(cert_path))
+    passphrase = key_passphrase(key_pem, key_path)
+    sources = {"key_source": str(key_path), "cert_source": str(cert_path)}
+    cert = signing.signing_certificate(key_pem, cert_pem, passphrase, **sources)
     pdf = render_tally(
         loaded.meeting,
         loaded.result,
         loaded.digests,
         signed_by=signing.signer_name(cert),
         effective=effective_ballots(loaded.ballots),
+        signer_sha256=signing.fingerprint(cert),
     )
     signed = signing.sign_pdf(
-        pdf, key_pem, cert_pem, key_source=str(key_path), cert_source=str(cert_path)
+        pdf, key_pem, cert_pem, passphrase=passphrase, tsa_url=args.tsa, **sources
     )
     write_output(args.output, signed)
     print(f"已写入并签名 {args.output}（{signing.describe(cert)}）")
     print(f"会议文件 SHA-256：{loaded.digests['meeting_sha256']}")
     print(f"选票文件 SHA-256：{loaded.digests['ballots_sha256']}")
+    print(f"签名证书 SHA-256指纹：{signing.fingerprint(cert)}")
+    if args.tsa:
+        print(f"已加RFC 3161时间戳（{args.tsa}）")
     if args.ballots is None:
         print(f"选票导出已写入 {export}（核验时用它）")
     return 0
@@ -209,15 +240,18 @@ def run_verify(args: argparse.Namespace) -> int:
     meeting = read_bytes(args.meeting)
     ballots = read_bytes(args.ballots)
     cert = read_bytes(args.cert) if args.cert is not None else None
+    ca = read_bytes(args.ca) if args.ca is not None else None
     verdict = verify(
         pdf,
         ballots,
         meeting,
         cert,
+        ca_pem=ca,
         pdf_name=str(args.pdf),
         ballots_name=str(args.ballots),
         meeting_name=str(args.meeting),
         cert_name=str(args.cert),
+        ca_name=str(args.ca),
     )
     print(f"核验 {args.pdf}")
     print(verdict.report())

@@ -10,6 +10,8 @@ from __future__ import annotations
 import io
 from collections.abc import Iterable
 from dataclasses import dataclass
+from decimal import ROUND_HALF_UP, Decimal
+from fractions import Fraction
 
 import qrcode
 from qrcode.constants import ERROR_CORRECT_M
@@ -197,5 +199,43 @@ def row_height(columns: list[Column], cells: list[str], size: float, minimum: fl
     return max(minimum, lines * size * 1.25 + 2 * mm)
 
 
-def percent(part: float, whole: float, digits: int = 1) -> str:
-    return f"{100 * part / whole:.{digits}f}%" if whole else "—"
+def percent(part: int, whole: int, digits: int = 1) -> str:
+    """part/whole as a percentage, rounded once (四舍五入) from the exact fraction, so that the
+    same share prints as the same number wherever it appears."""
+    if not whole:
+        return "—"
+    return f"{round_half_up(Fraction(100 * part, whole), digits):.{digits}f}%"
+
+
+def round_half_up(value: Fraction, digits: int) -> Decimal:
+    """四舍五入 to `digits` places, from the exact value (never through a float)."""
+    exact = Decimal(value.numerator) / Decimal(value.denominator)  # 28 significant digits
+    return exact.quantize(Decimal(1).scaleb(-digits), rounding=ROUND_HALF_UP)
+
+
+def draw_binding_margin(canvas: Canvas, x: float, bottom: float, top: float) -> None:
+    """The 骑缝 margin: a dashed line at x with 骑缝章 written along it, kept free of print so
+    that a seal can be stamped across the edges of the fanned-out pages."""
+    canvas.saveState()
+    canvas.setLineWidth(0.4)
+    canvas.setDash(2, 2)
+    canvas.line(x, bottom, x, top)
+    canvas.restoreState()
+    canvas.saveState()
+    canvas.translate(x - 1.5 * mm, (bottom + top) / 2)
+    canvas.rotate(90)
+    draw_text(canvas, 0, 0, "骑　缝　章", 7, "centre")
+    canvas.restoreState()
+
+
+def draw_seal_box(
+    canvas: Canvas, x: float, top: float, side: float, label: str = "（公章）"
+) -> None:
+    """A square with a dashed circle inside: where the issuing unit's 公章 goes."""
+    canvas.saveState()
+    canvas.setLineWidth(0.5)
+    canvas.rect(x, top - side, side, side, stroke=1, fill=0)
+    canvas.setDash(1.5, 1.5)
+    canvas.circle(x + side / 2, top - side / 2, side / 2 - 2 * mm, stroke=1, fill=0)
+    canvas.restoreState()
+    draw_text(canvas, x + side / 2, top - side / 2 - 1.2 * mm, label, 8, "centre")

@@ -63,7 +63,10 @@ ORGS = (
 )
 
 
-def sample_meeting(reporters: int = 10, seats: tuple[int, int, int] = (9, 14, 20)) -> Meeting:
+def sample_meeting(
+    reporters: int = 10, seats: tuple[int, int, int] = (9, 14, 20), grouped: bool = True
+) -> Meeting:
+    """Three weighted voter groups, or with grouped=False one group 全体 of all the seats."""
     people = tuple(
         Reporter(
             id=f"r{i + 1:02d}",
@@ -73,16 +76,19 @@ def sample_meeting(reporters: int = 10, seats: tuple[int, int, int] = (9, 14, 20
         )
         for i in range(reporters)
     )
-    groups = (
+    groups: tuple[Group, ...] = (
         Group("leaders", "县级领导", seats[0], Fraction(2, 5)),
         Group("depts", "部门负责人", seats[1], Fraction(3, 10)),
         Group("reps", "党代表", seats[2], Fraction(3, 10)),
     )
+    if not grouped:
+        groups = (Group("all", "全体", sum(seats)),)
     rules = Rules(quorum=Fraction(4, 5), quota=(("好", Fraction(3, 10)),))
     return Meeting(
         title="2026年度党组织书记抓基层党建工作述职评议大会",
         date="2026-12-28",
         place="县委党校报告厅",
+        organizer="中共某某县委组织部",
         reporters=people,
         groups=groups,
         rules=rules,

@@ -2,23 +2,31 @@
 
 `make_identity` makes an EC P-256 key and a self-signed X.509 certificate for a meeting, as
 PEM bytes (`cli.signing_files` keeps them under the data directory's `signing/`, made once);
-an organisation can pass its own key and certificate instead. `sign_pdf` adds an invisible
-PAdES baseline-B signature (no appearance, so no extra font) with pyHanko. Nothing here reads
-or writes a file: `source` arguments only name the input in an error message.
+an organisation can pass its own key (encrypted or not) and its certificate with the chain
+up to its root instead. `sign_pdf` adds an invisible PAdES baseline-B signature (no
+appearance, so no extra font) with pyHanko, or B-T with an RFC 3161 timestamp from a
+time-stamping server. `fingerprint` is the certificate's SHA-256, printed on the sheet so
+that the paper pins its signer. Nothing here reads or writes a file (the TSA is asked over
+HTTP): `source` arguments only name the input in an error message.
 """
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import io
+import urllib.request
 
+from asn1crypto import keys as asn1_keys
+from asn1crypto import tsp
+from asn1crypto import x509 as asn1_x509
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.x509.oid import NameOID
-from pyhanko.keys import load_certs_from_pemder_data, load_private_key_from_pemder_data
 from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
 from pyhanko.sign import fields, signers
+from pyhanko.sign.timestamps import TimeStamper, TimestampRequestError
 from pyhanko_certvalidator.registry import SimpleCertificateStore
 
 from tally.errors import InputError
@@ -93,22 +101,72 @@ def signer_name(cert: x509.Certificate) -> str:
     return "自签名证书" if cert.issuer == cert.subject else cert.subject.rfc4514_string()
 
 
+def load_certificates(data: bytes, source: str = "证书") -> list[x509.Certificate]:
+    """Every certificate in PEM bytes (a chain or a bundle of roots), or the one in DER."""
+    if b"-----BEGIN" not in data:
+        return [load_certificate(data, source)]
+    try:
+        certs = x509.load_pem_x509_certificates(data)
+    except ValueError as error:
+        raise InputError(source, f"不是有效的X.509证书（PEM或DER）：{error}") from None
+    return certs
+
+
+def fingerprint(cert: x509.Certificate) -> str:
+    """The certificate's SHA-256 fingerprint in hex, as the sheet prints it."""
+    return cert.fingerprint(hashes.SHA256()).hex()
+
+
+def key_is_encrypted(key_pem: bytes) -> bool:
+    """Whether the private key needs a passphrase (PKCS#8 or traditional PEM encryption)."""
+    return b"ENCRYPTED" in key_pem[:4096]
+
+
+def signing_certificate(
+    key_pem: bytes,
+    cert_pem: bytes,
+    passphrase: bytes | None = None,
+    *,
+    key_source: str = "私钥",
+    cert_source: str = "证书",
+) -> x509.Certificate:
+    """The certificate in cert_pem (a chain) that belongs to the key: the one that signs."""
+    key = _private_key(key_pem, passphrase, key_source)
+    return _leaf(key, load_certificates(cert_pem, cert_source), cert_source)
+
+
 def sign_pdf(
     pdf: bytes,
     key_pem: bytes,
     cert_pem: bytes,
     *,
+    passphrase: bytes | None = None,
     key_source: str = "私钥",
     cert_source: str = "证书",
+    tsa_url: str | None = None,
 ) -> bytes:
-    """Signs pdf (PAdES baseline B, SHA-256) with the key and certificate; returns the bytes."""
-    load_certificate(cert_pem, cert_source)
-    try:
-        signer = _signer(key_pem, cert_pem)
-    except Exception as error:  # pyHanko reports a bad key in many ways
-        raise InputError(key_source, f"无法读取签名私钥或证书：{error}") from None
-    if signer is None:
-        raise InputError(key_source, "无法读取签名私钥或证书（须为未加密的PEM私钥）")
+    """Signs pdf (PAdES baseline B, SHA-256) with the key and certificate; returns the bytes.
+
+    cert_pem may hold a chain: the certificate of the key signs, the others are embedded in
+    the signature so that a verifier can build the path to the organisation's root. An
+    encrypted key needs its passphrase. With tsa_url, an RFC 3161 timestamp from that server
+    is added to the signature (PAdES baseline B-T): the time is then the TSA's, not ours."""
+    key = _private_key(key_pem, passphrase, key_source)
+    certs = load_certificates(cert_pem, cert_source)
+    leaf = _leaf(key, certs, cert_source)
+    der = key.private_bytes(
+        serialization.Encoding.DER, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    )
+    as_asn1 = [
+        asn1_x509.Certificate.load(c.public_bytes(serialization.Encoding.DER)) for c in certs
+    ]
+    signer = signers.SimpleSigner(
+        signing_cert=as_asn1[certs.index(leaf)],
+        signing_key=asn1_keys.PrivateKeyInfo.load(der),
+        cert_registry=SimpleCertificateStore.from_certs(
+            [c for c, x in zip(as_asn1, certs, strict=True) if x is not leaf]
+        ),
+    )
     meta = signers.PdfSignatureMetadata(
         field_name=FIELD_NAME,
         md_algorithm="sha256",
@@ -116,24 +174,77 @@ def sign_pdf(
         reason="测评结果汇总表",
         location="Pingyi 评议",
     )
+    if tsa_url and not tsa_url.startswith(("http://", "https://")):
+        raise InputError(
+            "--tsa", f"“{tsa_url}”不是时间戳服务器的网址：应以 http:// 或 https:// 开头"
+        )
     writer = IncrementalPdfFileWriter(io.BytesIO(pdf))
-    out = signers.sign_pdf(writer, meta, signer=signer)
+    stamper = _HttpTimeStamper(tsa_url) if tsa_url else None
+    try:
+        out = signers.sign_pdf(writer, meta, signer=signer, timestamper=stamper)
+    except (OSError, ValueError, TimestampRequestError) as error:
+        if stamper is None:
+            raise
+        raise InputError("--tsa", f"无法从时间戳服务器 {tsa_url} 获得时间戳：{error}") from None
     return out.getvalue()
 
 
-def _signer(key_pem: bytes, cert_pem: bytes) -> signers.SimpleSigner | None:
-    """`signers.SimpleSigner.load` from bytes instead of file names: None when the key or the
-    certificate cannot be read, as `load` does."""
-    try:
-        key = load_private_key_from_pemder_data(key_pem, passphrase=None)
-        certs = list(load_certs_from_pemder_data(cert_pem))
-        if len(certs) != 1:
-            raise ValueError(f"Number of certs should be exactly 1, not {len(certs)}")
-    except (ValueError, TypeError):
-        return None
-    return signers.SimpleSigner(
-        signing_cert=certs[0], signing_key=key, cert_registry=SimpleCertificateStore()
+class _HttpTimeStamper(TimeStamper):
+    """RFC 3161 over HTTP (POST application/timestamp-query) with the standard library."""
+
+    def __init__(self, url: str, timeout: float = 15) -> None:
+        super().__init__()
+        self.url = url
+        self.timeout = timeout
+
+    async def async_request_tsa_response(self, req: tsp.TimeStampReq) -> tsp.TimeStampResp:
+        return await asyncio.to_thread(self._post, req)
+
+    def _post(self, req: tsp.TimeStampReq) -> tsp.TimeStampResp:
+        request = urllib.request.Request(
+            self.url,
+            data=req.dump(),
+            headers={"Content-Type": "application/timestamp-query"},
+            method="POST",
+        )
+        with urllib.request.urlopen(request, timeout=self.timeout) as response:
+            return tsp.TimeStampResp.load(response.read())
+
+
+def _private_key(key_pem: bytes, passphrase: bytes | None, source: str):
+    """The key, or an InputError in Chinese: encrypted without a passphrase, a wrong
+    passphrase, not a key."""
+    load = (
+        serialization.load_pem_private_key
+        if b"-----BEGIN" in key_pem
+        else serialization.load_der_private_key
     )
+    try:
+        key = load(key_pem, password=passphrase if key_is_encrypted(key_pem) else None)
+    except TypeError:
+        raise InputError(
+            source,
+            "私钥已加密，需要口令：在终端运行时会提示输入，或设置环境变量 PINGYI_KEY_PASSPHRASE",
+        ) from None
+    except ValueError as error:
+        if key_is_encrypted(key_pem) and passphrase is not None:
+            raise InputError(source, "私钥口令不正确（无法解密私钥）") from None
+        raise InputError(
+            source, f"无法读取签名私钥或证书（须为PEM或DER格式的私钥）：{error}"
+        ) from None
+    except Exception as error:  # an unsupported algorithm and the like
+        raise InputError(source, f"无法读取签名私钥：{error}") from None
+    if not isinstance(key, ec.EllipticCurvePrivateKey | rsa.RSAPrivateKey):
+        raise InputError(source, "签名私钥须为EC或RSA私钥")
+    return key
+
+
+def _leaf(key, certs: list[x509.Certificate], source: str) -> x509.Certificate:
+    public = key.public_key()
+    for cert in certs:
+        if cert.public_key() == public:
+            return cert
+    raise InputError(source, "证书与签名私钥不匹配（文件中没有这把私钥的证书）")
 
 
 def _fit(text: str, limit: int) -> str:

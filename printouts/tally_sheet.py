@@ -1,9 +1,14 @@
 """The tally sheet (测评结果汇总表), landscape A4, to be signed (see `signing`).
 
-From the engine's result JSON (`tally.engine.result_to_json`): turnout (应到/实到/有效) and the
-quorum, one row per reporter with counts and shares per grade, 差票%, score, base grade, the
-rules applied, final grade and rank; the quota table, any undecided tie, the signature lines,
-and the SHA-256 digests of the meeting file and the ballot export with a QR code of them.
+From the engine's result JSON (`tally.engine.result_to_json`): turnout (应到/实到, ballots
+returned and spoiled) and the quorum, a line per voter group (weight, issued, returned); the
+rules in words (points, weights, cutoffs) with what 有效票 means and the one rounding rule;
+one row per reporter with counts and shares per grade, 差票%, score, base grade, the rules
+applied, final grade and rank; per reporter and group the counts and the group's score, from
+which a 监票人 recomputes the score by hand (docs/printouts.md); the quota, any undecided tie,
+the signature lines (计票人, N 监票人, 主持人) with the 公章 box, and the SHA-256 digests of
+the meeting file and the ballot export with a QR code of them. An official form: 第N页 共M页
+on every page, a 骑缝 margin, and signatures that never stand alone on a page.
 The digests and the final grades are also embedded, as JSON in the PDF's Keywords, so that
 `pingyi verify` reads them without OCR; the signature covers them.
 """
@@ -12,12 +17,15 @@ from __future__ import annotations
 
 import io
 import json
+from fractions import Fraction
 
 from printouts.layout import (
     A4,
     Column,
+    draw_binding_margin,
     draw_qr,
     draw_row,
+    draw_seal_box,
     draw_text,
     fit_size,
     landscape,
@@ -27,13 +35,28 @@ from printouts.layout import (
     row_height,
     wrap,
 )
+from printouts.sheet_record import attach, tally_record
 from tally.model import SPOILED, Meeting
+from tally.numbers import pct, short
 
 META_PREFIX = "pingyi-tally:"
 MODE_LABEL = {"onsite": "现场", "written": "书面"}
 PAGE_W, PAGE_H = landscape(A4)
 MARGIN = 12 * mm
-WIDTH = PAGE_W - 2 * MARGIN
+BINDING = 12 * mm  # the 骑缝 margin on the left, kept free of print for the seal across pages
+BINDING_LINE = MARGIN / 2 + BINDING / 2
+LEFT = MARGIN + BINDING
+WIDTH = PAGE_W - LEFT - MARGIN
+CENTRE = LEFT + WIDTH / 2
+PAGES_FORM = "pingyiPageCount"  # the XObject that prints 共M页 on every page
+GROUP_COLUMNS = (
+    ("投票组别", 30 * mm),
+    ("权重", 14 * mm),
+    ("发出选票（应到）", 28 * mm),
+    ("收回选票（实到）", 28 * mm),
+    ("到会率", 16 * mm),
+)
+GROUPS_WIDTH = sum(width for _, width in GROUP_COLUMNS)
 
 
 def embedded_record(meeting: Meeting, result: dict, digests: dict[str, str]) -> dict:
@@ -60,10 +83,6 @@ def _score(value) -> str:
     return "—" if value is None else f"{float(value):.2f}"
 
 
-def _share(value) -> str:
-    return "—" if value is None else f"{100 * float(value):.1f}%"
-
-
 def digest_qr_text(digests: dict[str, str]) -> str:
     return f"pingyi\nmeeting-sha256={digests['meeting_sha256']}\nballots-sha256={digests['ballots_sha256']}"
 
@@ -74,63 +93,113 @@ def render_tally(
     digests: dict[str, str],
     signed_by: str = "",
     effective: int | None = None,
+    signer_sha256: str = "",
+    monitors: int = 2,
 ) -> bytes:
     """The unsigned PDF; `signed_by` names the signing certificate in the footer and
-    `effective` is the number of valid ballots (有效票; see `effective_ballots`)."""
+    `effective` is the number of ballots not spoiled as a whole (see `effective_ballots`).
+    `signer_sha256` is the signing certificate's fingerprint, printed beside the digests;
+    the whole result is attached as `pingyi-tally.json` (`printouts.sheet_record`).
+    `monitors` is the number of 监票人 signature lines."""
     buffer = io.BytesIO()
     canvas = new_canvas(
         buffer, f"{meeting.title} 测评结果汇总表", landscape(A4), subject="pingyi tally"
     )
     record = embedded_record(meeting, result, digests)
     canvas.setKeywords(META_PREFIX + json.dumps(record, ensure_ascii=True, sort_keys=True))
-    sheet = _Sheet(canvas, meeting, effective)
-    sheet.header(result, digests)
-    sheet.reporters(result)
-    sheet.quota(result)
-    sheet.undecided(meeting, result)
-    sheet.signatures()
-    sheet.digests(digests, signed_by)
-    sheet.finish()
+    # A first run on scratch paper finds out whether the signatures would start a page of
+    # their own; if so, the real run breaks the page two blocks earlier to keep them company.
+    scratch = _Sheet(new_canvas(io.BytesIO(), "", landscape(A4)), meeting, effective, monitors)
+    scratch.draw(result, digests, signed_by, signer_sha256)
+    break_at = None if scratch.orphaned is None else max(1, scratch.orphaned - 1)
+    sheet = _Sheet(canvas, meeting, effective, monitors, break_at)
+    sheet.draw(result, digests, signed_by, signer_sha256)
     canvas.save()
-    return buffer.getvalue()
+    record = tally_record(meeting, result, digests, effective, signer_sha256)
+    return attach(buffer.getvalue(), record)
 
 
 class _Sheet:
-    """A cursor over the pages: draws blocks top-down and starts a new page when full."""
+    """A cursor over the pages: draws blocks top-down and starts a new page when full.
 
-    def __init__(self, canvas, meeting: Meeting, effective: int | None) -> None:
+    Every block asks `need` for its height first; `blocks` counts those calls, so that a
+    second run can force a page break before block `break_at`. `orphaned` is set to the
+    number of the last block before the signatures when the signatures had to start a page."""
+
+    def __init__(
+        self,
+        canvas,
+        meeting: Meeting,
+        effective: int | None,
+        monitors: int = 2,
+        break_at: int | None = None,
+    ) -> None:
         self.effective = effective
         self.canvas = canvas
         self.meeting = meeting
+        self.monitors = monitors
+        self.break_at = break_at
+        self.blocks = 0
+        self.orphaned: int | None = None
         self.page = 1
         self.y = PAGE_H - MARGIN
+        self.width = WIDTH  # of text; narrower beside the group table and the 公章 box
+        self.margin()
+
+    def draw(
+        self, result: dict, digests: dict[str, str], signed_by: str, signer_sha256: str
+    ) -> None:
+        self.header(result, digests)
+        self.rules()
+        self.reporters(result)
+        self.by_group(result)
+        self.quota(result)
+        self.undecided(self.meeting, result)
+        self.signatures()
+        self.digests(digests, signed_by)
+        self.fingerprint(signer_sha256)
+        self.finish()
 
     def need(self, height: float) -> bool:
-        """Starts a new page unless height fits; True when it did."""
-        if self.y - height >= MARGIN + 2 * mm:
+        """Starts a new page unless height fits (or this block is `break_at`); True when it did."""
+        self.blocks += 1
+        if self.blocks != self.break_at and self.y - height >= MARGIN + 2 * mm:
             return False
         self.footer()
         self.canvas.showPage()
         self.page += 1
+        self.margin()
         self.y = PAGE_H - MARGIN - 4 * mm
-        draw_text(self.canvas, MARGIN, self.y, f"{self.meeting.title} 测评结果汇总表（续）", 9)
+        draw_text(self.canvas, LEFT, self.y, f"{self.meeting.title} 测评结果汇总表（续）", 9)
         self.y -= 6 * mm
         return True
 
+    def margin(self) -> None:
+        draw_binding_margin(self.canvas, BINDING_LINE, MARGIN, PAGE_H - MARGIN)
+
     def footer(self) -> None:
-        draw_text(self.canvas, PAGE_W / 2, MARGIN - 2 * mm, f"第{self.page}页", 8, "centre")
+        """第N页 共M页: M is a form drawn once at the end, when the pages are known."""
+        y = MARGIN - 2 * mm
+        draw_text(self.canvas, CENTRE, y, f"第{self.page}页　", 8, "right")
+        self.canvas.saveState()
+        self.canvas.translate(CENTRE, y)
+        self.canvas.doForm(PAGES_FORM)
+        self.canvas.restoreState()
 
     def finish(self) -> None:
         self.footer()
         self.canvas.showPage()
+        self.canvas.beginForm(PAGES_FORM)
+        draw_text(self.canvas, 0, 0, f"共{self.page}页", 8)
+        self.canvas.endForm()
 
     def text(
-        self, text: str, size: float = 10, gap: float = 1.5 * mm, width: float = WIDTH
+        self, text: str, size: float = 10, gap: float = 1.5 * mm, width: float | None = None
     ) -> None:
-        for line in wrap(text, size, width):
+        for line in wrap(text, size, width or self.width):
             self.need(size * 1.4)
             self.y -= size * 1.1
-            draw_text(self.canvas, MARGIN, self.y, line, size)
+            draw_text(self.canvas, LEFT, self.y, line, size)
             self.y -= size * 0.3
         self.y -= gap
 
@@ -140,11 +209,11 @@ class _Sheet:
         draw_qr(self.canvas, PAGE_W - MARGIN - side, self.y - side, side, digest_qr_text(digests))
         title_width = WIDTH - 2 * (side + 4 * mm)
         self.y -= 6 * mm
-        draw_text(self.canvas, PAGE_W / 2, self.y, "测评结果汇总表", 16, "centre")
+        draw_text(self.canvas, CENTRE, self.y, "测评结果汇总表", 16, "centre")
         self.y -= 7 * mm
         draw_text(
             self.canvas,
-            PAGE_W / 2,
+            CENTRE,
             self.y,
             meeting.title,
             fit_size(meeting.title, 11.5, title_width),
@@ -152,31 +221,113 @@ class _Sheet:
         )
         self.y -= 6 * mm
         where = f"日期：{meeting.date}" + (f"　地点：{meeting.place}" if meeting.place else "")
-        draw_text(self.canvas, PAGE_W / 2, self.y, where, 9.5, "centre")
+        if meeting.organizer:
+            where = f"填报单位：{meeting.organizer}　" + where
+        draw_text(self.canvas, CENTRE, self.y, where, fit_size(where, 9.5, title_width), "centre")
         self.y -= 5 * mm
         quorum = result["quorum"]
-        effective = quorum["cast"] if self.effective is None else self.effective
-        turnout = f"应到 {quorum['seats']} 人，实到 {quorum['cast']} 人，有效票 {effective} 张"
         groups = result.get("groups") or []
-        if len(groups) > 1:
-            parts = [f"{g['name']} 应到{g['seats']} 实到{g['cast']}" for g in groups]
-            turnout += f"（{'；'.join(parts)}）"
-        self.text(turnout, 10, 0.5 * mm)
-        required = float(quorum["required"])
+        returned = sum(int(g["cast"]) for g in groups)
+        turnout = f"应到 {quorum['seats']} 人，实到 {quorum['cast']} 人"
+        if groups and self.meeting.voting == "end":  # with a round per report: many ballots
+            # Not given: every ballot returned counts, as in `sheet_record.tally_record`.
+            effective = quorum["cast"] if self.effective is None else self.effective
+            turnout += (
+                f"；发出选票 {quorum['seats']} 张，收回 {returned} 张，"
+                f"其中整张作废 {returned - effective} 张"
+            )
+        table_bottom = self.groups(groups)
+        self.width = WIDTH if table_bottom is None else WIDTH - GROUPS_WIDTH - 6 * mm
+        self.text(turnout + "。", 10, 0.5 * mm)
+        required = Fraction(str(quorum["required"]))
+        rate = percent(quorum["cast"], quorum["seats"])
         if required:
             state = "达到" if quorum["met"] else "未达到"
-            quorum_line = (
-                f"到会率 {percent(quorum['cast'], quorum['seats'])}，法定比例 "
-                f"{required:.0%}，{state}法定人数。"
-            )
+            quorum_line = f"到会率 {rate}，法定比例 {pct(required)}，{state}法定人数。"
         else:
-            quorum_line = f"到会率 {percent(quorum['cast'], quorum['seats'])}，未设法定比例。"
+            quorum_line = f"到会率 {rate}，未设法定比例。"
         verdict = (
             "本次测评有效。"
             if result["valid"]
             else "本次测评无效（未达到法定人数），结果仅供参考。"
         )
-        self.text(quorum_line + verdict, 10, 3 * mm)
+        self.text(quorum_line + verdict, 10, 1.5 * mm)
+        self.width = WIDTH
+        if table_bottom is not None:
+            self.y = min(self.y, table_bottom - 3 * mm)
+
+    def groups(self, groups: list[dict]) -> float | None:
+        """A line per voter group: weight, cards issued (应到) and ballots returned (实到), as a
+        table at the right of the turnout lines; returns the table's bottom edge."""
+        if not groups:
+            return None
+        weights = {g.id: g.weight for g in self.meeting.groups}
+        columns = [Column(title, width) for title, width in GROUP_COLUMNS]
+        rows = [
+            [
+                g["name"],
+                short(weights[g["id"]]) if g["id"] in weights else "—",
+                str(g["seats"]),
+                str(g["cast"]),
+                percent(int(g["cast"]), int(g["seats"])),
+            ]
+            for g in groups
+        ]
+        if len(groups) > 1:
+            seats = sum(int(g["seats"]) for g in groups)
+            cast = sum(int(g["cast"]) for g in groups)
+            rows.append(["合计", "1", str(seats), str(cast), percent(cast, seats)])
+        x = LEFT + WIDTH - GROUPS_WIDTH
+        y = self.y
+        for cells in [[c.title for c in columns], *rows]:
+            draw_row(self.canvas, x, y, columns, cells, 5 * mm, 7.5)
+            y -= 5 * mm
+        return y
+
+    def rules(self) -> None:
+        """The weights, points and cutoffs used, and the one rounding rule: all a 监票人 needs
+        besides the counts to recompute every score and grade with a calculator."""
+        rules = self.meeting.rules
+        points = "、".join(
+            f"{g}{short(p)}分" for g, p in zip(rules.grades, rules.points, strict=True)
+        )
+        parts = [f"等次分值：{points}"]
+        if len(self.meeting.groups) > 1:
+            weights = "、".join(f"{g.name}{short(g.weight)}" for g in self.meeting.groups)
+            parts.append(
+                f"得分＝各组组得分按权重（{weights}）加权之和，某组无有效票时其余组权重按比例折算；"
+                "组得分＝Σ（分值×该组票数）÷该组有效票"
+            )
+        else:
+            parts.append("得分＝Σ（分值×票数）÷有效票")
+        if rules.base == "score":
+            cuts = "，".join(
+                f"≥{short(c)}为{g}" for g, c in zip(rules.grades, rules.score_cutoffs, strict=False)
+            )
+            parts.append(f"基础等次：得分{cuts}，其余为{rules.poor_grade}")
+        else:
+            parts.append(
+                f"基础等次：从{rules.grades[0]}起按权重累计比例首次达到{pct(rules.share_threshold)}的等次"
+            )
+        basis = "有效票" if rules.poor_share_basis == "valid" else "投票总数（含弃权、废票）"
+        parts.append(
+            f"差票超过{basis}的{pct(rules.poor_share_limit)}定为{rules.poor_grade}（各组合计，不加权）"
+        )
+        if rules.override_flags:
+            flags = "、".join(f"“{f}”" for f in rules.override_flags)
+            parts.append(f"有{flags}标记的定为{rules.poor_grade}")
+        for grade, share in rules.quota:
+            parts.append(f"{grade}不超过述职人数的{pct(share)}（向下取整）")
+        if rules.quorum:
+            parts.append(f"到会率须达{pct(rules.quorum)}")
+        self.text("计分规则：" + "；".join(parts) + "。", 8.5, 0.5 * mm)
+        self.text(
+            f"有效票：某一述职人名下评了等次的票（{'、'.join(rules.grades)}），弃权、废票不计。"
+            "舍入：每个数由精确值四舍五入一次（百分比保留一位小数，得分保留两位小数），"
+            "判定等次、比例和名次一律用精确值。",
+            8.5,
+            2.5 * mm,
+        )
 
     def columns(self, grades: list[str]) -> list[Column]:
         fixed = [
@@ -201,28 +352,29 @@ class _Sheet:
 
     def reporters(self, result: dict) -> None:
         grades = list(result.get("grades") or self.meeting.rules.grades)
+        poor = grades[-1]
+        by_cast = self.meeting.rules.poor_share_basis == "cast"
         columns = self.columns(grades)
         titles = [c.title for c in columns]
         size = 8
         self.need(16 * mm)
-        draw_row(self.canvas, MARGIN, self.y, columns, titles, 7 * mm, 7.5)
+        draw_row(self.canvas, LEFT, self.y, columns, titles, 7 * mm, 7.5)
         self.y -= 7 * mm
         for index, row in enumerate(result["reporters"], start=1):
-            votes = sum(row["counts"].get(g, 0) for g in grades)
+            counts = {g: int(row["counts"].get(g, 0)) for g in grades}
+            votes = sum(counts.values())
+            poor_base = row.get("poor_share_of") or (int(row["cast"]) if by_cast else votes)
             cells = [
                 str(index),
                 row["name"],
                 row.get("org", ""),
                 MODE_LABEL.get(row.get("mode", ""), row.get("mode", "")),
             ]
-            cells += [
-                f"{row['counts'].get(g, 0)}({percent(row['counts'].get(g, 0), votes)})"
-                for g in grades
-            ]
+            cells += [f"{counts[g]}({percent(counts[g], votes)})" for g in grades]
             cells += [
                 str(row["abstain"]),
                 str(row["invalid"]),
-                _share(row["poor_share"]),
+                "—" if row["poor_share"] is None else percent(counts[poor], poor_base),
                 _score(row["score"]),
                 _or_dash(row["base_grade"]),
                 "；".join(step["why"] for step in row.get("steps", [])),
@@ -231,16 +383,69 @@ class _Sheet:
             ]
             height = row_height(columns, cells, size, 6 * mm)
             if self.need(height):
-                draw_row(self.canvas, MARGIN, self.y, columns, titles, 7 * mm, 7.5)
+                draw_row(self.canvas, LEFT, self.y, columns, titles, 7 * mm, 7.5)
                 self.y -= 7 * mm
-            draw_row(self.canvas, MARGIN, self.y, columns, cells, height, size)
+            draw_row(self.canvas, LEFT, self.y, columns, cells, height, size)
             self.y -= height
-        self.y -= 3 * mm
+        self.y -= 2 * mm
+        basis = "投票总数（含弃权、废票）" if by_cast else "有效票"
+        grouped = len(result.get("groups") or []) > 1
         self.text(
-            f"注：各等次票数后为占该述职人有效票（不含弃权、废票）的比例；"
-            f"差票%按“{'有效票' if self.meeting.rules.poor_share_basis == 'valid' else '投票总数'}”"
-            f"计算，超过{float(self.meeting.rules.poor_share_limit):.0%}即定为"
-            f"{self.meeting.rules.poor_grade}。",
+            f"注：{'各等次票数为各组合计，' if grouped else ''}括号内为占该述职人有效票的比例；"
+            f"差票%为{poor}票占{basis}的比例"
+            + ("；得分按组加权，由下表各组票数算出。" if grouped else "。"),
+            8,
+            2 * mm,
+        )
+
+    def by_group(self, result: dict) -> None:
+        """Per reporter and group: the counts and the group's score, so that the weighted
+        score can be recomputed: Σ weight × group score over the groups with votes."""
+        groups = result.get("groups") or []
+        if len(groups) < 2:
+            return
+        grades = list(result.get("grades") or self.meeting.rules.grades)
+        weights = {g.id: g.weight for g in self.meeting.groups}
+        fixed = [Column("序号", 9 * mm), Column("姓名", 16 * mm)]
+        score = Column("得分", 16 * mm)
+        each = (WIDTH - sum(c.width for c in fixed) - score.width) / len(groups)
+        columns = (
+            fixed
+            + [
+                Column(
+                    f"{g['name']}（权重{short(weights[g['id']]) if g['id'] in weights else '—'}）",
+                    each,
+                )
+                for g in groups
+            ]
+            + [score]
+        )
+        titles = [c.title for c in columns]
+        self.need(6 * mm + 6.5 * mm * 3)
+        self.text(
+            f"分组票数与组得分（供核算）：每格为{'/'.join(grades)}票数（该组有效票）→ 组得分",
+            9,
+            0.5 * mm,
+        )
+        draw_row(self.canvas, LEFT, self.y, columns, titles, 6 * mm, 8)
+        self.y -= 6 * mm
+        for index, row in enumerate(result["reporters"], start=1):
+            cells = [str(index), row["name"]]
+            for g in groups:
+                counts = [int(row["counts_by_group"].get(g["id"], {}).get(k, 0)) for k in grades]
+                group_score = (row.get("score_by_group") or {}).get(g["id"])
+                shown = "无有效票，不计" if group_score is None else f"{group_score:.2f}"
+                cells.append(f"{'/'.join(map(str, counts))}（{sum(counts)}）→ {shown}")
+            cells.append(_score(row["score"]))
+            if self.need(5.5 * mm):
+                draw_row(self.canvas, LEFT, self.y, columns, titles, 6 * mm, 8)
+                self.y -= 6 * mm
+            draw_row(self.canvas, LEFT, self.y, columns, cells, 5.5 * mm, 8)
+            self.y -= 5.5 * mm
+        self.y -= 2 * mm
+        self.text(
+            "核算：得分＝Σ（权重×组得分）÷参与加权的权重之和；用表中两位小数的组得分计算，"
+            "末位可能与得分差0.01，以票数精确计算为准。",
             8,
             2 * mm,
         )
@@ -249,31 +454,18 @@ class _Sheet:
         quota = result.get("quota") or []
         if not quota:
             return
-        columns = [
-            Column("等次", 25 * mm),
-            Column("名额上限", 25 * mm),
-            Column("最终人数", 25 * mm),
-            Column("获得者", 120 * mm, "left"),
-        ]
         names = {r["id"]: r["name"] for r in result["reporters"]}
-        self.need(8 * mm * (len(quota) + 2))
-        self.text("等次名额控制", 10, 0.5 * mm)
-        draw_row(self.canvas, MARGIN, self.y, columns, [c.title for c in columns], 6.5 * mm, 8.5)
-        self.y -= 6.5 * mm
+        parts = []
         for entry in quota:
             holders = entry.get("holders", [])
             held: list[str] = holders if isinstance(holders, list) else []
             count = len(held) if isinstance(holders, list) else int(holders)
-            cells = [
-                entry["grade"],
-                str(entry["limit"]),
-                str(count),
-                "、".join(names.get(h, h) for h in held),
-            ]
-            height = row_height(columns, cells, 8.5, 6.5 * mm)
-            draw_row(self.canvas, MARGIN, self.y, columns, cells, height, 8.5)
-            self.y -= height
-        self.y -= 3 * mm
+            who = "、".join(names.get(h, h) for h in held)
+            parts.append(
+                f"{entry['grade']}名额上限{entry['limit']}人，最终{count}人"
+                + (f"（{who}）" if who else "")
+            )
+        self.text("等次名额控制：" + "；".join(parts) + "。", 9.5, 1.5 * mm)
 
     def undecided(self, meeting: Meeting, result: dict) -> None:
         undecided = result.get("undecided") or []
@@ -291,15 +483,32 @@ class _Sheet:
         self.y -= 1 * mm
 
     def signatures(self) -> None:
-        self.need(18 * mm)
-        self.y -= 6 * mm
-        third = WIDTH / 3
-        for index, role in enumerate(("计票人", "监票人", "主持人")):
-            x = MARGIN + index * third
-            draw_text(self.canvas, x, self.y, f"{role}（签字）：", 10)
-            self.canvas.line(x + 27 * mm, self.y - 1, x + third - 8 * mm, self.y - 1)
-            draw_text(self.canvas, x, self.y - 7 * mm, "日期：        年     月     日", 10)
-        self.y -= 11 * mm
+        """计票人, the 监票人 lines and 主持人, three to a row, then the digests beside the 公章
+        box (right, under the issuing unit). Never alone on a page (see `render_tally`)."""
+        roles = ["计票人", *(["监票人"] * self.monitors), "主持人"]
+        per_row = 3
+        rows = -(-len(roles) // per_row)
+        seal = 28 * mm
+        left = WIDTH - seal - 8 * mm
+        height = max(rows * 10 * mm + 22 * mm, seal + 8 * mm)  # the digests' lines included
+        before = self.blocks
+        if self.need(height):
+            self.orphaned = before
+        top = self.y - 1 * mm
+        seal_x = LEFT + WIDTH - seal
+        unit = self.meeting.organizer or "填报单位"
+        unit_size = fit_size(unit, 8.5, seal + 20 * mm)
+        draw_text(self.canvas, seal_x + seal / 2, top - 3 * mm, unit, unit_size, "centre")
+        draw_seal_box(self.canvas, seal_x, top - 5 * mm, seal)
+        cell = left / per_row
+        for index, role in enumerate(roles):
+            x = LEFT + (index % per_row) * cell
+            y = top - 5 * mm - (index // per_row) * 10 * mm
+            draw_text(self.canvas, x, y, f"{role}（签字）：", 10)
+            self.canvas.line(x + 27 * mm, y - 1, x + cell - 6 * mm, y - 1)
+            draw_text(self.canvas, x, y - 5 * mm, "日期：        年     月     日", 9)
+        self.y = top - 5 * mm - (rows - 1) * 10 * mm - 8 * mm
+        self.width = left  # the digests wrap beside the 公章 box
 
     def digests(self, digests: dict[str, str], signed_by: str) -> None:
         self.y -= 2 * mm
@@ -312,3 +521,9 @@ class _Sheet:
             8.5,
             0,
         )
+
+    def fingerprint(self, signer_sha256: str) -> None:
+        """The signing certificate's SHA-256 fingerprint, to compare with what verify prints."""
+        if signer_sha256:
+            self.y -= 0.5 * mm
+            self.text(f"签名证书 SHA-256指纹：{signer_sha256}", 8.5, 0)

@@ -2,26 +2,47 @@
 
 Sheet 测评结果: one row per reporter in speaking order with counts and shares per grade,
 abstentions, spoiled marks, 差票%, score, base and final grade, rank and the reasons.
-Sheet 分组票数: the counts per voter group. Numbers are written as numbers, not text.
+Sheet 分组票数: per group its weight, seats (应到) and ballots (实到), and per reporter and
+group the counts and the group's score. Sheet 说明: the weights, points, cutoffs and rules,
+the rounding rule, what 有效票 means, and the digests of the inputs.
+
+Numbers are numbers (counts as integers, shares in percent with one decimal, scores with two,
+each rounded once from the exact value), every table has borders, and every sheet prints on
+landscape A4, one page wide, with its header row repeated on each page.
 `results_xlsx` returns the workbook's bytes; `cli` writes them.
 """
 
 from __future__ import annotations
 
 import io
+from fractions import Fraction
 
 from openpyxl import Workbook
-from openpyxl.styles import Alignment, Font
+from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.utils import get_column_letter
+from openpyxl.worksheet.properties import PageSetupProperties
 from openpyxl.worksheet.worksheet import Worksheet
 
+from tally.engine import round_half_up
 from tally.model import Meeting
+from tally.numbers import pct, short
 
 MODE_LABEL = {"onsite": "现场述职", "written": "书面述职"}
+THIN = Side(style="thin", color="000000")
+BOX = Border(left=THIN, right=THIN, top=THIN, bottom=THIN)
+HEAD_FILL = PatternFill("solid", fgColor="E7E6E6")
+COUNT, SHARE, SCORE = "0", "0.0", "0.00"
 
 
-def results_xlsx(result_json: dict, meeting: Meeting) -> bytes:
-    """The workbook (.xlsx) for the engine's result JSON."""
+def _share(part: int, whole: int | None) -> float | None:
+    return float(round_half_up(Fraction(100 * part, whole), 1)) if whole else None
+
+
+def results_xlsx(
+    result_json: dict, meeting: Meeting, digests: dict[str, str] | None = None
+) -> bytes:
+    """The workbook (.xlsx) for the engine's result JSON; `digests` (meeting_sha256,
+    ballots_sha256) go on the 说明 sheet when given."""
     workbook = Workbook()
     sheet = workbook.active
     if not isinstance(sheet, Worksheet):  # a new Workbook's one sheet is a worksheet
@@ -32,10 +53,14 @@ def results_xlsx(result_json: dict, meeting: Meeting) -> bytes:
     sheet.append([f"{meeting.title} 测评结果"])
     sheet.append(
         [
-            f"日期：{meeting.date}",
-            f"地点：{meeting.place}",
-            f"应到：{quorum['seats']}",
-            f"实到：{quorum['cast']}",
+            "日期",
+            meeting.date,
+            "地点",
+            meeting.place,
+            "应到",
+            int(quorum["seats"]),
+            "实到",
+            int(quorum["cast"]),
             "测评有效" if result_json["valid"] else "测评无效",
         ]
     )
@@ -47,14 +72,20 @@ def results_xlsx(result_json: dict, meeting: Meeting) -> bytes:
         + ["弃权", "废票", "差票%", "得分", "基础等次", "最终等次", "名次", "评定依据"]
     )
     sheet.append(header)
-    for cell in sheet[4]:
-        cell.font = Font(bold=True)
     sheet["A1"].font = Font(bold=True, size=14)
+    formats = (
+        [COUNT, None, None, None]
+        + [COUNT] * len(grades)
+        + [SHARE] * len(grades)
+        + [COUNT, COUNT, SHARE, SCORE, None, None, COUNT, None]
+    )
     for index, row in enumerate(result_json["reporters"], start=1):
-        votes = sum(row["counts"].get(g, 0) for g in grades)
-        counts = [row["counts"].get(g, 0) for g in grades]
-        shares = [round(100 * c / votes, 1) if votes else None for c in counts]
-        poor = None if row["poor_share"] is None else round(100 * row["poor_share"], 1)
+        counts = [int(row["counts"].get(g, 0)) for g in grades]
+        votes = sum(counts)
+        # poor_share_of is missing from results saved before it existed: the meeting's basis
+        by_cast = meeting.rules.poor_share_basis == "cast"
+        poor_of = row.get("poor_share_of") or (int(row["cast"]) if by_cast else votes)
+        poor = None if row["poor_share"] is None else _share(counts[-1], poor_of)
         sheet.append(
             [
                 index,
@@ -63,7 +94,7 @@ def results_xlsx(result_json: dict, meeting: Meeting) -> bytes:
                 MODE_LABEL.get(row.get("mode", ""), row.get("mode", "")),
             ]
             + counts
-            + shares
+            + [_share(c, votes) for c in counts]
             + [
                 row["abstain"],
                 row["invalid"],
@@ -75,30 +106,112 @@ def results_xlsx(result_json: dict, meeting: Meeting) -> bytes:
                 "；".join(step["why"] for step in row.get("steps", [])),
             ]
         )
+    _table(sheet, 4, formats)
     widths = [6, 10, 22, 10] + [8] * (2 * len(grades)) + [6, 6, 8, 8, 9, 9, 6, 60]
     for column, width in enumerate(widths, start=1):
         sheet.column_dimensions[get_column_letter(column)].width = width
     for cells in sheet.iter_rows(min_row=5, min_col=len(widths), max_col=len(widths)):
         cells[0].alignment = Alignment(wrap_text=True, vertical="top")
     sheet.freeze_panes = "C5"
+    _page(sheet, "4:4")
     _groups_sheet(workbook.create_sheet("分组票数"), result_json, meeting, grades)
+    _notes_sheet(workbook.create_sheet("说明"), result_json, meeting, digests)
     buffer = io.BytesIO()
     workbook.save(buffer)
     return buffer.getvalue()
+
+
+def _table(sheet: Worksheet, header_row: int, formats: list[str | None], last: int = 0) -> None:
+    """Borders on a table from header_row down (to `last`, or the sheet's end), a bold grey
+    header and the number formats per column."""
+    end = last or sheet.max_row
+    for row in sheet.iter_rows(min_row=header_row, max_row=end, max_col=len(formats)):
+        for cell, number_format in zip(row, formats, strict=True):
+            cell.border = BOX
+            if cell.row == header_row:
+                cell.font = Font(bold=True)
+                cell.fill = HEAD_FILL
+                cell.alignment = Alignment(horizontal="center", vertical="center", wrap_text=True)
+            elif number_format is not None:
+                cell.number_format = number_format
+
+
+def _page(sheet: Worksheet, title_rows: str | None) -> None:
+    """Landscape A4, one page wide, the header rows repeated on every printed page."""
+    sheet.page_setup.orientation = "landscape"
+    sheet.page_setup.paperSize = sheet.PAPERSIZE_A4
+    sheet.page_setup.fitToWidth = 1
+    sheet.page_setup.fitToHeight = 0
+    sheet.sheet_properties.pageSetUpPr = PageSetupProperties(fitToPage=True)
+    sheet.print_options.horizontalCentered = True
+    if title_rows:
+        sheet.print_title_rows = title_rows
 
 
 def _groups_sheet(sheet: Worksheet, result_json: dict, meeting: Meeting, grades: list[str]) -> None:
     groups = result_json.get("groups") or [
         {"id": g.id, "name": g.name, "seats": g.seats, "cast": None} for g in meeting.groups
     ]
-    sheet.append(["组别", "应到", "实到"])
+    weights = {g.id: float(g.weight) for g in meeting.groups}
+    sheet.append(["组别", "应到", "实到", "权重"])
     for group in groups:
-        sheet.append([group["name"], group["seats"], group["cast"]])
+        sheet.append([group["name"], group["seats"], group["cast"], weights.get(group["id"])])
+    _table(sheet, 1, [None, COUNT, COUNT, "0.####"], last=1 + len(groups))
     sheet.append([])
-    sheet.append(["姓名", "组别", *grades])
+    start = sheet.max_row + 1
+    sheet.append(["姓名", "组别", *grades, "有效票", "组得分"])
     for row in result_json["reporters"]:
         for group in groups:
             counts = row.get("counts_by_group", {}).get(group["id"], {})
-            sheet.append([row["name"], group["name"], *(counts.get(g, 0) for g in grades)])
+            values = [int(counts.get(g, 0)) for g in grades]
+            score = (row.get("score_by_group") or {}).get(group["id"])
+            sheet.append([row["name"], group["name"], *values, sum(values), score])
+    _table(sheet, start, [None, None, *[COUNT] * (len(grades) + 1), SCORE])
     sheet.column_dimensions["A"].width = 12
     sheet.column_dimensions["B"].width = 14
+    _page(sheet, f"{start}:{start}")
+
+
+def _notes_sheet(
+    sheet: Worksheet, result_json: dict, meeting: Meeting, digests: dict[str, str] | None
+) -> None:
+    """The rules the result was tallied under, in words, and the inputs' digests."""
+    rules = meeting.rules
+    sheet.append(["项目", "内容"])
+    lines: list[tuple[str, object]] = [
+        ("会议", meeting.title),
+        ("日期", meeting.date),
+        ("地点", meeting.place),
+        ("填报单位", meeting.organizer),
+    ]
+    lines += [(f"等次分值：{g}", float(p)) for g, p in zip(rules.grades, rules.points, strict=True)]
+    lines += [(f"分组权重：{g.name}", float(g.weight)) for g in meeting.groups]
+    if rules.base == "score":
+        for grade, cutoff in zip(rules.grades, rules.score_cutoffs, strict=False):
+            lines.append((f"等次线：{grade}", f"得分≥{short(cutoff)}"))
+    else:
+        lines.append(
+            ("基础等次", f"从{rules.grades[0]}起累计比例首次达到{pct(rules.share_threshold)}的等次")
+        )
+    basis = "有效票" if rules.poor_share_basis == "valid" else "投票总数（含弃权、废票）"
+    lines += [
+        ("得分", "各组组得分按权重加权；组得分＝Σ（分值×该组票数）÷该组有效票"),
+        ("差票规则", f"差票超过{basis}的{pct(rules.poor_share_limit)}定为{rules.poor_grade}"),
+        ("标记", "、".join(rules.override_flags) + f" → {rules.poor_grade}"),
+        ("名额控制", "；".join(f"{g}不超过{pct(s)}" for g, s in rules.quota) or "无"),
+        ("法定比例", pct(rules.quorum)),
+        ("有效票", "某一述职人名下评了等次的票，弃权、废票不计"),
+        ("舍入", "每个数由精确值四舍五入一次：百分比一位小数，得分两位小数；判定用精确值"),
+        ("测评有效性", "有效" if result_json["valid"] else "无效（未达法定人数）"),
+    ]
+    if digests:
+        lines += [
+            ("会议文件 SHA-256", digests.get("meeting_sha256", "")),
+            ("选票文件 SHA-256", digests.get("ballots_sha256", "")),
+        ]
+    for label, value in lines:
+        sheet.append([label, value])
+    _table(sheet, 1, [None, None])
+    sheet.column_dimensions["A"].width = 22
+    sheet.column_dimensions["B"].width = 80
+    _page(sheet, "1:1")

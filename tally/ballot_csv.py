@@ -1,7 +1,11 @@
 """The ballot CSV: one row per paper ballot, as typed in by the tellers or exported live.
 
 ``ballot,group,<reporter id>...`` with one cell per reporter: a grade word, empty (弃权),
-``废`` (废票) or ``-`` (this reporter was not on this ballot). Errors point at
+``废`` (废票) or ``-`` (this reporter was not on this ballot). The group cell is a group's id
+or its name (县级领导), as ticked on the paper ballot. An optional ``card`` column carries the
+short code of the join card the paper ballot was written on (``ABCD-EFGH``; case, spaces and
+the dash do not matter): one card, one ballot, so a card that appears twice is refused, and
+a paper ballot typed beside the phone ballots of the same card is caught. Errors point at
 ``file:line:column`` (column = CSV field, 1-based) so that the teller can find the cell in
 Excel; the whole file is refused on the first error.
 """
@@ -16,6 +20,13 @@ from tally.errors import InputError
 from tally.model import ABSTAIN, NOT_ON_BALLOT, SPOILED, Ballot, Meeting
 
 DEFAULT_GROUP_ID = "all"  # the group parse_meeting makes when the file has no [[groups]]
+CARD_COLUMN = "card"
+
+
+def card_code(text: str) -> str:
+    """A card's short code as printed (ABCD-EFGH), however it was typed."""
+    plain = "".join(text.split()).replace("-", "").upper()
+    return f"{plain[:4]}-{plain[4:]}" if len(plain) == 8 else plain
 
 
 def parse_ballots_csv(text: str, meeting: Meeting, source: str = "ballots.csv") -> list[Ballot]:
@@ -31,6 +42,9 @@ def _parse(reader, meeting: Meeting, source: str) -> list[Ballot]:
     header = [cell.strip() for cell in next(reader, [])]
     ids = [r.id for r in meeting.reporters]
     group_ids = [g.id for g in meeting.groups]
+    by_name: dict[str, list[str]] = {}
+    for g in meeting.groups:
+        by_name.setdefault(g.name, []).append(g.id)
     single = len(group_ids) == 1 and group_ids[0] == DEFAULT_GROUP_ID
 
     def fail(line: int, column: int, message: str) -> InputError:
@@ -43,9 +57,9 @@ def _parse(reader, meeting: Meeting, source: str) -> list[Ballot]:
     if not has_group and not single:
         raise fail(1, 2, f"表头第二列应为“group”（分组：{'、'.join(group_ids)}）")
     first = 2 if has_group else 1
-    allowed = ", ".join(["ballot", "group", *ids])
+    allowed = ", ".join(["ballot", "group", CARD_COLUMN, *ids])
     for column, name in enumerate(header[first:], first + 1):
-        if name not in ids:
+        if name not in ids and name != CARD_COLUMN:
             raise fail(1, column, f"未知的列“{name}”；允许的列：{allowed}")
         if header.index(name) != column - 1:
             raise fail(1, column, f"列“{name}”重复")
@@ -58,9 +72,11 @@ def _parse(reader, meeting: Meeting, source: str) -> list[Ballot]:
     expected = (
         f"{'、'.join(grades)}、空白（弃权）、{SPOILED}（废票）或{NOT_ON_BALLOT}（不在本张选票上）"
     )
-    columns = list(enumerate(header[first:], first))
+    card_index = header.index(CARD_COLUMN) if CARD_COLUMN in header else None
+    columns = [(i, rid) for i, rid in enumerate(header[first:], first) if i != card_index]
     ballots = []
     seen: set[str] = set()
+    cards: dict[str, int] = {}  # card code -> the line it was first seen on
     for row in reader:
         line = reader.line_num
         cells = [cell.strip() for cell in row]
@@ -78,7 +94,22 @@ def _parse(reader, meeting: Meeting, source: str) -> list[Ballot]:
         seen.add(ballot_id)
         group = cells[1] if has_group else DEFAULT_GROUP_ID
         if group not in group_ids:
-            raise fail(line, 2, f"分组“{group}”不存在；应为：{'、'.join(group_ids)}")
+            named = by_name.get(group, [])
+            if len(named) > 1:
+                raise fail(line, 2, f"分组名称“{group}”不唯一，请填分组编号：{'、'.join(named)}")
+            if not named:
+                known = "、".join(f"{g.id}（{g.name}）" for g in meeting.groups)
+                raise fail(line, 2, f"分组“{group}”不存在；应为：{known}")
+            group = named[0]
+        if card_index is not None and cells[card_index]:
+            card = card_code(cells[card_index])
+            if card in cards:
+                raise fail(
+                    line,
+                    card_index + 1,
+                    f"参会卡“{card}”已在第{cards[card]}行投过票；一张卡只能投一张选票",
+                )
+            cards[card] = line
         marks = {}
         for index, rid in columns:
             cell = cells[index]

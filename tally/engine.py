@@ -3,18 +3,20 @@
 Counting is plain dict/Counter work over the ballots (it is the only part that scales with
 the number of ballots); every comparison afterwards is on exact Fractions of the aggregated
 counts, so a score of exactly 80 is 较好 and a 差 share of exactly 10% is not 差. Rounding
-happens only in `result_to_json` and in the human-readable reasons.
+happens only in `result_to_json` (四舍五入, `round_half_up`, once from the exact value) and
+in the human-readable reasons.
 """
 
 from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from fractions import Fraction
 from math import floor, lcm
 
 from tally.counting import count_marks
+from tally.errors import InputError
 from tally.model import ABSTAIN, SPOILED, Ballot, Group, Meeting, Reporter, Rules
 from tally.numbers import against, pct, pct_against, short
 
@@ -43,6 +45,10 @@ class ReporterResult:
     final_grade: str | None
     rank: int | None
     steps: tuple[Step, ...]
+    # The score within each group (None: no votes there); `score` is their weighted mean over
+    # the groups that voted, which is what a 监票人 recomputes by hand from the tally sheet.
+    score_by_group: dict[str, Fraction | None] = field(default_factory=dict)
+    poor_share_of: int | None = None  # the denominator of poor_share (valid votes or cast)
 
     @property
     def decided_by(self) -> str:
@@ -93,6 +99,8 @@ class TallyResult:
 class _Work:
     """A reporter's mutable state while the rules run; frozen into ReporterResult at the end."""
 
+    group_scores: dict[str, Fraction | None]  # set by _rules_1_to_4 before any use
+
     def __init__(self, reporter: Reporter, per_group: dict[str, Counter]) -> None:
         self.reporter = reporter
         self.per_group = per_group
@@ -101,6 +109,7 @@ class _Work:
         self.score: Fraction | None = None
         self.best: Fraction | None = None
         self.poor_share: Fraction | None = None
+        self.poor_share_of: int | None = None
         self.base_grade: str | None = None
         self.steps: list[Step] = []
         self.grade: str | None = None
@@ -116,6 +125,7 @@ def tally(meeting: Meeting, ballots: Iterable[Ballot]) -> TallyResult:
     rules = meeting.rules
     grades = rules.grades
     tallies, group_cast = count_marks(meeting, ballots)
+    _refuse_more_ballots_than_seats(meeting, tallies, group_cast)
 
     works = [
         _rules_1_to_4(meeting, reporter, tallies[reporter.id]) for reporter in meeting.reporters
@@ -152,6 +162,8 @@ def tally(meeting: Meeting, ballots: Iterable[Ballot]) -> TallyResult:
             final_grade=w.grade,
             rank=ranks.get(w.reporter.id),
             steps=tuple(w.steps),
+            score_by_group=w.group_scores,
+            poor_share_of=w.poor_share_of,
         )
         for w in works
     )
@@ -176,6 +188,40 @@ def tally(meeting: Meeting, ballots: Iterable[Ballot]) -> TallyResult:
     )
 
 
+def _refuse_more_ballots_than_seats(
+    meeting: Meeting, tallies: dict[str, dict[str, Counter]], group_cast: dict[str, int]
+) -> None:
+    """More ballots than cards issued cannot be: refuse the whole tally, naming the group.
+
+    What must not exceed a group's seats is the number of its ballots that carry one reporter:
+    with voting = "each" (or the live server's cumulative result) every round has ballots of
+    its own, so the group's ballots may well outnumber its seats."""
+    for group in meeting.groups:
+        count, name = max(
+            (sum(tallies[r.id][group.id].values()), r.name) for r in meeting.reporters
+        )
+        if count > group.seats:
+            about = "" if count == group_cast[group.id] else f"评议{name}"
+            raise InputError(
+                f"分组{group.id}",
+                f"“{group.name}”：{group.seats}个席位，却有{count}张选票{about}；"
+                "选票多于发出的席位，不能计票",
+            )
+
+
+def _group_score(points: list[tuple[str, Fraction]], counter: Counter) -> Fraction | None:
+    votes = sum(counter[g] for g, _ in points)
+    return Fraction(sum(p * counter[g] for g, p in points), votes) if votes else None
+
+
+def round_half_up(value: Fraction, places: int) -> Fraction:
+    """四舍五入 from the exact value, once: the one rounding rule of every printed number
+    (halves away from zero)."""
+    if value < 0:
+        return -round_half_up(-value, places)
+    return Fraction(floor(value * 10**places + Fraction(1, 2)), 10**places)
+
+
 def _rules_1_to_4(meeting: Meeting, reporter: Reporter, per_group: dict[str, Counter]) -> _Work:
     rules = meeting.rules
     grades = rules.grades
@@ -187,11 +233,12 @@ def _rules_1_to_4(meeting: Meeting, reporter: Reporter, per_group: dict[str, Cou
     votes = sum(counts.values())
     work.cast = votes + work.abstain + work.invalid
 
+    points = list(zip(grades, rules.points, strict=True))
+    work.group_scores = {gid: _group_score(points, c) for gid, c in per_group.items()}
     shares, missing = _weighted_shares(meeting, per_group)
     if shares is None:
         work.step("base", None, "无有效票（全部弃权或废票），无法评定等次")
     else:
-        points = zip(grades, rules.points, strict=True)
         work.score = sum((p * shares[g] for g, p in points), Fraction(0))
         work.best = shares[grades[0]]
         work.key = (work.score, work.best, -counts[poor])
@@ -204,6 +251,7 @@ def _rules_1_to_4(meeting: Meeting, reporter: Reporter, per_group: dict[str, Cou
     denominator = votes if rules.poor_share_basis == "valid" else work.cast
     if denominator:
         work.poor_share = Fraction(counts[poor], denominator)
+        work.poor_share_of = denominator
         if work.poor_share > rules.poor_share_limit:
             basis = "有效票" if rules.poor_share_basis == "valid" else "实投票"
             shown = pct_against(work.poor_share, rules.poor_share_limit)
@@ -346,8 +394,13 @@ def _reporter_json(r: ReporterResult) -> dict:
         "abstain": r.abstain,
         "invalid": r.invalid,
         "counts_by_group": {gid: dict(c) for gid, c in r.counts_by_group.items()},
-        "score": None if r.score is None else float(round(r.score, 2)),
-        "poor_share": None if r.poor_share is None else float(round(r.poor_share, 4)),
+        "score": None if r.score is None else float(round_half_up(r.score, 2)),
+        "score_by_group": {
+            gid: None if score is None else float(round_half_up(score, 2))
+            for gid, score in r.score_by_group.items()
+        },
+        "poor_share": None if r.poor_share is None else float(round_half_up(r.poor_share, 4)),
+        "poor_share_of": r.poor_share_of,
         "base_grade": r.base_grade,
         "final_grade": r.final_grade,
         "rank": r.rank,

@@ -21,6 +21,7 @@ from tally.model import (
     DEFAULT_POINTS,
     NOT_ON_BALLOT,
     SPOILED,
+    Agenda,
     Group,
     Meeting,
     Reporter,
@@ -30,12 +31,23 @@ from tally.model import (
 DEFAULT_GROUP_ID = "all"
 DEFAULT_GROUP_NAME = "全体"
 
-TOP_KEYS = ("meeting", "reporters", "groups", "rules")
+TOP_KEYS = ("meeting", "reporters", "groups", "rules", "agenda")
 # privacy_min_ballots once held the chair's live counts back; those counts are gone (ballots are
 # sealed until a round closes), so the key is still accepted for older files but ignored.
-MEETING_KEYS = ("title", "date", "place", "join", "voting", "privacy_min_ballots", "seats")
+MEETING_KEYS = (
+    "title",
+    "date",
+    "place",
+    "organizer",
+    "join",
+    "voting",
+    "privacy_min_ballots",
+    "seats",
+)
 REPORTER_KEYS = ("id", "name", "org", "mode", "flags")
 GROUP_KEYS = ("id", "name", "seats", "weight")
+AGENDA_KEYS = ("report_minutes", "comment_minutes")
+BUDGET_MAX_MINUTES = 600  # a budget over ten hours is a typo (seconds for minutes)
 RULE_KEYS = (
     "grades",
     "points",
@@ -119,6 +131,18 @@ class _Checker:
             )
         return value  # type: ignore[return-value]
 
+    def minutes(self, name: str) -> Fraction | None:
+        """An optional time budget in minutes: more than 0, at most BUDGET_MAX_MINUTES."""
+        if name not in self.table:
+            return None
+        value = _number(self.table[name])
+        if value is None or not 0 < value <= BUDGET_MAX_MINUTES:
+            self.fail(
+                self.key(name),
+                f"应是大于0、不超过{BUDGET_MAX_MINUTES}的分钟数，实际为{_show(self.table[name])}",
+            )
+        return value
+
     def array(self, name: str, default: list[Any]) -> list[Any]:
         value = self.table.get(name, default)
         if not isinstance(value, list):
@@ -177,6 +201,7 @@ def parse_meeting(data: dict, source: str = "meeting.toml") -> Meeting:
     reporters = _reporters(top, source)
     groups = _groups(top, m, source)
     rules = _rules(data.get("rules", {}), source)
+    agenda = _agenda(data.get("agenda", {}), source)
     return Meeting(
         title=title,
         date=date,
@@ -184,8 +209,10 @@ def parse_meeting(data: dict, source: str = "meeting.toml") -> Meeting:
         groups=groups,
         rules=rules,
         place=m.text("place", ""),
+        organizer=m.text("organizer", ""),
         join=m.choice("join", ("cards", "open"), "cards"),  # type: ignore[arg-type]
         voting=m.choice("voting", ("end", "each"), "end"),  # type: ignore[arg-type]
+        agenda=agenda,
     )
 
 
@@ -286,6 +313,11 @@ def _rules(table: Any, source: str) -> Rules:
         quorum=r.fraction("quorum", zero, zero, one),
         quota=_quota(r, grades, source),
     )
+
+
+def _agenda(table: Any, source: str) -> Agenda:
+    a = _Checker(table, "agenda", AGENDA_KEYS, source)
+    return Agenda(a.minutes("report_minutes"), a.minutes("comment_minutes"))
 
 
 def _quota(r: _Checker, grades: tuple[str, ...], source: str) -> tuple[tuple[str, Fraction], ...]:

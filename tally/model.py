@@ -72,6 +72,14 @@ class Rules:
 
 
 @dataclass(frozen=True)
+class Agenda:
+    """The time budgets of the speaking steps, in minutes (None: no budget, the timer counts up)."""
+
+    report_minutes: Fraction | None = None
+    comment_minutes: Fraction | None = None
+
+
+@dataclass(frozen=True)
 class Meeting:
     """A whole 述职评议 meeting as read from its TOML file."""
 
@@ -81,8 +89,10 @@ class Meeting:
     groups: tuple[Group, ...]
     rules: Rules = field(default_factory=Rules)
     place: str = ""
+    organizer: str = ""  # the issuing unit printed on the tally sheet (e.g. 中共某某县委组织部)
     join: JoinMode = "cards"
     voting: VotingMode = "end"
+    agenda: Agenda = field(default_factory=Agenda)
 
     def reporter(self, reporter_id: str) -> Reporter:
         for reporter in self.reporters:

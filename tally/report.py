@@ -8,6 +8,10 @@ with East-Asian width, not len().
 from __future__ import annotations
 
 import unicodedata
+from fractions import Fraction
+
+from tally.engine import round_half_up
+from tally.numbers import decimal
 
 MODES = {"onsite": "现场", "written": "书面"}
 
@@ -39,7 +43,6 @@ def format_table(result_json: dict) -> str:
     numeric = set(range(3, 3 + len(grades) + 4)) | {0}
     rows = []
     for r in result_json["reporters"]:
-        share = r["poor_share"]
         rows.append(
             [
                 "" if r["rank"] is None else str(r["rank"]),
@@ -48,7 +51,7 @@ def format_table(result_json: dict) -> str:
                 *(str(r["counts"][g]) for g in grades),
                 str(r["abstain"]),
                 str(r["invalid"]),
-                "" if share is None else f"{share * 100:.1f}",
+                _poor_percent(r, grades[-1]),
                 "" if r["score"] is None else f"{r['score']:.2f}",
                 r["base_grade"] or "",
                 r["final_grade"] or "待定",
@@ -84,6 +87,15 @@ def format_table(result_json: dict) -> str:
         grade = item["grade"] or "无"
         lines.append(f"待定（{grade}）：{_names(result_json, item['reporters'])}——{item['why']}")
     return "\n".join(lines) + "\n"
+
+
+def _poor_percent(reporter: dict, poor: str) -> str:
+    """差票% rounded once from the exact count (the same number the tally sheet prints)."""
+    of = reporter.get("poor_share_of")
+    if of:
+        return decimal(round_half_up(Fraction(100 * reporter["counts"][poor], of), 1), 1)
+    share = reporter["poor_share"]  # a result saved before poor_share_of existed
+    return "" if share is None else f"{share * 100:.1f}"
 
 
 def _names(result_json: dict, ids: list[str]) -> str:

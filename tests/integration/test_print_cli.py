@@ -271,3 +271,46 @@ def test_bad_input_exits_2_with_a_chinese_message(demo, tmp_path, capsys):
         == 2
     )
     assert "不是网址" in capsys.readouterr().err
+
+
+def test_more_ballots_than_seats_are_refused_by_tally_and_print(demo, tmp_path, capsys):
+    """Finding 3: a 16th ballot in a group of 15 is an error naming the group and the counts;
+    no sheet and no table is made."""
+    root, meeting, _ = demo
+    lines = (root / "ballots.csv").read_text(encoding="utf-8").splitlines()
+    leader = next(line for line in lines[1:] if ",leaders," in line)
+    seats = meeting.group("leaders").seats
+    have = sum(1 for line in lines if ",leaders," in line)
+    extra = [f"x{i:03d}" + leader[leader.index(",") :] for i in range(seats - have + 1)]
+    over = tmp_path / "over.csv"
+    over.write_text("\n".join([*lines, *extra]) + "\n", encoding="utf-8")
+    expected = f"“县级领导”：{seats}个席位，却有{seats + 1}张选票"
+    assert main(["tally", str(root / "meeting.toml"), str(over)]) == 2
+    out = capsys.readouterr()
+    assert expected in out.err and "本次测评" not in out.out and "名次" not in out.out
+    pdf = tmp_path / "tally.pdf"
+    args = ["print", "tally", str(root / "meeting.toml"), "--ballots", str(over)]
+    assert main([*args, "--data", str(tmp_path / "data"), "-o", str(pdf)]) == 2
+    assert expected in capsys.readouterr().err and not pdf.exists()
+
+
+def test_typed_paper_ballots_name_their_group_and_card(demo, tmp_path, capsys):
+    root, meeting, _ = demo
+    ids = [r.id for r in meeting.reporters]
+    marks = ",".join("好" for _ in ids)
+    paper = tmp_path / "paper.csv"
+    paper.write_text(
+        f"ballot,group,card,{','.join(ids)}\n"
+        f"p1,县级领导,ABCD-EFGH,{marks}\np2,depts,,{marks}\np3,基层代表,abcdefgh,{marks}\n",
+        encoding="utf-8",
+    )
+    assert main(["tally", str(root / "meeting.toml"), str(paper)]) == 2
+    err = capsys.readouterr().err
+    assert f"{paper}:4:3" in err and "参会卡“ABCD-EFGH”已在第2行投过票" in err
+    paper.write_text(paper.read_text(encoding="utf-8").replace("abcdefgh", "WXYZ-2345"))
+    assert (
+        main(["tally", str(root / "meeting.toml"), str(paper), "--json", str(tmp_path / "r.json")])
+        == 0
+    )
+    result = json.loads((tmp_path / "r.json").read_text(encoding="utf-8"))
+    assert [g["cast"] for g in result["groups"]] == [1, 1, 1]

@@ -53,7 +53,12 @@ def test_docs_images_render_one_page_of_each_printout(tmp_path):
     )
     assert done.returncode == 0, done.stderr
     names = ("cards", "ballot", "tally", "feedback")
-    assert done.stdout.split() == [str(tmp_path / f"printout-{name}.png") for name in names]
+    # the README's four, then every page of a two-page and a one-page tally sheet
+    sheets = ("tally-demo-1", "tally-demo-2", "tally-one-page-1")
+    assert done.stdout.split() == [
+        str(tmp_path / f"printout-{name}.png") for name in (*names, *sheets)
+    ]
+    names += sheets
     for name in names:
         with Image.open(tmp_path / f"printout-{name}.png") as fresh:
             with Image.open(ROOT / "docs" / "img" / f"printout-{name}.png") as documented:

@@ -65,7 +65,10 @@ def test_untouched_files_verify(signed, capsys):
     assert code == 0, out
     assert "结论：全部一致" in out
     assert "[通过] 数字签名" in out and "自签名证书" in out
-    assert out.count("[通过]") == 4
+    assert out.count("[通过]") == 5
+    assert "[通过] 印刷内容" in out and "逐字一致" in out
+    assert "签名者未经核实（未给出 --cert 或 --ca）" in out
+    assert re.search(r"注意：签名者未核实。请将签名证书SHA-256指纹 [0-9a-f]{64} 与纸质汇总表", out)
 
 
 def test_signature_is_pades_and_fonts_are_embedded(signed):
@@ -100,8 +103,11 @@ def test_changed_byte_in_meeting_file_fails(signed, capsys, tmp_path):
     code, out = run_verify(capsys, pdf, ballots, bad)
     assert code == 1
     assert re.search(r"\[不符\] 会议文件 .*SHA-256不一致", out)
-    assert "[通过] 数字签名" in out and "[通过] 选票文件" in out
-    assert "结论：不一致（1项未通过）" in out
+    assert "[通过] 数字签名" in out and "[通过] 选票文件" in out and "[通过] 重新计票" in out
+    # The date is printed: the sheet of this meeting file would read differently.
+    printed = next(x for x in out.splitlines() if x.startswith("[不符] 印刷内容："))
+    assert "汇总表印的是“日期：2026-12-28”，按选票应为“日期：2027-12-28”" in printed, out
+    assert "结论：不一致（2项未通过）" in out
 
 
 def test_changed_byte_in_ballots_fails(signed, capsys, tmp_path):
@@ -126,7 +132,9 @@ def test_changed_vote_fails_digest_and_recount(signed, capsys, tmp_path):
     code, out = run_verify(capsys, pdf, bad, meeting)
     assert code == 1
     name = next(r.name for r in read_meeting(meeting)[0].reporters if r.id == rid)
-    assert re.search(rf"\[不符\] 重新计票：.*{name}：汇总表为\S+，重新计票为\S*差", out), out
+    assert re.search(rf"\[不符\] 重新计票：.*{name}（{rid}） “差”票数：汇总表为\d+", out), out
+    assert re.search(rf"\[不符\] 重新计票：.*{name}（{rid}） 最终等次：汇总表为\S+", out), out
+    assert re.search(rf"\[不符\] 印刷内容：.*第1页 {name} 差：汇总表印的是“\d+\(", out), out
 
 
 @pytest.mark.parametrize("where", ["content", "keywords", "signature", "padding", "append"])

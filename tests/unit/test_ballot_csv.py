@@ -79,9 +79,9 @@ BAD = [
     ("ballot,r1,r2\n", ONE_GROUP, "1:2", "表头第二列应为“group”（分组：g1）"),
     ("ballot\n", PLAIN, "1:2", "缺少述职人列：r1、r2"),
     ("ballot,group\n", PLAIN, "1:3", "缺少述职人列：r1、r2"),
-    ("ballot,group,r1,r2,r3\n", GROUPED, "1:5", "未知的列“r3”；允许的列：ballot, group, r1, r2"),
+    ("ballot,group,r1,r2,r3\n", GROUPED, "1:5", "未知的列“r3”；允许的列：ballot, group, card, r1, r2"),
     ("ballot,r1,group,r2\n", GROUPED, "1:2", "表头第二列应为“group”（分组：a、b）"),
-    ("ballot,r1,group\n", PLAIN, "1:3", "未知的列“group”；允许的列：ballot, group, r1, r2"),
+    ("ballot,r1,group\n", PLAIN, "1:3", "未知的列“group”；允许的列：ballot, group, card, r1, r2"),
     ("ballot,group,r1,r1\n", GROUPED, "1:4", "列“r1”重复"),
     ("ballot,group,r2,r1,r2\n", GROUPED, "1:5", "列“r2”重复"),
     ("ballot,group,r1\n", GROUPED, "1:4", "缺少述职人列：r2"),
@@ -91,9 +91,9 @@ BAD = [
     ("ballot,group,r1,r2\n,a,好,好\n", GROUPED, "2:1", "选票编号为空"),
     ("ballot,group,r1,r2\n1,a,好,好\n1,b,好,好\n", GROUPED, "3:1", "选票编号“1”重复"),
     ("ballot,group,r1,r2\n1,a,好,好\n\n 1 ,b,好,好\n", GROUPED, "4:1", "选票编号“1”重复"),
-    ("ballot,group,r1,r2\n1,c,好,好\n", GROUPED, "2:2", "分组“c”不存在；应为：a、b"),
-    ("ballot,group,r1,r2\n1,,好,好\n", GROUPED, "2:2", "分组“”不存在；应为：a、b"),
-    ("ballot,group,r1,r2\n1,all,好,好\n", ONE_GROUP, "2:2", "分组“all”不存在；应为：g1"),
+    ("ballot,group,r1,r2\n1,c,好,好\n", GROUPED, "2:2", "分组“c”不存在；应为：a（县级领导）、b（基层代表）"),
+    ("ballot,group,r1,r2\n1,,好,好\n", GROUPED, "2:2", "分组“”不存在；应为：a（县级领导）、b（基层代表）"),
+    ("ballot,group,r1,r2\n1,all,好,好\n", ONE_GROUP, "2:2", "分组“all”不存在；应为：g1（全体）"),
     ("ballot,r1,r2\n1,好,优\n", PLAIN, "2:3", f"无效的标记“优”（r2列）；应为：{EXPECTED}"),
     ("ballot,r2,r1\n1,好,x\n2,好,好\n", PLAIN, "2:3", f"无效的标记“x”（r1列）；应为：{EXPECTED}"),
     ("ballot,group,r1,r2\n1,a,--,好\n", GROUPED, "2:3", f"无效的标记“--”（r1列）；应为：{EXPECTED}"),
@@ -109,6 +109,52 @@ def test_bad_files_point_at_line_and_column(text: str, meeting, where: str, mess
     with pytest.raises(InputError) as caught:
         parse_ballots_csv(text, meeting, "paper.csv")
     assert (caught.value.where, caught.value.message) == (f"paper.csv:{where}", message)
+
+
+def test_a_group_may_be_given_by_its_name_as_ticked_on_the_paper() -> None:
+    text = "ballot,group,r1,r2\n1,县级领导,好,好\n2,b,差,\n"
+    assert [b.group for b in parse_ballots_csv(text, GROUPED)] == ["a", "b"]
+
+
+def test_a_group_name_two_groups_share_must_be_given_by_id() -> None:
+    twins = parse_meeting_text(HEAD.format(seats="") + GROUPS.replace("基层代表", "县级领导"))
+    assert [b.group for b in parse_ballots_csv("ballot,group,r1,r2\n1,b,好,好\n", twins)] == ["b"]
+    with pytest.raises(InputError) as caught:
+        parse_ballots_csv("ballot,group,r1,r2\n1,县级领导,好,好\n", twins, "p.csv")
+    assert (caught.value.where, caught.value.message) == (
+        "p.csv:2:2",
+        "分组名称“县级领导”不唯一，请填分组编号：a、b",
+    )
+
+
+def test_the_card_column_is_optional_anywhere_and_not_a_mark() -> None:
+    text = "ballot,r1,card,group,r2\n1,好,abcd efgh,a,好\n2,差,,a,\n3,差,,b,一般\n"
+    with pytest.raises(InputError):  # group must still be the second column
+        parse_ballots_csv(text, GROUPED)
+    text = "ballot,group,r1,card,r2\n1,a,好,abcd efgh,好\n2,a,差,,\n3,b,差,,一般\n"
+    assert parse_ballots_csv(text, GROUPED) == [
+        Ballot("1", "a", {"r1": "好", "r2": "好"}),
+        Ballot("2", "a", {"r1": "差", "r2": ABSTAIN}),
+        Ballot("3", "b", {"r1": "差", "r2": "一般"}),
+    ]
+
+
+def test_a_card_on_two_ballots_is_refused_with_both_lines() -> None:
+    text = "ballot,group,card,r1,r2\n1,a,ABCD-EFGH,好,好\n2,a,WXYZ-2345,好,好\n3,b,abcdefgh,差,\n"
+    with pytest.raises(InputError) as caught:
+        parse_ballots_csv(text, GROUPED, "p.csv")
+    assert (caught.value.where, caught.value.message) == (
+        "p.csv:4:3",
+        "参会卡“ABCD-EFGH”已在第2行投过票；一张卡只能投一张选票",
+    )
+
+
+def test_card_codes_are_compared_as_printed() -> None:
+    from tally.ballot_csv import card_code
+
+    assert card_code(" ab cd-efgh ") == card_code("ABCDEFGH") == "ABCD-EFGH"
+    assert card_code("abc-defgh") == "ABCD-EFGH"  # a dash in the wrong place
+    assert card_code("abc") == "ABC"  # not a card's length: kept as typed, upper case
 
 
 def test_the_default_source_name() -> None:

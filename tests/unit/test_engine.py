@@ -10,7 +10,7 @@ from tally.engine import result_to_json, tally
 from tally.errors import InputError
 from tally.model import ABSTAIN, SPOILED, Ballot, Group, Meeting, Reporter, Rules
 
-ALL = (Group("all", "全体", 100),)
+ALL = (Group("all", "全体", 100_000),)  # room for the big cases; over the seats is refused
 
 
 def meeting(
@@ -67,7 +67,7 @@ def test_a_ballot_without_the_reporter_does_not_count_for_them() -> None:
     r1, r2 = result["reporters"]
     assert (r1["cast"], r2["cast"], r2["abstain"]) == (10, 4, 0)
     assert result["quorum"]["cast"] == 4  # the least-carried reporter
-    assert result["groups"] == [{"id": "all", "name": "全体", "seats": 100, "cast": 10}]
+    assert result["groups"] == [{"id": "all", "name": "全体", "seats": 100_000, "cast": 10}]
 
 
 # -- rule 2: base grade by score -----------------------------------------------------------
@@ -213,8 +213,10 @@ def test_poor_share_basis_valid_excludes_blanks_basis_cast_includes_them() -> No
     column = marks(好=8, 差=1, 弃权=1, 废=1)
     valid = one(meeting(), ballots({"r1": column}))
     assert valid["poor_share"] == round(1 / 9, 4) and valid["final_grade"] == "差"
+    assert valid["poor_share_of"] == 9
     cast = one(meeting(poor_share_basis="cast"), ballots({"r1": column}))
     assert cast["poor_share"] == round(1 / 11, 4) and cast["final_grade"] != "差"
+    assert cast["poor_share_of"] == 11
 
 
 def test_the_reason_names_the_basis_of_the_poor_share() -> None:
@@ -410,6 +412,54 @@ def test_quorum_counts_the_least_carried_reporter_over_all_groups() -> None:
     assert result["valid"] is False
 
 
+# -- more ballots than seats ---------------------------------------------------------------
+
+
+def test_more_ballots_than_seats_in_a_group_is_refused_naming_the_group_and_counts() -> None:
+    m = meeting(groups=GROUPS)
+    fits = ballots({"r1": marks(好=10)}, "a") + ballots({"r1": marks(好=10)}, "b")
+    assert result_to_json(tally(m, fits))["groups"][0]["cast"] == 10  # exactly the seats: fine
+    with pytest.raises(InputError) as error:
+        tally(m, fits + ballots({"r1": marks(好=1)}, "a", prefix="x"))
+    assert error.value.where == "分组a"
+    assert error.value.message == "“县级领导”：10个席位，却有11张选票；选票多于发出的席位，不能计票"
+
+
+def test_with_a_round_per_report_the_ballots_carrying_one_reporter_are_compared() -> None:
+    m = meeting(2, groups=GROUPS)
+    m = Meeting(m.title, m.date, m.reporters, m.groups, m.rules, voting="each")
+    rounds = ballots({"r1": marks(好=10)}, "a") + ballots({"r2": marks(好=10)}, "a", prefix="2-")
+    assert result_to_json(tally(m, rounds))["groups"][0]["cast"] == 20  # 2 rounds of 10 seats
+    with pytest.raises(InputError) as error:
+        tally(m, rounds + ballots({"r2": marks(好=1)}, "a", prefix="x"))
+    assert error.value.message.startswith("“县级领导”：10个席位，却有11张选票评议述职人2；")
+
+
+# -- per-group scores and rounding ---------------------------------------------------------
+
+
+def test_the_score_is_the_weighted_mean_of_the_group_scores() -> None:
+    bs = ballots({"r1": marks(好=2, 一般=1)}, "a") + ballots({"r1": marks(较好=1, 差=1)}, "b")
+    r = one(meeting(groups=GROUPS), bs)
+    assert r["score_by_group"] == {"a": 86.67, "b": 40.0}  # 260/3 and 80/2
+    assert r["score"] == round(0.4 * 260 / 3 + 0.6 * 40, 2) == 58.67
+    silent = one(meeting(groups=GROUPS), ballots({"r1": marks(好=1)}, "a"))
+    assert silent["score_by_group"] == {"a": 100.0, "b": None}
+
+
+def test_rounding_is_half_up_from_the_exact_value() -> None:
+    from tally.engine import round_half_up
+
+    assert round_half_up(F("0.125"), 2) == F("0.13")  # round() would give 0.12
+    assert round_half_up(F("-0.125"), 2) == F("-0.13")
+    assert round_half_up(F("0.1249"), 2) == F("0.12")
+    assert round_half_up(F(0), 2) == 0 and round_half_up(F("-0.004"), 2) == 0
+    r = one(meeting(), ballots({"r1": marks(好=1, 差=7)}))  # 12.5 exactly, 差 87.5 %
+    assert (r["score"], r["poor_share"]) == (12.5, 0.875)
+    r = one(meeting(), ballots({"r1": marks(好=7, 差=9993)}))  # 0.07 → 差 0.9993
+    assert r["score"] == 0.07
+
+
 # -- no votes ------------------------------------------------------------------------------
 
 
@@ -443,6 +493,8 @@ def test_rules_with_a_point_missing_are_refused() -> None:
     m = meeting(points=(F(100), F(80), F(60)))  # four grades, three points
     with pytest.raises(ValueError, match="zip"):
         tally(m, ballots({"r1": marks(好=1)}))
+    with pytest.raises(ValueError, match="zip"):  # with no votes at all too
+        tally(m, ballots({"r1": marks(弃权=1)}))
 
 
 def test_a_share_threshold_no_share_can_reach_is_refused() -> None:
@@ -496,7 +548,7 @@ def test_json_shape() -> None:
     assert set(result) == {"valid", "quorum", "grades", "groups", "quota", "reporters", "undecided"}
     assert set(result["reporters"][0]) == {
         "id", "name", "org", "mode", "cast", "counts", "abstain", "invalid", "counts_by_group",
-        "score", "poor_share", "base_grade", "final_grade", "rank", "steps", "decided_by",
+        "score", "score_by_group", "poor_share", "poor_share_of", "base_grade", "final_grade", "rank", "steps", "decided_by",
     }  # fmt: skip
     assert result["grades"] == ["好", "较好", "一般", "差"]
     assert result["reporters"][1]["score"] == 92.0

@@ -13,6 +13,7 @@ import pytest
 
 from tally.errors import InputError
 from tally.meeting_file import (
+    AGENDA_KEYS,
     GROUP_KEYS,
     MEETING_KEYS,
     REPORTER_KEYS,
@@ -102,6 +103,7 @@ def test_unquoted_toml_date_and_all_options() -> None:
     data["meeting"].update(
         date=datetime.date(2026, 12, 28), place="县委党校", join="open", voting="each"
     )
+    data["meeting"]["organizer"] = "中共某某县委组织部"
     data["rules"].update(
         grades=["优秀", "称职", "基本称职", "不称职"],
         base="share",
@@ -112,6 +114,7 @@ def test_unquoted_toml_date_and_all_options() -> None:
     )
     m = parse_meeting(data)
     assert (m.date, m.place, m.join, m.voting) == ("2026-12-28", "县委党校", "open", "each")
+    assert m.organizer == "中共某某县委组织部" and parse_meeting(base()).organizer == ""
     assert m.rules.quota == (("优秀", F(1, 5)), ("称职", F(1, 2)))
     assert m.rules.share_threshold == F(1, 2) and m.rules.override_flags == ("免职",)
 
@@ -189,8 +192,8 @@ DELETE = object()
 # fmt: off
 BAD = [
     # (path into base(), new value, the key named, the whole message)
-    (("colour",), "red", "colour", "未知的键“colour”；允许的键：meeting, reporters, groups, rules"),
-    (("meeting", "venue"), "x", "meeting.venue", "未知的键“venue”；允许的键：title, date, place, join, voting, privacy_min_ballots, seats"),
+    (("colour",), "red", "colour", "未知的键“colour”；允许的键：meeting, reporters, groups, rules, agenda"),
+    (("meeting", "venue"), "x", "meeting.venue", "未知的键“venue”；允许的键：title, date, place, organizer, join, voting, privacy_min_ballots, seats"),
     (("meeting", "title"), 7, "meeting.title", "应是字符串，实际为7"),
     (("meeting", "title"), DELETE, "meeting.title", "缺少此项（必填，字符串）"),
     (("meeting", "title"), "  ", "meeting.title", "不能为空"),
@@ -279,6 +282,13 @@ BAD = [
     (("rules", "override_flags"), "问责", "rules.override_flags", "应是数组，实际为“问责”"),
     (("rules", "quota"), {"较好": -0.5}, "rules.quota.较好", "应是0到1之间的数，实际为-0.5"),
     (("rules",), [], "rules", "应是一个表（table），实际为[]"),
+    (("agenda",), {"report_minutes": 0}, "agenda.report_minutes", "应是大于0、不超过600的分钟数，实际为0"),
+    (("agenda",), {"report_minutes": -5}, "agenda.report_minutes", "应是大于0、不超过600的分钟数，实际为-5"),
+    (("agenda",), {"comment_minutes": 601}, "agenda.comment_minutes", "应是大于0、不超过600的分钟数，实际为601"),
+    (("agenda",), {"comment_minutes": "5"}, "agenda.comment_minutes", "应是大于0、不超过600的分钟数，实际为“5”"),
+    (("agenda",), {"report_minutes": True}, "agenda.report_minutes", "应是大于0、不超过600的分钟数，实际为true"),
+    (("agenda",), {"vote_minutes": 5}, "agenda.vote_minutes", "未知的键“vote_minutes”；允许的键：report_minutes, comment_minutes"),
+    (("agenda",), 5, "agenda", "应是一个表（table），实际为5"),
 ]
 # fmt: on
 
@@ -407,7 +417,7 @@ def test_two_to_ten_grades(count: int) -> None:
 
 def test_every_key_is_documented() -> None:
     doc = (EXAMPLE.parents[1] / "docs" / "meeting-file.md").read_text(encoding="utf-8")
-    for key in (*TOP_KEYS, *MEETING_KEYS, *REPORTER_KEYS, *GROUP_KEYS, *RULE_KEYS):
+    for key in (*TOP_KEYS, *MEETING_KEYS, *REPORTER_KEYS, *GROUP_KEYS, *RULE_KEYS, *AGENDA_KEYS):
         assert (
             f"`{key}`" in doc or f"[{key}]" in doc or f"[[{key}]]" in doc or f"[rules.{key}]" in doc
         ), key

@@ -8,6 +8,7 @@ from __future__ import annotations
 import re
 import subprocess
 from dataclasses import replace
+from fractions import Fraction as F
 from pathlib import Path
 
 import pytest
@@ -21,7 +22,8 @@ from printouts.feedback import render_feedback
 from printouts.inputs import recompute
 from printouts.samples import sample_ballots, sample_meeting
 from printouts.tally_sheet import render_tally
-from tally.model import Ballot, Rules
+from tally.model import Ballot, Group, Rules
+from tally.numbers import short
 
 BASE_URL = "https://pingyi.example.org"
 DIGESTS = {"meeting_sha256": "a1" * 32, "ballots_sha256": "b2" * 32}
@@ -253,3 +255,90 @@ def test_other_grade_scales_print_their_own_words(tmp_path):
     flat = re.sub(r"\s+", "", pdf_text(render_tally(meeting, result, DIGESTS), tmp_path))
     assert "优秀称职基本称职不称职弃权" in flat
     assert all(row["final_grade"] in scale for row in result["reporters"])
+
+
+def test_tally_sheet_can_be_checked_with_a_calculator(sample, tmp_path):
+    """Weights, points and cutoffs are printed, and so are each group's counts and score:
+    from the printed numbers alone, the printed score comes out again."""
+    meeting, _, result = sample
+    flat = re.sub(r"\s+", "", pdf_text(render_tally(meeting, result, DIGESTS), tmp_path))
+    assert "等次分值：好100分、较好80分、一般60分、差0分" in flat
+    assert "县级领导0.4、部门负责人0.3、党代表0.3" in flat
+    assert "得分≥90为好，≥80为较好，≥60为一般，其余为差" in flat
+    assert "四舍五入一次" in flat and flat.count("有效票：") == 1
+    weights = {}
+    for group in result["groups"]:
+        found = re.search(rf"{group['name']}（权重([\d.]+)）", flat)
+        weights[group["id"]] = F(found.group(1))
+    points = dict(zip(result["grades"], (100, 80, 60, 0), strict=True))
+    for row in result["reporters"]:
+        total = F(0)
+        for group in result["groups"]:
+            counts = row["counts_by_group"][group["id"]]
+            cell = "/".join(str(counts[g]) for g in result["grades"])
+            votes = sum(counts.values())
+            group_score = F(sum(points[g] * n for g, n in counts.items()), votes)
+            assert f"{cell}（{votes}）→{row['score_by_group'][group['id']]:.2f}" in flat
+            total += weights[group["id"]] * group_score
+        assert f"{round(float(total), 2):.2f}" == f"{row['score']:.2f}", row["name"]
+
+
+def test_tally_sheet_rounds_each_share_once_so_both_poor_figures_agree(sample, tmp_path):
+    meeting, _, result = sample
+    text = pdf_text(render_tally(meeting, result, DIGESTS), tmp_path)
+    for row in result["reporters"]:
+        cells = next(line for line in text.splitlines() if f" {row['name']} " in line).split()
+        poor = cells[
+            3 + len(result["grades"])
+        ]  # 序号 姓名 单位 方式 好 较好 一般 差 弃权 废票 差票%
+        assert poor.startswith(f"{row['counts']['差']}(")
+        assert cells[6 + len(result["grades"])] == poor[poor.index("(") + 1 : -1], cells
+    # 1/69 = 1.449 %: the JSON's 0.0145 would have printed 1.5 % beside 差 1 (1.4 %)
+    one = dict(result["reporters"][0], counts={"好": 60, "较好": 5, "一般": 3, "差": 1})
+    one.update(poor_share=0.0145, poor_share_of=69, abstain=0, invalid=0, cast=69)
+    flat = re.sub(
+        r"\s+",
+        "",
+        pdf_text(render_tally(meeting, dict(result, reporters=[one]), DIGESTS), tmp_path),
+    )
+    assert "1(1.4%)00" in flat and "1.4%" in flat and "1.5%" not in flat
+
+
+def test_tally_sheet_is_an_official_form(sample, tmp_path):
+    meeting, ballots, result = sample
+    official = replace(meeting, organizer="中共某某县委组织部")
+    pdf = render_tally(official, result, DIGESTS, effective=len(ballots) - 1, monitors=3)
+    pages = pdf_text(pdf, tmp_path).split("\f")[:-1]
+    for number, page in enumerate(pages, start=1):
+        assert f"第{number}页共{len(pages)}页" in re.sub(r"\s+", "", page)
+    flat = re.sub(r"\s+", "", "".join(pages))
+    assert flat.count("中共某某县委组织部") == 2  # under the title and over the 公章 box
+    assert "（公章）" in flat and flat.count("计票人（签字）") == 1
+    assert flat.count("监票人（签字）") == 3 and flat.count("主持人（签字）") == 1
+    returned = sum(g["cast"] for g in result["groups"])
+    assert f"收回{returned}张，其中整张作废1张" in flat
+    for group in result["groups"]:
+        assert (
+            f"{group['name']}{short(meeting.group(group['id']).weight)}{group['seats']}{group['cast']}"
+            in flat
+        )
+    default = re.sub(r"\s+", "", pdf_text(render_tally(meeting, result, DIGESTS), tmp_path))
+    assert default.count("监票人（签字）") == 2 and "填报单位" in default
+
+
+@pytest.mark.parametrize("reporters", [2, 3])
+def test_the_signatures_never_stand_alone_on_a_page(reporters, tmp_path):
+    meeting = sample_meeting(reporters)  # sizes whose signatures would just spill over
+    result = recompute(meeting, sample_ballots(meeting))
+    pages = pdf_text(render_tally(meeting, result, DIGESTS), tmp_path).split("\f")
+    signed = next(page for page in pages if "计票人" in page)
+    assert "等次名额控制" in signed and "待定" in signed
+
+
+def test_paper_ballot_has_group_ticks_and_a_ballot_number(sample, tmp_path):
+    meeting = sample[0]
+    flat = re.sub(r"\s+", "", pdf_text(render_ballots(meeting), tmp_path))
+    assert "投票组别：县级领导部门负责人党代表" in flat and "选票编号（计票人填）" in flat
+    plain = replace(meeting, groups=(Group("all", "全体", 30),))
+    flat = re.sub(r"\s+", "", pdf_text(render_ballots(plain), tmp_path))
+    assert "投票组别" not in flat and "选票编号" in flat and "卡号" in flat

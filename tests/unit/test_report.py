@@ -148,6 +148,23 @@ def test_the_share_as_a_percentage_with_one_decimal_and_the_score_with_two(
     )
 
 
+def test_the_poor_share_is_rounded_once_from_the_exact_count() -> None:
+    result = copy.deepcopy(RESULT)
+    # 1/69 = 1.449…%: the JSON's 0.0145 read as a percentage would give 1.5
+    result["reporters"][1].update(counts=dict(好=60, 较好=5, 一般=3, 差=1), poor_share=0.0145)
+    assert " 1.5 " in format_table(result).splitlines()[6]
+    result["reporters"][1]["poor_share_of"] = 69
+    assert " 1.4 " in format_table(result).splitlines()[6]
+    result["reporters"][1]["poor_share_of"] = 70  # the share of cast ballots: 1/70 = 1.43 %
+    assert " 1.4 " in format_table(result).splitlines()[6]
+    result["reporters"][1]["counts"]["差"] = 7  # 7/69 = 10.1449 %
+    result["reporters"][1]["poor_share_of"] = 69
+    assert " 10.1 " in format_table(result).splitlines()[6]
+    result["reporters"][1]["counts"]["差"] = 19  # 19/61 = 31.147 %: not 31.15 then 31.2
+    result["reporters"][1]["poor_share_of"] = 61
+    assert " 31.1 " in format_table(result).splitlines()[6]
+
+
 def test_a_meeting_with_three_grades_and_nothing_else() -> None:
     result = {
         "valid": True,

@@ -17,8 +17,15 @@ from pyhanko.pdf_utils.reader import PdfFileReader
 from cli.signing_files import ensure_identity, read_identity
 from printouts.inputs import digests, parse_ballots, recompute
 from printouts.samples import sample_meeting
-from printouts.signing import describe, load_certificate, make_identity, sign_pdf, signer_name
-from printouts.tally_sheet import render_tally
+from printouts.signing import (
+    describe,
+    fingerprint,
+    load_certificate,
+    make_identity,
+    sign_pdf,
+    signer_name,
+)
+from printouts.tally_sheet import effective_ballots, render_tally
 from printouts.verify import verify
 from server.datadir import DataDir
 from tally.errors import InputError
@@ -38,9 +45,18 @@ def demo_sheet(identity):
     meeting_bytes = (EXAMPLES / "demo-meeting.toml").read_bytes()
     ballots_bytes = (EXAMPLES / "demo-ballots.csv").read_bytes()
     meeting = parse_meeting_text(meeting_bytes.decode("utf-8"))
-    result = recompute(meeting, parse_ballots(ballots_bytes, meeting, "demo-ballots.csv"))
-    pdf = render_tally(meeting, result, digests(meeting_bytes, ballots_bytes))
+    ballots = parse_ballots(ballots_bytes, meeting, "demo-ballots.csv")
+    result = recompute(meeting, ballots)
     key_pem, cert_pem = identity
+    cert = load_certificate(cert_pem)
+    pdf = render_tally(  # as `pingyi print tally` renders it: verify re-renders it so
+        meeting,
+        result,
+        digests(meeting_bytes, ballots_bytes),
+        signed_by=signer_name(cert),
+        effective=effective_ballots(ballots),
+        signer_sha256=fingerprint(cert),
+    )
     return meeting_bytes, ballots_bytes, sign_pdf(pdf, key_pem, cert_pem)
 
 
@@ -94,13 +110,14 @@ def test_verify_takes_bytes_and_pins_the_certificate(demo_sheet, identity):
         "会议文件 meeting.toml",
         "选票文件 ballots.csv",
         "重新计票",
+        "印刷内容",
     ]
     other = make_identity(sample_meeting())[1]
     verdict = verify(signed, ballots_bytes, meeting_bytes, other)
     assert not verdict.ok
     assert "签名证书不是 --cert 指定的证书" in verdict.checks[0].detail
     named = verify(signed, b"x" + ballots_bytes, meeting_bytes, ballots_name="b.csv")
-    assert [c.ok for c in named.checks] == [True, True, False, False]
+    assert [c.ok for c in named.checks] == [True, True, False, False]  # cannot be parsed
     assert named.checks[2].name == "选票文件 b.csv"
 
 
@@ -127,11 +144,22 @@ def test_sign_rejects_a_key_it_cannot_use(identity):
         serialization.PrivateFormat.PKCS8,
         serialization.BestAvailableEncryption(b"secret"),
     )
-    for bad in (encrypted, b"not a key"):
+    expected = {
+        encrypted: "私钥已加密，需要口令：在终端运行时会提示输入，或设置环境变量 PINGYI_KEY_PASSPHRASE",
+        b"not a key": "无法读取签名私钥或证书",
+    }
+    for bad, message in expected.items():
         with pytest.raises(InputError) as caught:
             sign_pdf(b"%PDF-1.4", bad, cert_pem, key_source="org/key.pem")
         assert str(caught.value).startswith("org/key.pem")
-        assert "须为未加密的PEM私钥" in str(caught.value)
+        assert message in str(caught.value)
+    with pytest.raises(InputError) as caught:
+        sign_pdf(b"%PDF-1.4", encrypted, cert_pem, passphrase=b"wrong", key_source="k.pem")
+    assert str(caught.value) == "k.pem：私钥口令不正确（无法解密私钥）"
+    other = make_identity(sample_meeting())[1]
+    with pytest.raises(InputError) as caught:
+        sign_pdf(b"%PDF-1.4", key_pem, other, cert_source="c.pem")
+    assert "c.pem" in str(caught.value) and "证书与签名私钥不匹配" in str(caught.value)
 
 
 def test_meeting_identity_is_made_once_and_the_key_is_private(tmp_path):

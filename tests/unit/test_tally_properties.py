@@ -20,7 +20,8 @@ SHARES = st.sampled_from([F(0), F(1, 5), F(1, 3), F(1, 2), F(1)])
 # No deadline: a slow example on a busy shared machine is not a failure of the engine.
 PROPERTY = settings(max_examples=150, deadline=None)
 ONE_GROUP = (Group("all", "全体", 30),)
-TWO_GROUPS = (Group("a", "县级领导", 10, F("0.4")), Group("b", "基层代表", 20, F("0.6")))
+# Seats for every ballot drawn (up to 20, and one more): more ballots than seats is refused.
+TWO_GROUPS = (Group("a", "县级领导", 21, F("0.4")), Group("b", "基层代表", 21, F("0.6")))
 
 
 @st.composite

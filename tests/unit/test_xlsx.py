@@ -30,7 +30,7 @@ def test_workbook_has_one_row_per_reporter_with_numbers_as_numbers():
     data = results_xlsx(result, meeting)
     assert data[:2] == b"PK"  # an .xlsx is a zip
     workbook = read(data)
-    assert workbook.sheetnames == ["测评结果", "分组票数"]
+    assert workbook.sheetnames == ["测评结果", "分组票数", "说明"]
     sheet = workbook["测评结果"]
     assert sheet["A1"].value == f"{meeting.title} 测评结果"
     assert sheet.freeze_panes == "C5"
@@ -56,13 +56,17 @@ def test_group_sheet_counts_add_up_to_the_reporter_counts():
     assert [g[0] for g in groups] == [g.name for g in meeting.groups]
     assert [g[1] for g in groups] == [g.seats for g in meeting.groups]
     grades = list(meeting.rules.grades)
-    start = values.index(["姓名", "组别", *grades])
+    start = values.index(["姓名", "组别", *grades, "有效票", "组得分"])
     per_group = values[start + 1 :]
     assert len(per_group) == len(meeting.reporters) * len(meeting.groups)
     for row in result["reporters"]:
         mine = [v for v in per_group if v[0] == row["name"]]
         for index, grade in enumerate(grades, start=2):
             assert sum(v[index] for v in mine) == row["counts"][grade]
+        for v in mine:
+            gid = next(g.id for g in meeting.groups if g.name == v[1])
+            assert v[-2] == sum(row["counts_by_group"][gid].values())
+            assert v[-1] == row["score_by_group"][gid]
 
 
 def test_reporter_without_votes_has_empty_score_and_shares():
@@ -76,3 +80,54 @@ def test_reporter_without_votes_has_empty_score_and_shares():
     silent = next(r for r in rows if r["姓名"] == meeting.reporters[1].name)
     assert silent["得分"] is None and silent["最终等次"] is None and silent["差票%"] is None
     assert all(silent[f"{g}（%）"] is None for g in meeting.rules.grades)
+
+
+def test_a_secretariat_can_print_it_and_compute_with_it():
+    meeting = sample_meeting()
+    result = recompute(meeting, sample_ballots(meeting))
+    digests = {"meeting_sha256": "a1" * 32, "ballots_sha256": "b2" * 32}
+    workbook = read(results_xlsx(result, meeting, digests))
+    sheet = workbook["测评结果"]
+    assert [c.value for c in sheet[2]][4:8] == [
+        "应到",
+        result["quorum"]["seats"],
+        "实到",
+        result["quorum"]["cast"],
+    ]
+    assert isinstance(sheet["F2"].value, int) and isinstance(sheet["H2"].value, int)
+    for name in workbook.sheetnames:
+        page = workbook[name].page_setup
+        assert (page.orientation, page.paperSize, page.fitToWidth) == ("landscape", 9, 1), name
+    assert sheet.print_title_rows == "$4:$4"
+    header = {cell.value: cell.column for cell in sheet[4]}
+    first = 5
+    assert sheet.cell(first, header["好（票）"]).number_format == "0"
+    assert sheet.cell(first, header["好（%）"]).number_format == "0.0"
+    assert sheet.cell(first, header["得分"]).number_format == "0.00"
+    last = first + len(result["reporters"]) - 1
+    for row in (4, last):
+        for column in (1, len(header)):
+            border = sheet.cell(row, column).border
+            assert border.left.style == border.bottom.style == "thin", (row, column)
+    assert sheet.cell(last + 1, 1).border.left.style is None
+    notes = {row[0].value: row[1].value for row in workbook["说明"].iter_rows(min_row=2)}
+    assert notes["会议文件 SHA-256"] == digests["meeting_sha256"]
+    assert notes["选票文件 SHA-256"] == digests["ballots_sha256"]
+    assert notes["等次分值：较好"] == 80 and notes["分组权重：县级领导"] == 0.4
+    assert notes["等次线：好"] == "得分≥90" and "四舍五入" in notes["舍入"]
+    assert "会议文件 SHA-256" not in {
+        row[0].value for row in read(results_xlsx(result, meeting))["说明"].iter_rows()
+    }
+
+
+def test_shares_are_rounded_once_from_the_exact_counts():
+    meeting = sample_meeting(1)
+    result = recompute(meeting, sample_ballots(meeting))
+    row = result["reporters"][0]
+    row.update(
+        counts={"好": 60, "较好": 5, "一般": 3, "差": 1}, poor_share=0.0145, poor_share_of=69
+    )
+    record = rows_by_header(read(results_xlsx(result, meeting))["测评结果"])[0]
+    assert record["差票%"] == record["差（%）"] == 1.4  # not 1.5 from the rounded 0.0145
+    del row["poor_share_of"]  # a result saved before the field existed
+    assert rows_by_header(read(results_xlsx(result, meeting))["测评结果"])[0]["差票%"] == 1.4
