@@ -149,7 +149,10 @@ class Console:
 
     async def chair(self, action: str) -> tuple[float, dict[str, Any]]:
         """(send time, reply) for one chair action."""
-        sent, reply = await self.request({"t": "chair", "action": action})
+        message: dict[str, Any] = {"t": "chair", "action": action}
+        if action == "close":  # as the console does once the chair confirmed (too_early)
+            message["force"] = True
+        sent, reply = await self.request(message)
         if reply["t"] != "ok":
             raise RuntimeError(f"chair {action}: {reply}")
         return sent, reply

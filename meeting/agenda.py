@@ -15,11 +15,14 @@ from typing import Literal
 
 from meeting import commands as c
 from meeting import events as e
-from meeting.errors import Refused
+from meeting.errors import Refused, TooEarly
 from tally.model import Meeting
 
 StepKind = Literal["report", "comment", "vote"]
 RoundStatus = Literal["ready", "open", "closed", "revealed"]
+# A close this soon after the open, or with no ballot in, is most likely a slip of the finger
+# (a double click on 开启投票): refused with `too_early` unless the chair confirmed (`force`).
+CLOSE_GUARD_SECONDS = 10.0
 
 
 @dataclass(frozen=True)
@@ -57,6 +60,7 @@ class Round:
     key_for_teller: str = ""
     teller_key_id: str = ""
     awaiting_teller: bool = False  # closed, and only the 监票人's key can open its ballots
+    opened_at: float = 0.0  # VotingOpened.at: the voting clock, and the `too_early` guard
 
     @property
     def total(self) -> int:
@@ -69,6 +73,8 @@ class MeetingState:
     position: int = -1  # -1: not started; len(steps): finished
     version: int = 0  # every event
     agenda_version: int = 0  # events that move the agenda (what `expect` checks)
+    # When the current step's clock started, moved back by the time the step already ran
+    # before (后退 and 下一项 back into it): a step's time accumulates, it never restarts.
     step_started_at: float | None = None
     paused_at: float | None = None
     paused_total: float = 0.0
@@ -76,6 +82,7 @@ class MeetingState:
     results: Mapping[int, dict] = field(default_factory=dict)
     comments: Mapping[str, str] = field(default_factory=dict)
     joined: Mapping[str, int] = field(default_factory=dict)  # open mode: tokens per group
+    step_elapsed: Mapping[int, float] = field(default_factory=dict)  # time of steps left
     # SHA-256 of the meeting file this process runs with: each round records it when it opens.
     meeting_digest: str = ""
 
@@ -169,6 +176,12 @@ def decide(state: MeetingState, command: c.Command, now: float) -> list[e.Event]
             held = state.open_round
             if held is None:
                 raise Refused("当前没有进行中的投票")
+            if not command.force and held.total == 0:
+                raise TooEarly("本轮还没有人投票；如确需结束投票，请确认后再操作")
+            if not command.force and now - held.opened_at < CLOSE_GUARD_SECONDS:
+                raise TooEarly(
+                    f"投票开启不到{CLOSE_GUARD_SECONDS:.0f}秒，可能是误点；如确需结束，请确认后再操作"
+                )
             return [e.VotingClosed(held.id, now)]
         case c.RevealResults():
             held = state.current_round
@@ -216,6 +229,8 @@ def allowed_actions(state: MeetingState, now: float) -> list[str]:
     for action in c.ACTION_ORDER:
         try:
             decide(state, c.SIMPLE_COMMANDS[action], now)
+        except TooEarly:
+            pass  # it fits, once the chair confirms it (`force`)
         except Refused:
             continue
         allowed.append(action)
@@ -236,7 +251,7 @@ def evolve(state: MeetingState, event: e.Event) -> MeetingState:
     return replace(
         state,
         version=state.version + 1,
-        agenda_version=state.agenda_version + (1 if event.MOVES_AGENDA else 0),
+        agenda_version=state.agenda_version + (1 if event.moves_agenda else 0),
     )
 
 
@@ -259,12 +274,25 @@ def _(event: e.MeetingStarted, state: MeetingState) -> MeetingState:
 
 @_apply.register
 def _(event: e.StepEntered, state: MeetingState) -> MeetingState:
-    return replace(state, position=event.step, step_started_at=event.at, paused_total=0.0)
+    return _enter(state, event.step, event.at)
 
 
 @_apply.register
 def _(event: e.MeetingFinished, state: MeetingState) -> MeetingState:
-    return replace(state, position=len(state.steps), step_started_at=event.at, paused_total=0.0)
+    return _enter(state, len(state.steps), event.at)
+
+
+def _enter(state: MeetingState, position: int, at: float) -> MeetingState:
+    """Leave the current step (keeping its time) and enter `position`, whose clock goes on
+    from the time it already ran: going back to a step never restarts its timer."""
+    spent = dict(state.step_elapsed)
+    if state.step is not None and state.step_started_at is not None:
+        end = state.paused_at if state.paused_at is not None else at
+        spent[state.position] = max(0.0, end - state.step_started_at - state.paused_total)
+    started = at - spent.get(position, 0.0)
+    return replace(
+        state, position=position, step_started_at=started, paused_total=0.0, step_elapsed=spent
+    )
 
 
 @_apply.register
@@ -281,6 +309,7 @@ def _(event: e.VotingOpened, state: MeetingState) -> MeetingState:
         sealing_key=event.sealing_key,
         key_for_teller=event.key_for_teller,
         teller_key_id=event.teller_key_id,
+        opened_at=event.at,
     )
     return replace(state, rounds={**state.rounds, event.round: held})
 

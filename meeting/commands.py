@@ -33,6 +33,7 @@ class OpenVoting(Command):
 @dataclass(frozen=True)
 class CloseVoting(Command):
     ACTION = "close"
+    force: bool = False  # the chair confirmed closing early or with no ballot (`too_early`)
 
 
 @dataclass(frozen=True)
@@ -74,8 +75,10 @@ SIMPLE_COMMANDS: dict[str, Command] = {
 COMMENT_MAX_CHARS = 2000
 
 
-def command_for(action: str, text: str | None = None) -> Command:
+def command_for(action: str, text: str | None = None, force: bool = False) -> Command:
     """The command for a chair action name; KeyError when there is none."""
     if action == RecordComment.ACTION:
         return RecordComment(text or "")
+    if action == CloseVoting.ACTION:
+        return CloseVoting(force)
     return SIMPLE_COMMANDS[action]

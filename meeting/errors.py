@@ -72,6 +72,14 @@ class Refused(Rejected):
         super().__init__(msg, field)
 
 
+class TooEarly(Rejected):
+    """Closing a round now would very likely be a slip (no ballot yet, or opened seconds ago):
+    refused unless the chair confirmed it (`force`). Not a `Refused`: the action still fits."""
+
+    def __init__(self, msg: str, field: str | None = "force") -> None:
+        super().__init__(msg, field)
+
+
 class Conflict(Rejected):
     """The agenda moved since the chair last saw it (`expect`)."""
 

@@ -19,6 +19,11 @@ class Event:
     # Events that move the agenda bump the agenda version, which chair actions check.
     MOVES_AGENDA: ClassVar[bool] = True
 
+    @property
+    def moves_agenda(self) -> bool:
+        """Whether this event bumps the agenda version (the store counted it when appending)."""
+        return self.MOVES_AGENDA
+
 
 @dataclass(frozen=True)
 class CardsIssued(Event):
@@ -49,10 +54,25 @@ class StepEntered(Event):
 
 @dataclass(frozen=True)
 class CommentRecorded(Event):
+    """A 点评 saved (the console autosaves as the chair types). It does not move the agenda:
+    an autosave must never turn the chair's next click into a `conflict`.
+
+    Schema 2: before it, a comment did move the agenda, and the store's agenda version counted
+    it; `moved_agenda` (True only for those, by the upcaster) keeps a replayed older record's
+    agenda version equal to the store's, so its chair actions are not refused for ever.
+    """
+
     TYPE = "CommentRecorded"
+    SCHEMA = 2
+    MOVES_AGENDA = False
     reporter: str
     text: str
     at: float
+    moved_agenda: bool = False
+
+    @property
+    def moves_agenda(self) -> bool:
+        return self.moved_agenda
 
 
 @dataclass(frozen=True)

@@ -68,10 +68,20 @@ def agenda_view(meeting: Meeting, state: MeetingState) -> dict[str, Any]:
             "paused_total": state.paused_total,
             "paused_at": state.paused_at,
         },
+        "budget": step_budget(meeting, step.kind if step is not None else None),
         "paused": state.paused,
         "round": _round_view(state, held) if held is not None else _ready_round(state),
         "agenda_v": state.agenda_version,
     }
+
+
+def step_budget(meeting: Meeting, kind: str | None) -> float | None:
+    """The time budget of a step of this kind, in seconds (None: the timer only counts up)."""
+    minutes = {
+        "report": meeting.agenda.report_minutes,
+        "comment": meeting.agenda.comment_minutes,
+    }.get(kind or "")
+    return float(minutes * 60) if minutes is not None else None
 
 
 def _round_view(state: MeetingState, held: Round) -> dict[str, Any]:
@@ -79,6 +89,7 @@ def _round_view(state: MeetingState, held: Round) -> dict[str, Any]:
         "id": held.id,
         "reporters": list(held.reporters),
         "status": held.status,
+        "opened_at": held.opened_at,
         "sealed": bool(held.sealing_key),
         "awaiting_teller": _awaiting_teller(state, held),
     }
@@ -96,6 +107,7 @@ def _ready_round(state: MeetingState) -> dict[str, Any] | None:
         "id": state.position,
         "reporters": list(step.reporters),
         "status": "ready",
+        "opened_at": None,
         "sealed": False,
         "awaiting_teller": False,
     }
@@ -127,6 +139,7 @@ def turnout(meeting: Meeting, state: MeetingState) -> dict[str, Any]:
     return {
         "cast": sum(cast.values()),
         "seats": meeting.seats,
+        "quorum": float(meeting.rules.quorum),  # cast / seats must reach it (测评有效)
         "groups": [
             {"id": g.id, "name": g.name, "seats": g.seats, "cast": cast.get(g.id, 0)}
             for g in meeting.groups

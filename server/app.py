@@ -10,6 +10,7 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass
 
 from starlette.applications import Starlette
+from starlette.middleware.gzip import GZipMiddleware
 from starlette.routing import WebSocketRoute
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -109,6 +110,7 @@ def create_app(settings: Settings, target: RedisTarget | None = None) -> Starlet
         lifespan=lifespan,
         exception_handlers=EXCEPTION_HANDLERS,  # every HTTP error is JSON
     )
+    app.add_middleware(GZipMiddleware, minimum_size=1000)  # phones' first load: ~20 KB
     app.add_middleware(SecurityHeaders)
     return app
 

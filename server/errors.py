@@ -67,6 +67,7 @@ ERRORS: dict[type[Rejected], tuple[str, int]] = {
     domain.AlreadyVoted: ("already_voted", 409),
     domain.BadTellerKey: ("bad_teller_key", 422),
     domain.Refused: ("refused", 409),
+    domain.TooEarly: ("too_early", 409),
     domain.Conflict: ("conflict", 409),
     domain.Unavailable: ("unavailable", 503),
     UnknownType: ("unknown_type", 422),

@@ -264,11 +264,46 @@ async def screen_link(request: Request) -> Response:
     return JSONResponse({"key": key, "url": f"/screen?key={key}"}, headers=NO_STORE)
 
 
+@_handled
+async def receipts(request: Request) -> Response:
+    """The receipts of the revealed rounds (the `/check` page), sorted so that the list says
+    nothing of the order ballots came in; never a mark, a group or a card. `?round=N`: that
+    round only, and only once its result is revealed."""
+    service = _service(request)
+    revealed = sorted(r.id for r in service.state.rounds.values() if r.status == "revealed")
+    asked = request.query_params.get("round")
+    if asked is not None:
+        if not asked.isdigit() or len(asked) > 9:
+            raise BadField("round 应为投票轮次的编号", "round")
+        if int(asked) not in revealed:
+            raise NotFound(f"第 {int(asked)} 轮的结果尚未公布，回执暂不可查", "round")
+        revealed = [int(asked)]
+    rounds = []
+    for round_id in revealed:
+        found = await service.receipts(round_id)
+        held = service.state.rounds[round_id]
+        rounds.append({"round": round_id, "reporters": list(held.reporters), "receipts": found})
+    return JSONResponse({"rounds": rounds}, headers=NO_STORE)
+
+
 async def health(request: Request) -> Response:
     service = _service(request)
     ok = await service.store_reachable()
     body = {"ok": ok, "redis": ok, "v": service.state.version}
     return JSONResponse(body, status_code=200 if ok else 503, headers=NO_STORE)
+
+
+class KioskFiles(StaticFiles):
+    """The pages' scripts and styles, revalidated on every load (`no-cache`: the browser keeps
+    them and asks with their ETag, a 304 costs ~200 bytes). Their names carry no version, so a
+    `max-age` would keep an old script across a server upgrade (docs/pages.md)."""
+
+    def file_response(
+        self, full_path: Any, stat_result: Any, scope: Any, status_code: int = 200
+    ) -> Response:
+        response = super().file_response(full_path, stat_result, scope, status_code)
+        response.headers["Cache-Control"] = "no-cache"
+        return response
 
 
 def routes() -> list[Any]:
@@ -289,6 +324,8 @@ def routes() -> list[Any]:
         Route("/api/join-qr.svg", join_qr),
         Route("/api/room", room),
         Route("/api/screen-link", screen_link),
+        Route("/check", _page("check")),
+        Route("/api/receipts", receipts),
         Route("/healthz", health),
-        Mount("/static", StaticFiles(directory=str(static_dir), check_dir=False), name="static"),
+        Mount("/static", KioskFiles(directory=str(static_dir), check_dir=False), name="static"),
     ]

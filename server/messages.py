@@ -87,6 +87,7 @@ class Chair(ClientMessage, tag="chair"):
     action: Word
     text: Annotated[str, Meta(max_length=COMMENT_MAX_CHARS)] = ""  # with `comment`
     expect: Int64 | UnsetType = UNSET
+    force: bool = False  # with `close`: the chair confirmed closing early or with no ballot
 
 
 class Paper(ClientMessage, tag="paper"):
@@ -234,7 +235,7 @@ def _refusal(
 
 async def answer_chair(service: MeetingService, message: Chair) -> dict[str, Any]:
     try:
-        command = command_for(message.action, message.text)
+        command = command_for(message.action, message.text, message.force)
     except KeyError:
         raise BadField(f"未知的操作：{message.action}", "action") from None
     expect = None if message.expect is UNSET else message.expect

@@ -74,7 +74,7 @@ class Projection:
                 self.state = dataclasses.replace(self.state, version=item.version)
             else:
                 self.state = agenda.evolve(self.state, item.event)
-                moved = moved or item.event.MOVES_AGENDA
+                moved = moved or item.event.moves_agenda
                 for observe in self.event_observers:
                     observe(item.event, self.state)
             self.last_id = item.stream_id

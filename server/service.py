@@ -44,7 +44,7 @@ from server.stored_ballots import (
     encode_ballot,
     mark_bytes,
     open_members,
-    upcast,
+    receipt_of,
 )
 from server.view_feed import ViewFeed
 from tally.engine import result_to_json, tally
@@ -255,8 +255,7 @@ class MeetingService:
         if round_private is None:
             return False
         opened = open_members(members, BallotOpener(round_id, round_private))
-        grades = self.meeting.rules.grades
-        scores = {m: receipt_score(upcast(m, held.reporters, grades)[0]) for m in opened}
+        scores = {member: receipt_score(receipt_of(member)) for member in opened}
         await self.store.replace_ballots(round_id, scores)
         self.keys.forget(round_id)
         return True
@@ -413,6 +412,13 @@ class MeetingService:
         if outcome == "group_full":
             raise refusal.GroupFull(f"“{found.name}”名额已满（{found.seats}人）", "group")
         return token
+
+    async def receipts(self, round_id: int) -> list[str]:
+        """A round's receipts, sorted (their order says nothing of the cast order), and nothing
+        else: what `/check` lists once the round is revealed."""
+        with _unavailable_on_store_error():
+            members = await self.store.ballot_members(round_id)
+        return sorted(map(receipt_of, members))
 
     async def voted_rounds(self, token_hash_: str) -> list[int]:
         return await self.store.voted_rounds(token_hash_, sorted(self.state.rounds))

@@ -159,7 +159,7 @@ class Store:
         change, round_id = open_round
         args: list[Any] = ["" if expect is None else expect, change, round_id]
         for event in events:
-            args += [*event_fields(event), "1" if event.MOVES_AGENDA else "0"]
+            args += [*event_fields(event), "1" if event.moves_agenda else "0"]
         k = self.keys
         keys = [k.events, k.version, k.agenda_version, k.open_round]
         reply = await self._eval("append", keys, args)

@@ -62,6 +62,12 @@ UPCASTERS: dict[int, Upcaster] = {
 }
 
 
+def receipt_of(member: bytes) -> str:
+    """A stored member's receipt, whatever its schema, sealed or not: each one's first field."""
+    fields = unpack(member if member[0] == _LEGACY_HEAD else member[1:])
+    return str(fields[0])
+
+
 def upcast(member: bytes, reporters: tuple[str, ...], grades: tuple[str, ...]) -> Stored:
     """One stored member, of any schema, in today's form; an error if it cannot be this round's."""
     if member[0] == _LEGACY_HEAD:

@@ -71,6 +71,7 @@ FIELDS: dict[str, dict[str, tuple[bool, Check]]] = {
         "action": (True, lambda v: is_text(v, WORD_MAX_CHARS)),
         "text": (False, lambda v: is_text(v, COMMENT_MAX_CHARS)),
         "expect": (False, is_int64),
+        "force": (False, lambda v: isinstance(v, bool)),
     },
     "paper": {
         "code": (True, lambda v: is_text(v, CODE_MAX_CHARS)),
@@ -171,6 +172,7 @@ GOOD_AND_BAD: dict[str, st.SearchStrategy[Any]] = {
     "action": st.sampled_from(CHAIR_ACTIONS) | texts(WORD_MAX_CHARS),
     "text": texts(COMMENT_MAX_CHARS),
     "expect": ints,
+    "force": st.booleans(),
     "code": st.just("ABCD-EFGH") | texts(CODE_MAX_CHARS),
     "teller_key": texts(TELLER_KEY_MAX_CHARS),
 }

@@ -16,8 +16,10 @@ let grades = DEFAULT_GRADES;
 let view = null;
 let voted = new Set(); // rounds the server says this token has voted in
 let refused = false;
+let online = false; // the socket is up (a pending ballot goes as soon as it is)
 let errorText = "";
-let draft = null; // {round, cid, marks: {id: grade}, stage: "form"|"review", pending}
+let draft = null; // {round, cid, marks: {id: grade}, stage: "form"|"review", pending, sent, at}
+let restorePlace = true; // after a (re)load, the ballot scrolls back to where the voter was
 
 // ---- localStorage ---------------------------------------------------------------------------
 
@@ -62,6 +64,8 @@ const session = connect({
   hello: () => ({ t: "hello", role: "phone", token }),
   onStatus(state, reason) {
     showNetStatus(ui.net, state);
+    online = state === "online";
+    if (view) render();
     if (state === "refused") {
       refused = true;
       if (reason && reason !== "bad_token") ui["refused-msg"].textContent += `（${reason}）`;
@@ -109,6 +113,8 @@ function onError(msg) {
     } else {
       draft.pending = false;
       if (msg.code === "already_voted") {
+        // Another phone holding the same card has voted: this ballot was not counted.
+        save(`twin:${draft.round}`, true);
         voted.add(draft.round);
         save(`draft:${draft.round}`, null);
         draft = null;
@@ -129,7 +135,11 @@ function submitPending() {
   const round = view && view.round;
   if (!draft || !draft.pending || !round || round.id !== draft.round) return;
   if (round.status !== "open") return;
-  session.send({ t: "cast", round: round.id, marks: fullMarks(round), cid: draft.cid });
+  const sent = session.send({ t: "cast", round: round.id, marks: fullMarks(round), cid: draft.cid });
+  if (sent && !draft.sent) {
+    draft.sent = true; // once sent, a "voted" from the server may be this very ballot
+    saveDraft();
+  }
 }
 
 // ---- rendering ------------------------------------------------------------------------------
@@ -206,13 +216,25 @@ function renderBallot(round) {
     },
   );
   const done = round.reporters.filter((id) => draft.marks[id]).length;
+  const left = round.reporters.length - done;
   setText(ui.progress, `已评 ${done} / ${round.reporters.length} 人`);
+  toggleClass(ui.ballot, "started", done > 0);
+  show(ui.jump, done > 0 && left > 0);
+  setText(ui.jump, `跳到未评 (${left})`);
+  if (restorePlace) {
+    restorePlace = false;
+    const at = draft.at && ui.ballot.querySelector(`li[data-key="${CSS.escape(draft.at)}"]`);
+    if (at) at.scrollIntoView({ block: "center" });
+  }
 }
 
 function renderReview(round) {
   const blanks = round.reporters.filter((id) => !draft.marks[id]);
   const summary = `共 ${round.reporters.length} 人，已评 ${round.reporters.length - blanks.length} 人`;
   setText(ui["review-summary"], blanks.length ? `${summary}，弃权 ${blanks.length} 人。` : `${summary}。`);
+  const allBlank = blanks.length === round.reporters.length;
+  show(ui["all-blank"], allBlank);
+  show(ui["pending-note"], draft.pending && !online);
   syncList(
     ui["review-list"],
     round.reporters.map(reporterById),
@@ -228,21 +250,38 @@ function renderReview(round) {
   );
   ui.confirm.disabled = draft.pending;
   ui["back-edit"].disabled = draft.pending;
-  setText(ui.confirm, draft.pending ? "正在提交…" : "确认提交");
+  setText(ui.confirm, draft.pending ? "正在提交…" : allBlank ? "确认全部弃权并提交" : "确认提交");
+}
+
+// The card voted on another phone while this one held a ballot of its own: refused with
+// already_voted, or (after a reload) the server says voted and this phone holds marks it
+// never sent (a ballot it sent may be the one the server has: then it is not a twin).
+function isTwin(round, receipt) {
+  if (receipt) return false;
+  if (load(`twin:${round.id}`)) return true;
+  const kept = storedDraft(round);
+  return Boolean(kept && !kept.pending && !kept.sent && Object.keys(kept.marks || {}).length);
 }
 
 function renderDone(round, open) {
   const receipt = receiptOf(round.id);
-  setText(ui["done-title"], receipt ? "您的投票已记录" : "您已投票");
+  const twin = isTwin(round, receipt);
+  toggleClass(ui.done, "twin", twin);
+  setText(ui["done-icon"], twin ? "!" : "✓");
+  let title = receipt ? "您的投票已记录" : "您已投票";
+  if (twin) title = "此卡已在其他设备投票，本机未计入";
+  setText(ui["done-title"], title);
   show(ui["receipt-label"], Boolean(receipt));
   show(ui.receipt, Boolean(receipt));
   setText(ui.receipt, receipt ? receipt.receipt : "");
-  setText(
-    ui["done-hint"],
-    receipt
-      ? `请记下回执编号，可在计票后核对。${open ? "" : "本轮投票已结束。"}`
-      : `本轮投票已记录。${open ? "" : "本轮投票已结束。"}`,
-  );
+  const closed = open ? "" : "本轮投票已结束。";
+  let hint = `请记下回执编号，结果公布后可在“核对回执”页面找到它。${closed}`;
+  if (!receipt) hint = `服务器记录此参会卡本轮已投票，本机没有回执。${closed}`;
+  if (twin) hint = "本机填写的选票没有提交。如果不是您本人在其他设备上投的票，请立即联系会务人员。";
+  setText(ui["done-hint"], hint);
+  const revealed = Boolean(receipt && round.status === "revealed");
+  show(ui["check-link"], revealed);
+  if (revealed) ui["check-link"].href = `/check#${receipt.receipt}`;
 }
 
 function renderResults() {
@@ -266,8 +305,14 @@ function renderResults() {
 
 function render() {
   show(ui.refused, refused);
+  if (refused) {
+    setText(ui.title, "参会卡无效");
+    document.title = "参会卡无效";
+  }
   if (refused || !view) {
-    for (const id of ["now", "voting", "review", "done", "results", "agenda-card", "error"]) show(ui[id], false);
+    for (const id of ["now", "voting", "review", "done", "missed", "results", "agenda-card", "error"]) {
+      show(ui[id], false);
+    }
     return;
   }
   setText(ui.title, view.meeting.title);
@@ -277,9 +322,10 @@ function render() {
   const hasVoted = Boolean(round && (voted.has(round.id) || receiptOf(round.id)));
   const pending = Boolean(round && storedDraft(round) && draft.pending);
   const filling = open && (!hasVoted || pending);
-  if (pending && !open && !hasVoted) {
-    errorText = "投票已结束，您的选票未能提交，请联系会务人员";
-  }
+  // Voting closed while this phone still held a ballot (on the form or the review, or sent
+  // but never acknowledged): it was not counted, and the voter must not think otherwise.
+  const kept = round && !open && !hasVoted && round.status !== "ready" ? storedDraft(round) : null;
+  const missed = Boolean(kept && (kept.pending || kept.stage === "review" || Object.keys(kept.marks).length));
   let stage = null;
   if (filling) stage = draftFor(round).stage;
 
@@ -287,10 +333,11 @@ function render() {
   show(ui.voting, stage === "form");
   show(ui.review, stage === "review");
   show(ui.done, hasVoted && !filling);
+  show(ui.missed, missed);
   show(ui["agenda-card"], !filling);
-  show(ui.error, Boolean(errorText));
+  show(ui.error, Boolean(errorText) && !missed);
   setText(ui.error, errorText);
-  document.body.dataset.stage = refused ? "refused" : stage || (hasVoted && round ? "done" : "waiting");
+  document.body.dataset.stage = stage || (hasVoted && round ? "done" : missed ? "missed" : "waiting");
 
   if (!filling) {
     renderNow();
@@ -310,6 +357,7 @@ ui.ballot.addEventListener("click", (event) => {
   const { id, grade } = button.dataset;
   if (draft.marks[id] === grade) delete draft.marks[id]; // tapping it again clears it: 弃权
   else draft.marks[id] = grade;
+  draft.at = id;
   saveDraft();
   render();
 });
@@ -320,6 +368,16 @@ ui["to-review"].addEventListener("click", () => {
   saveDraft();
   render();
   window.scrollTo(0, 0);
+});
+
+ui.jump.addEventListener("click", () => {
+  const item = [...ui.ballot.children].find((li) => !li.classList.contains("marked"));
+  if (!item) return;
+  item.scrollIntoView({ block: "center", behavior: "smooth" });
+  item.querySelector("button.choice").focus({ preventScroll: true });
+  item.classList.remove("flash");
+  void item.offsetWidth; // restart the highlight
+  item.classList.add("flash");
 });
 
 ui["back-edit"].addEventListener("click", () => {

@@ -2,9 +2,12 @@
 // records the 点评 comment, watches turnout (never a count of marks while voting runs), enters
 // paper ballots against a card's short code, shows the result once a round is closed, and
 // takes the 监票人's key when a crash left a closed round sealed.
+// Safety on the day: the main button locks for a moment after what it does changes (a double
+// click never reaches the next action), 结束投票 and 结束会议 ask first in a dialog showing the
+// turnout against the quorum, and the 点评 saves itself as the chair types.
 import {
-  DEFAULT_GRADES, PHASES, connect, elapsed, fetchMeeting, gradeClass, h, mmss, plan, randomHex, setText, show,
-  showNetStatus, syncList, syncTurnoutBars, takeKeyFromUrl, toggleClass,
+  DEFAULT_GRADES, PHASES, connect, elapsed, fetchMeeting, gradeClass, h, mmss, plan, randomHex, serverNow,
+  setText, show, showNetStatus, syncList, syncTurnoutBars, takeKeyFromUrl, toggleClass,
 } from "/static/common.js";
 
 const ui = Object.fromEntries(
@@ -20,6 +23,9 @@ const DONE = {
   comment: "点评已保存",
 };
 const KEY_STORE = "pingyi:chair-key";
+const LOCK_MS = 1500; // the main button after each change of what it does, and after a click
+const AUTOSAVE_MS = 1000; // the 点评 is saved this long after typing stops (and on blur)
+const OFFLINE_REPLY = { t: "error", msg: "网络已断开，操作未发送，请稍后重试" };
 
 let view = null;
 let grades = DEFAULT_GRADES; // the meeting's scale, from /api/meeting
@@ -29,7 +35,15 @@ let paperCid = randomHex(16);
 let paperRound = null;
 let commentFor = null;
 let commentDirty = false; // the chair has typed since the last save
+let commentSaving = 0; // saves in flight: a view meanwhile may still hold the older text
 let shownStep = null;
+let shownMain = null; // what the main button did when last drawn
+let lockedUntil = 0; // Date.now() ms until which the main button stays locked
+let lockTimer = null;
+let autosaveTimer = null;
+let saving = Promise.resolve(true); // 点评 saves, one after another
+let confirming = null; // "close" or "finish" while the confirmation dialog is open
+const inflight = new Set(); // replies awaited: answered with an error if the socket drops
 
 // ---- the key: ?key= once, then sessionStorage; or the form --------------------------------
 
@@ -56,6 +70,7 @@ function start(key) {
     onStatus(state, reason) {
       showNetStatus(ui.net, state);
       if (state !== "online") {
+        for (const done of [...inflight]) done(OFFLINE_REPLY); // no reply will come
         busy = false; // a request in flight when the socket dropped gets no reply: allow a retry
         ui["paper-submit"].disabled = !(view && view.round && view.round.status === "open");
         updateButtons();
@@ -109,32 +124,130 @@ function flash(text) {
   setText(ui.flash, text);
 }
 
-function act(action, extra = {}) {
-  if (busy || !session) return;
-  const msg = { t: "chair", action, ...extra };
-  if (action !== "comment" && view) msg.expect = view.agenda_v;
+// One request and its reply (an error reply if it could not be sent or the socket dropped).
+function request(msg) {
+  return new Promise((resolve) => {
+    const done = (reply) => {
+      inflight.delete(done);
+      resolve(reply);
+    };
+    inflight.add(done);
+    if (!session || !session.send(msg, done)) done(OFFLINE_REPLY);
+  });
+}
+
+// A chair action. A 点评 typed but not yet saved is saved first, so 下一项 never loses it (a
+// comment does not move the agenda, so the action's `expect` still holds after it).
+async function act(action, extra = {}) {
+  if (busy || !session || !view) return;
+  const expect = view.agenda_v;
   busy = true;
   updateButtons();
-  const sent = session.send(msg, (reply) => {
+  if (!(await saveComment())) { // also waits for an autosave still in flight
     busy = false;
-    if (reply.t === "ok") {
-      showError(null);
-      flash(DONE[action] || "已完成");
-      if (action === "comment") {
-        commentDirty = false;
-        setText(ui["comment-saved"], "已保存");
-      }
-    } else if (reply.t === "error") {
-      showError(reply);
-    }
     updateButtons();
-  });
-  if (!sent) {
-    busy = false;
-    showError({ msg: "网络已断开，操作未发送，请稍后重试" });
-    updateButtons();
+    return;
   }
+  const reply = await request({ t: "chair", action, expect, ...extra });
+  busy = false;
+  if (reply.t === "ok") {
+    showError(null);
+    flash(DONE[action] || "已完成");
+  } else if (reply.t === "error") {
+    showError(reply);
+  }
+  updateButtons();
 }
+
+// Saves the 点评 if it changed since the last save: true once it is saved.
+function saveComment() {
+  clearTimeout(autosaveTimer);
+  saving = saving.then(async () => {
+    if (!commentDirty) return true;
+    const text = ui["comment-text"].value;
+    commentDirty = false; // typing meanwhile makes it dirty again
+    setText(ui["comment-saved"], "正在保存…");
+    commentSaving += 1;
+    const reply = await request({ t: "chair", action: "comment", text });
+    commentSaving -= 1;
+    if (reply.t === "ok") {
+      if (!commentDirty) setText(ui["comment-saved"], "已保存");
+      return true;
+    }
+    showError(reply);
+    if (reply.code === "refused") {
+      // No longer a comment step (another console moved on): retrying cannot help, and the
+      // chair's next action must not wait on it.
+      setText(ui["comment-saved"], "未保存：已不在点评环节");
+      return true;
+    }
+    commentDirty = true;
+    setText(ui["comment-saved"], "未保存");
+    return false;
+  });
+  return saving;
+}
+
+// ---- the main button's lock and the confirmation dialog ----------------------------------
+
+function lockMain() {
+  lockedUntil = Date.now() + LOCK_MS;
+  clearTimeout(lockTimer);
+  lockTimer = setTimeout(updateButtons, LOCK_MS + 20);
+}
+
+function isLastStep() {
+  const steps = plan(view.reporters || [], view.meeting.voting);
+  return view.step === steps.length - 1;
+}
+
+function percent(x) {
+  return `${Math.round(x * 1000) / 10}%`;
+}
+
+// 结束投票 and 结束会议 (下一项 on the last step) are asked first: nothing undoes them.
+function choose(action) {
+  if (action === "close") openConfirm("close");
+  else if (action === "next" && isLastStep()) openConfirm("finish");
+  else act(action);
+}
+
+function openConfirm(kind) {
+  confirming = kind;
+  fillConfirm();
+  ui.confirm.returnValue = "";
+  if (!ui.confirm.open) ui.confirm.showModal();
+  ui["confirm-cancel"].focus();
+}
+
+function fillConfirm() {
+  const closing = confirming === "close";
+  const t = view.turnout || { cast: 0, seats: 0, quorum: 0 };
+  const quorum = t.quorum || 0;
+  const rate = t.seats ? t.cast / t.seats : 0;
+  setText(ui["confirm-title"], closing ? "确认结束投票？" : "确认结束会议？");
+  setText(
+    ui["confirm-text"],
+    closing ? "结束后不能再投票，系统随即计票。" : "这是议程的最后一项：结束后会议即告结束，不能再后退。",
+  );
+  let line = `已投 ${t.cast} 票 / 应到 ${t.seats} 人，参评率 ${percent(rate)}`;
+  line += quorum > 0 ? `；规定参评率不低于 ${percent(quorum)}` : "；未规定最低参评率";
+  if (t.cast === 0) line += "（尚无人投票）";
+  setText(ui["confirm-turnout"], line);
+  const missed = rate < quorum;
+  show(ui["confirm-warn"], missed);
+  setText(ui["confirm-warn"], missed ? (closing ? "未达到规定参评率，将导致本次测评无效" : "未达到规定参评率，本次测评无效") : "");
+  setText(ui["confirm-ok"], closing ? "确认结束投票" : "确认结束会议");
+}
+
+ui.confirm.addEventListener("close", () => {
+  const kind = confirming;
+  confirming = null;
+  if (ui.confirm.returnValue !== "ok" || !kind) return;
+  // Confirmed: `force` lets the server close a round with no ballot or opened seconds ago.
+  if (kind === "close") act("close", { force: true });
+  else act("next");
+});
 
 // ---- rendering ------------------------------------------------------------------------------
 
@@ -155,6 +268,7 @@ function render() {
   document.title = `${m.title} · 主持人控制台`;
   renderNow();
   updateButtons();
+  if (confirming) fillConfirm(); // the turnout moves while the dialog is open
   renderComment();
   renderSteps();
   renderTurnout();
@@ -180,10 +294,29 @@ function roundLabel(status) {
   return { ready: "待开启", open: "进行中", closed: "已结束（未公布）", revealed: "结果已公布" }[status] || "";
 }
 
+// The step's clock: with a time budget ([agenda] in the meeting file) the time left, and once
+// it is used up the overtime, +mm:ss in red; without one, the time spent.
+function stepClock(timer, budget) {
+  const spent = elapsed(timer);
+  if (budget == null || spent == null) return { text: mmss(spent), over: false, label: "" };
+  const left = budget - spent;
+  if (left >= 0) return { text: mmss(Math.ceil(left)), over: false, label: `剩余时间（限时 ${mmss(budget)}）` };
+  return { text: `+${mmss(-left)}`, over: true, label: `已超时（限时 ${mmss(budget)}）` };
+}
+
 function tick() {
   if (!view) return;
   const running = view.state === "running";
-  setText(ui.timer, running ? mmss(elapsed(view.timer)) : "--:--");
+  const clock = running ? stepClock(view.timer, view.budget) : { text: "--:--", over: false, label: "" };
+  setText(ui.timer, clock.text);
+  toggleClass(ui.timer, "overtime", clock.over);
+  setText(ui["timer-label"], clock.label);
+  show(ui["timer-label"], Boolean(clock.label));
+  // The voting clock: how long the round has been open (a pause does not stop voting).
+  const round = view.round;
+  const open = Boolean(round && round.status === "open" && round.opened_at != null);
+  show(ui["vote-clock"], open);
+  if (open) setText(ui["vote-clock"], `投票已进行 ${mmss(Math.max(0, serverNow() - round.opened_at))}`);
 }
 
 function updateButtons() {
@@ -191,9 +324,16 @@ function updateButtons() {
   const actions = view.actions || [];
   const main = actions[0];
   const steps = plan(view.reporters || [], view.meeting.voting);
-  ui["action-main"].disabled = busy || !main;
+  if (main !== shownMain) {
+    if (shownMain !== null) lockMain(); // what the button does changed: a second click waits
+    shownMain = main;
+  }
+  const locked = Date.now() < lockedUntil;
+  ui["action-main"].disabled = busy || !main || locked;
+  toggleClass(ui["action-main"], "locked", locked && Boolean(main));
   ui["action-main"].dataset.action = main || "";
-  setText(ui["action-label"], main ? LABELS[main] || main : "无可执行的操作");
+  const finish = main === "next" && isLastStep();
+  setText(ui["action-label"], finish ? "结束会议" : main ? LABELS[main] || main : "无可执行的操作");
   let hint = "";
   if (main === "next") hint = `进入：${stepText(steps[(view.step ?? -1) + 1])}`;
   if (main === "start") hint = `第一项：${stepText(steps[0])}`;
@@ -222,7 +362,9 @@ function renderComment() {
   if (commentFor !== r.id) {
     commentFor = r.id; // a new comment phase: start from what is recorded, if anything
     commentDirty = false;
+    ui["comment-text"].value = recorded;
   }
+  if (commentSaving) return; // the view may not hold what is being saved yet
   if (!commentDirty && ui["comment-text"].value !== recorded) {
     ui["comment-text"].value = recorded; // recorded elsewhere (another console, the HTTP API)
   }
@@ -350,21 +492,33 @@ function renderPaper() {
 
 ui["action-main"].addEventListener("click", () => {
   const action = ui["action-main"].dataset.action;
-  if (action) act(action);
+  if (!action || ui["action-main"].disabled || Date.now() < lockedUntil) return;
+  lockMain();
+  updateButtons();
+  choose(action);
 });
 
 ui["action-others"].addEventListener("click", (event) => {
   const button = event.target.closest("button[data-action]");
-  if (button) act(button.dataset.action);
+  if (button) choose(button.dataset.action);
 });
 
 ui["comment-save"].addEventListener("click", () => {
-  act("comment", { text: ui["comment-text"].value });
+  commentDirty = true; // save now, even what is already saved
+  saveComment().then((ok) => {
+    if (ok) flash(DONE.comment);
+  });
 });
 
 ui["comment-text"].addEventListener("input", () => {
   commentDirty = true;
   setText(ui["comment-saved"], "未保存");
+  clearTimeout(autosaveTimer);
+  autosaveTimer = setTimeout(saveComment, AUTOSAVE_MS);
+});
+
+ui["comment-text"].addEventListener("blur", () => {
+  if (commentDirty) saveComment();
 });
 
 ui["paper-form"].addEventListener("submit", (event) => {

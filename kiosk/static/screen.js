@@ -4,8 +4,8 @@
 // from the chair console (/screen?key=<screen key>) shows the room code (入场码) and puts it in
 // its join QR code, asking /api/room for the new one each time it changes (every 30 s).
 import {
-  DEFAULT_GRADES, PHASES, agendaReporters, connect, elapsed, gradeClass, h, mmss, plan, setText, show,
-  showNetStatus, syncList, syncTurnoutBars, takeKeyFromUrl, toggleClass,
+  DEFAULT_GRADES, PHASES, agendaReporters, connect, elapsed, gradeClass, h, mmss, plan, serverNow, setText,
+  show, showNetStatus, syncList, syncTurnoutBars, takeKeyFromUrl, toggleClass,
 } from "/static/common.js";
 
 const ui = Object.fromEntries(
@@ -151,8 +151,30 @@ function renderSpeaker() {
   setText(ui.next, text);
 }
 
+// The step's clock: with a time budget ([agenda] in the meeting file) the time left, and once
+// it is used up the overtime, +mm:ss in red; without one, the time spent.
+function stepClock(timer, budget) {
+  const spent = elapsed(timer);
+  if (budget == null || spent == null) return { text: mmss(spent), over: false, label: "" };
+  const left = budget - spent;
+  if (left >= 0) return { text: mmss(Math.ceil(left)), over: false, label: `剩余时间（限时 ${mmss(budget)}）` };
+  return { text: `+${mmss(-left)}`, over: true, label: `已超时（限时 ${mmss(budget)}）` };
+}
+
 function tick() {
-  if (view && !ui.speaker.hidden) setText(ui.timer, mmss(elapsed(view.timer)));
+  if (!view) return;
+  if (!ui.speaker.hidden) {
+    const clock = stepClock(view.timer, view.budget);
+    setText(ui.timer, clock.text);
+    toggleClass(ui.timer, "overtime", clock.over);
+    setText(ui["timer-label"], clock.label);
+    show(ui["timer-label"], Boolean(clock.label));
+  }
+  // The voting clock: how long the round has been open (a pause does not stop voting).
+  const round = view.round;
+  const open = !ui.turnout.hidden && round && round.status === "open" && round.opened_at != null;
+  show(ui["vote-clock"], Boolean(open));
+  if (open) setText(ui["vote-clock"], `已进行 ${mmss(Math.max(0, serverNow() - round.opened_at))}`);
 }
 
 function renderTurnout() {
@@ -166,6 +188,7 @@ function renderTurnout() {
   setText(ui.cast, t.cast);
   setText(ui.seats, t.seats);
   syncTurnoutBars(ui.groups, t.groups);
+  tick();
 }
 
 function renderAgenda() {
@@ -207,7 +230,7 @@ function renderResults() {
   }
   ui.rtable.style.setProperty("--rows", Math.max(rows.length, 6));
   const header = ui.rtable.querySelector(".row.head");
-  const body = ui.rtable.querySelector(".rows") || ui.rtable.appendChild(h("div.rows"));
+  const body = ui.rtable.querySelector(".rows") || ui.rtable.appendChild(h("div.rows", { role: "rowgroup" }));
   header.hidden = false;
   syncList(
     body,
@@ -217,13 +240,13 @@ function renderResults() {
       h(
         "div.row",
         { role: "row" },
-        h("span.idx.num"),
-        h("span.name"),
-        h("span.org"),
-        h("span.dist", {}, [...grades, "blank"].map((g) => h(`span.seg.${gradeClass(grades, g)}`))),
-        h("span.score.num"),
-        h("span.final", {}, h("span.grade")),
-        h("span.why"),
+        h("span.idx.num", { role: "cell" }),
+        h("span.name", { role: "cell" }),
+        h("span.org", { role: "cell" }),
+        h("span.dist", { role: "cell" }, [...grades, "blank"].map((g) => h(`span.seg.${gradeClass(grades, g)}`))),
+        h("span.score.num", { role: "cell" }),
+        h("span.final", { role: "cell" }, h("span.grade")),
+        h("span.why", { role: "cell" }),
       ),
     (node, r) => {
       setText(node.querySelector(".idx"), rows.indexOf(r) + 1);

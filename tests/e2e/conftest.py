@@ -218,3 +218,57 @@ def no_overflow() -> Callable[..., None]:
         assert problems == [], "\n".join(problems)
 
     return check
+
+
+# ---- axe-core (kiosk/package.json's devDependency, installed by scripts/setup's `npm ci`) ----
+
+AXE = Path(__file__).resolve().parents[2] / "kiosk" / "node_modules" / "axe-core" / "axe.min.js"
+AXE_RUN = """async () => {
+  const result = await axe.run(document, { resultTypes: ["violations"] });
+  return result.violations
+    .filter((v) => v.impact === "serious" || v.impact === "critical")
+    .map((v) => `${v.impact} ${v.id}: ${v.help}\\n    ` +
+      v.nodes.slice(0, 6).map((n) => `${n.target.join(" ")} | ${(n.failureSummary || "").replace(/\\s+/g, " ")}`)
+        .join("\\n    "));
+}"""
+
+
+@pytest.fixture(scope="session")
+def axe_source() -> str:
+    if not AXE.is_file():
+        pytest.fail("kiosk/node_modules/axe-core is missing: run scripts/setup (npm ci in kiosk/)")
+    return AXE.read_text(encoding="utf-8")
+
+
+@pytest.fixture
+def axe_clean(axe_source: str) -> Callable[..., None]:
+    """axe_clean(page, state): axe-core, injected from node_modules (never a CDN; evaluated over
+    the DevTools protocol, which the pages' Content-Security-Policy does not govern), finds no
+    serious or critical violation on the page as it is now."""
+
+    def check(page, state: str = "") -> None:  # type: ignore[no-untyped-def]
+        if not page.evaluate("() => typeof window.axe === 'object'"):
+            page.evaluate(axe_source)
+        page.wait_for_timeout(350)  # let transitions (colours, bars) settle before measuring
+        violations = page.evaluate(AXE_RUN)
+        assert violations == [], f"axe on {state or page.url}:\n" + "\n".join(violations)
+
+    return check
+
+
+# ---- screenshots for docs/img --------------------------------------------------------------
+
+DOC_IMAGES = Path(__file__).resolve().parents[2] / "docs" / "img"
+
+
+@pytest.fixture
+def doc_shot(artifacts: Path) -> Callable[..., None]:
+    """doc_shot(page, name): a screenshot into the test's artifacts; with PINGYI_DOC_IMAGES=1
+    also into docs/img/ (how the documentation's page images are refreshed: docs/pages.md)."""
+
+    def shoot(page, name: str, full_page: bool = False) -> None:  # type: ignore[no-untyped-def]
+        page.screenshot(path=artifacts / f"{name}.png", full_page=full_page)
+        if os.environ.get("PINGYI_DOC_IMAGES") == "1":
+            shutil.copyfile(artifacts / f"{name}.png", DOC_IMAGES / f"{name}.png")
+
+    return shoot

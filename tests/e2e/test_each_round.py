@@ -76,7 +76,7 @@ def test_a_vote_after_each_reporter(browser, serve, artifacts: Path, no_overflow
                 phone.locator("#confirm").click()
                 expect(phone.locator("#done")).to_be_visible()
             expect(screen.locator("#cast")).to_have_text("3")
-            live.chair("close")
+            live.chair("close", force=True)
             live.chair("reveal")
             expect(screen.locator("#rtable .rows .row")).to_have_count(n + 1)
             no_overflow(screen)

@@ -368,7 +368,8 @@ def run_meeting(pages: Pages, live, no_overflow) -> None:
     twin_b.locator("#to-review").click()
     twin_b.locator("#confirm").click()
     expect(twin_b.locator("#error")).to_contain_text("已投票")
-    expect(twin_b.locator("#done-title")).to_have_text("您已投票")
+    # never a green "您已投票" on the phone whose ballot was not counted (issue 14, finding 4)
+    expect(twin_b.locator("#done-title")).to_have_text("此卡已在其他设备投票，本机未计入")
     twin_b.screenshot(path=pages.artifacts / "07-already-voted-phone.png")
 
     # a paper ballot against an unused card; a card that already voted is refused
@@ -392,6 +393,8 @@ def run_meeting(pages: Pages, live, no_overflow) -> None:
     # ---- close: counted, not yet shown
     expect(chair.locator("#action-label")).to_have_text("结束投票")
     chair.click("#action-main")
+    expect(chair.locator("#confirm-turnout")).to_contain_text("已投 8 票 / 应到 8 人")
+    chair.click("#confirm-ok")  # 结束投票 asks first (tests/e2e/test_chair_safety.py)
     expect(screen.locator("#turnout-title")).to_have_text("投票已结束，等待公布结果")
     expect(chair.locator("#result-state")).to_have_text("尚未公布")
     expect(chair.locator("#result-body tr")).to_have_count(4)
@@ -437,8 +440,10 @@ def run_meeting(pages: Pages, live, no_overflow) -> None:
 
     # ---- the end of the meeting
     row = screen.locator("#rtable .rows .row[data-key='r1']").element_handle()
-    expect(chair.locator("#action-label")).to_have_text("下一项")
+    expect(chair.locator("#action-label")).to_have_text("结束会议")
     chair.click("#action-main")
+    expect(chair.locator("#confirm-title")).to_have_text("确认结束会议？")
+    chair.click("#confirm-ok")
     expect(screen.locator("#results-title")).to_have_text("评议结果（会议已结束）")
     expect(phones[0].locator("#now-label")).to_have_text("会议已结束")
     expect(chair.locator("#phase")).to_have_text("会议已结束")

@@ -177,7 +177,7 @@ def run(live, screen, phone, artifacts: Path, no_overflow) -> None:
     screen.screenshot(path=artifacts / "03-voting-screen.png")
 
     # ---- results: thirty rows, bars, grades and reasons, all inside 1920×1080
-    live.chair("close")
+    live.chair("close", force=True)
     live.chair("reveal")
     expect(screen.locator("#rtable .rows .row")).to_have_count(30)
     result = live.screen_view()["result"]

@@ -45,6 +45,7 @@ def test_the_chair_console_takes_the_teller_key_after_a_crash(
         chair.goto(f"{again.base}/chair?key={again.chair_key}")
         expect(chair.locator("#action-main")).to_contain_text("结束投票")
         chair.click("#action-main")
+        chair.click("#confirm-ok")  # 结束投票 asks first
         expect(chair.locator("#unseal-card")).to_be_visible(timeout=15_000)
         expect(chair.locator("#result-card")).to_be_hidden()
 

@@ -99,7 +99,7 @@ async def test_a_full_dump_after_the_meeting_links_no_ballot_to_anyone(
     assert spend_next_to_ballot(resp_commands(during)) == len(cast)
     inode_during = aof_path.stat().st_ino
 
-    assert server.chair("close")[0] == 200
+    assert server.chair("close", force=True)[0] == 200
     wait_until(lambda: aof_path.read_bytes().startswith(b"REDIS"), timeout=20)
     settings = redis_settings(server.data)
     client = redis.Redis(unix_socket_path=settings["unixsocket"])
@@ -199,7 +199,7 @@ async def test_an_external_redis_is_rewritten_at_close_too(
             assert reply["t"] == "receipt"
     aof_path = redis_server.directory / "appendonly.aof"
     assert spend_next_to_ballot(resp_commands(aof_path.read_bytes())) == 12
-    assert server.chair("close")[0] == 200
+    assert server.chair("close", force=True)[0] == 200
     wait_until(lambda: aof_path.read_bytes().startswith(b"REDIS"), timeout=20)
     client = redis.Redis.from_url(redis_server.url)
     wait_until(lambda: client.info("persistence")["aof_rewrite_in_progress"] == 0, timeout=20)
@@ -229,7 +229,7 @@ async def test_a_restart_after_a_crash_at_close_still_forgets_the_order(
                 {"t": "cast", "round": round_id, "marks": marks, "cid": cid}
             )
             assert reply["t"] == "receipt"
-    assert server.chair("close")[0] == 200
+    assert server.chair("close", force=True)[0] == 200
     client = redis.Redis.from_url(redis_server.url)
     spent_key = next(client.scan_iter(f"*:spent:{round_id}"))
     wait_until(lambda: list(client.hgetall(spent_key)) == sorted(client.hgetall(spent_key)))

@@ -46,6 +46,6 @@ async def test_the_data_directory_is_its_owners_alone(tmp_path: Path, servers) -
             assert reply["t"] == "receipt"
     assert any(name.endswith(".aof") for name in modes(data) if "older" not in name)
     assert_private(data)  # mid-vote: the AOF holds the ballots
-    assert server.chair("close")[0] == 200
+    assert server.chair("close", force=True)[0] == 200
     server.stop()
     assert_private(data)

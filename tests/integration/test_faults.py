@@ -119,7 +119,7 @@ async def test_server_killed_mid_burst_keeps_every_receipt_once(tmp_path: Path, 
             if number in seen:
                 assert reply["receipt"] == seen[number] and reply["again"] is True
             assert reply["again"] is (round_id in peer.welcome["voted"])
-    assert again.chair("close")[0] == 200
+    assert again.chair("close", force=True)[0] == 200
 
     ballots = stored(again, meeting)
     assert len(ballots) == len(cards)  # nothing lost, nothing doubled
@@ -167,7 +167,7 @@ async def test_embedded_redis_killed_during_voting(tmp_path: Path, servers) -> N
         assert second.welcome["voted"] == []  # the refused ballot was not stored
         reply = await cast(second, round_id, 1)
         assert reply["t"] == "receipt" and reply["again"] is False
-    assert again.chair("close")[0] == 200
+    assert again.chair("close", force=True)[0] == 200
     assert sorted(stored(again, meeting)) == sorted([receipt, reply["receipt"]])
 
 
@@ -190,7 +190,7 @@ async def test_external_redis_killed_and_restarted_during_voting(
             assert (await peer.expect("status", timeout=10))["redis"] is False
         reply = await cast(second, round_id, 1)
         assert (reply["code"], reply["msg"]) == ("unavailable", UNAVAILABLE_MSG)
-        reply = await chair.request({"t": "chair", "action": "close"})
+        reply = await chair.request({"t": "chair", "action": "close", "force": True})
         assert (reply["code"], reply["msg"]) == ("unavailable", UNAVAILABLE_MSG)
         assert http_json(f"{server.base}/healthz")[0] == 503
 
@@ -202,7 +202,7 @@ async def test_external_redis_killed_and_restarted_during_voting(
         assert reply["t"] == "receipt" and reply["again"] is False, reply
         reply = await cast(first, round_id, 0)
         assert reply["receipt"] == receipt and reply["again"] is True
-        assert (await chair.request({"t": "chair", "action": "close"}))["t"] == "ok"
+        assert (await chair.request({"t": "chair", "action": "close", "force": True}))["t"] == "ok"
     record = server.record(meeting, redis_url=redis_server.url)
     assert len(record.ballots) == 2
 
@@ -235,7 +235,7 @@ async def test_resubmitting_after_a_network_drop_is_idempotent(tmp_path: Path, s
         {"token": card.token, "round": round_id, "marks": marks_for(5), "cid": cid_for(5)},
     )
     assert status == 200 and body == {"receipt": first["receipt"], "round": round_id, "again": True}
-    assert server.chair("close")[0] == 200
+    assert server.chair("close", force=True)[0] == 200
     async with Peer.connect(server.ws_url, role="phone", token=card.token) as phone:
         late = await cast(phone, round_id, 5)  # still its receipt after the close
         assert late["receipt"] == first["receipt"] and late["again"] is True

@@ -137,7 +137,7 @@ async def test_whole_meeting_through_the_documented_protocol(tmp_path: Path, ser
         chair_view = await chair.view_where(lambda v: v["turnout"]["cast"] == 5)
         assert chair_view["result"] is None and chair_view["round"]["sealed"]  # no count yet
 
-        await chair.request({"t": "chair", "action": "close"})
+        await chair.request({"t": "chair", "action": "close", "force": True})
         chair_view = await chair.view_where(lambda v: v["result"] is not None)
         assert chair_view["round"]["status"] == "closed"
         counted = {r["id"]: r["counts"] for r in chair_view["result"]["reporters"]}

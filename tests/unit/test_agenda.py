@@ -34,7 +34,7 @@ from meeting.agenda import (
     initial_state,
     plan,
 )
-from meeting.errors import Refused
+from meeting.errors import Refused, TooEarly
 from tally.model import Group, Meeting, Reporter
 
 DIGEST = "d" * 64
@@ -86,7 +86,7 @@ def closed_round(meeting: Meeting) -> MeetingState:
     state = reach(meeting, c.Start())
     while state.step is not None and state.step.kind != "vote":
         state = run(state, c.Next())
-    return run(state, c.OpenVoting(), c.CloseVoting())
+    return run(state, c.OpenVoting(), c.CloseVoting(force=True))
 
 
 def each_at_second_round() -> MeetingState:
@@ -96,7 +96,9 @@ def each_at_second_round() -> MeetingState:
 
 def each_past_second_round() -> MeetingState:
     """ "each": r02's round closed and counted, now at r03's report step (4)."""
-    return run(counted(run(each_at_second_round(), c.OpenVoting(), c.CloseVoting())), c.Next())
+    return run(
+        counted(run(each_at_second_round(), c.OpenVoting(), c.CloseVoting(force=True))), c.Next()
+    )
 
 
 def finished(meeting: Meeting) -> MeetingState:
@@ -104,7 +106,7 @@ def finished(meeting: Meeting) -> MeetingState:
     state = reach(meeting, c.Start())
     while not state.finished:
         if state.step is not None and state.step.kind == "vote":
-            state = counted(run(state, c.OpenVoting(), c.CloseVoting()))
+            state = counted(run(state, c.OpenVoting(), c.CloseVoting(force=True)))
             state = run(state, c.RevealResults())
         state = run(state, c.Next())
     return state
@@ -206,7 +208,7 @@ def test_the_open_round_is_the_one_whose_status_is_open() -> None:
     state = each_at_second_round()
     assert state.rounds[2].status == "closed" and state.open_round is None
     state = run(state, c.OpenVoting())
-    assert state.open_round == Round(3, ("r02",), "open", {}, DIGEST)
+    assert state.open_round == Round(3, ("r02",), "open", {}, DIGEST, opened_at=100.0)
 
 
 @pytest.mark.parametrize(
@@ -215,7 +217,7 @@ def test_the_open_round_is_the_one_whose_status_is_open() -> None:
         (initial_state(EACH), None),
         (reach(EACH, c.Start()), None),  # a report step
         (reach(EACH, c.Start(), c.Next(), c.Next()), None),  # a vote step, its round not opened
-        (closed_round(EACH), Round(2, ("r01",), "closed", {}, DIGEST)),
+        (closed_round(EACH), Round(2, ("r01",), "closed", {}, DIGEST, opened_at=100.0)),
         (each_past_second_round(), None),
     ],
     ids=["not started", "report step", "vote step, ready", "vote step, held", "after a round"],
@@ -229,7 +231,7 @@ def test_the_current_round_is_that_of_the_current_vote_step(
 def test_after_the_end_the_current_round_is_the_last_one_held() -> None:
     state = finished(EACH)
     assert sorted(state.rounds) == [2, 3, 6]
-    assert state.current_round == Round(6, ("r03",), "revealed", {}, DIGEST)
+    assert state.current_round == Round(6, ("r03",), "revealed", {}, DIGEST, opened_at=100.0)
     # Held in another order, the last round is still the one of the latest step.
     rounds = {6: state.rounds[6], 2: state.rounds[2], 3: state.rounds[3]}
     assert dataclasses.replace(state, rounds=rounds).current_round == state.rounds[6]
@@ -252,7 +254,10 @@ def test_a_round_not_opened_is_ready() -> None:
         # r02 reports in writing: done once its round has opened.
         (each_at_second_round(), ["done", "pending", "pending"]),
         (run(each_at_second_round(), c.OpenVoting()), ["done", "done", "pending"]),
-        (run(each_at_second_round(), c.OpenVoting(), c.CloseVoting()), ["done", "done", "pending"]),
+        (
+            run(each_at_second_round(), c.OpenVoting(), c.CloseVoting(force=True)),
+            ["done", "done", "pending"],
+        ),
         (finished(EACH), ["done", "done", "done"]),
         (reach(END, *TO_VOTE), ["done", "pending", "done"]),
         (reach(END, *TO_VOTE, c.OpenVoting()), ["done", "done", "done"]),
@@ -296,7 +301,7 @@ def test_each_reporter_is_pending_current_or_done(state: MeetingState, statuses:
             c.OpenVoting(),
             [e.VotingOpened(4, ("r01", "r02", "r03"), 7.0, DIGEST)],
         ),
-        (reach(END, *TO_VOTE, c.OpenVoting()), c.CloseVoting(), [e.VotingClosed(4, 7.0)]),
+        (reach(END, *TO_VOTE, c.OpenVoting()), c.CloseVoting(force=True), [e.VotingClosed(4, 7.0)]),
         (closed_round(END), c.Next(), [e.MeetingFinished(7.0)]),
         (counted(closed_round(END)), c.RevealResults(), [e.ResultsRevealed(4, 7.0)]),
         (counted(closed_round(EACH)), c.Next(), [e.StepEntered(3, 7.0)]),
@@ -321,7 +326,7 @@ def test_each_reporter_is_pending_current_or_done(state: MeetingState, statuses:
         # Closing, revealing and recording a comment do not wait for a pause to end.
         (
             reach(END, *TO_VOTE, c.OpenVoting(), c.Pause()),
-            c.CloseVoting(),
+            c.CloseVoting(force=True),
             [e.VotingClosed(4, 7.0)],
         ),
         (
@@ -375,7 +380,7 @@ OPEN = reach(END, *TO_VOTE, c.OpenVoting())
         (initial_state(END), c.Next(), "会议尚未开始"),
         (initial_state(END), c.Back(), "会议尚未开始"),
         (initial_state(END), c.OpenVoting(), "会议尚未开始"),
-        (initial_state(END), c.CloseVoting(), "当前没有进行中的投票"),
+        (initial_state(END), c.CloseVoting(force=True), "当前没有进行中的投票"),
         (initial_state(END), c.RevealResults(), "本轮投票尚未结束，不能公布结果"),
         (initial_state(END), c.Pause(), "会议未在进行中，无法暂停"),
         (initial_state(END), c.Resume(), "会议没有暂停"),
@@ -397,14 +402,14 @@ OPEN = reach(END, *TO_VOTE, c.OpenVoting())
         (reach(END, c.Start(), c.Pause()), c.Pause(), "会议已经暂停"),
         (reach(END, *TO_VOTE), c.Next(), "本轮投票尚未结束，请先开启并结束投票"),
         (reach(END, *TO_VOTE), c.RevealResults(), "本轮投票尚未结束，不能公布结果"),
-        (reach(END, *TO_VOTE), c.CloseVoting(), "当前没有进行中的投票"),
+        (reach(END, *TO_VOTE), c.CloseVoting(force=True), "当前没有进行中的投票"),
         (OPEN, c.Next(), "本轮投票尚未结束，请先开启并结束投票"),
         (OPEN, c.Back(), "本轮投票已开始，无法后退"),
         (OPEN, c.OpenVoting(), "本轮投票已经开启过"),
         (OPEN, c.RevealResults(), "本轮投票尚未结束，不能公布结果"),
         (closed_round(END), c.Back(), "本轮投票已开始，无法后退"),
         (closed_round(END), c.OpenVoting(), "本轮投票已经开启过"),
-        (closed_round(END), c.CloseVoting(), "当前没有进行中的投票"),
+        (closed_round(END), c.CloseVoting(force=True), "当前没有进行中的投票"),
         (closed_round(END), c.RevealResults(), "计票尚未完成，请稍候"),
         (run(counted(closed_round(END)), c.RevealResults()), c.RevealResults(), "结果已经公布"),
         (run(counted(closed_round(END)), c.RevealResults()), c.Back(), "本轮投票已开始，无法后退"),
@@ -496,13 +501,13 @@ def test_a_second_comment_keeps_the_first_reporters() -> None:
 
 def test_a_second_rounds_result_keeps_the_first() -> None:
     state = run(counted(closed_round(EACH), {"round": 2}), c.Next())
-    state = counted(run(state, c.OpenVoting(), c.CloseVoting()), {"round": 3})
+    state = counted(run(state, c.OpenVoting(), c.CloseVoting(force=True)), {"round": 3})
     assert state.results == {2: {"round": 2}, 3: {"round": 3}}
 
 
 def test_opening_a_round_records_the_meeting_file_it_opened_under() -> None:
     state = evolve(initial_state(EACH), e.VotingOpened(2, ("r01",), 1.0, "abc"))
-    assert state.rounds == {2: Round(2, ("r01",), "open", {}, "abc")}
+    assert state.rounds == {2: Round(2, ("r01",), "open", {}, "abc", opened_at=1.0)}
 
 
 def test_closing_and_revealing_set_the_status_of_that_round_only() -> None:
@@ -578,12 +583,13 @@ def test_replay_is_a_fold_and_gives_the_same_state() -> None:
         history += new
         state = fold(state, new)
     assert fold(initial_state(END), history) == state
-    assert (state.version, state.agenda_version) == (len(history), len(history)) == (7, 7)
+    # A comment does not move the agenda (an autosave never makes the next click a conflict).
+    assert (state.version, state.agenda_version) == (len(history), len(history) - 1) == (7, 6)
     state = evolve(state, e.BallotCast(99, "leaders"))  # a ballot does not move the agenda
-    assert (state.version, state.agenda_version) == (8, 7)
+    assert (state.version, state.agenda_version) == (8, 6)
     assert fold(state, []) is state
     waiting = evolve(state, e.TellerKeyNeeded(99))  # of no round held: only the version moves
-    assert (waiting.version, waiting.agenda_version, waiting.rounds) == (9, 7, state.rounds)
+    assert (waiting.version, waiting.agenda_version, waiting.rounds) == (9, 6, state.rounds)
 
 
 def test_a_round_is_opened_with_its_seal_and_marked_when_it_waits_for_the_teller_key() -> None:
@@ -605,11 +611,13 @@ def test_a_whole_meeting_in_order() -> None:
     assert state.step == Step("vote", ("r01", "r02", "r03")) and state.round_status(4) == "ready"
     state = run(state, c.OpenVoting())
     state = fold(state, [e.BallotCast(4, "leaders"), e.BallotCast(4, "cadres")])
-    assert state.open_round == Round(4, ("r01", "r02", "r03"), "open", {"leaders": 1, "cadres": 1})
-    state = counted(run(state, c.CloseVoting()))
+    assert state.open_round == Round(
+        4, ("r01", "r02", "r03"), "open", {"leaders": 1, "cadres": 1}, opened_at=100.0
+    )
+    state = counted(run(state, c.CloseVoting(force=True)))
     state = run(state, c.RevealResults(), c.Next())
     assert state.finished and state.rounds[4].status == "revealed"
-    assert state.agenda_version == state.version - 2  # every event but the two ballots
+    assert state.agenda_version == state.version - 3  # every event but two ballots, a comment
 
 
 # ---- properties over any sequence of chair actions -----------------------------------------
@@ -638,6 +646,7 @@ def joined(state: MeetingState, now: float) -> list[e.Event]:
 # in the open round, the tally of a closed round, a phone joining in open mode).
 MOVES = [
     *c.SIMPLE_COMMANDS.values(),
+    c.CloseVoting(force=True),
     c.RecordComment("点评"),
     c.RecordComment("长" * 2001),
     ballot("leaders"),
@@ -662,7 +671,7 @@ def play(
         if isinstance(move, c.Command):
             try:
                 new = decide(state, move, now)
-            except Refused:
+            except (Refused, TooEarly):
                 continue
         else:
             new = move(state, now)
@@ -722,7 +731,7 @@ def test_replaying_the_events_gives_the_state_step_by_step(history: Any) -> None
         state = evolve(state, event)
     assert state == last
     assert last.version == len(events)
-    assert last.agenda_version == sum(1 for event in events if event.MOVES_AGENDA)
+    assert last.agenda_version == sum(1 for event in events if event.moves_agenda)
 
 
 def expected_actions(state: MeetingState) -> set[str]:
@@ -758,9 +767,20 @@ def test_allowed_actions_are_exactly_the_simple_commands_decide_accepts(
         for action, command in c.SIMPLE_COMMANDS.items():
             try:
                 decide(state, command, now)
+            except TooEarly:
+                pass  # offered: the console confirms and sends `force`
             except Refused:
                 continue
             accepted.append(action)
         actions = allowed_actions(state, now)
         assert set(actions) == set(accepted) == expected_actions(state)
         assert actions == [a for a in c.ACTION_ORDER if a in accepted]
+
+
+def test_an_older_records_comment_still_moves_its_agenda_version() -> None:
+    """Replayed, an older record's agenda version stays the one its store counted (a comment
+    moved the agenda before CommentRecorded schema 2), so its chair actions still go through."""
+    state = run(initial_state(END), c.Start())
+    old = e.CommentRecorded("r01", "好", 1.0, moved_agenda=True)
+    assert evolve(state, old).agenda_version == state.agenda_version + 1
+    assert evolve(state, e.CommentRecorded("r01", "好", 1.0)).agenda_version == state.agenda_version

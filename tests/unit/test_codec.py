@@ -55,6 +55,13 @@ def test_a_round_opened_before_the_digest_was_recorded_reads_with_an_unknown_dig
     assert decode_entry(old) == (12, e.VotingOpened(3, ("r01", "r03"), 100.0, ""))
 
 
+def test_a_comment_from_when_comments_moved_the_agenda_still_counts_as_moving_it() -> None:
+    old = entry(5, "CommentRecorded", 1, {"reporter": "r01", "text": "好", "at": 1.0})
+    version, event = decode_entry(old)
+    assert event == e.CommentRecorded("r01", "好", 1.0, moved_agenda=True) and event.moves_agenda
+    assert not e.CommentRecorded("r01", "好", 1.0).moves_agenda  # one recorded today
+
+
 def test_a_round_opened_before_ballots_were_sealed_reads_as_unsealed() -> None:
     old = entry(
         12, "VotingOpened", 2, {"round": 3, "reporters": ["r01"], "at": 1.0, "meeting_digest": "d"}

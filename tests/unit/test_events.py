@@ -16,7 +16,12 @@ FORMAT: dict[str, tuple[type[e.Event], int, tuple[str, ...], bool]] = {
     "TokenJoined": (e.TokenJoined, 1, ("group",), False),
     "MeetingStarted": (e.MeetingStarted, 1, ("at",), True),
     "StepEntered": (e.StepEntered, 1, ("step", "at"), True),
-    "CommentRecorded": (e.CommentRecorded, 1, ("reporter", "text", "at"), True),
+    "CommentRecorded": (
+        e.CommentRecorded,
+        2,
+        ("reporter", "text", "at", "moved_agenda"),
+        False,
+    ),
     "VotingOpened": (
         e.VotingOpened,
         3,

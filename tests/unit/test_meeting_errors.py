@@ -22,6 +22,7 @@ from meeting.errors import (
     NotOpenMode,
     Refused,
     Rejected,
+    TooEarly,
     Unavailable,
     UnknownCode,
 )
@@ -40,6 +41,7 @@ REASONS = [
     AlreadyVoted,
     BadTellerKey,
     Refused,
+    TooEarly,
     Conflict,
     Unavailable,
 ]
@@ -74,6 +76,7 @@ def test_a_rejection_keeps_its_message_and_field(cls: type[Rejected]) -> None:
         (BadField, ("缺少字段 cid",), {}, "缺少字段 cid", None),
         (Refused, ("会议已经开始",), {}, "会议已经开始", "action"),  # a chair action was wrong
         (Refused, ("会议已经开始", None), {}, "会议已经开始", None),
+        (TooEarly, ("投票开启不到10秒",), {}, "投票开启不到10秒", "force"),
         (Unavailable, (), {}, "系统暂不可用，正在重连", None),
         (Unavailable, (), {"field": "round"}, "系统暂不可用，正在重连", "round"),
     ],

@@ -262,6 +262,8 @@ def check_decoded(message: messages.Message) -> None:
             assert value is msgspec.UNSET or is_int64(value)
         elif name == "id":
             assert value is msgspec.UNSET or is_id(value)
+        elif name == "force":
+            assert type(value) is bool
         else:
             assert value is msgspec.UNSET or type(value) is str
 

@@ -19,6 +19,6 @@ def test_the_open_round_key_follows_opening_and_closing(tmp_path) -> None:  # ty
         state = after
     round_id = str(state.position)
     assert seen == [("", ""), ("", ""), ("", ""), ("open", round_id), ("", ""), ("", "")]
-    after = agenda.fold(state, agenda.decide(state, c.CloseVoting(), 2.0))
+    after = agenda.fold(state, agenda.decide(state, c.CloseVoting(force=True), 2.0))
     assert _open_round_change(state, after) == ("close", "")
     assert _open_round_change(after, after) == ("", "")

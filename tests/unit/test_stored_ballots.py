@@ -9,7 +9,14 @@ from hypothesis import strategies as st
 
 from server.codec import pack, unpack
 from server.sealing import BallotSealer, TellerKeys, new_round_key
-from server.stored_ballots import SCHEMA, decode_ballots, encode_ballot, mark_bytes, upcast
+from server.stored_ballots import (
+    SCHEMA,
+    decode_ballots,
+    encode_ballot,
+    mark_bytes,
+    receipt_of,
+    upcast,
+)
 from tally.model import ABSTAIN, SPOILED
 
 
@@ -67,6 +74,14 @@ def test_a_ballot_that_cannot_be_this_rounds_is_an_error_not_a_shifted_vote(
 ) -> None:
     with pytest.raises(ValueError, match=error):
         decode_ballots([member], ("r01", "r02", "r03"), GRADES)
+
+
+def test_every_stored_form_gives_its_receipt() -> None:
+    _, seal = new_round_key(1, TellerKeys.generate().public)
+    sealed = BallotSealer(1, seal.public).seal("ABCDE-FGHJK", "c", bytes([0, 1]))
+    today = encode("ABCDE-FGHJK", "c", {"r01": "好"}, GRADES)
+    schema_1 = pack(["ABCDE-FGHJK", "c", {"r01": "好"}])
+    assert {receipt_of(m) for m in (sealed, today, today[1:], schema_1)} == {"ABCDE-FGHJK"}
 
 
 def test_a_sealed_ballot_is_refused_until_it_is_opened() -> None:

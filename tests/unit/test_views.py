@@ -138,6 +138,7 @@ ALL = ["r01", "r02", "r03"]
                 "phase": None,
                 "reporter": None,
                 "timer": {"started_at": None, "paused_total": 0.0, "paused_at": None},
+                "budget": None,
                 "paused": False,
                 "round": None,
                 "agenda_v": 0,
@@ -153,6 +154,7 @@ ALL = ["r01", "r02", "r03"]
                 "phase": "comment",
                 "reporter": "r01",
                 "timer": {"started_at": 100.0, "paused_total": 0.0, "paused_at": 130.0},
+                "budget": None,
                 "paused": True,
                 "round": None,
                 "agenda_v": 4,
@@ -168,6 +170,7 @@ ALL = ["r01", "r02", "r03"]
                 "phase": "report",
                 "reporter": "r01",
                 "timer": {"started_at": 100.0, "paused_total": 20.0, "paused_at": None},
+                "budget": None,
                 "paused": False,
                 "round": None,
                 "agenda_v": 4,
@@ -183,8 +186,15 @@ ALL = ["r01", "r02", "r03"]
                 "phase": "vote",
                 "reporter": None,
                 "timer": {"started_at": 100.0, "paused_total": 0.0, "paused_at": None},
+                "budget": None,
                 "paused": False,
-                "round": {"id": 4, "reporters": ALL, "status": "ready", **UNSEALED},
+                "round": {
+                    "id": 4,
+                    "reporters": ALL,
+                    "status": "ready",
+                    "opened_at": None,
+                    **UNSEALED,
+                },
                 "agenda_v": 6,
             },
         ),
@@ -198,14 +208,26 @@ ALL = ["r01", "r02", "r03"]
                 "phase": "vote",
                 "reporter": None,
                 "timer": {"started_at": 100.0, "paused_total": 0.0, "paused_at": None},
+                "budget": None,
                 "paused": False,
-                "round": {"id": 4, "reporters": ALL, "status": "open", **UNSEALED},
+                "round": {
+                    "id": 4,
+                    "reporters": ALL,
+                    "status": "open",
+                    "opened_at": 100.0,
+                    **UNSEALED,
+                },
                 "agenda_v": 7,
             },
         ),
         (
             END,
-            run(counted(run(voting(), c.CloseVoting())), c.RevealResults(), c.Next(), now=200.0),
+            run(
+                counted(run(voting(), c.CloseVoting(force=True))),
+                c.RevealResults(),
+                c.Next(),
+                now=200.0,
+            ),
             {
                 "reporters": reporters("done", "done", "done"),
                 "state": "finished",
@@ -213,15 +235,26 @@ ALL = ["r01", "r02", "r03"]
                 "phase": None,
                 "reporter": None,
                 "timer": {"started_at": 200.0, "paused_total": 0.0, "paused_at": None},
+                "budget": None,
                 "paused": False,
-                "round": {"id": 4, "reporters": ALL, "status": "revealed", **UNSEALED},
+                "round": {
+                    "id": 4,
+                    "reporters": ALL,
+                    "status": "revealed",
+                    "opened_at": 100.0,
+                    **UNSEALED,
+                },
                 "agenda_v": 11,
             },
         ),
         (
             EACH,
             counted(
-                run(reach(EACH, c.Start(), c.Next(), c.Next()), c.OpenVoting(), c.CloseVoting())
+                run(
+                    reach(EACH, c.Start(), c.Next(), c.Next()),
+                    c.OpenVoting(),
+                    c.CloseVoting(force=True),
+                )
             ),
             {
                 "reporters": reporters("done", "pending", "pending"),
@@ -230,8 +263,15 @@ ALL = ["r01", "r02", "r03"]
                 "phase": "vote",
                 "reporter": None,
                 "timer": {"started_at": 100.0, "paused_total": 0.0, "paused_at": None},
+                "budget": None,
                 "paused": False,
-                "round": {"id": 2, "reporters": ["r01"], "status": "closed", **UNSEALED},
+                "round": {
+                    "id": 2,
+                    "reporters": ["r01"],
+                    "status": "closed",
+                    "opened_at": 100.0,
+                    **UNSEALED,
+                },
                 "agenda_v": 7,
             },
         ),
@@ -254,9 +294,9 @@ def test_the_agenda_view_says_where_the_meeting_is(
 
 def test_between_rounds_no_round_is_shown() -> None:
     state = counted(
-        run(reach(EACH, c.Start(), c.Next(), c.Next()), c.OpenVoting(), c.CloseVoting())
+        run(reach(EACH, c.Start(), c.Next(), c.Next()), c.OpenVoting(), c.CloseVoting(force=True))
     )
-    state = run(state, c.Next(), c.OpenVoting(), c.CloseVoting(), c.Next())
+    state = run(state, c.Next(), c.OpenVoting(), c.CloseVoting(force=True), c.Next())
     assert (state.step.kind if state.step else None, sorted(state.rounds)) == ("report", [2, 3])
     assert agenda_view(EACH, state)["round"] is None
 
@@ -291,7 +331,7 @@ def test_the_latest_result_is_the_newest_round_s_revealed_or_not(
 
 
 def test_phones_see_only_the_final_grades_and_only_once_revealed() -> None:
-    closed = counted(run(voting("leaders"), c.CloseVoting()))
+    closed = counted(run(voting("leaders"), c.CloseVoting(force=True)))
     assert phone_view(END, closed) == {**agenda_view(END, closed), "results": None}
     revealed = run(closed, c.RevealResults())
     assert phone_view(END, revealed) == {
@@ -320,8 +360,8 @@ def groups(leaders: int, cadres: int) -> list[dict[str, Any]]:
         (initial_state(END), 0, (0, 0)),
         (reach(END, *TO_VOTE), 0, (0, 0)),
         (voting("cadres", "leaders", "cadres"), 3, (1, 2)),
-        (run(voting("cadres", "cadres"), c.CloseVoting()), 2, (0, 2)),
-        (run(counted(run(voting("leaders"), c.CloseVoting())), c.Next()), 1, (1, 0)),
+        (run(voting("cadres", "cadres"), c.CloseVoting(force=True)), 2, (0, 2)),
+        (run(counted(run(voting("leaders"), c.CloseVoting(force=True))), c.Next()), 1, (1, 0)),
         # A round left open while the state says another step (only events replayed by hand
         # give one): the open round is still the one counted.
         (evolve(voting("leaders", "leaders"), e.StepEntered(3, 0.0)), 2, (2, 0)),
@@ -331,7 +371,12 @@ def groups(leaders: int, cadres: int) -> list[dict[str, Any]]:
 def test_turnout_counts_the_current_round_per_group(
     state: MeetingState, cast: int, by_group: tuple[int, int]
 ) -> None:
-    assert turnout(END, state) == {"cast": cast, "seats": 40, "groups": groups(*by_group)}
+    assert turnout(END, state) == {
+        "cast": cast,
+        "seats": 40,
+        "quorum": 0.0,
+        "groups": groups(*by_group),
+    }
 
 
 # ---- the projector and the chair -----------------------------------------------------------
@@ -351,14 +396,14 @@ def test_the_projector_shows_the_join_address_only_in_open_mode(
     state = voting("leaders", "cadres")
     assert screen_view(meeting, state, join_url) == {
         **agenda_view(meeting, state),
-        "turnout": {"cast": 2, "seats": 40, "groups": groups(1, 1)},
+        "turnout": {"cast": 2, "seats": 40, "quorum": 0.0, "groups": groups(1, 1)},
         "join_url": shown,
         "result": None,
     }
 
 
 def test_the_projector_shows_a_result_once_revealed() -> None:
-    closed = counted(run(voting("leaders"), c.CloseVoting()))
+    closed = counted(run(voting("leaders"), c.CloseVoting(force=True)))
     assert screen_view(END, closed, None)["result"] is None
     assert screen_view(END, run(closed, c.RevealResults()), None)["result"] == RESULT
 
@@ -382,7 +427,7 @@ def test_while_voting_runs_the_chair_sees_turnout_and_never_a_count_of_marks(
 
 
 def test_a_round_waiting_for_the_teller_key_says_so_until_it_is_counted() -> None:
-    closed = run(voting("leaders"), c.CloseVoting())
+    closed = run(voting("leaders"), c.CloseVoting(force=True))
     round_id = closed.current_round.id
     waiting = evolve(closed, e.TellerKeyNeeded(round_id))
     assert chair_view(END, waiting, None, 0.0)["awaiting_teller"] == [round_id]
@@ -396,7 +441,7 @@ def test_a_round_waiting_for_the_teller_key_says_so_until_it_is_counted() -> Non
 
 
 def test_the_chair_sees_a_result_before_it_is_revealed() -> None:
-    state = counted(run(voting("leaders"), c.CloseVoting()))
+    state = counted(run(voting("leaders"), c.CloseVoting(force=True)))
     view = chair_view(END, state, None, 0.0)
     assert (view["result"], view["actions"]) == (RESULT, ["reveal", "next", "pause"])
 
