@@ -156,15 +156,18 @@ def run_serve(args: argparse.Namespace) -> int:
 
 
 def run_export(args: argparse.Namespace) -> int:
+    from cli.sources import check_recorded_inputs
     from server.record_reader import load_record
     from tally.ballot_csv import format_ballots_csv
 
-    meeting, _ = read_meeting(args.meeting)
+    meeting, meeting_bytes = read_meeting(args.meeting)
     teller_private = None
     if args.teller_key is not None:
         teller_private = teller_keys.read_private(args.teller_key)
     record = load_record(meeting, args.data, teller_private=teller_private)
-    write_output(args.out, format_ballots_csv(meeting, record.ballots).encode("utf-8"))
+    ballots_bytes = format_ballots_csv(meeting, record.ballots).encode("utf-8")
+    check_recorded_inputs(record, meeting_bytes, ballots_bytes, args.meeting)
+    write_output(args.out, ballots_bytes)
     print(f"已导出 {len(record.ballots)} 张选票 → {args.out}")
     if args.json:
         text = json.dumps(record.result, ensure_ascii=False, indent=2)

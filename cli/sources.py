@@ -65,7 +65,8 @@ def load(
     # the server's own result, when there is one, is only compared with it.
     result = recompute(meeting, ballots)
     if ballots_path is None:
-        _check_record(record, result, meeting_bytes, meeting_path)
+        check_recorded_inputs(record, meeting_bytes, ballots_bytes, meeting_path)
+        _check_record(record, result)
         if export_to is not None:
             write_output(export_to, ballots_bytes)
     if comments_path is not None:
@@ -98,13 +99,36 @@ def _load_record(meeting: Meeting, data_dir: Path) -> MeetingRecord:
     return load_record(meeting, data_dir)  # REDIS_URL, when set, is read there
 
 
-def _check_record(
-    record: MeetingRecord, result: dict, meeting_bytes: bytes, meeting_path: Path
+def check_recorded_inputs(
+    record: MeetingRecord, meeting_bytes: bytes, ballots_bytes: bytes, meeting_path: Path
 ) -> None:
-    """Warns (on stderr) about what makes a sheet from the server's record questionable."""
+    """Refuses a meeting file, or a set of stored ballots, other than the ones the room saw:
+    the digests recorded (and shown on the projector) when voting opened and when it closed."""
     recorded = {digest for digest in record.meeting_digests.values() if digest}
     if recorded and sha256(meeting_bytes) not in recorded:
-        _warn(f"{meeting_path} 与开启投票时记录的会议文件不同（文件在会后被改动？）")
+        raise InputError(
+            str(meeting_path),
+            f"与开启投票时记录的会议文件不同（记录为 {_short(*recorded)}，此文件为 "
+            f"{_short(sha256(meeting_bytes))}）：会后不能修改会议文件，请使用开会时的那一份",
+        )
+    counted = [r for r, digest in record.ballot_digests.items() if digest]
+    everything_counted = bool(record.rounds) and set(counted) == set(record.rounds)
+    if everything_counted and record.ballot_digests[max(counted)] != sha256(ballots_bytes):
+        raise InputError(
+            "data",
+            f"数据目录中的选票与结束投票时记录的不同（记录为 "
+            f"{_short(record.ballot_digests[max(counted)])}，现为 {_short(sha256(ballots_bytes))}）"
+            "：选票在结束投票后被改动过，不能据此打印或导出",
+        )
+
+
+def _short(*digests: str) -> str:
+    """A digest as the projector shows it: its first eight hex digits, 4-4."""
+    return "、".join(f"{d[:4]}-{d[4:8]}" for d in sorted(digests))
+
+
+def _check_record(record: MeetingRecord, result: dict) -> None:
+    """Warns (on stderr) about what makes a sheet from the server's record questionable."""
     if any(status == "open" for status in record.rounds.values()):
         _warn("投票尚未结束，汇总表只含目前已投的票")
     if record.result is None:

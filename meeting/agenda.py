@@ -80,6 +80,8 @@ class MeetingState:
     paused_total: float = 0.0
     rounds: Mapping[int, Round] = field(default_factory=dict)
     results: Mapping[int, dict] = field(default_factory=dict)
+    # round id -> SHA-256 of the ballots its result counted, as exported ("" before recorded)
+    ballot_digests: Mapping[int, str] = field(default_factory=dict)
     comments: Mapping[str, str] = field(default_factory=dict)
     joined: Mapping[str, int] = field(default_factory=dict)  # open mode: tokens per group
     step_elapsed: Mapping[int, float] = field(default_factory=dict)  # time of steps left
@@ -339,7 +341,10 @@ def _(event: e.TellerKeyNeeded, state: MeetingState) -> MeetingState:
 
 @_apply.register
 def _(event: e.ResultComputed, state: MeetingState) -> MeetingState:
-    return replace(state, results={**state.results, event.round: event.result})
+    digests = {**state.ballot_digests, event.round: event.ballots_digest}
+    return replace(
+        state, results={**state.results, event.round: event.result}, ballot_digests=digests
+    )
 
 
 @_apply.register

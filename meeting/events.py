@@ -123,9 +123,15 @@ class TellerKeyNeeded(Event):
 
 @dataclass(frozen=True)
 class ResultComputed(Event):
+    """Schema 2 added `ballots_digest`: the SHA-256 of the counted ballots as `pingyi export`
+    writes them (every round closed so far, sorted by receipt), shown to the room at close so
+    that no later change of a ballot goes unseen ("" for a result of an older version)."""
+
     TYPE = "ResultComputed"
+    SCHEMA = 2
     round: int
     result: dict[str, Any]
+    ballots_digest: str = ""
 
 
 @dataclass(frozen=True)

@@ -92,6 +92,9 @@ def _round_view(state: MeetingState, held: Round) -> dict[str, Any]:
         "opened_at": held.opened_at,
         "sealed": bool(held.sealing_key),
         "awaiting_teller": _awaiting_teller(state, held),
+        # The inputs fixed in front of the room: the meeting file at open, the ballots at close.
+        "meeting_digest": held.meeting_digest,
+        "ballots_digest": state.ballot_digests.get(held.id, ""),
     }
 
 
@@ -110,6 +113,8 @@ def _ready_round(state: MeetingState) -> dict[str, Any] | None:
         "opened_at": None,
         "sealed": False,
         "awaiting_teller": False,
+        "meeting_digest": "",
+        "ballots_digest": "",
     }
 
 

@@ -20,6 +20,8 @@ Upcaster = Callable[[dict[str, Any]], dict[str, Any]]
 UPCASTERS: dict[tuple[str, int], Upcaster] = {
     # A round opened before the meeting file's digest was recorded: it is not known.
     ("VotingOpened", 1): lambda payload: {**payload, "meeting_digest": ""},
+    # A result counted before the ballot set's digest was recorded: it is not known.
+    ("ResultComputed", 1): lambda payload: {**payload, "ballots_digest": ""},
     # A comment recorded when comments still moved the agenda (the store counted it so).
     ("CommentRecorded", 1): lambda payload: {**payload, "moved_agenda": True},
     # A round opened before ballots were sealed: its ballots are stored in the clear.

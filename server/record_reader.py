@@ -36,6 +36,8 @@ class MeetingRecord:
     rounds: dict[int, str] = field(default_factory=dict)  # round id -> status
     # SHA-256 of the meeting file each round was opened under ("" where none was recorded)
     meeting_digests: dict[int, str] = field(default_factory=dict)
+    # SHA-256 of the ballots each round's result counted, as exported ("" where none was)
+    ballot_digests: dict[int, str] = field(default_factory=dict)
 
 
 def load_record(
@@ -66,6 +68,7 @@ def read_record(
         result=views.latest_result(state, revealed_only=False),
         rounds={held.id: held.status for held in state.rounds.values()},
         meeting_digests={held.id: held.meeting_digest for held in state.rounds.values()},
+        ballot_digests=dict(state.ballot_digests),
     )
     for round_id in sorted(state.rounds):
         members = client.zrange(keys.ballots(round_id), 0, -1)

@@ -47,6 +47,7 @@ from server.stored_ballots import (
     receipt_of,
 )
 from server.view_feed import ViewFeed
+from tally.ballot_csv import format_ballots_csv
 from tally.engine import result_to_json, tally
 from tally.errors import InputError
 from tally.model import Ballot, Meeting
@@ -297,7 +298,8 @@ class MeetingService:
             self.meeting, reporters=tuple(r for r in self.meeting.reporters if r.id in on_ballot)
         )
         result = await asyncio.to_thread(lambda: result_to_json(tally(meeting, ballots)))
-        await self.store.append([e.ResultComputed(round_id, result)], expect=None)
+        digest = ballots_digest(self.meeting, ballots)
+        await self.store.append([e.ResultComputed(round_id, result, digest)], expect=None)
         await self.projection.catch_up()
         self._in_background(self._forget_cast_order(round_id, after=FORGET_AFTER))
 
@@ -429,6 +431,12 @@ class MeetingService:
         except (RedisError, OSError):
             return False
         return True
+
+
+def ballots_digest(meeting: Meeting, ballots: list[Ballot]) -> str:
+    """SHA-256 of the ballots as `pingyi export` writes them (sorted by receipt, UTF-8)."""
+    ordered = sorted(ballots, key=lambda ballot: ballot.id)
+    return hashlib.sha256(format_ballots_csv(meeting, ordered).encode("utf-8")).hexdigest()
 
 
 def _open_round_change(before: MeetingState, after: MeetingState) -> tuple[str, str]:

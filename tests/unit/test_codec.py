@@ -62,6 +62,11 @@ def test_a_comment_from_when_comments_moved_the_agenda_still_counts_as_moving_it
     assert not e.CommentRecorded("r01", "好", 1.0).moves_agenda  # one recorded today
 
 
+def test_a_result_counted_before_the_ballots_digest_was_recorded_reads_with_none() -> None:
+    old = entry(9, "ResultComputed", 1, {"round": 4, "result": {"valid": True}})
+    assert decode_entry(old) == (9, e.ResultComputed(4, {"valid": True}, ""))
+
+
 def test_a_round_opened_before_ballots_were_sealed_reads_as_unsealed() -> None:
     old = entry(
         12, "VotingOpened", 2, {"round": 3, "reporters": ["r01"], "at": 1.0, "meeting_digest": "d"}

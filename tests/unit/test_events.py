@@ -39,7 +39,7 @@ FORMAT: dict[str, tuple[type[e.Event], int, tuple[str, ...], bool]] = {
     "BallotCast": (e.BallotCast, 1, ("round", "group"), False),
     "VotingClosed": (e.VotingClosed, 1, ("round", "at"), True),
     "TellerKeyNeeded": (e.TellerKeyNeeded, 1, ("round",), False),
-    "ResultComputed": (e.ResultComputed, 1, ("round", "result"), True),
+    "ResultComputed": (e.ResultComputed, 2, ("round", "result", "ballots_digest"), True),
     "ResultsRevealed": (e.ResultsRevealed, 1, ("round", "at"), True),
     "MeetingPaused": (e.MeetingPaused, 1, ("at",), True),
     "MeetingResumed": (e.MeetingResumed, 1, ("at",), True),

@@ -60,7 +60,8 @@ RESULT = {
 }
 
 
-UNSEALED = {"sealed": False, "awaiting_teller": False}  # rounds opened without a 监票人 key
+# Rounds opened without a 监票人 key, a meeting file digest, or a ballots digest at close.
+UNSEALED = {"sealed": False, "awaiting_teller": False, "meeting_digest": "", "ballots_digest": ""}
 
 
 def run(state: MeetingState, *commands: c.Command, now: float = 100.0) -> MeetingState:
@@ -509,3 +510,13 @@ def test_the_meeting_info_is_the_header_reporters_groups_and_grades() -> None:
         ],
         "grades": ["好", "较好", "一般", "差"],
     }
+
+
+def test_the_room_sees_the_meeting_file_at_open_and_the_ballots_at_close() -> None:
+    state = run(initial_state(END, "a" * 64), c.Start(), *[c.Next()] * 4, c.OpenVoting())
+    opened = screen_view(END, state, None)["round"]
+    assert (opened["meeting_digest"], opened["ballots_digest"]) == ("a" * 64, "")
+    closed = run(state, c.CloseVoting(force=True))
+    closed = evolve(closed, e.ResultComputed(closed.position, RESULT, "b" * 64))
+    shown = screen_view(END, closed, None)["round"]
+    assert (shown["meeting_digest"], shown["ballots_digest"]) == ("a" * 64, "b" * 64)
