@@ -3,6 +3,8 @@
 // elements in place (no rebuild), so the hall sees no flicker. In open mode, a projector opened
 // from the chair console (/screen?key=<screen key>) shows the room code (入场码) and puts it in
 // its join QR code, asking /api/room for the new one each time it changes (every 30 s).
+// While voting runs and with the result, the inputs' digests (the meeting file's, and once the
+// round is counted the ballots') are shown small at the bottom: 会议文件 3681-7f8a, 选票 ab12-cd34.
 import {
   DEFAULT_GRADES, PHASES, agendaReporters, connect, elapsed, gradeClass, h, mmss, plan, serverNow, setText,
   show, showNetStatus, syncList, syncTurnoutBars, takeKeyFromUrl, toggleClass,
@@ -61,6 +63,60 @@ function render() {
   if (current === "vote") renderTurnout();
   if (current === "results") renderResults();
   else renderAgenda();
+  renderDigests(current);
+}
+
+// The first 8 hex digits of a SHA-256, split 4-4 ("" for anything else: absent, unknown).
+function shortDigest(digest) {
+  return typeof digest === "string" && /^[0-9a-f]{64}$/i.test(digest)
+    ? `${digest.slice(0, 4)}-${digest.slice(4, 8)}`.toLowerCase()
+    : "";
+}
+
+function renderDigests(current) {
+  const round = view.round || {};
+  const shown = current === "vote" || current === "results";
+  const meetingDigest = shown && round.status !== "ready" ? shortDigest(round.meeting_digest) : "";
+  const ballotsDigest = shown ? shortDigest(round.ballots_digest) : "";
+  setText(ui["meeting-digest"], meetingDigest);
+  setText(ui["ballots-digest"], ballotsDigest);
+  show(ui["digest-meeting"], Boolean(meetingDigest));
+  show(ui["digest-ballots"], Boolean(ballotsDigest));
+  show(ui.digests, Boolean(meetingDigest || ballotsDigest));
+}
+
+// n / d as a percentage, rounded half up once from the exact value (tally/engine.py
+// round_half_up, as tally/report.py prints 差票%): integers only, no float drift.
+function percentOf(n, d, places = 1) {
+  const scale = 10 ** places;
+  const units = Math.floor((2 * 100 * scale * n + d) / (2 * d));
+  const whole = Math.floor(units / scale);
+  return places ? `${whole}.${String(units % scale).padStart(places, "0")}` : String(whole);
+}
+
+// 参评率 rounded, with more digits when rounding would make it read as the limit it missed
+// (tally/numbers.py `against`): 89.96% must not show as 90.0% beside 本次测评无效.
+function rateAgainst(n, d, limit) {
+  const limitPct = Math.round(limit * 1e6) / 1e4;
+  let text = percentOf(n, d, 1);
+  for (let places = 2; places <= 4 && Number(text) === limitPct && n / d !== limit; places++) {
+    text = percentOf(n, d, places);
+  }
+  return text;
+}
+
+// 差票率 as tally/report.py prints it: from the exact count when the result carries its
+// denominator, else the stored share (4 places) times 100, one decimal.
+function poorPercent(r, poor) {
+  const of = r.poor_share_of;
+  if (of) return `${percentOf((r.counts || {})[poor] || 0, of, 1)}%`;
+  if (r.poor_share == null) return "—";
+  return `${(r.poor_share * 100).toFixed(1)}%`;
+}
+
+function isWritten(r) {
+  if (r.mode) return r.mode === "written";
+  return (view.reporters || []).some((x) => x.id === r.id && x.mode === "written");
 }
 
 function renderJoin(current) {
@@ -191,9 +247,23 @@ function renderTurnout() {
   tick();
 }
 
+// A 书面述职 reporter has no speaking step: once the agenda has gone past its place (someone
+// after it spoke or speaks), it is shown as passed, with its tag, not as skipped.
+function passedWritten(reporters) {
+  const passed = new Set();
+  let later = false;
+  for (let i = reporters.length - 1; i >= 0; i--) {
+    const r = reporters[i];
+    if (r.mode === "written" && r.status === "pending" && later) passed.add(r.id);
+    if (r.status === "done" || r.status === "current") later = true;
+  }
+  return passed;
+}
+
 function renderAgenda() {
   const reporters = agendaReporters(view);
-  const done = reporters.filter((r) => r.status === "done").length;
+  const passed = passedWritten(reporters);
+  const done = reporters.filter((r) => r.status === "done" || passed.has(r.id)).length;
   setText(ui["progress-text"], `${done} / ${reporters.length}`);
   ui["progress-bar"].style.width = `${reporters.length ? (100 * done) / reporters.length : 0}%`;
   ui.agenda.style.setProperty("--rows", Math.max(reporters.length, 8));
@@ -211,7 +281,9 @@ function renderAgenda() {
         h("span.org", {}, r.org),
       ),
     (node, r) => {
-      for (const s of ["pending", "current", "done"]) toggleClass(node, `st-${s}`, r.status === s);
+      const status = passed.has(r.id) ? "done" : r.status;
+      for (const s of ["pending", "current", "done"]) toggleClass(node, `st-${s}`, status === s);
+      toggleClass(node, "written", r.mode === "written");
     },
   );
 }
@@ -219,6 +291,7 @@ function renderAgenda() {
 function renderResults() {
   const result = view.result;
   const grades = result.grades || DEFAULT_GRADES;
+  const poor = grades[grades.length - 1];
   const rows = result.reporters || [];
   const finished = view.state === "finished";
   setText(ui["results-title"], finished ? "评议结果（会议已结束）" : "评议结果");
@@ -228,10 +301,12 @@ function renderResults() {
       h("span.key.blank", {}, "弃权/废票"),
     );
   }
+  renderBanner(result);
   ui.rtable.style.setProperty("--rows", Math.max(rows.length, 6));
   const header = ui.rtable.querySelector(".row.head");
   const body = ui.rtable.querySelector(".rows") || ui.rtable.appendChild(h("div.rows", { role: "rowgroup" }));
   header.hidden = false;
+  const labels = [...grades, "弃权/废票"];
   syncList(
     body,
     rows,
@@ -241,28 +316,42 @@ function renderResults() {
         "div.row",
         { role: "row" },
         h("span.idx.num", { role: "cell" }),
-        h("span.name", { role: "cell" }),
+        h("span.who", { role: "cell" }, h("span.name"), h("span.tag.written", { hidden: true }, "书面述职")),
         h("span.org", { role: "cell" }),
-        h("span.dist", { role: "cell" }, [...grades, "blank"].map((g) => h(`span.seg.${gradeClass(grades, g)}`))),
+        h(
+          "span.dist",
+          { role: "cell" },
+          h("span.bar", {}, [...grades, "blank"].map((g) => h(`span.seg.${gradeClass(grades, g)}`))),
+          h("span.nums.num", {}, [...grades, "blank"].map((g) => h(`span.n.${gradeClass(grades, g)}`))),
+        ),
         h("span.score.num", { role: "cell" }),
+        h("span.poor.num", { role: "cell" }),
         h("span.final", { role: "cell" }, h("span.grade")),
         h("span.why", { role: "cell" }),
       ),
     (node, r) => {
       setText(node.querySelector(".idx"), rows.indexOf(r) + 1);
       setText(node.querySelector(".name"), r.name);
+      const written = isWritten(r);
+      show(node.querySelector(".tag.written"), written);
+      toggleClass(node, "written", written);
       setText(node.querySelector(".org"), r.org);
       const blanks = (r.abstain || 0) + (r.invalid || 0);
       const values = [...grades.map((g) => (r.counts || {})[g] || 0), blanks];
       const total = values.reduce((a, b) => a + b, 0);
       const segments = node.querySelectorAll(".seg");
+      const numbers = node.querySelectorAll(".n");
       values.forEach((n, i) => {
         const pct = total ? (100 * n) / total : 0;
         segments[i].style.width = `${pct}%`;
-        setText(segments[i], pct >= 5 ? n : "");
-        segments[i].title = `${i < grades.length ? grades[i] : "弃权/废票"} ${n}`;
+        setText(segments[i], pct >= 12 ? n : ""); // the count beside says it anyway
+        segments[i].title = `${labels[i]} ${n}`;
+        // every count beside the bar, in its grade's colour, so a thin segment is still read
+        setText(numbers[i], n);
+        numbers[i].title = `${labels[i]} ${n}`;
       });
       setText(node.querySelector(".score"), r.score == null ? "—" : r.score.toFixed(2));
+      setText(node.querySelector(".poor"), poorPercent(r, poor));
       const badge = node.querySelector(".grade");
       setText(badge, r.final_grade || "待定");
       badge.className = `grade ${gradeClass(grades, r.final_grade)}`;
@@ -270,16 +359,39 @@ function renderResults() {
     },
   );
   const notes = [];
-  if (result.valid === false) {
-    const q = result.quorum || {};
-    notes.push(`实到 ${q.cast} 人，应到 ${q.seats} 人，未达到规定比例，本次测评无效`);
-  }
   for (const u of result.undecided || []) {
     const names = (u.reporters || []).map((id) => reporterById(id).name).join("、");
     notes.push(`待会议决定${u.grade ? `（${u.grade}）` : ""}：${names} — ${u.why}`);
   }
   show(ui.undecided, notes.length > 0);
-  setText(ui.undecided, notes.join("；"));
+  syncList(
+    ui.undecided,
+    notes,
+    (note) => note,
+    (note) => h("span.note", {}, note),
+    () => {},
+  );
+}
+
+// 应到 / 实到 / 参评率 / 有效, large; red, saying 本次测评无效 and why, when the quorum was missed.
+function renderBanner(result) {
+  const q = result.quorum || {};
+  const seats = q.seats ?? 0;
+  const cast = q.cast ?? 0;
+  const required = q.required ?? 0;
+  const invalid = result.valid === false;
+  setText(ui["b-seats"], seats);
+  setText(ui["b-cast"], cast);
+  setText(ui["b-rate"], seats ? `${rateAgainst(cast, seats, required)}%` : "—");
+  setText(ui["b-valid"], invalid ? "本次测评无效" : "有效");
+  toggleClass(ui.banner, "invalid", invalid);
+  let why = "";
+  if (invalid) {
+    const limit = `${Math.round(required * 1e6) / 1e4}%`;
+    why = q.met === false ? `参评率低于规定的 ${limit}` : "未达到规定的参评率";
+  }
+  setText(ui["b-why"], why);
+  show(ui["b-why"], Boolean(why));
 }
 
 setInterval(tick, 250);

@@ -136,7 +136,9 @@ def run(live, screen, phone, artifacts: Path, no_overflow) -> None:
         assert "v" in live.chair("next")
         screen.wait_for_timeout(50)
     expect(screen.locator("#phase")).to_have_text("述职")
-    expect(screen.locator("#agenda li.st-done")).to_have_count(25)  # 4 written: no speaking
+    # the 4 written (书面述职, no speaking step) are passed with their tag, not left as skipped
+    expect(screen.locator("#agenda li.st-done")).to_have_count(29)
+    expect(screen.locator("#agenda li.written.st-done .tag.written")).to_have_count(4)
     expect(screen.locator("#agenda li.st-current")).to_have_count(1)
     no_overflow(screen)
     screen.screenshot(path=artifacts / "02-report-screen.png")
