@@ -100,6 +100,13 @@ def test_going_back_carries_on_the_steps_time() -> None:
     assert state.step_elapsed == {0: 360.0, 1: 60.0}
 
 
+def test_a_step_left_within_a_second_keeps_its_fraction_of_a_second() -> None:
+    state = run(initial_state(END), c.Start(), now=100.0)
+    state = run(state, c.Next(), now=100.25)
+    state = run(state, c.Back(), now=101.0)
+    assert elapsed(state, 101.0) == 0.25
+
+
 def test_a_pause_is_not_counted_in_the_steps_time() -> None:
     state = run(initial_state(END), c.Start(), now=100.0)
     state = run(state, c.Pause(), now=160.0)

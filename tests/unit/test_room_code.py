@@ -81,7 +81,7 @@ def test_typed_codes_are_normalised_and_anything_else_refused() -> None:
     for text in (code, typed, f"{code[:3]}-{code[3:]}", wide):
         assert normalise(text) == code
         assert accepts(KEYS.code_key, text, T0)
-    for text in ("", "12345", "1234567", "12a456", "١٢٣٤٥٦", "12345²"):
+    for text in ("", "12345", "1234567", "12a456", "123X456", "١٢٣٤٥٦", "12345²"):
         assert normalise(text) is None
         assert not accepts(KEYS.code_key, text, T0)
 

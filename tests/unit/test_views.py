@@ -23,6 +23,7 @@ from meeting import events as e
 from meeting.agenda import MeetingState, Round, decide, evolve, fold, initial_state
 from meeting.errors import Refused
 from meeting.views import (
+    _round_view,
     agenda_view,
     chair_view,
     latest_result,
@@ -437,7 +438,7 @@ def test_a_round_waiting_for_the_teller_key_says_so_until_it_is_counted() -> Non
     counted_now = counted(waiting)
     assert chair_view(END, counted_now, None, 0.0)["awaiting_teller"] == []
     assert screen_view(END, counted_now, None)["round"]["awaiting_teller"] is False
-    with pytest.raises(Refused, match="监票人密钥"):
+    with pytest.raises(Refused, match="^本轮选票已密封，需由监票人输入监票人密钥开启后才能计票$"):
         decide(waiting, c.RevealResults(), 1.0)
 
 
@@ -520,3 +521,6 @@ def test_the_room_sees_the_meeting_file_at_open_and_the_ballots_at_close() -> No
     closed = evolve(closed, e.ResultComputed(closed.position, RESULT, "b" * 64))
     shown = screen_view(END, closed, None)["round"]
     assert (shown["meeting_digest"], shown["ballots_digest"]) == ("a" * 64, "b" * 64)
+    assert not shown["sealed"]
+    sealed = evolve(state, e.VotingOpened(99, ("r01",), 1.0, "a" * 64, "ab", "cd", "ef"))
+    assert _round_view(sealed, sealed.rounds[99])["sealed"] is True
