@@ -467,7 +467,7 @@ def test_a_reporter_without_votes_gets_no_grade_and_goes_to_the_meeting() -> Non
     result = result_to_json(tally(meeting(), ballots({"r1": marks(弃权=3)})))
     r = result["reporters"][0]
     assert (r["score"], r["base_grade"], r["final_grade"], r["rank"]) == (None, None, None, None)
-    assert r["poor_share"] is None and r["cast"] == 3
+    assert r["poor_share"] is None and r["poor_share_of"] is None and r["cast"] == 3
     why = "无有效票（全部弃权或废票），无法评定等次"
     assert r["steps"] == [{"rule": "base", "grade": None, "why": why}]
     assert r["decided_by"] == why
