@@ -6,8 +6,8 @@
 // click never reaches the next action), 结束投票 and 结束会议 ask first in a dialog showing the
 // turnout against the quorum, and the 点评 saves itself as the chair types.
 import {
-  DEFAULT_GRADES, PHASES, connect, elapsed, fetchMeeting, gradeClass, h, mmss, plan, randomHex, serverNow,
-  setText, show, showNetStatus, syncList, syncTurnoutBars, takeKeyFromUrl, toggleClass,
+  connect, DEFAULT_GRADES, fetchMeeting, gradeClass, h, mmss, PHASES, plan, randomHex, serverNow,
+  setText, show, showNetStatus, stepClock, syncList, syncTurnoutBars, takeKeyFromUrl, toggleClass,
 } from "/static/common.js";
 
 const ui = Object.fromEntries(
@@ -292,16 +292,6 @@ function renderNow() {
 
 function roundLabel(status) {
   return { ready: "待开启", open: "进行中", closed: "已结束（未公布）", revealed: "结果已公布" }[status] || "";
-}
-
-// The step's clock: with a time budget ([agenda] in the meeting file) the time left, and once
-// it is used up the overtime, +mm:ss in red; without one, the time spent.
-function stepClock(timer, budget) {
-  const spent = elapsed(timer);
-  if (budget == null || spent == null) return { text: mmss(spent), over: false, label: "" };
-  const left = budget - spent;
-  if (left >= 0) return { text: mmss(Math.ceil(left)), over: false, label: `剩余时间（限时 ${mmss(budget)}）` };
-  return { text: `+${mmss(-left)}`, over: true, label: `已超时（限时 ${mmss(budget)}）` };
 }
 
 function tick() {

@@ -35,6 +35,16 @@ export function mmss(seconds) {
   return `${String(m).padStart(2, "0")}:${String(s % 60).padStart(2, "0")}`;
 }
 
+// The step's clock: with a time budget ([agenda] in the meeting file) the time left, and once
+// it is used up the overtime, +mm:ss in red; without one, the time spent.
+export function stepClock(timer, budget) {
+  const spent = elapsed(timer);
+  if (budget == null || spent == null) return { text: mmss(spent), over: false, label: "" };
+  const left = budget - spent;
+  if (left >= 0) return { text: mmss(Math.ceil(left)), over: false, label: `剩余时间（限时 ${mmss(budget)}）` };
+  return { text: `+${mmss(-left)}`, over: true, label: `已超时（限时 ${mmss(budget)}）` };
+}
+
 // ---- the WebSocket session -----------------------------------------------------------------
 
 // connect({hello: () => map, onMessage(msg), onStatus(state, detail)}) -> session

@@ -6,8 +6,8 @@
 // While voting runs and with the result, the inputs' digests (the meeting file's, and once the
 // round is counted the ballots') are shown small at the bottom: 会议文件 3681-7f8a, 选票 ab12-cd34.
 import {
-  DEFAULT_GRADES, PHASES, agendaReporters, connect, elapsed, gradeClass, h, mmss, plan, serverNow, setText,
-  show, showNetStatus, syncList, syncTurnoutBars, takeKeyFromUrl, toggleClass,
+  agendaReporters, connect, DEFAULT_GRADES, gradeClass, h, mmss, PHASES, plan, serverNow, setText,
+  show, showNetStatus, stepClock, syncList, syncTurnoutBars, takeKeyFromUrl, toggleClass,
 } from "/static/common.js";
 
 const ui = Object.fromEntries(
@@ -205,16 +205,6 @@ function renderSpeaker() {
   if (next && next.kind === "vote") text = "下一项：投票";
   else if (next) text = `下一项：${reporterById(next.reporter).name} ${PHASES[next.kind]}`;
   setText(ui.next, text);
-}
-
-// The step's clock: with a time budget ([agenda] in the meeting file) the time left, and once
-// it is used up the overtime, +mm:ss in red; without one, the time spent.
-function stepClock(timer, budget) {
-  const spent = elapsed(timer);
-  if (budget == null || spent == null) return { text: mmss(spent), over: false, label: "" };
-  const left = budget - spent;
-  if (left >= 0) return { text: mmss(Math.ceil(left)), over: false, label: `剩余时间（限时 ${mmss(budget)}）` };
-  return { text: `+${mmss(-left)}`, over: true, label: `已超时（限时 ${mmss(budget)}）` };
 }
 
 function tick() {
