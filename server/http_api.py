@@ -130,7 +130,7 @@ async def view(request: Request) -> Response:
     role = request.query_params.get("role", "screen")
     if role == "chair":
         _require_chair(request)
-        body = service.views.message(await service.views.chair_view())
+        body = service.views.message(service.views.chair_view())
     elif role == "screen":
         body = service.views.message(service.views.screen_view())
     else:

@@ -61,7 +61,7 @@ class ViewFeed:
     def screen_view(self) -> dict[str, Any]:
         return views.screen_view(self.meeting, self.state, self.join_url)
 
-    async def chair_view(self) -> dict[str, Any]:
+    def chair_view(self) -> dict[str, Any]:
         return views.chair_view(self.meeting, self.state, self.join_url, self.clock())
 
     # ---- sending them ------------------------------------------------------------------
@@ -103,4 +103,4 @@ class ViewFeed:
         if self.hub.count("screen"):
             self.hub.broadcast("screen", self.message(self.screen_view()))
         if self.hub.count("chair"):
-            self.hub.broadcast("chair", self.message(await self.chair_view()))
+            self.hub.broadcast("chair", self.message(self.chair_view()))

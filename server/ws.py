@@ -193,7 +193,7 @@ async def _welcome(
     elif client.role == "screen":
         welcome["view"] = service.views.screen_view()
     else:
-        welcome["view"] = await service.views.chair_view()
+        welcome["view"] = service.views.chair_view()
     _echo_id(welcome, hello)
     return welcome
 
