@@ -15,11 +15,11 @@ from typing import Literal
 
 from meeting import commands as c
 from meeting import events as e
-from meeting.errors import Refused, TooEarly
+from meeting.errors import ReasonNeeded, Refused, TooEarly
 from tally.model import Meeting
 
 StepKind = Literal["report", "comment", "vote"]
-RoundStatus = Literal["ready", "open", "closed", "revealed"]
+RoundStatus = Literal["ready", "open", "closed", "revealed", "voided"]
 # A close this soon after the open, or with no ballot in, is most likely a slip of the finger
 # (a double click on 开启投票): refused with `too_early` unless the chair confirmed (`force`).
 CLOSE_GUARD_SECONDS = 10.0
@@ -50,7 +50,7 @@ def plan(meeting: Meeting) -> tuple[Step, ...]:
 
 @dataclass(frozen=True)
 class Round:
-    id: int  # the index of its vote step
+    id: int  # its vote step's index for the step's first round; a new id when held again
     reporters: tuple[str, ...]
     status: RoundStatus = "open"
     cast: Mapping[str, int] = field(default_factory=dict)  # ballots per group
@@ -61,10 +61,21 @@ class Round:
     teller_key_id: str = ""
     awaiting_teller: bool = False  # closed, and only the 监票人's key can open its ballots
     opened_at: float = 0.0  # VotingOpened.at: the voting clock, and the `too_early` guard
+    void_reason: str = ""  # 重新测评: why the chair voided it
+    voided_at: float = 0.0
+    step: int = -1  # the vote step it is held for (VotingOpened.step)
+    # Rounds are held one after another: this one was the `seq`-th opened (0 first). With
+    # voting = "each" a result counts every round closed before it, in this order.
+    seq: int = 0
 
     @property
     def total(self) -> int:
         return sum(self.cast.values())
+
+    @property
+    def counted(self) -> bool:
+        """Closed and not voided: its ballots count in results."""
+        return self.status in ("closed", "revealed")
 
 
 @dataclass(frozen=True)
@@ -79,6 +90,7 @@ class MeetingState:
     paused_at: float | None = None
     paused_total: float = 0.0
     rounds: Mapping[int, Round] = field(default_factory=dict)
+    step_rounds: Mapping[int, int] = field(default_factory=dict)  # vote step -> its live round
     results: Mapping[int, dict] = field(default_factory=dict)
     # round id -> SHA-256 of the ballots its result counted, as exported ("" before recorded)
     ballot_digests: Mapping[int, str] = field(default_factory=dict)
@@ -109,18 +121,42 @@ class MeetingState:
         return next((r for r in self.rounds.values() if r.status == "open"), None)
 
     @property
+    def held_rounds(self) -> list[Round]:
+        """Every round opened, in the order they were opened (voided ones too)."""
+        return sorted(self.rounds.values(), key=lambda held: held.seq)
+
+    @property
     def current_round(self) -> Round | None:
         """The round of the current vote step, or after the end the last round held."""
         step = self.step
         if step is not None:
-            return self.rounds.get(self.position) if step.kind == "vote" else None
-        if self.finished and self.rounds:
-            return self.rounds[max(self.rounds)]
-        return None
+            return self.round_at(self.position) if step.kind == "vote" else None
+        live = [r for r in self.held_rounds if r.status != "voided"]
+        return live[-1] if self.finished and live else None
+
+    def round_at(self, position: int) -> Round | None:
+        """The live round of the vote step at `position` (None: ready, or its round voided)."""
+        round_id = self.step_rounds.get(position)
+        return self.rounds.get(round_id) if round_id is not None else None
 
     def round_status(self, position: int) -> RoundStatus:
-        held = self.rounds.get(position)
+        held = self.round_at(position)
         return held.status if held else "ready"
+
+    def next_round_id(self, position: int) -> int:
+        """The id the step's next round opens with: the step's index the first time (as
+        before 重新测评 existed), then a number no step and no earlier round has."""
+        if not any(held.step == position for held in self.rounds.values()):
+            return position
+        return max(len(self.steps), max(self.rounds) + 1)
+
+    def voided_rounds(self, position: int | None = None) -> list[Round]:
+        """The rounds voided (重新测评), in order; only the step's with `position`."""
+        return [
+            r
+            for r in self.held_rounds
+            if r.status == "voided" and (position is None or r.step == position)
+        ]
 
     def reporter_status(self, reporter_id: str) -> str:
         if not self.started:
@@ -131,7 +167,9 @@ class MeetingState:
         done = any(
             reporter_id in s.reporters and s.kind != "vote" for s in self.steps[: self.position]
         )
-        voted = any(reporter_id in r.reporters for r in self.rounds.values())
+        voted = any(
+            reporter_id in r.reporters for r in self.rounds.values() if r.status != "voided"
+        )
         return "done" if done or voted or self.finished else "pending"
 
 
@@ -173,7 +211,15 @@ def decide(state: MeetingState, command: c.Command, now: float) -> list[e.Event]
                 raise Refused("当前环节不是投票环节")
             if state.round_status(state.position) != "ready":
                 raise Refused("本轮投票已经开启过")
-            return [e.VotingOpened(state.position, step.reporters, now, state.meeting_digest)]
+            return [
+                e.VotingOpened(
+                    state.next_round_id(state.position),
+                    step.reporters,
+                    now,
+                    state.meeting_digest,
+                    step=state.position,
+                )
+            ]
         case c.CloseVoting():
             held = state.open_round
             if held is None:
@@ -196,6 +242,8 @@ def decide(state: MeetingState, command: c.Command, now: float) -> list[e.Event]
             if held.id not in state.results:
                 raise Refused("计票尚未完成，请稍候")
             return [e.ResultsRevealed(held.id, now)]
+        case c.VoidRound(reason=reason):
+            return [_void(state, reason, now)]
         case c.Pause():
             if not state.started or state.finished:
                 raise Refused("会议未在进行中，无法暂停")
@@ -216,6 +264,21 @@ def decide(state: MeetingState, command: c.Command, now: float) -> list[e.Event]
     raise Refused("未知的操作")
 
 
+def _void(state: MeetingState, reason: str, now: float) -> e.RoundVoided:
+    step = _require_running(state)
+    held = state.round_at(state.position) if step.kind == "vote" else None
+    if held is None or held.status == "open":
+        raise Refused("只有已结束投票、尚未公布结果的测评才能作废重测")
+    if held.status == "revealed":
+        raise Refused("结果已经公布，不能作废重测")
+    reason = reason.strip()
+    if not reason:
+        raise ReasonNeeded("请写明重新测评的原因（将记录在案并印在汇总表上）")
+    if len(reason) > c.VOID_REASON_MAX_CHARS:
+        raise ReasonNeeded(f"重新测评的原因过长：最多{c.VOID_REASON_MAX_CHARS}字")
+    return e.RoundVoided(held.id, reason, now)
+
+
 def _require_running(state: MeetingState) -> Step:
     if not state.started:
         raise Refused("会议尚未开始")
@@ -231,8 +294,8 @@ def allowed_actions(state: MeetingState, now: float) -> list[str]:
     for action in c.ACTION_ORDER:
         try:
             decide(state, c.SIMPLE_COMMANDS[action], now)
-        except TooEarly:
-            pass  # it fits, once the chair confirms it (`force`)
+        except (TooEarly, ReasonNeeded):
+            pass  # it fits, once the chair confirms it (`force`) or writes why (`text`)
         except Refused:
             continue
         allowed.append(action)
@@ -304,16 +367,23 @@ def _(event: e.CommentRecorded, state: MeetingState) -> MeetingState:
 
 @_apply.register
 def _(event: e.VotingOpened, state: MeetingState) -> MeetingState:
+    step = event.step if event.step >= 0 else event.round
     held = Round(
         event.round,
         tuple(event.reporters),
+        step=step,
+        seq=len(state.rounds),
         meeting_digest=event.meeting_digest,
         sealing_key=event.sealing_key,
         key_for_teller=event.key_for_teller,
         teller_key_id=event.teller_key_id,
         opened_at=event.at,
     )
-    return replace(state, rounds={**state.rounds, event.round: held})
+    return replace(
+        state,
+        rounds={**state.rounds, event.round: held},
+        step_rounds={**state.step_rounds, step: event.round},
+    )
 
 
 @_apply.register
@@ -329,6 +399,16 @@ def _(event: e.BallotCast, state: MeetingState) -> MeetingState:
 @_apply.register
 def _(event: e.VotingClosed, state: MeetingState) -> MeetingState:
     return _set_round_status(state, event.round, "closed")
+
+
+@_apply.register
+def _(event: e.RoundVoided, state: MeetingState) -> MeetingState:
+    held = state.rounds.get(event.round)
+    if held is None:
+        return state
+    voided = replace(held, status="voided", void_reason=event.reason, voided_at=event.at)
+    live = {step: rid for step, rid in state.step_rounds.items() if rid != event.round}
+    return replace(state, rounds={**state.rounds, event.round: voided}, step_rounds=live)
 
 
 @_apply.register

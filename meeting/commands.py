@@ -42,6 +42,15 @@ class RevealResults(Command):
 
 
 @dataclass(frozen=True)
+class VoidRound(Command):
+    """重新测评: the current step's round, closed and not yet revealed, is voided (its ballots
+    kept, never counted) and the step can open a new round for the same reporters."""
+
+    ACTION = "void"
+    reason: str = ""
+
+
+@dataclass(frozen=True)
 class Pause(Command):
     ACTION = "pause"
 
@@ -58,7 +67,7 @@ class RecordComment(Command):
 
 
 # The order in which the console offers the actions that fit: the natural next one first.
-ACTION_ORDER = ("start", "open", "close", "reveal", "next", "resume", "back", "pause")
+ACTION_ORDER = ("start", "open", "close", "reveal", "next", "resume", "back", "pause", "void")
 SIMPLE_COMMANDS: dict[str, Command] = {
     cmd.ACTION: cmd
     for cmd in (
@@ -70,9 +79,11 @@ SIMPLE_COMMANDS: dict[str, Command] = {
         RevealResults(),
         Pause(),
         Resume(),
+        VoidRound(),
     )
 }
 COMMENT_MAX_CHARS = 2000
+VOID_REASON_MAX_CHARS = 200
 
 
 def command_for(action: str, text: str | None = None, force: bool = False) -> Command:
@@ -81,4 +92,6 @@ def command_for(action: str, text: str | None = None, force: bool = False) -> Co
         return RecordComment(text or "")
     if action == CloseVoting.ACTION:
         return CloseVoting(force)
+    if action == VoidRound.ACTION:
+        return VoidRound(text or "")
     return SIMPLE_COMMANDS[action]

@@ -89,3 +89,11 @@ class Unavailable(Rejected):
 
     def __init__(self, msg: str = "系统暂不可用，正在重连", field: str | None = None) -> None:
         super().__init__(msg, field)
+
+
+class ReasonNeeded(Rejected):
+    """Voiding a round (重新测评) needs a written reason; without one nothing is voided. Not a
+    `Refused`: the action still fits, once the chair writes why."""
+
+    def __init__(self, msg: str, field: str | None = "text") -> None:
+        super().__init__(msg, field)

@@ -83,10 +83,14 @@ class VotingOpened(Event):
     unsealed: `sealing_key`, the public key every process seals the round's marks with;
     `key_for_teller`, its private key sealed to the 监票人's public key; `teller_key_id`, which
     监票人 key that is. The agenda opens a round with them empty; the server fills them in.
+
+    Schema 4 added `step`, the vote step the round is held for. A step's first round has the
+    step's index as its id; a round opened again after a void (重新测评) has a new id. Before
+    schema 4 every round was a step's first, so the upcaster sets `step` to the round's id.
     """
 
     TYPE = "VotingOpened"
-    SCHEMA = 3
+    SCHEMA = 4
     round: int
     reporters: tuple[str, ...]
     at: float
@@ -94,6 +98,19 @@ class VotingOpened(Event):
     sealing_key: str = ""
     key_for_teller: str = ""
     teller_key_id: str = ""
+    step: int = -1  # -1 only in code that builds the event by hand: the round's id
+
+
+@dataclass(frozen=True)
+class RoundVoided(Event):
+    """重新测评: a closed round, not yet revealed, is voided with the chair's written reason.
+    Its ballots stay stored and are reported (how many, why, when), but no result counts them
+    and no view shows its result."""
+
+    TYPE = "RoundVoided"
+    round: int
+    reason: str
+    at: float
 
 
 @dataclass(frozen=True)
@@ -170,6 +187,7 @@ EVENT_TYPES: dict[str, type[Event]] = {
         VotingOpened,
         BallotCast,
         VotingClosed,
+        RoundVoided,
         TellerKeyNeeded,
         ResultComputed,
         ResultsRevealed,

@@ -95,11 +95,27 @@ def _round_view(state: MeetingState, held: Round) -> dict[str, Any]:
         # The inputs fixed in front of the room: the meeting file at open, the ballots at close.
         "meeting_digest": held.meeting_digest,
         "ballots_digest": state.ballot_digests.get(held.id, ""),
+        "voided": voided_view(state, held.step),
     }
 
 
+def voided_view(state: MeetingState, position: int | None = None) -> list[dict[str, Any]]:
+    """The rounds voided (重新测评), the step's at `position`: never their result, only what
+    the room was told: how many ballots, why and when."""
+    return [
+        {
+            "id": r.id,
+            "reporters": list(r.reporters),
+            "cast": r.total,
+            "reason": r.void_reason,
+            "at": r.voided_at,
+        }
+        for r in state.voided_rounds(position)
+    ]
+
+
 def _awaiting_teller(state: MeetingState, held: Round) -> bool:
-    return held.awaiting_teller and held.id not in state.results
+    return held.awaiting_teller and held.id not in state.results and held.status != "voided"
 
 
 def _ready_round(state: MeetingState) -> dict[str, Any] | None:
@@ -107,7 +123,7 @@ def _ready_round(state: MeetingState) -> dict[str, Any] | None:
     if step is None or step.kind != "vote":
         return None
     return {
-        "id": state.position,
+        "id": state.next_round_id(state.position),
         "reporters": list(step.reporters),
         "status": "ready",
         "opened_at": None,
@@ -115,15 +131,17 @@ def _ready_round(state: MeetingState) -> dict[str, Any] | None:
         "awaiting_teller": False,
         "meeting_digest": "",
         "ballots_digest": "",
+        "voided": voided_view(state, state.position),
     }
 
 
 def latest_result(state: MeetingState, revealed_only: bool) -> dict[str, Any] | None:
-    """The newest result (with voting = "each" it covers every round closed so far)."""
-    for round_id in sorted(state.results, reverse=True):
-        held = state.rounds.get(round_id)
-        if not revealed_only or (held is not None and held.status == "revealed"):
-            return state.results[round_id]
+    """The newest result (with voting = "each" it covers every round closed so far); a voided
+    round's result is never shown."""
+    for held in reversed(state.held_rounds):
+        if held.id in state.results and held.status != "voided":
+            if not revealed_only or held.status == "revealed":
+                return state.results[held.id]
     return None
 
 

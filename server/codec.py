@@ -31,6 +31,8 @@ UPCASTERS: dict[tuple[str, int], Upcaster] = {
         "key_for_teller": "",
         "teller_key_id": "",
     },
+    # A round opened before 重新测评 existed: every round was its step's first, id = step.
+    ("VotingOpened", 3): lambda payload: {**payload, "step": payload["round"]},
 }
 
 

@@ -68,6 +68,7 @@ ERRORS: dict[type[Rejected], tuple[str, int]] = {
     domain.BadTellerKey: ("bad_teller_key", 422),
     domain.Refused: ("refused", 409),
     domain.TooEarly: ("too_early", 409),
+    domain.ReasonNeeded: ("reason_needed", 422),
     domain.Conflict: ("conflict", 409),
     domain.Unavailable: ("unavailable", 503),
     UnknownType: ("unknown_type", 422),

@@ -24,7 +24,7 @@ from redis.exceptions import RedisError
 from meeting import agenda
 from meeting import errors as refusal
 from meeting import events as e
-from meeting.agenda import MeetingState
+from meeting.agenda import MeetingState, Round
 from meeting.ballot_checks import (
     ballot_fingerprint,
     check_cid,
@@ -174,7 +174,7 @@ class MeetingService:
     async def _recover_results(self) -> None:
         """A process that died between closing a round and tallying it left no result."""
         for held in list(self.state.rounds.values()):
-            if held.status != "open" and held.id not in self.state.results:
+            if held.counted and held.id not in self.state.results:
                 await self._close_round(held.id)
                 if held.id not in self.state.results:
                     await self._ask_for_teller_key(held.id)
@@ -235,8 +235,8 @@ class MeetingService:
             if round_id in self.state.results:
                 return
             # With voting = "each" the result counts every round closed so far.
-            closed = [r.id for r in self.state.rounds.values() if r.status != "open"]
-            if all([await self._open_ballots(r) for r in sorted(closed) if r <= round_id]):
+            closed = [r.id for r in self._counted_up_to(round_id)]
+            if all([await self._open_ballots(r) for r in closed]):
                 await self._compute_result(round_id)
             elif closed_here:
                 self._in_background(self._ask_for_teller_key(round_id, after=HOLDER_WAIT))
@@ -277,17 +277,21 @@ class MeetingService:
         rounds = self.state.rounds.values()
         uncounted = [r for r in rounds if r.key_for_teller and r.id not in self.state.results]
         self.keys.take_teller_key(teller_key, uncounted)
-        waiting = [r for r in uncounted if r.status != "open"]
+        waiting = [r for r in uncounted if r.counted]
         with _unavailable_on_store_error():
             for held in waiting:
                 await self._close_round(held.id)
         return [r.id for r in waiting if r.id in self.state.results]
 
+    def _counted_up_to(self, round_id: int) -> list[Round]:
+        """The rounds a result of `round_id` counts: those closed, not voided, and opened no
+        later than it (with voting = "each" a result is cumulative)."""
+        last = self.state.rounds[round_id].seq
+        return [r for r in self.state.held_rounds if r.counted and r.seq <= last]
+
     async def _compute_result(self, round_id: int) -> None:
         """Tallies every round closed so far (with voting = "each" the result is cumulative)."""
-        closed = sorted(
-            r.id for r in self.state.rounds.values() if r.status != "open" and r.id <= round_id
-        )
+        closed = [r.id for r in self._counted_up_to(round_id)]
         ballots: list[Ballot] = []
         for closed_id in closed:
             members = await self.store.ballot_members(closed_id)

@@ -78,7 +78,9 @@ def reach(meeting: Meeting, *commands: c.Command, now: float = 100.0) -> Meeting
 
 def counted(state: MeetingState, result: dict[str, Any] | None = None) -> MeetingState:
     """The tally of the current round is in (what the server adds after a close)."""
-    return evolve(state, e.ResultComputed(state.position, result or {"reporters": []}))
+    held = state.current_round
+    round_id = held.id if held is not None else state.position
+    return evolve(state, e.ResultComputed(round_id, result or {"reporters": []}))
 
 
 def closed_round(meeting: Meeting) -> MeetingState:
@@ -208,7 +210,9 @@ def test_the_open_round_is_the_one_whose_status_is_open() -> None:
     state = each_at_second_round()
     assert state.rounds[2].status == "closed" and state.open_round is None
     state = run(state, c.OpenVoting())
-    assert state.open_round == Round(3, ("r02",), "open", {}, DIGEST, opened_at=100.0)
+    assert state.open_round == Round(
+        3, ("r02",), "open", meeting_digest=DIGEST, opened_at=100.0, step=3, seq=1
+    )
 
 
 @pytest.mark.parametrize(
@@ -217,7 +221,7 @@ def test_the_open_round_is_the_one_whose_status_is_open() -> None:
         (initial_state(EACH), None),
         (reach(EACH, c.Start()), None),  # a report step
         (reach(EACH, c.Start(), c.Next(), c.Next()), None),  # a vote step, its round not opened
-        (closed_round(EACH), Round(2, ("r01",), "closed", {}, DIGEST, opened_at=100.0)),
+        (closed_round(EACH), Round(2, ("r01",), "closed", {}, DIGEST, opened_at=100.0, step=2)),
         (each_past_second_round(), None),
     ],
     ids=["not started", "report step", "vote step, ready", "vote step, held", "after a round"],
@@ -231,7 +235,9 @@ def test_the_current_round_is_that_of_the_current_vote_step(
 def test_after_the_end_the_current_round_is_the_last_one_held() -> None:
     state = finished(EACH)
     assert sorted(state.rounds) == [2, 3, 6]
-    assert state.current_round == Round(6, ("r03",), "revealed", {}, DIGEST, opened_at=100.0)
+    assert state.current_round == Round(
+        6, ("r03",), "revealed", {}, DIGEST, opened_at=100.0, step=6, seq=2
+    )
     # Held in another order, the last round is still the one of the latest step.
     rounds = {6: state.rounds[6], 2: state.rounds[2], 3: state.rounds[3]}
     assert dataclasses.replace(state, rounds=rounds).current_round == state.rounds[6]
@@ -299,7 +305,7 @@ def test_each_reporter_is_pending_current_or_done(state: MeetingState, statuses:
         (
             reach(END, *TO_VOTE),
             c.OpenVoting(),
-            [e.VotingOpened(4, ("r01", "r02", "r03"), 7.0, DIGEST)],
+            [e.VotingOpened(4, ("r01", "r02", "r03"), 7.0, DIGEST, step=4)],
         ),
         (reach(END, *TO_VOTE, c.OpenVoting()), c.CloseVoting(force=True), [e.VotingClosed(4, 7.0)]),
         (closed_round(END), c.Next(), [e.MeetingFinished(7.0)]),
@@ -459,8 +465,8 @@ def test_back_never_goes_into_a_round_that_was_held() -> None:
         (reach(END, *TO_VOTE), ["open", "back", "pause"]),
         (OPEN, ["close", "pause"]),
         (reach(END, *TO_VOTE, c.OpenVoting(), c.Pause()), ["close", "resume"]),
-        (closed_round(END), ["next", "pause"]),
-        (counted(closed_round(END)), ["reveal", "next", "pause"]),
+        (closed_round(END), ["next", "pause", "void"]),
+        (counted(closed_round(END)), ["reveal", "next", "pause", "void"]),
         (run(counted(closed_round(END)), c.RevealResults()), ["next", "pause"]),
         (each_at_second_round(), ["open", "pause"]),
         (run(counted(closed_round(END)), c.Next()), ["reveal"]),
@@ -507,7 +513,7 @@ def test_a_second_rounds_result_keeps_the_first() -> None:
 
 def test_opening_a_round_records_the_meeting_file_it_opened_under() -> None:
     state = evolve(initial_state(EACH), e.VotingOpened(2, ("r01",), 1.0, "abc"))
-    assert state.rounds == {2: Round(2, ("r01",), "open", {}, "abc", opened_at=1.0)}
+    assert state.rounds == {2: Round(2, ("r01",), "open", {}, "abc", opened_at=1.0, step=2)}
 
 
 def test_closing_and_revealing_set_the_status_of_that_round_only() -> None:
@@ -612,7 +618,7 @@ def test_a_whole_meeting_in_order() -> None:
     state = run(state, c.OpenVoting())
     state = fold(state, [e.BallotCast(4, "leaders"), e.BallotCast(4, "cadres")])
     assert state.open_round == Round(
-        4, ("r01", "r02", "r03"), "open", {"leaders": 1, "cadres": 1}, opened_at=100.0
+        4, ("r01", "r02", "r03"), "open", {"leaders": 1, "cadres": 1}, opened_at=100.0, step=4
     )
     state = counted(run(state, c.CloseVoting(force=True)))
     state = run(state, c.RevealResults(), c.Next())

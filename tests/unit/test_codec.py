@@ -17,10 +17,12 @@ SAMPLES: list[e.Event] = [
     e.StepEntered(3, 2.5),
     e.CommentRecorded("r01", "抓党建有实招", 3.5),
     e.VotingOpened(4, ("r01", "r02"), 4.5, "ab" * 32),
-    e.VotingOpened(4, ("r01", "r02"), 4.5, "ab" * 32, "cd" * 32, "ef" * 80, "12" * 8),
+    e.VotingOpened(4, ("r01", "r02"), 4.5, "ab" * 32, "cd" * 32, "ef" * 80, "12" * 8, step=4),
+    e.VotingOpened(9, ("r01", "r02"), 4.5, "ab" * 32, step=4),  # held again: 重新测评
     e.BallotCast(4, "cadres"),
     e.VotingClosed(4, 5.5),
     e.TellerKeyNeeded(4),
+    e.RoundVoided(4, "表决器故障，重新测评", 5.75),
     e.ResultComputed(4, {"reporters": [{"id": "r01", "final_grade": "好"}]}),
     e.ResultsRevealed(4, 6.5),
     e.MeetingPaused(7.5),
@@ -52,7 +54,7 @@ def test_every_event_round_trips(event: e.Event) -> None:
 
 def test_a_round_opened_before_the_digest_was_recorded_reads_with_an_unknown_digest() -> None:
     old = entry(12, "VotingOpened", 1, {"round": 3, "reporters": ["r01", "r03"], "at": 100.0})
-    assert decode_entry(old) == (12, e.VotingOpened(3, ("r01", "r03"), 100.0, ""))
+    assert decode_entry(old) == (12, e.VotingOpened(3, ("r01", "r03"), 100.0, "", step=3))
 
 
 def test_a_comment_from_when_comments_moved_the_agenda_still_counts_as_moving_it() -> None:
@@ -71,7 +73,14 @@ def test_a_round_opened_before_ballots_were_sealed_reads_as_unsealed() -> None:
     old = entry(
         12, "VotingOpened", 2, {"round": 3, "reporters": ["r01"], "at": 1.0, "meeting_digest": "d"}
     )
-    assert decode_entry(old) == (12, e.VotingOpened(3, ("r01",), 1.0, "d", "", "", ""))
+    assert decode_entry(old) == (12, e.VotingOpened(3, ("r01",), 1.0, "d", "", "", "", 3))
+
+
+def test_a_round_opened_before_rounds_could_be_held_again_is_its_step_s_first() -> None:
+    payload = {"round": 5, "reporters": ["r01"], "at": 1.0, "meeting_digest": "d"}
+    seal = {"sealing_key": "k", "key_for_teller": "t", "teller_key_id": "i"}
+    old = entry(12, "VotingOpened", 3, {**payload, **seal})
+    assert decode_entry(old) == (12, e.VotingOpened(5, ("r01",), 1.0, "d", "k", "t", "i", step=5))
 
 
 def test_every_schema_below_the_current_one_has_an_upcaster() -> None:

@@ -17,6 +17,7 @@ ACTIONS = [
     (c.RevealResults, "reveal"),
     (c.Pause, "pause"),
     (c.Resume, "resume"),
+    (c.VoidRound, "void"),
 ]
 
 
@@ -27,7 +28,9 @@ def test_each_simple_action_names_one_command() -> None:
 
 
 def test_the_console_offers_every_simple_action_in_a_fixed_order() -> None:
-    assert c.ACTION_ORDER == ("start", "open", "close", "reveal", "next", "resume", "back", "pause")
+    assert c.ACTION_ORDER == (
+        *("start", "open", "close", "reveal", "next", "resume", "back", "pause", "void"),
+    )
     assert sorted(c.ACTION_ORDER) == sorted(c.SIMPLE_COMMANDS)
 
 
@@ -49,6 +52,8 @@ def test_a_comment_carries_its_text_and_is_no_simple_action() -> None:
         ("comment", "很好", c.RecordComment("很好")),
         ("comment", None, c.RecordComment("")),
         ("comment", "", c.RecordComment("")),
+        ("void", "设备故障", c.VoidRound("设备故障")),
+        ("close", "ignored", c.CloseVoting()),
     ],
 )
 def test_command_for_an_action_name(action: str, text: str | None, command: c.Command) -> None:

@@ -24,7 +24,7 @@ FORMAT: dict[str, tuple[type[e.Event], int, tuple[str, ...], bool]] = {
     ),
     "VotingOpened": (
         e.VotingOpened,
-        3,
+        4,
         (
             "round",
             "reporters",
@@ -33,11 +33,13 @@ FORMAT: dict[str, tuple[type[e.Event], int, tuple[str, ...], bool]] = {
             "sealing_key",
             "key_for_teller",
             "teller_key_id",
+            "step",
         ),
         True,
     ),
     "BallotCast": (e.BallotCast, 1, ("round", "group"), False),
     "VotingClosed": (e.VotingClosed, 1, ("round", "at"), True),
+    "RoundVoided": (e.RoundVoided, 1, ("round", "reason", "at"), True),
     "TellerKeyNeeded": (e.TellerKeyNeeded, 1, ("round",), False),
     "ResultComputed": (e.ResultComputed, 2, ("round", "result", "ballots_digest"), True),
     "ResultsRevealed": (e.ResultsRevealed, 1, ("round", "at"), True),

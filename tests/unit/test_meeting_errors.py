@@ -20,6 +20,7 @@ from meeting.errors import (
     GroupFull,
     NotOpen,
     NotOpenMode,
+    ReasonNeeded,
     Refused,
     Rejected,
     TooEarly,
@@ -42,6 +43,7 @@ REASONS = [
     BadTellerKey,
     Refused,
     TooEarly,
+    ReasonNeeded,
     Conflict,
     Unavailable,
 ]
@@ -77,6 +79,7 @@ def test_a_rejection_keeps_its_message_and_field(cls: type[Rejected]) -> None:
         (Refused, ("会议已经开始",), {}, "会议已经开始", "action"),  # a chair action was wrong
         (Refused, ("会议已经开始", None), {}, "会议已经开始", None),
         (TooEarly, ("投票开启不到10秒",), {}, "投票开启不到10秒", "force"),
+        (ReasonNeeded, ("请写明原因",), {}, "请写明原因", "text"),
         (Unavailable, (), {}, "系统暂不可用，正在重连", None),
         (Unavailable, (), {"field": "round"}, "系统暂不可用，正在重连", "round"),
     ],

@@ -32,6 +32,7 @@ def test_every_refusal_class_has_a_code_and_a_status() -> None:
         (domain.BadCode("无效", "code"), "bad_code", 422),
         (domain.Unavailable(), "unavailable", 503),
         (domain.Refused("会议已经开始"), "refused", 409),
+        (domain.ReasonNeeded("请写明重新测评的原因"), "reason_needed", 422),
         (wire.BodyTooLarge("请求过大"), "bad_frame", 413),
         (wire.BadFrame("请求体应为 JSON"), "bad_frame", 400),
         (wire.RateLimited("操作过于频繁"), "rate_limited", 429),

@@ -62,7 +62,13 @@ RESULT = {
 
 
 # Rounds opened without a 监票人 key, a meeting file digest, or a ballots digest at close.
-UNSEALED = {"sealed": False, "awaiting_teller": False, "meeting_digest": "", "ballots_digest": ""}
+UNSEALED = {
+    "sealed": False,
+    "awaiting_teller": False,
+    "meeting_digest": "",
+    "ballots_digest": "",
+    "voided": [],
+}
 
 
 def run(state: MeetingState, *commands: c.Command, now: float = 100.0) -> MeetingState:
@@ -307,7 +313,7 @@ def test_between_rounds_no_round_is_shown() -> None:
 
 
 def with_results(rounds: dict[int, str], results: dict[int, Any]) -> MeetingState:
-    held = {i: Round(i, ("r01",), status) for i, status in rounds.items()}  # type: ignore[arg-type]
+    held = {i: Round(i, ("r01",), status, seq=i) for i, status in rounds.items()}  # type: ignore[arg-type]
     return dataclasses.replace(initial_state(EACH), rounds=held, results=results)
 
 
@@ -321,7 +327,9 @@ def with_results(rounds: dict[int, str], results: dict[int, Any]) -> MeetingStat
         ({2: "revealed", 3: "revealed"}, {2: "A", 3: "B"}, "B", "B"),
         ({2: "revealed", 3: "revealed"}, {3: "B", 2: "A"}, "B", "B"),
         ({2: "revealed", 6: "revealed", 3: "closed"}, {6: "C", 2: "A", 3: "B"}, "C", "C"),
-        ({}, {5: "X"}, None, "X"),  # a result whose round this state does not hold
+        ({}, {5: "X"}, None, None),  # a result whose round this state does not hold
+        ({2: "revealed", 3: "voided"}, {2: "A", 3: "B"}, "A", "A"),  # 重新测评: never shown
+        ({2: "closed", 3: "voided", 7: "closed"}, {2: "A", 3: "B", 7: "C"}, None, "C"),
     ],
 )
 def test_the_latest_result_is_the_newest_round_s_revealed_or_not(
@@ -445,7 +453,7 @@ def test_a_round_waiting_for_the_teller_key_says_so_until_it_is_counted() -> Non
 def test_the_chair_sees_a_result_before_it_is_revealed() -> None:
     state = counted(run(voting("leaders"), c.CloseVoting(force=True)))
     view = chair_view(END, state, None, 0.0)
-    assert (view["result"], view["actions"]) == (RESULT, ["reveal", "next", "pause"])
+    assert (view["result"], view["actions"]) == (RESULT, ["reveal", "next", "pause", "void"])
 
 
 # ---- over any course of the meeting --------------------------------------------------------
