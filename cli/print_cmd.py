@@ -199,6 +199,7 @@ def run_tally(args: argparse.Namespace) -> int:
         signed_by=signing.signer_name(cert),
         effective=effective_ballots(loaded.ballots),
         signer_sha256=signing.fingerprint(cert),
+        voided=loaded.voided,
     )
     signed = signing.sign_pdf(
         pdf, key_pem, cert_pem, passphrase=passphrase, tsa_url=args.tsa, **sources
@@ -212,6 +213,8 @@ def run_tally(args: argparse.Namespace) -> int:
         print(f"已加RFC 3161时间戳（{args.tsa}）")
     if args.ballots is None:
         print(f"选票导出已写入 {export}（核验时用它）")
+    for entry in loaded.voided:
+        print(f"汇总表载明：{entry['at']} 作废的一次测评（{entry['cast']}张选票，不计入）")
     return 0
 
 

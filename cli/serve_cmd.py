@@ -8,12 +8,17 @@ import os
 import socket
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from cli import teller_keys
 from cli.files import read_meeting
 from cli.outputs import write_output
 from printouts.inputs import sha256
 from tally.errors import InputError
+from tally.model import Meeting
+
+if TYPE_CHECKING:
+    from server.record_reader import MeetingRecord
 
 DEMO_MEETING = Path(__file__).resolve().parents[1] / "examples" / "demo-meeting.toml"
 
@@ -169,6 +174,7 @@ def run_export(args: argparse.Namespace) -> int:
     check_recorded_inputs(record, meeting_bytes, ballots_bytes, args.meeting)
     write_output(args.out, ballots_bytes)
     print(f"已导出 {len(record.ballots)} 张选票 → {args.out}")
+    _export_voided(record, meeting, args.out)
     if args.json:
         text = json.dumps(record.result, ensure_ascii=False, indent=2)
         write_output(args.json, text.encode("utf-8"))
@@ -180,3 +186,19 @@ def run_export(args: argparse.Namespace) -> int:
         write_output(args.xlsx, results_xlsx(record.result, meeting))
         print(f"已导出结果表 → {args.xlsx}")
     return 0
+
+
+def _export_voided(record: MeetingRecord, meeting: Meeting, out: Path) -> None:
+    """Each round voided by 重新测评: said, and its ballots (never counted) written beside the
+    export as <name>-voided-<round>.csv, so that nothing the room cast goes unaccounted."""
+    from printouts.sheet_record import beijing_time
+    from tally.ballot_csv import format_ballots_csv
+
+    for voided in record.voided:
+        said = f"作废的测评（第{voided.round}轮，{beijing_time(voided.at)}，原因：{voided.reason}）"
+        if voided.ballots is None:
+            print(f"{said}：{voided.cast}张选票仍密封，未导出（不计入）")
+            continue
+        path = out.with_name(f"{out.stem}-voided-{voided.round}.csv")
+        write_output(path, format_ballots_csv(meeting, list(voided.ballots)).encode("utf-8"))
+        print(f"{said}：{len(voided.ballots)}张选票（不计入）→ {path}")

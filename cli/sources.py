@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING
 from cli.files import read_bytes, read_meeting, read_text
 from cli.outputs import write_output
 from printouts.inputs import digests, parse_ballots, recompute, sha256
+from printouts.sheet_record import voided_entry
 from tally.ballot_csv import format_ballots_csv
 from tally.errors import InputError
 from tally.model import Ballot, Meeting
@@ -34,6 +35,7 @@ class Loaded:
     ballots_bytes: bytes
     result: dict
     comments: dict[str, str] = field(default_factory=dict)
+    voided: list[dict] = field(default_factory=list)  # 重新测评 (sheet_record.voided_entry)
 
     @property
     def digests(self) -> dict[str, str]:
@@ -52,6 +54,7 @@ def load(
         raise InputError("参数", "请给出选票来源：--ballots 选票CSV 或 --data 数据目录")
     meeting, meeting_bytes = read_meeting(meeting_path)
     comments: dict[str, str] = {}
+    voided: list[dict] = []
     if ballots_path is not None:
         ballots_bytes = read_bytes(ballots_path)
         ballots = parse_ballots(ballots_bytes, meeting, str(ballots_path))
@@ -61,6 +64,9 @@ def load(
         ballots = list(record.ballots)
         ballots_bytes = format_ballots_csv(meeting, ballots).encode("utf-8")
         comments = dict(record.comments)
+        voided = [
+            voided_entry(v.round, list(v.reporters), v.cast, v.reason, v.at) for v in record.voided
+        ]
     # With --data too, the sheet is what a recount of the export gives (verify recounts it);
     # the server's own result, when there is one, is only compared with it.
     result = recompute(meeting, ballots)
@@ -71,7 +77,7 @@ def load(
             write_output(export_to, ballots_bytes)
     if comments_path is not None:
         comments.update(load_comments(comments_path, meeting))
-    return Loaded(meeting, meeting_bytes, ballots, ballots_bytes, result, comments)
+    return Loaded(meeting, meeting_bytes, ballots, ballots_bytes, result, comments, voided)
 
 
 def load_comments(path: Path, meeting: Meeting) -> dict[str, str]:
@@ -111,13 +117,14 @@ def check_recorded_inputs(
             f"与开启投票时记录的会议文件不同（记录为 {_short(*recorded)}，此文件为 "
             f"{_short(sha256(meeting_bytes))}）：会后不能修改会议文件，请使用开会时的那一份",
         )
-    counted = [r for r, digest in record.ballot_digests.items() if digest]
-    everything_counted = bool(record.rounds) and set(counted) == set(record.rounds)
-    if everything_counted and record.ballot_digests[max(counted)] != sha256(ballots_bytes):
+    # The last round's digest covers every round counted (record.rounds is in opening order).
+    counted = [r for r in record.rounds if record.ballot_digests.get(r)]
+    everything_counted = bool(record.rounds) and counted == list(record.rounds)
+    if everything_counted and record.ballot_digests[counted[-1]] != sha256(ballots_bytes):
         raise InputError(
             "data",
             f"数据目录中的选票与结束投票时记录的不同（记录为 "
-            f"{_short(record.ballot_digests[max(counted)])}，现为 {_short(sha256(ballots_bytes))}）"
+            f"{_short(record.ballot_digests[counted[-1]])}，现为 {_short(sha256(ballots_bytes))}）"
             "：选票在结束投票后被改动过，不能据此打印或导出",
         )
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import io
 import json
+from datetime import datetime, timedelta, timezone
 from fractions import Fraction
 from typing import Any
 
@@ -22,6 +23,7 @@ from pyhanko.pdf_utils.reader import PdfFileReader
 
 from tally.model import Meeting
 
+BEIJING = timezone(timedelta(hours=8))
 ATTACHMENT = "pingyi-tally.json"
 FORMAT = "pingyi-tally"
 VERSION = 2
@@ -56,8 +58,11 @@ def tally_record(
     digests: dict[str, str],
     effective: int | None = None,
     signer_sha256: str = "",
+    voided: list[dict] | None = None,
 ) -> dict:
-    """What the sheet attaches; `effective` defaults to the ballots cast (实到)."""
+    """What the sheet attaches; `effective` defaults to the ballots cast (实到). `voided`: the
+    rounds voided by 重新测评 (`voided_entry`), the server's record: no ballot file re-derives
+    them, so `verify` takes them from the sheet and says so."""
     return {
         "format": FORMAT,
         "version": VERSION,
@@ -66,7 +71,27 @@ def tally_record(
         "rules": rules_json(meeting),
         "effective": result["quorum"]["cast"] if effective is None else effective,
         "result": result,
+        "voided": voided or [],
     }
+
+
+def voided_entry(
+    round_id: int, reporters: list[str], cast: int, reason: str, at: float
+) -> dict[str, Any]:
+    """A voided round as the sheet prints and attaches it."""
+    return {
+        "round": round_id,
+        "reporters": reporters,
+        "cast": cast,
+        "reason": reason,
+        "at": beijing_time(at),
+    }
+
+
+def beijing_time(at: float) -> str:
+    """Server seconds as printed: Beijing time (UTC+8), so that a sheet re-rendered on a
+    machine in another time zone reads the same."""
+    return datetime.fromtimestamp(at, BEIJING).strftime("%Y-%m-%d %H:%M")
 
 
 def attach(pdf: bytes, record: dict) -> bytes:

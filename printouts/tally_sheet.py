@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import io
 import json
+from collections.abc import Sequence
 from fractions import Fraction
 
 from printouts.layout import (
@@ -95,12 +96,14 @@ def render_tally(
     effective: int | None = None,
     signer_sha256: str = "",
     monitors: int = 2,
+    voided: Sequence[dict] = (),
 ) -> bytes:
     """The unsigned PDF; `signed_by` names the signing certificate in the footer and
     `effective` is the number of ballots not spoiled as a whole (see `effective_ballots`).
     `signer_sha256` is the signing certificate's fingerprint, printed beside the digests;
     the whole result is attached as `pingyi-tally.json` (`printouts.sheet_record`).
-    `monitors` is the number of 监票人 signature lines."""
+    `monitors` is the number of 监票人 signature lines. `voided`: the rounds voided by 重新测评
+    (`voided_entry`), reported under the table and attached, never counted."""
     buffer = io.BytesIO()
     canvas = new_canvas(
         buffer, f"{meeting.title} 测评结果汇总表", landscape(A4), subject="pingyi tally"
@@ -109,13 +112,14 @@ def render_tally(
     canvas.setKeywords(META_PREFIX + json.dumps(record, ensure_ascii=True, sort_keys=True))
     # A first run on scratch paper finds out whether the signatures would start a page of
     # their own; if so, the real run breaks the page two blocks earlier to keep them company.
-    scratch = _Sheet(new_canvas(io.BytesIO(), "", landscape(A4)), meeting, effective, monitors)
+    blank = new_canvas(io.BytesIO(), "", landscape(A4))
+    scratch = _Sheet(blank, meeting, effective, monitors, voided=voided)
     scratch.draw(result, digests, signed_by, signer_sha256)
     break_at = None if scratch.orphaned is None else max(1, scratch.orphaned - 1)
-    sheet = _Sheet(canvas, meeting, effective, monitors, break_at)
+    sheet = _Sheet(canvas, meeting, effective, monitors, break_at, voided)
     sheet.draw(result, digests, signed_by, signer_sha256)
     canvas.save()
-    record = tally_record(meeting, result, digests, effective, signer_sha256)
+    record = tally_record(meeting, result, digests, effective, signer_sha256, list(voided))
     return attach(buffer.getvalue(), record)
 
 
@@ -133,6 +137,7 @@ class _Sheet:
         effective: int | None,
         monitors: int = 2,
         break_at: int | None = None,
+        voided: Sequence[dict] = (),
     ) -> None:
         self.effective = effective
         self.canvas = canvas
@@ -144,6 +149,7 @@ class _Sheet:
         self.page = 1
         self.y = PAGE_H - MARGIN
         self.width = WIDTH  # of text; narrower beside the group table and the 公章 box
+        self.voided = voided  # rounds voided by 重新测评 (`voided_entry`)
         self.margin()
 
     def draw(
@@ -155,6 +161,7 @@ class _Sheet:
         self.by_group(result)
         self.quota(result)
         self.undecided(self.meeting, result)
+        self.voided_rounds()
         self.signatures()
         self.digests(digests, signed_by)
         self.fingerprint(signer_sha256)
@@ -481,6 +488,18 @@ class _Sheet:
                 1 * mm,
             )
         self.y -= 1 * mm
+
+    def voided_rounds(self) -> None:
+        """重新测评: each voided round, so that nobody can void a vote unseen."""
+        names = {r.id: r.name for r in self.meeting.reporters}
+        for entry in self.voided:
+            who = "、".join(names.get(r, r) for r in entry["reporters"])
+            self.text(
+                f"重新测评：对{who}的一次测评已于{entry['at']}由主持人作废，作废时已收回选票"
+                f"{entry['cast']}张；原因：{entry['reason']}。其选票另行保存，不计入本表。",
+                9.5,
+                1 * mm,
+            )
 
     def signatures(self) -> None:
         """计票人, the 监票人 lines and 主持人, three to a row, then the digests beside the 公章

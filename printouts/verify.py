@@ -131,9 +131,25 @@ def verify(
     parsed, result, effective = derived
     # Digests beyond the two files' (say, of the ballot set) are compared in the recount.
     fresh = {k: v for k, v in digests(meeting, ballots).items() if k not in _FILE_DIGESTS}
+    voided = _voided(attached)
     _check_tally(verdict, attached, keywords, parsed, result, effective, inputs, fresh, signer)
-    _check_page(verdict, pdf, parsed, result, effective, inputs, signer)
+    _check_page(verdict, pdf, parsed, result, effective, inputs, signer, voided)
+    if voided:
+        told = f"汇总表记载了{len(voided)}次作废的测评（重新测评）：{_VOIDED}"
+        verdict.note = "\n".join(filter(None, [verdict.note, told]))
     return verdict
+
+
+_VOIDED = (
+    "作废的次数、原因和时间来自服务器的事件记录，选票文件不含作废的选票，无法由它复核；"
+    "请与会场上宣布的、投影上显示的核对"
+)
+
+
+def _voided(attached: dict | None) -> list[dict]:
+    """The rounds voided by 重新测评 the sheet reports (the server's record, not derivable)."""
+    voided = attached.get("voided") if attached is not None else None
+    return [v for v in voided if isinstance(v, dict)] if isinstance(voided, list) else []
 
 
 _FILE_DIGESTS = ("meeting_sha256", "ballots_sha256")  # checks 2 and 3
@@ -321,7 +337,11 @@ def _check_tally(
         verdict.add(name, False, "PDF中没有附带的计票结果 pingyi-tally.json（文件被改动？）")
         return
     signer_sha256 = fingerprint(signer) if signer is not None else ""
-    derived = tally_record(meeting, result, {**inputs, **fresh_digests}, effective, signer_sha256)
+    derived = tally_record(
+        meeting, result, {**inputs, **fresh_digests}, effective, signer_sha256, _voided(attached)
+    )
+    if "voided" not in attached:  # a sheet printed before 重新测评 existed
+        del derived["voided"]
     sheet = dict(attached, inputs={**derived["inputs"], **inputs}, signer_sha256=signer_sha256)
     problems = differences(sheet, derived)
     if keywords is not None:
@@ -367,6 +387,7 @@ def _check_page(
     effective: int,
     inputs: dict,
     signer: x509.Certificate | None,
+    voided: list[dict],
 ) -> None:
     """The printed text against the text of the sheet rendered afresh from the recount."""
     name = "印刷内容"
@@ -380,6 +401,7 @@ def _check_page(
         signed_by=signer_name(signer) if signer is not None else "",
         effective=effective,
         signer_sha256=fingerprint(signer) if signer is not None else "",
+        voided=voided,
     )
     try:
         printed = _words(pdf)

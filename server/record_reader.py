@@ -28,12 +28,26 @@ SEALED = (
 WRONG_KEY = "此监票人密钥打不开第{round}轮的选票：请核对是否为本次会议的监票人密钥"
 
 
+@dataclass(frozen=True)
+class VoidedRound:
+    """A round voided by 重新测评: reported with its reason, never counted."""
+
+    round: int
+    reporters: tuple[str, ...]
+    cast: int  # ballots it had when it was voided
+    reason: str
+    at: float  # server seconds (Unix time)
+    ballots: tuple[Ballot, ...] | None  # sorted by receipt; None: still sealed
+
+
 @dataclass
 class MeetingRecord:
-    ballots: list[Ballot] = field(default_factory=list)  # sorted by receipt
+    ballots: list[Ballot] = field(default_factory=list)  # sorted by receipt; none voided
     comments: dict[str, str] = field(default_factory=dict)  # reporter id -> 点评 text
     result: dict[str, Any] | None = None  # the server's latest tally
-    rounds: dict[int, str] = field(default_factory=dict)  # round id -> status
+    # round id -> status, in the order the rounds were opened; voided rounds are in `voided`
+    rounds: dict[int, str] = field(default_factory=dict)
+    voided: list[VoidedRound] = field(default_factory=list)
     # SHA-256 of the meeting file each round was opened under ("" where none was recorded)
     meeting_digests: dict[int, str] = field(default_factory=dict)
     # SHA-256 of the ballots each round's result counted, as exported ("" where none was)
@@ -63,21 +77,43 @@ def read_record(
     entries = client.xrange(keys.events, "-", "+")
     events = [event for _, event in (decode_entry(f) for _, f in entries) if event is not None]
     state = agenda.fold(agenda.initial_state(meeting), events)
+    live = [held for held in state.held_rounds if held.status != "voided"]
     record = MeetingRecord(
         comments=dict(state.comments),
         result=views.latest_result(state, revealed_only=False),
-        rounds={held.id: held.status for held in state.rounds.values()},
-        meeting_digests={held.id: held.meeting_digest for held in state.rounds.values()},
-        ballot_digests=dict(state.ballot_digests),
+        rounds={held.id: held.status for held in live},
+        meeting_digests={held.id: held.meeting_digest for held in state.held_rounds},
+        ballot_digests={
+            held.id: state.ballot_digests[held.id]
+            for held in live
+            if held.id in state.ballot_digests
+        },
     )
-    for round_id in sorted(state.rounds):
-        members = client.zrange(keys.ballots(round_id), 0, -1)
-        if any(is_sealed(member) for member in members):
-            members = _opened(state.rounds[round_id], members, teller_private)
-        reporters = state.rounds[round_id].reporters
-        record.ballots += decode_ballots(members, reporters, meeting.rules.grades)
+    for held in live:
+        record.ballots += _ballots(client, keys, meeting, held, teller_private)
     record.ballots.sort(key=lambda ballot: ballot.id)
+    for held in state.voided_rounds():
+        try:
+            voided: tuple[Ballot, ...] | None = tuple(
+                sorted(_ballots(client, keys, meeting, held, None), key=lambda b: b.id)
+            )
+        except InputError:  # still sealed: reported by its count alone
+            voided = None
+        record.voided.append(
+            VoidedRound(
+                held.id, held.reporters, held.total, held.void_reason, held.voided_at, voided
+            )
+        )
     return record
+
+
+def _ballots(
+    client: Any, keys: Keys, meeting: Meeting, held: Round, teller_private: bytes | None
+) -> list[Ballot]:
+    members = client.zrange(keys.ballots(held.id), 0, -1)
+    if any(is_sealed(member) for member in members):
+        members = _opened(held, members, teller_private)
+    return decode_ballots(members, held.reporters, meeting.rules.grades)
 
 
 def _opened(held: Round, members: list[bytes], teller_private: bytes | None) -> list[bytes]:

@@ -156,6 +156,11 @@ function nowText() {
     const label = {
       ready: "即将开始投票", open: "投票进行中", closed: "投票已结束", revealed: "评议结果已公布",
     }[round.status];
+    // 重新测评: the earlier round was voided; every card votes again in this one.
+    const voided = round.voided || [];
+    if (voided.length && (round.status === "ready" || round.status === "open")) {
+      return [`重新测评 · ${label}`, "上次测评已作废，请重新投票", `原因：${voided[voided.length - 1].reason}`];
+    }
     return [label, "", ""];
   }
   const r = view.reporter ? reporterById(view.reporter) : null;

@@ -4,7 +4,8 @@
 // takes the 监票人's key when a crash left a closed round sealed.
 // Safety on the day: the main button locks for a moment after what it does changes (a double
 // click never reaches the next action), 结束投票 and 结束会议 ask first in a dialog showing the
-// turnout against the quorum, and the 点评 saves itself as the chair types.
+// turnout against the quorum, and the 点评 saves itself as the chair types. 重新测评 (voiding a
+// closed, unrevealed round) asks for a written reason, which goes on the record and the sheet.
 import {
   connect, DEFAULT_GRADES, fetchMeeting, gradeClass, h, mmss, PHASES, plan, randomHex, serverNow,
   setText, show, showNetStatus, stepClock, syncList, syncTurnoutBars, takeKeyFromUrl, toggleClass,
@@ -15,12 +16,12 @@ const ui = Object.fromEntries(
 );
 const LABELS = {
   start: "开始会议", next: "下一项", back: "后退一项", open: "开启投票", close: "结束投票",
-  reveal: "公布结果", pause: "暂停会议", resume: "继续会议",
+  reveal: "公布结果", pause: "暂停会议", resume: "继续会议", void: "重新测评",
 };
 const DONE = {
   start: "会议已开始", next: "已进入下一项", back: "已后退一项", open: "投票已开启",
   close: "投票已结束", reveal: "结果已公布", pause: "会议已暂停", resume: "会议已继续",
-  comment: "点评已保存",
+  comment: "点评已保存", void: "本轮测评已作废，请重新开启投票",
 };
 const KEY_STORE = "pingyi:chair-key";
 const LOCK_MS = 1500; // the main button after each change of what it does, and after a click
@@ -205,12 +206,36 @@ function percent(x) {
   return `${Math.round(x * 1000) / 10}%`;
 }
 
-// 结束投票 and 结束会议 (下一项 on the last step) are asked first: nothing undoes them.
+// 结束投票 and 结束会议 (下一项 on the last step) are asked first: nothing undoes them; 重新测评
+// asks for its reason.
 function choose(action) {
   if (action === "close") openConfirm("close");
   else if (action === "next" && isLastStep()) openConfirm("finish");
+  else if (action === "void") openVoid();
   else act(action);
 }
+
+function openVoid() {
+  ui["void-reason"].value = "";
+  show(ui["void-warn"], false);
+  ui.void.returnValue = "";
+  if (!ui.void.open) ui.void.showModal();
+  ui["void-reason"].focus();
+}
+
+// The reason is required: 确认 with none keeps the dialog open and says so.
+ui["void-ok"].addEventListener("click", (event) => {
+  if (ui["void-reason"].value.trim()) return;
+  event.preventDefault();
+  setText(ui["void-warn"], "请写明重新测评的原因");
+  show(ui["void-warn"], true);
+  ui["void-reason"].focus();
+});
+
+ui.void.addEventListener("close", () => {
+  if (ui.void.returnValue !== "ok") return;
+  act("void", { text: ui["void-reason"].value.trim() });
+});
 
 function openConfirm(kind) {
   confirming = kind;
@@ -391,7 +416,9 @@ function renderTurnout() {
   const t = view.turnout || { cast: 0, seats: 0, groups: [] };
   setText(ui["turnout-total"], `${t.cast} / ${t.seats}`);
   const round = view.round;
-  const status = round ? `本轮投票${roundLabel(round.status)}` : "尚未进入投票环节";
+  let status = round ? `本轮投票${roundLabel(round.status)}` : "尚未进入投票环节";
+  const voided = (round && round.voided) || [];
+  if (voided.length) status += `（已重新测评：此前${voided.length}次测评作废，原因：${voided.map((v) => v.reason).join("；")}）`;
   // Open mode: the phones registered per voter group, against its seats (a group filling up
   // faster than its people is the sign of one phone joining many times).
   const joined = (t.groups || []).map((g) => `${g.name} ${(view.joined || {})[g.id] || 0}/${g.seats}`);

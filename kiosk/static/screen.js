@@ -230,6 +230,11 @@ function renderTurnout() {
     ready: "即将开始投票", open: "投票进行中", closed: "投票已结束，等待公布结果",
   }[round.status] || "投票";
   setText(ui["turnout-title"], title);
+  // 重新测评: the room sees that the earlier round was voided, and why (never its result).
+  const voided = round.voided || [];
+  const last = voided[voided.length - 1];
+  show(ui.redo, Boolean(last));
+  setText(ui.redo, last ? `重新测评：上次测评已作废（已收回${last.cast}票），原因：${last.reason}` : "");
   toggleClass(ui.turnout, "open", round.status === "open");
   setText(ui.cast, t.cast);
   setText(ui.seats, t.seats);
