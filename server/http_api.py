@@ -18,7 +18,7 @@ from starlette.staticfiles import StaticFiles
 
 from meeting import room_code, views
 from meeting.errors import BadField, BadToken, NotOpenMode, Rejected
-from server import messages
+from server import messages, paper_import
 from server.errors import (
     BadFrame,
     BadKey,
@@ -174,6 +174,20 @@ def _chair_call(
 
 
 @_handled
+async def paper_ballots(request: Request) -> Response:
+    """The tellers' file of paper ballots (the ballot CSV) into the open round: all checked,
+    then all entered (`server/paper_import.py`); `?name=` names the file in its errors,
+    `?round=` refuses it unless that round is the open one."""
+    _require_chair(request)
+    body = await paper_import.read_body(request.stream())
+    asked = request.query_params
+    status, answer = await paper_import.enter_file(
+        _service(request), body, asked.get("name"), asked.get("round")
+    )
+    return JSONResponse(answer, status_code=status, headers=NO_STORE)
+
+
+@_handled
 async def join(request: Request) -> Response:
     failures = request.app.state.join_attempts
     address = request.client.host if request.client else "?"
@@ -319,6 +333,7 @@ def routes() -> list[Any]:
         Route("/api/cast", cast, methods=["POST"]),
         Route("/api/chair", _chair_call(Chair, messages.answer_chair), methods=["POST"]),
         Route("/api/paper", _chair_call(Paper, messages.answer_paper), methods=["POST"]),
+        Route("/api/paper-ballots", paper_ballots, methods=["POST"]),
         Route("/api/unseal", _chair_call(Unseal, messages.answer_unseal), methods=["POST"]),
         Route("/api/join", join, methods=["POST"]),
         Route("/api/join-qr.svg", join_qr),

@@ -333,6 +333,14 @@ class MeetingService:
         with _unavailable_on_store_error():
             return await self.store.token_group(self.token_hash(token))
 
+    async def card_for_code(self, code: str) -> tuple[str, str] | None:
+        """A card's token hash and voter group from its short code (None: no such card);
+        InputError for a code that is not well formed."""
+        hashed = code_hash(code, self._hash_key)
+        token = await self.store.token_for_code(hashed)
+        group = await self.store.token_group(token) if token else None
+        return (token, group) if token is not None and group is not None else None
+
     async def cast(
         self,
         token_hash_: str,

@@ -289,6 +289,12 @@ class Store:
         token = await self.redis.hget(self.keys.codes, code_hash)
         return token.decode() if token else None
 
+    async def spent_fingerprint(self, round_id: int, token_hash: str) -> str | None:
+        """The fingerprint of the ballot a card cast in a round (None: it has not voted); the
+        spent entry is '<fingerprint>:<attempt>' (server/lua/cast.lua)."""
+        spent = await self.redis.hget(self.keys.spent(round_id), token_hash)
+        return spent.split(b":")[0].decode() if spent else None
+
     async def voted_rounds(self, token_hash: str, round_ids: list[int]) -> list[int]:
         async with self.redis.pipeline(transaction=False) as pipe:
             for round_id in round_ids:

@@ -15,6 +15,7 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Iterable
+from dataclasses import dataclass
 
 from tally.errors import InputError
 from tally.model import ABSTAIN, NOT_ON_BALLOT, SPOILED, Ballot, Meeting
@@ -142,3 +143,56 @@ def format_ballots_csv(meeting: Meeting, ballots: Iterable[Ballot]) -> str:
             [ballot.id, ballot.group, *(ballot.marks.get(rid, NOT_ON_BALLOT) for rid in ids)]
         )
     return out.getvalue()
+
+
+@dataclass(frozen=True)
+class BallotRow:
+    """One ballot of a ballot CSV and where it is: its line and its card's code."""
+
+    line: int  # the line the row ends on, as in the parser's errors
+    card: str  # as `card_code` writes it; "" when the row names no card
+    ballot: Ballot
+
+
+def parse_ballot_rows(
+    text: str,
+    meeting: Meeting,
+    source: str = "ballots.csv",
+    reporters: Iterable[str] | None = None,
+    need_card: bool = False,
+) -> list[BallotRow]:
+    """The ballots of `parse_ballots_csv`, each with its line and card, for entering a file of
+    paper ballots into one round (`server/paper_import.py`). With `reporters` (the round's),
+    every row marks each of them (a grade, blank or 废) and leaves every other reporter ``-``;
+    with `need_card`, every row names its card. Errors point at ``file:line:column``."""
+    ballots = parse_ballots_csv(text, meeting, source)  # the whole file is valid from here on
+    reader = csv.reader(io.StringIO(text.removeprefix("\ufeff"), newline=""), strict=True)
+    header = [cell.strip() for cell in next(reader, [])]
+    card_index = header.index(CARD_COLUMN) if CARD_COLUMN in header else None
+    if need_card and card_index is None:
+        raise InputError(
+            f"{source}:1:{len(header) + 1}",
+            f"缺少“{CARD_COLUMN}”列：每张纸质选票须填写所用参会卡的短码（如 ABCD-EFGH）",
+        )
+    ids = {r.id for r in meeting.reporters}
+    columns = [(index, name) for index, name in enumerate(header) if name in ids]
+    wanted = None if reporters is None else set(reporters)
+    rows: list[BallotRow] = []
+    for row in reader:
+        cells = [cell.strip() for cell in row]
+        if not any(cells):
+            continue  # skipped by the parser too
+        line, ballot = reader.line_num, ballots[len(rows)]
+        card = card_code(cells[card_index]) if card_index is not None else ""
+        if need_card and not card:
+            raise InputError(f"{source}:{line}:{header.index(CARD_COLUMN) + 1}", "参会卡短码为空")
+        for index, rid in columns:
+            if wanted is not None and (rid in wanted) != (rid in ballot.marks):
+                raise InputError(
+                    f"{source}:{line}:{index + 1}",
+                    f"述职人“{rid}”在本轮测评中，不能填“{NOT_ON_BALLOT}”（弃权请留空）"
+                    if rid in wanted
+                    else f"述职人“{rid}”不在本轮测评中，应填“{NOT_ON_BALLOT}”",
+                )
+        rows.append(BallotRow(line, card, ballot))
+    return rows
