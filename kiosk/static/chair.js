@@ -232,6 +232,8 @@ ui["void-ok"].addEventListener("click", (event) => {
   ui["void-reason"].focus();
 });
 
+ui["void-reason"].addEventListener("input", () => show(ui["void-warn"], false));
+
 ui.void.addEventListener("close", () => {
   if (ui.void.returnValue !== "ok") return;
   act("void", { text: ui["void-reason"].value.trim() });
@@ -499,7 +501,7 @@ function renderPaper() {
         {},
         h("span.name", {}, r.name),
         h("span.opts", {}, choices.map((g) =>
-          h("label", {}, h("input", { type: "radio", name: `paper-${r.id}`, value: g, checked: g === "" }), g || "弃权"))),
+          h("label", {}, h("input", { type: "radio", name: `paper-${r.id}`, value: g }), g || "弃权"))),
       ),
     () => {},
   );
@@ -541,10 +543,20 @@ ui["comment-text"].addEventListener("blur", () => {
 ui["paper-form"].addEventListener("submit", (event) => {
   event.preventDefault();
   if (!view || !view.round || !session) return;
+  // Nothing is preset: a row the teller missed must not turn into 弃权 silently.
   const marks = {};
+  const missing = [];
   for (const id of view.round.reporters) {
     const picked = ui["paper-form"].querySelector(`input[name="paper-${id}"]:checked`);
-    marks[id] = picked && picked.value ? picked.value : null;
+    if (!picked) missing.push(id);
+    else marks[id] = picked.value || null;
+  }
+  if (missing.length) {
+    const names = missing.map((id) => reporterById(id).name).join("、");
+    setText(ui["paper-result"], `未录入：请按纸质票为每位述职人选一项（未填写的选“弃权”）：${names}`);
+    ui["paper-result"].className = "paper-result bad";
+    ui["paper-form"].querySelector(`input[name="paper-${missing[0]}"]`).focus();
+    return;
   }
   const code = ui["paper-code"].value.trim();
   ui["paper-submit"].disabled = true;

@@ -111,6 +111,7 @@ def test_axe_on_every_page_and_state(browser, serve, axe_clean, doc_shot) -> Non
     chair, screen, phones, contexts, errors = open_pages(browser, live, len(VOTES))
     try:
         axe_clean(chair, "chair before the meeting")
+        doc_shot(chair, "chair-before")
         expect(screen.locator("#idle-title")).to_have_text("会议即将开始")
         axe_clean(screen, "projector idle")
         doc_shot(screen, "screen-idle")
@@ -119,6 +120,7 @@ def test_axe_on_every_page_and_state(browser, serve, axe_clean, doc_shot) -> Non
         walk_to_vote(live, screen, axe_clean, doc_shot)
         axe_clean(phones[0], "phone waiting, someone speaking")
         axe_clean(chair, "chair, someone speaking")
+        doc_shot(chair, "chair-vote-ready")
         assert "error" not in live.chair("open")
         expect(screen.locator("#turnout-title")).to_have_text("投票进行中")
         phone = phones[0]
@@ -136,12 +138,14 @@ def test_axe_on_every_page_and_state(browser, serve, axe_clean, doc_shot) -> Non
             vote(other, marks)
         expect(screen.locator("#cast")).to_have_text(str(len(VOTES)))
         axe_clean(chair, "chair during voting")
+        doc_shot(chair, "chair-voting")
         axe_clean(screen, "projector voting")
         doc_shot(screen, "screen-voting")
 
         close_round(live)
         expect(chair.locator("#result-state")).to_have_text("尚未公布")
         axe_clean(chair, "chair after voting (closed)")
+        doc_shot(chair, "chair-closed")
         axe_clean(phones[1], "phone voting closed")
         assert "error" not in live.chair("reveal")
         expect(screen.locator("#results")).to_be_visible()
@@ -150,6 +154,7 @@ def test_axe_on_every_page_and_state(browser, serve, axe_clean, doc_shot) -> Non
         doc_shot(screen, "screen-results")
         axe_clean(phone, "phone results")
         axe_clean(chair, "chair after voting (revealed)")
+        doc_shot(chair, "chair-revealed")
         phone.goto(f"{live.url}/check")
         expect(phone.locator("ol.receipts li")).to_have_count(len(VOTES))
         axe_clean(phone, "/check")

@@ -379,9 +379,17 @@ def run_meeting(pages: Pages, live, no_overflow) -> None:
         chair.check(f"#paper-marks input[name='paper-{rid}'][value='{grade or ''}']")
     chair.click("#paper-submit")
     expect(chair.locator("#paper-result")).to_contain_text(f"已录入 {paper_card.code}，回执编号")
+    # nothing is preset: a row left unticked is not sent as 弃权, the teller is told which
     chair.fill("#paper-code", live.cards[0].code)
+    expect(chair.locator("#paper-marks input:checked")).to_have_count(0)
     chair.check("#paper-marks input[name='paper-r1'][value='好']")
     chair.click("#paper-submit")
+    expect(chair.locator("#paper-result")).to_contain_text("未录入：请按纸质票为每位述职人选一项")
+    expect(chair.locator("#paper-result")).to_contain_text("李秀英、赵刚、刘海燕")
+    expect(chair.locator("#paper-marks input[name='paper-r2']").first).to_be_focused()
+    for rid in ("r2", "r3", "r4"):
+        chair.check(f"#paper-marks input[name='paper-{rid}'][value='']")
+    chair.click("#paper-submit")  # a card that already voted by phone is refused
     expect(chair.locator("#paper-result")).to_contain_text("未录入")
     expect(chair.locator("#paper-result")).to_contain_text("已投票")
     expect(screen.locator("#cast")).to_have_text("8")

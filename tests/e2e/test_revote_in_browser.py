@@ -97,6 +97,7 @@ def test_a_round_voided_from_the_console_is_held_again(
         expect(dialog).to_be_visible()
         assert live.screen_view()["round"]["status"] == "closed"
         chair.locator("#void-reason").fill(REASON)
+        expect(chair.locator("#void-warn")).to_be_hidden()
         axe_clean(chair, "chair void dialog")
         doc_shot(chair, "chair-void-dialog")
         chair.locator("#void-ok").click()
@@ -115,6 +116,11 @@ def test_a_round_voided_from_the_console_is_held_again(
         axe_clean(phone, "phone redo")
         doc_shot(screen, "screen-redo-1920")
         doc_shot(phone, "phone-redo-360")
+        phone.set_viewport_size({"width": 320, "height": 640})
+        phone.wait_for_timeout(150)
+        assert phone.evaluate("document.documentElement.scrollWidth") <= 320
+        doc_shot(phone, "phone-redo-320")
+        phone.set_viewport_size({"width": 360, "height": 740})
 
         # ---- the same phone votes again in the new round, which is counted and revealed
         chair.locator("#action-main").click()
