@@ -231,7 +231,7 @@ def run_feedback(args: argparse.Namespace) -> int:
 
 def run_xlsx(args: argparse.Namespace) -> int:
     loaded = load(args.meeting, args.ballots, args.data)
-    write_output(args.output, results_xlsx(loaded.result, loaded.meeting))
+    write_output(args.output, results_xlsx(loaded.result, loaded.meeting, loaded.digests))
     print(f"已写入 {args.output}")
     return 0
 

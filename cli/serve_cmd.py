@@ -181,9 +181,11 @@ def run_export(args: argparse.Namespace) -> int:
     if args.xlsx:
         if record.result is None:
             raise InputError("--xlsx", "尚无计票结果：请先结束投票")
+        from printouts.inputs import digests
         from printouts.xlsx import results_xlsx
 
-        write_output(args.xlsx, results_xlsx(record.result, meeting))
+        xlsx = results_xlsx(record.result, meeting, digests(meeting_bytes, ballots_bytes))
+        write_output(args.xlsx, xlsx)
         print(f"已导出结果表 → {args.xlsx}")
     return 0
 

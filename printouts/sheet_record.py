@@ -144,7 +144,14 @@ _RESULT = {
     "undecided": "待定（并列）",
 }
 _QUORUM = {"cast": "实到", "seats": "应到", "required": "法定比例", "met": "是否达到法定人数"}
-_GROUP = {"cast": "实到", "seats": "应到", "name": "名称"}
+_GROUP = {
+    "cast": "实到",
+    "seats": "应到",
+    "name": "名称",
+    "phone": "手机票",
+    "paper": "纸质票",
+    "spoiled": "整张废票",
+}
 _REPORTER = {
     "name": "姓名",
     "org": "单位",

@@ -1,7 +1,8 @@
 """The tally sheet (测评结果汇总表), landscape A4, to be signed (see `signing`).
 
 From the engine's result JSON (`tally.engine.result_to_json`): turnout (应到/实到, ballots
-returned and spoiled) and the quorum, a line per voter group (weight, issued, returned); the
+returned and spoiled) and the quorum, a line per voter group (weight, issued, returned, by
+phone, on paper, spoiled as a whole, turnout) with a total; the
 rules in words (points, weights, cutoffs) with what 有效票 means and the one rounding rule;
 one row per reporter with counts and shares per grade, 差票%, score, base grade, the rules
 applied, final grade and rank; per reporter and group the counts and the group's score, from
@@ -52,10 +53,13 @@ CENTRE = LEFT + WIDTH / 2
 PAGES_FORM = "pingyiPageCount"  # the XObject that prints 共M页 on every page
 GROUP_COLUMNS = (
     ("投票组别", 30 * mm),
-    ("权重", 14 * mm),
-    ("发出选票（应到）", 28 * mm),
-    ("收回选票（实到）", 28 * mm),
-    ("到会率", 16 * mm),
+    ("权重", 12 * mm),
+    ("应到", 13 * mm),
+    ("实到", 13 * mm),
+    ("手机", 13 * mm),
+    ("纸质", 13 * mm),
+    ("废票", 13 * mm),
+    ("到会率", 15 * mm),
 )
 GROUPS_WIDTH = sum(width for _, width in GROUP_COLUMNS)
 
@@ -78,6 +82,13 @@ def effective_ballots(ballots) -> int:
 
 def _or_dash(value) -> str:
     return "—" if value is None or value == "" else str(value)
+
+
+def _total(groups: list[dict], key: str) -> int | None:
+    """A per-group count summed over the groups; None when a group lacks it (not known, or
+    a result from before the count existed)."""
+    values = [g.get(key) for g in groups]
+    return sum(int(v) for v in values if v is not None) if None not in values else None
 
 
 def _score(value) -> str:
@@ -239,10 +250,16 @@ class _Sheet:
         if groups and self.meeting.voting == "end":  # with a round per report: many ballots
             # Not given: every ballot returned counts, as in `sheet_record.tally_record`.
             effective = quorum["cast"] if self.effective is None else self.effective
+            spoiled = _total(groups, "spoiled")  # the result's, as in the table beside
             turnout += (
                 f"；发出选票 {quorum['seats']} 张，收回 {returned} 张，"
-                f"其中整张作废 {returned - effective} 张"
+                f"其中整张作废 {returned - effective if spoiled is None else spoiled} 张"
             )
+            phone, paper = _total(groups, "phone"), _total(groups, "paper")
+            if phone is not None and paper is not None:
+                turnout += f"。\n收回的选票中手机票 {phone} 张，纸质票 {paper} 张"
+        if groups and "phone" in groups[0] and _total(groups, "phone") is None:
+            turnout += "。\n选票文件未区分手机票与纸质票（无via列），表中记为“—”"
         table_bottom = self.groups(groups)
         self.width = WIDTH if table_bottom is None else WIDTH - GROUPS_WIDTH - 6 * mm
         self.text(turnout + "。", 10, 0.5 * mm)
@@ -264,8 +281,10 @@ class _Sheet:
             self.y = min(self.y, table_bottom - 3 * mm)
 
     def groups(self, groups: list[dict]) -> float | None:
-        """A line per voter group: weight, cards issued (应到) and ballots returned (实到), as a
-        table at the right of the turnout lines; returns the table's bottom edge."""
+        """A line per voter group: weight, cards issued (应到), ballots returned (实到), how
+        many by phone (手机) and on paper (纸质), how many spoiled as a whole (废票) and the
+        turnout, as a table at the right of the turnout lines; returns the table's bottom edge.
+        手机 and 纸质 are — when the ballots do not say how they came."""
         if not groups:
             return None
         weights = {g.id: g.weight for g in self.meeting.groups}
@@ -276,6 +295,9 @@ class _Sheet:
                 short(weights[g["id"]]) if g["id"] in weights else "—",
                 str(g["seats"]),
                 str(g["cast"]),
+                _or_dash(g.get("phone")),
+                _or_dash(g.get("paper")),
+                _or_dash(g.get("spoiled")),
                 percent(int(g["cast"]), int(g["seats"])),
             ]
             for g in groups
@@ -283,7 +305,8 @@ class _Sheet:
         if len(groups) > 1:
             seats = sum(int(g["seats"]) for g in groups)
             cast = sum(int(g["cast"]) for g in groups)
-            rows.append(["合计", "1", str(seats), str(cast), percent(cast, seats)])
+            ways = [_or_dash(_total(groups, key)) for key in ("phone", "paper", "spoiled")]
+            rows.append(["合计", "1", str(seats), str(cast), *ways, percent(cast, seats)])
         x = LEFT + WIDTH - GROUPS_WIDTH
         y = self.y
         for cells in [[c.title for c in columns], *rows]:

@@ -2,9 +2,11 @@
 
 Sheet 测评结果: one row per reporter in speaking order with counts and shares per grade,
 abstentions, spoiled marks, 差票%, score, base and final grade, rank and the reasons.
-Sheet 分组票数: per group its weight, seats (应到) and ballots (实到), and per reporter and
-group the counts and the group's score. Sheet 说明: the weights, points, cutoffs and rules,
-the rounding rule, what 有效票 means, and the digests of the inputs.
+Sheet 分组票数: per group its seats (应到), ballots (实到), weight, ballots by phone (手机)
+and on paper (纸质; both empty when the ballots do not say how they came) and spoiled as a
+whole (废票), with a total; and per reporter and group the counts and the group's score.
+Sheet 说明: the weights, points, cutoffs and rules, the rounding rule, what 有效票 means, the
+same per-group split in words, and the digests of the inputs (as the tally sheet prints them).
 
 Numbers are numbers (counts as integers, shares in percent with one decimal, scores with two,
 each rounded once from the exact value), every table has borders, and every sheet prints on
@@ -153,10 +155,18 @@ def _groups_sheet(sheet: Worksheet, result_json: dict, meeting: Meeting, grades:
         {"id": g.id, "name": g.name, "seats": g.seats, "cast": None} for g in meeting.groups
     ]
     weights = {g.id: float(g.weight) for g in meeting.groups}
-    sheet.append(["组别", "应到", "实到", "权重"])
+    ways = ("phone", "paper", "spoiled")
+    sheet.append(["组别", "应到", "实到", "权重", "手机", "纸质", "废票"])
     for group in groups:
-        sheet.append([group["name"], group["seats"], group["cast"], weights.get(group["id"])])
-    _table(sheet, 1, [None, COUNT, COUNT, "0.####"], last=1 + len(groups))
+        sheet.append(
+            [group["name"], group["seats"], group["cast"], weights.get(group["id"])]
+            + [group.get(key) for key in ways]
+        )
+    if len(groups) > 1:
+        seats, cast = (_sum(groups, key) for key in ("seats", "cast"))
+        sheet.append(["合计", seats, cast, 1, *(_sum(groups, key) for key in ways)])
+    formats = [None, COUNT, COUNT, "0.####", COUNT, COUNT, COUNT]
+    _table(sheet, 1, formats, last=sheet.max_row)
     sheet.append([])
     start = sheet.max_row + 1
     sheet.append(["姓名", "组别", *grades, "有效票", "组得分"])
@@ -170,6 +180,24 @@ def _groups_sheet(sheet: Worksheet, result_json: dict, meeting: Meeting, grades:
     sheet.column_dimensions["A"].width = 12
     sheet.column_dimensions["B"].width = 14
     _page(sheet, f"{start}:{start}")
+
+
+def _sum(groups: list[dict], key: str) -> int | None:
+    """A per-group count over all groups; None when a group's is not known."""
+    values = [group.get(key) for group in groups]
+    return sum(int(v) for v in values if v is not None) if None not in values else None
+
+
+def _split(group: dict) -> str:
+    """A group's ballots in words: 应到, 实到, by phone and on paper, spoiled as a whole."""
+    text = f"应到{group['seats']}，实到{group['cast']}"
+    if group.get("phone") is not None and group.get("paper") is not None:
+        text += f"（手机{group['phone']}，纸质{group['paper']}）"
+    elif "phone" in group:
+        text += "（选票文件未区分手机与纸质）"
+    if group.get("spoiled") is not None:
+        text += f"，整张作废{group['spoiled']}"
+    return text
 
 
 def _notes_sheet(
@@ -203,6 +231,11 @@ def _notes_sheet(
         ("有效票", "某一述职人名下评了等次的票，弃权、废票不计"),
         ("舍入", "每个数由精确值四舍五入一次：百分比一位小数，得分两位小数；判定用精确值"),
         ("测评有效性", "有效" if result_json["valid"] else "无效（未达法定人数）"),
+    ]
+    lines += [
+        (f"选票：{group['name']}", _split(group))
+        for group in result_json.get("groups") or []
+        if group.get("cast") is not None
     ]
     if digests:
         lines += [

@@ -15,6 +15,12 @@ Three keys (X25519, with ChaCha20-Poly1305 for the data; see docs/security.md):
 
 At close the holder of the round's private key opens the ballots and stores them in the clear,
 in receipt order, before the append-only file is rewritten (server/service.py).
+
+A sealed member is `SEALED_SCHEMA` (6) + `[receipt, group, ephemeral public key, nonce +
+ciphertext]`; the plaintext is the mark bytes and then one byte saying whether the ballot is
+paper (1) or came by phone (0), so that how a ballot came is sealed and authenticated with its
+marks, and a paper ballot's member is as long as a phone one's. Members sealed before that
+(`OLD_SEALED_SCHEMA`, 4) hold the mark bytes alone: phone ballots.
 """
 
 from __future__ import annotations
@@ -34,7 +40,8 @@ from meeting.agenda import Round
 from server.codec import pack, unpack
 from tally.errors import InputError
 
-SEALED_SCHEMA = 4  # the schema byte of a sealed member (server/stored_ballots.py has 1-3)
+SEALED_SCHEMA = 6  # the schema byte of a sealed member (server/stored_ballots.py has 1-3, 5)
+OLD_SEALED_SCHEMA = 4  # sealed before the paper byte: marks alone, a phone ballot
 NONCE_BYTES = 12
 _GROUP = 4  # characters per group of a written key
 _CHECK_CHARS = 4  # 20 bits of checksum: a mistyped character is caught, not tried
@@ -177,17 +184,18 @@ class BallotSealer:
         self._box = _derive(shared, b"ballots", self.ephemeral_public, round_public)
         self.round_id = round_id
 
-    def seal(self, receipt: str, group: str, marks: bytes) -> bytes:
+    def seal(self, receipt: str, group: str, marks: bytes, paper: bool = False) -> bytes:
         """A stored member: the schema byte, then receipt and group in the clear (the receipt
-        orders the set, the group is public in `BallotCast`) and the marks sealed."""
+        orders the set, the group is public in `BallotCast`) and the marks sealed, with the
+        byte that says whether it is a paper ballot."""
         nonce = os.urandom(NONCE_BYTES)
         aad = _ballot_label(self.round_id, receipt, group)
-        sealed = nonce + self._box.encrypt(nonce, marks, aad)
+        sealed = nonce + self._box.encrypt(nonce, marks + bytes([paper]), aad)
         return bytes([SEALED_SCHEMA]) + pack([receipt, group, self.ephemeral_public, sealed])
 
 
 def is_sealed(member: bytes) -> bool:
-    return member[:1] == bytes([SEALED_SCHEMA])
+    return member[:1] in (bytes([SEALED_SCHEMA]), bytes([OLD_SEALED_SCHEMA]))
 
 
 @dataclass
@@ -200,6 +208,10 @@ class BallotOpener:
 
     def open(self, member: bytes) -> tuple[str, str, bytes]:
         """(receipt, group, marks) of one sealed member."""
+        return self.open_ballot(member)[:3]
+
+    def open_ballot(self, member: bytes) -> tuple[str, str, bytes, bool]:
+        """(receipt, group, marks, paper) of one sealed member, of either sealed schema."""
         receipt, group, ephemeral_public, sealed = unpack(member[1:])
         box = self._boxes.get(ephemeral_public)
         if box is None:
@@ -210,10 +222,14 @@ class BallotOpener:
             self._boxes[ephemeral_public] = box
         nonce, body = sealed[:NONCE_BYTES], sealed[NONCE_BYTES:]
         try:
-            marks = box.decrypt(nonce, body, _ballot_label(self.round_id, receipt, group))
+            plain = box.decrypt(nonce, body, _ballot_label(self.round_id, receipt, group))
         except InvalidTag:
             raise SealError(f"sealed ballot {receipt} does not open") from None
-        return receipt, group, marks
+        if member[0] == OLD_SEALED_SCHEMA:
+            return receipt, group, plain, False
+        if not plain or plain[-1] not in (0, 1):
+            raise SealError(f"sealed ballot {receipt}: no paper byte")
+        return receipt, group, plain[:-1], plain[-1] == 1
 
 
 def _ballot_label(round_id: int, receipt: str, group: str) -> bytes:

@@ -349,8 +349,10 @@ class MeetingService:
         marks: Any,
         cid: Any,
         allow_spoiled: bool = False,
+        paper: bool = False,
     ) -> tuple[str, bool]:
-        """Stores one ballot; its receipt and whether it had been accepted before."""
+        """Stores one ballot; its receipt and whether it had been accepted before. `paper`: a
+        paper ballot typed in by the secretariat, stored as one (`server.stored_ballots`)."""
         if not isinstance(round_id, int) or isinstance(round_id, bool):
             raise refusal.BadField("round 应为整数（本轮投票编号）", "round")
         cid = check_cid(cid)
@@ -375,9 +377,9 @@ class MeetingService:
                     fingerprint,
                     attempt,
                     receipt_score(receipt),
-                    seal.seal(receipt, group, encoded)
+                    seal.seal(receipt, group, encoded, paper)
                     if seal
-                    else encode_ballot(receipt, group, encoded),
+                    else encode_ballot(receipt, group, encoded, paper),
                     e.BallotCast(round_id, group),
                 )
             if outcome != "receipt_taken":
@@ -400,16 +402,15 @@ class MeetingService:
         if not isinstance(code, str):
             raise refusal.BadField("code 应为卡片短码，如 ABCD-EFGH", "code")
         try:
-            hashed = code_hash(code, self._hash_key)
+            with _unavailable_on_store_error():
+                card = await self.card_for_code(code)
         except InputError as error:
             raise refusal.BadCode(error.message, "code") from None
-        with _unavailable_on_store_error():
-            token = await self.store.token_for_code(hashed)
-            group = await self.store.token_group(token) if token else None
-        if token is None or group is None:
+        if card is None:
             raise refusal.UnknownCode(f"卡片短码“{code}”不存在", "code")
+        token, group = card
         cid = cid if cid is not None else secrets.token_hex(16)
-        return await self.cast(token, group, round_id, marks, cid, allow_spoiled=True)
+        return await self.cast(token, group, round_id, marks, cid, allow_spoiled=True, paper=True)
 
     async def join_open(self, group: Any) -> str:
         """Open join mode: a fresh token bound to a group with seats left."""

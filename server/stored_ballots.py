@@ -6,8 +6,14 @@ a grade's index in the round's grades, or `BLANK` / `SPOILED_MARK`. The set's or
 receipts' (random) order, not the order in which ballots came in, and bytes unpack fast enough
 to read thousands of ballots back at a close.
 
-A sealed member (schema 4, `server.sealing`) holds the marks encrypted while its round is
-open; it is opened and stored again in this form at close.
+A paper ballot, typed in by the secretariat against its card's short code
+(`MeetingService.paper`), is `PAPER_SCHEMA` (5) + the same three fields: the schema byte says
+how the ballot came, so that a phone ballot is stored exactly as before and a paper one costs
+no byte more. Every member of an older schema is a phone ballot.
+
+A sealed member (schema 6, or 4 before the paper byte; `server.sealing`) holds the marks
+encrypted while its round is open, with the paper byte inside the seal; it is opened and
+stored again in one of these forms at close.
 
 Older records hold members without the schema byte (they start with msgpack's three-element
 array, 0x93): schema 1 kept `marks` as a map of reporter id to word, schema 2 as the bytes of
@@ -20,10 +26,11 @@ from collections.abc import Callable
 from typing import cast
 
 from server.codec import pack, unpack
-from server.sealing import SEALED_SCHEMA, BallotOpener, is_sealed
+from server.sealing import BallotOpener, is_sealed
 from tally.model import ABSTAIN, SPOILED, Ballot
 
-SCHEMA = 3
+SCHEMA = 3  # a phone ballot
+PAPER_SCHEMA = 5  # a paper ballot: the same fields (4 and 6 are sealed, server.sealing)
 _LEGACY_HEAD = 0x93  # msgpack: an array of three, how members began before the schema byte
 BLANK, SPOILED_MARK = 0xFE, 0xFF  # a stored mark byte that is not a grade's index
 
@@ -43,9 +50,9 @@ def mark_bytes(marks: dict[str, str], grades: tuple[str, ...]) -> bytes:
     return bytes(codes[mark] for mark in marks.values())
 
 
-def encode_ballot(receipt: str, group: str, marks: bytes) -> bytes:
-    """A member in the clear, from its mark bytes."""
-    return bytes([SCHEMA]) + pack([receipt, group, marks])
+def encode_ballot(receipt: str, group: str, marks: bytes, paper: bool = False) -> bytes:
+    """A member in the clear, from its mark bytes; `paper` for a paper ballot."""
+    return bytes([PAPER_SCHEMA if paper else SCHEMA]) + pack([receipt, group, marks])
 
 
 def _words_to_bytes(fields: list, reporters: tuple[str, ...], grades: tuple[str, ...]) -> list:
@@ -69,14 +76,16 @@ def receipt_of(member: bytes) -> str:
 
 
 def upcast(member: bytes, reporters: tuple[str, ...], grades: tuple[str, ...]) -> Stored:
-    """One stored member, of any schema, in today's form; an error if it cannot be this round's."""
+    """One stored member, of any schema, in today's form; an error if it cannot be this round's.
+    (Whether it is a paper ballot is its schema byte: `is_paper`.)"""
+    if is_sealed(member):
+        raise ValueError("a sealed ballot: it must be opened with its round's key first")
     if member[0] == _LEGACY_HEAD:
         fields = unpack(member)
         schema = 2 if isinstance(fields[2], bytes) else 1
     else:
         schema, fields = member[0], unpack(member[1:])
-    if schema == SEALED_SCHEMA:
-        raise ValueError("a sealed ballot: it must be opened with its round's key first")
+        schema = SCHEMA if schema == PAPER_SCHEMA else schema
     if not 1 <= schema <= SCHEMA:
         raise ValueError(f"stored ballot of unknown schema {schema}")
     while schema < SCHEMA:
@@ -88,10 +97,15 @@ def upcast(member: bytes, reporters: tuple[str, ...], grades: tuple[str, ...]) -
     return receipt, group, marks
 
 
+def is_paper(member: bytes) -> bool:
+    """Whether a member in the clear is a paper ballot (older schemas: phone ballots)."""
+    return member[0] == PAPER_SCHEMA
+
+
 def open_members(members: list[bytes], opener: BallotOpener) -> list[bytes]:
-    """A round's members with every sealed one opened into today's form (the others as they
-    are); `SealError` if one does not open with the round's key."""
-    return [encode_ballot(*opener.open(m)) if is_sealed(m) else m for m in members]
+    """A round's members with every sealed one opened into today's form, a paper ballot as a
+    paper one (the others as they are); `SealError` if one does not open with the round's key."""
+    return [encode_ballot(*opener.open_ballot(m)) if is_sealed(m) else m for m in members]
 
 
 def _words(grades: tuple[str, ...]) -> list[str | None]:
@@ -108,8 +122,9 @@ def decode_ballots(
     """The ballots of one round, whose reporters (in order) and grades are given."""
     words = _words(grades)
     return [
-        Ballot(id=receipt, group=group, marks=_marks(reporters, marks, words))
-        for receipt, group, marks in (upcast(m, reporters, grades) for m in members)
+        Ballot(id=receipt, group=group, marks=_marks(reporters, marks, words), paper=is_paper(m))
+        for m in members
+        for receipt, group, marks in (upcast(m, reporters, grades),)
     ]
 
 

@@ -8,6 +8,20 @@ the dash do not matter): one card, one ballot, so a card that appears twice is r
 a paper ballot typed beside the phone ballots of the same card is caught. Errors point at
 ``file:line:column`` (column = CSV field, 1-based) so that the teller can find the cell in
 Excel; the whole file is refused on the first error.
+
+An optional ``via`` column says how each ballot came: ``纸质`` (a paper ballot typed in by the
+tellers; ``paper`` is read the same) or ``手机`` (a phone ballot; ``phone``). The export
+(`format_ballots_csv`) writes it only when at least one ballot is paper, so that an export
+of phone ballots alone is byte for byte what it was before the column existed (the SHA-256
+recorded at the close and printed on the tally sheet stays the same), and ``format(parse(x))
+== x`` for every export. A file without the column therefore says nothing about how its
+ballots came: it may be such an export, or paper ballots typed in by hand. Its ballots are
+read with ``paper=False`` and, since no ballot of it is paper, the engine reports the split
+as unknown (``phone``/``paper`` null in the result, ``—`` on the tally sheet) rather than
+calling typed paper ballots phone ballots, or an export's phone ballots paper. Reading a file
+without the column as paper could not round-trip: the export of phone ballots would read
+back as paper ones. A hand-typed file of paper ballots gets its split printed by adding the
+column (``纸质`` in every row).
 """
 
 from __future__ import annotations
@@ -22,6 +36,9 @@ from tally.model import ABSTAIN, NOT_ON_BALLOT, SPOILED, Ballot, Meeting
 
 DEFAULT_GROUP_ID = "all"  # the group parse_meeting makes when the file has no [[groups]]
 CARD_COLUMN = "card"
+VIA_COLUMN = "via"
+VIA_PAPER, VIA_PHONE = "纸质", "手机"
+VIA_VALUES = {VIA_PAPER: True, VIA_PHONE: False, "paper": True, "phone": False}
 
 
 def card_code(text: str) -> str:
@@ -58,9 +75,9 @@ def _parse(reader, meeting: Meeting, source: str) -> list[Ballot]:
     if not has_group and not single:
         raise fail(1, 2, f"表头第二列应为“group”（分组：{'、'.join(group_ids)}）")
     first = 2 if has_group else 1
-    allowed = ", ".join(["ballot", "group", CARD_COLUMN, *ids])
+    allowed = ", ".join(["ballot", "group", CARD_COLUMN, VIA_COLUMN, *ids])
     for column, name in enumerate(header[first:], first + 1):
-        if name not in ids and name != CARD_COLUMN:
+        if name not in ids and name not in (CARD_COLUMN, VIA_COLUMN):
             raise fail(1, column, f"未知的列“{name}”；允许的列：{allowed}")
         if header.index(name) != column - 1:
             raise fail(1, column, f"列“{name}”重复")
@@ -74,7 +91,14 @@ def _parse(reader, meeting: Meeting, source: str) -> list[Ballot]:
         f"{'、'.join(grades)}、空白（弃权）、{SPOILED}（废票）或{NOT_ON_BALLOT}（不在本张选票上）"
     )
     card_index = header.index(CARD_COLUMN) if CARD_COLUMN in header else None
-    columns = [(i, rid) for i, rid in enumerate(header[first:], first) if i != card_index]
+    via_index = (
+        header.index(VIA_COLUMN, first)
+        if VIA_COLUMN in header[first:] and VIA_COLUMN not in ids
+        else None
+    )
+    columns = [
+        (i, rid) for i, rid in enumerate(header[first:], first) if i not in (card_index, via_index)
+    ]
     ballots = []
     seen: set[str] = set()
     cards: dict[str, int] = {}  # card code -> the line it was first seen on
@@ -111,6 +135,17 @@ def _parse(reader, meeting: Meeting, source: str) -> list[Ballot]:
                     f"参会卡“{card}”已在第{cards[card]}行投过票；一张卡只能投一张选票",
                 )
             cards[card] = line
+        paper = False
+        if via_index is not None:
+            via = VIA_VALUES.get(cells[via_index].lower())
+            if via is None:
+                raise fail(
+                    line,
+                    via_index + 1,
+                    f"无效的投票方式“{cells[via_index]}”（via列）；"
+                    f"应为：{VIA_PAPER}或{VIA_PHONE}（也可写 paper 或 phone）",
+                )
+            paper = via
         marks = {}
         for index, rid in columns:
             cell = cells[index]
@@ -119,7 +154,7 @@ def _parse(reader, meeting: Meeting, source: str) -> list[Ballot]:
             if cell not in valid_marks:
                 raise fail(line, index + 1, f"无效的标记“{cell}”（{rid}列）；应为：{expected}")
             marks[rid] = cell
-        ballots.append(Ballot(ballot_id, group, marks))
+        ballots.append(Ballot(ballot_id, group, marks, paper))
     return ballots
 
 
@@ -127,10 +162,15 @@ def format_ballots_csv(meeting: Meeting, ballots: Iterable[Ballot]) -> str:
     ids = [r.id for r in meeting.reporters]
     group_ids = {g.id for g in meeting.groups}
     valid_marks = {*meeting.rules.grades, ABSTAIN, SPOILED}
+    ordered = sorted(ballots, key=lambda b: b.id)
+    # Only when a ballot is paper: an export of phone ballots stays what it always was.
+    via = any(ballot.paper for ballot in ordered)
+    if via and VIA_COLUMN in ids:
+        raise InputError(VIA_COLUMN, f"述职人编号“{VIA_COLUMN}”与投票方式列同名，无法导出纸质票")
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(["ballot", "group", *ids])
-    for ballot in sorted(ballots, key=lambda b: b.id):
+    writer.writerow(["ballot", "group", *([VIA_COLUMN] if via else []), *ids])
+    for ballot in ordered:
         # Refuse what parse would read back differently, so the export always round-trips.
         if not ballot.id or ballot.id != ballot.id.strip() or ballot.group not in group_ids:
             raise InputError(f"选票{ballot.id!r}", "选票编号为空、首尾有空白或分组不存在")
@@ -139,8 +179,9 @@ def format_ballots_csv(meeting: Meeting, ballots: Iterable[Ballot]) -> str:
         ]
         if bad:
             raise InputError(f"选票{ballot.id}", f"述职人“{bad[0]}”不在会议中或标记无效")
+        how = [VIA_PAPER if ballot.paper else VIA_PHONE] if via else []
         writer.writerow(
-            [ballot.id, ballot.group, *(ballot.marks.get(rid, NOT_ON_BALLOT) for rid in ids)]
+            [ballot.id, ballot.group, *how, *(ballot.marks.get(rid, NOT_ON_BALLOT) for rid in ids)]
         )
     return out.getvalue()
 

@@ -1,6 +1,7 @@
 """Counting marks: the one part of a tally that grows with the number of ballots.
 
-It also refuses ballots the engine cannot count (unknown group or reporter, a mark that is
+`count_ballots` counts whole ballots per group: how many came on paper and how many were
+spoiled as a whole. It also refuses ballots the engine cannot count (unknown group or reporter, a mark that is
 not a grade, a blank or 废, a repeated ballot id), naming the ballot.
 """
 
@@ -65,6 +66,22 @@ def count_marks(
             if not counter.keys() <= allowed:
                 _bad_mark(meeting, kept, rid, allowed)
     return out, groups
+
+
+def count_ballots(
+    meeting: Meeting, ballots: Iterable[Ballot]
+) -> tuple[dict[str, int], dict[str, int]]:
+    """Counts whole ballots per group: the paper ones (纸质), and the ones spoiled as a whole
+    (整张作废: at least one mark and every mark 废). Ballots `count_marks` has accepted."""
+    paper = {g.id: 0 for g in meeting.groups}
+    spoiled = dict(paper)
+    for ballot in ballots:
+        if ballot.paper:
+            paper[ballot.group] += 1
+        marks = ballot.marks.values()
+        if marks and all(mark == SPOILED for mark in marks):
+            spoiled[ballot.group] += 1
+    return paper, spoiled
 
 
 def _unknown_reporter(ballots: list[Ballot], rid: str) -> None:

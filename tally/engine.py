@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from fractions import Fraction
 from math import floor, lcm
 
-from tally.counting import count_marks
+from tally.counting import count_ballots, count_marks
 from tally.errors import InputError
 from tally.model import ABSTAIN, SPOILED, Ballot, Group, Meeting, Reporter, Rules
 from tally.numbers import against, pct, pct_against, short
@@ -67,8 +67,15 @@ class Quorum:
 
 @dataclass(frozen=True)
 class GroupResult:
+    """A voter group's ballots: returned (`cast`, 实到), by phone and on paper, and spoiled as
+    a whole. `phone` and `paper` are None when no ballot at all is marked paper: then how the
+    ballots came is not known (a ballot CSV without a `via` column, `tally.ballot_csv`)."""
+
     group: Group
     cast: int
+    phone: int | None = None
+    paper: int | None = None
+    spoiled: int = 0
 
 
 @dataclass(frozen=True)
@@ -124,7 +131,10 @@ class _Work:
 def tally(meeting: Meeting, ballots: Iterable[Ballot]) -> TallyResult:
     rules = meeting.rules
     grades = rules.grades
+    ballots = list(ballots)
     tallies, group_cast = count_marks(meeting, ballots)
+    group_paper, group_spoiled = count_ballots(meeting, ballots)
+    known = any(group_paper.values())  # else the ballots do not say how they came
     _refuse_more_ballots_than_seats(meeting, tallies, group_cast)
 
     works = [
@@ -176,7 +186,16 @@ def tally(meeting: Meeting, ballots: Iterable[Ballot]) -> TallyResult:
         )
         for grade, share in rules.quota
     )
-    groups = tuple(GroupResult(g, group_cast[g.id]) for g in meeting.groups)
+    groups = tuple(
+        GroupResult(
+            g,
+            group_cast[g.id],
+            phone=group_cast[g.id] - group_paper[g.id] if known else None,
+            paper=group_paper[g.id] if known else None,
+            spoiled=group_spoiled[g.id],
+        )
+        for g in meeting.groups
+    )
     return TallyResult(
         valid=met,
         quorum=Quorum(cast_min, seats, rules.quorum, met),
@@ -369,7 +388,15 @@ def result_to_json(result: TallyResult) -> dict:
         },
         "grades": list(result.grades),
         "groups": [
-            {"id": g.group.id, "name": g.group.name, "seats": g.group.seats, "cast": g.cast}
+            {
+                "id": g.group.id,
+                "name": g.group.name,
+                "seats": g.group.seats,
+                "cast": g.cast,
+                "phone": g.phone,
+                "paper": g.paper,
+                "spoiled": g.spoiled,
+            }
             for g in result.groups
         ],
         "quota": [

@@ -119,8 +119,13 @@ class Ballot:
     missing from `marks` was not on this ballot at all (with voting = "each" every round's
     ballot lists only that round's reporters); it counts neither as cast nor as abstained
     for that reporter.
+
+    `paper` is True for a paper ballot typed in by the tellers (through the server's `paper`
+    entry, or a CSV row whose `via` cell says 纸质), False for a phone ballot or one of which
+    it is not known how it came (a CSV without a `via` column, see `tally.ballot_csv`).
     """
 
     id: str
     group: str
     marks: dict[str, str]
+    paper: bool = False

@@ -79,9 +79,9 @@ BAD = [
     ("ballot,r1,r2\n", ONE_GROUP, "1:2", "表头第二列应为“group”（分组：g1）"),
     ("ballot\n", PLAIN, "1:2", "缺少述职人列：r1、r2"),
     ("ballot,group\n", PLAIN, "1:3", "缺少述职人列：r1、r2"),
-    ("ballot,group,r1,r2,r3\n", GROUPED, "1:5", "未知的列“r3”；允许的列：ballot, group, card, r1, r2"),
+    ("ballot,group,r1,r2,r3\n", GROUPED, "1:5", "未知的列“r3”；允许的列：ballot, group, card, via, r1, r2"),
     ("ballot,r1,group,r2\n", GROUPED, "1:2", "表头第二列应为“group”（分组：a、b）"),
-    ("ballot,r1,group\n", PLAIN, "1:3", "未知的列“group”；允许的列：ballot, group, card, r1, r2"),
+    ("ballot,r1,group\n", PLAIN, "1:3", "未知的列“group”；允许的列：ballot, group, card, via, r1, r2"),
     ("ballot,group,r1,r1\n", GROUPED, "1:4", "列“r1”重复"),
     ("ballot,group,r2,r1,r2\n", GROUPED, "1:5", "列“r2”重复"),
     ("ballot,group,r1\n", GROUPED, "1:4", "缺少述职人列：r2"),
@@ -234,5 +234,103 @@ def test_format_then_parse_round_trips(rows: dict) -> None:
         for ballot_id, (group, m1, m2) in rows.items()
     ]
     text = format_ballots_csv(GROUPED, ballots)
+    assert parse_ballots_csv(text, GROUPED) == sorted(ballots, key=lambda b: b.id)
+    assert format_ballots_csv(GROUPED, parse_ballots_csv(text, GROUPED)) == text
+
+
+# -- the via column: how each ballot came ----------------------------------------------------
+
+
+def test_an_export_without_paper_ballots_has_no_via_column_and_is_as_before() -> None:
+    ballots = [Ballot("1", "a", {"r1": "好", "r2": SPOILED}), Ballot("2", "b", {"r2": "好"})]
+    assert format_ballots_csv(GROUPED, ballots) == "ballot,group,r1,r2\n1,a,好,废\n2,b,-,好\n"
+
+
+def test_an_export_with_a_paper_ballot_says_how_every_ballot_came() -> None:
+    ballots = [Ballot("2", "b", {"r2": "好"}, paper=True), Ballot("1", "a", {"r1": "好"})]
+    text = format_ballots_csv(GROUPED, ballots)
+    assert text == "ballot,group,via,r1,r2\n1,a,手机,好,-\n2,b,纸质,-,好\n"
+    assert parse_ballots_csv(text, GROUPED) == sorted(ballots, key=lambda b: b.id)
+    assert format_ballots_csv(GROUPED, parse_ballots_csv(text, GROUPED)) == text
+
+
+def test_a_file_without_the_via_column_is_read_as_not_paper() -> None:
+    # An export of phone ballots, or paper ballots typed without the column: the engine
+    # reports how they came as unknown (see the module's docstring).
+    (ballot,) = parse_ballots_csv("ballot,group,r1,r2\n1,a,好,好\n", GROUPED)
+    assert ballot.paper is False
+
+
+@pytest.mark.parametrize(
+    ("cell", "paper"),
+    [
+        ("纸质", True),
+        ("手机", False),
+        ("paper", True),
+        ("phone", False),
+        (" Paper ", True),
+        ("PHONE", False),
+    ],
+)
+def test_the_via_column_may_be_anywhere_in_chinese_or_english(cell: str, paper: bool) -> None:
+    text = f"ballot,r2,via,r1\n1,好,{cell},差\n"
+    assert parse_ballots_csv(text, PLAIN) == [Ballot("1", "all", {"r2": "好", "r1": "差"}, paper)]
+
+
+def test_a_typed_file_with_via_and_card_columns() -> None:
+    text = "ballot,group,card,r1,r2,via\n7,县级领导,abcd efgh,好,,纸质\n"
+    assert parse_ballots_csv(text, GROUPED) == [Ballot("7", "a", {"r1": "好", "r2": ""}, True)]
+
+
+@pytest.mark.parametrize(
+    ("text", "where", "message"),
+    [
+        ("ballot,group,via,r1,r2\n1,a,,好,好\n", "2:3", "无效的投票方式“”（via列）；应为：纸质或手机（也可写 paper 或 phone）"),
+        ("ballot,group,r1,r2,via\n1,a,好,好,纸\n", "2:5", "无效的投票方式“纸”（via列）；应为：纸质或手机（也可写 paper 或 phone）"),
+        ("ballot,group,via,r1,via,r2\n", "1:5", "列“via”重复"),
+    ],
+)  # fmt: skip
+def test_a_bad_via_cell_points_at_its_line_and_column(text: str, where: str, message: str) -> None:
+    with pytest.raises(InputError) as caught:
+        parse_ballots_csv(text, GROUPED, "paper.csv")
+    assert (caught.value.where, caught.value.message) == (f"paper.csv:{where}", message)
+
+
+VIA_REPORTER = parse_meeting_text(
+    HEAD.format(seats="seats = 30") + '[[reporters]]\nid = "via"\nname = "王五"\norg = "某镇"\n'
+)
+
+
+def test_a_reporter_whose_id_is_via_keeps_the_column_as_marks() -> None:
+    text = "ballot,r1,r2,via\n1,好,好,差\n"
+    assert parse_ballots_csv(text, VIA_REPORTER) == [
+        Ballot("1", "all", {"r1": "好", "r2": "好", "via": "差"})
+    ]
+    assert format_ballots_csv(VIA_REPORTER, [Ballot("1", "all", {"via": "好"})]).startswith(
+        "ballot,group,r1,r2,via\n"
+    )
+    with pytest.raises(InputError) as caught:
+        format_ballots_csv(VIA_REPORTER, [Ballot("1", "all", {"via": "好"}, paper=True)])
+    assert caught.value.where == "via" and "同名" in caught.value.message
+
+
+@settings(deadline=None)
+@given(
+    st.dictionaries(
+        BALLOT_ID, st.tuples(st.sampled_from("ab"), MARK, MARK, st.booleans()), max_size=20
+    )
+)
+def test_format_then_parse_round_trips_with_paper_ballots(rows: dict) -> None:
+    ballots = [
+        Ballot(
+            ballot_id,
+            group,
+            {rid: m for rid, m in (("r1", m1), ("r2", m2)) if m is not None},
+            paper,
+        )
+        for ballot_id, (group, m1, m2, paper) in rows.items()
+    ]
+    text = format_ballots_csv(GROUPED, ballots)
+    assert text.startswith("ballot,group,via,") == any(b.paper for b in ballots)
     assert parse_ballots_csv(text, GROUPED) == sorted(ballots, key=lambda b: b.id)
     assert format_ballots_csv(GROUPED, parse_ballots_csv(text, GROUPED)) == text

@@ -5,6 +5,8 @@ from __future__ import annotations
 from fractions import Fraction as F
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from tally.engine import result_to_json, tally
 from tally.errors import InputError
@@ -67,7 +69,17 @@ def test_a_ballot_without_the_reporter_does_not_count_for_them() -> None:
     r1, r2 = result["reporters"]
     assert (r1["cast"], r2["cast"], r2["abstain"]) == (10, 4, 0)
     assert result["quorum"]["cast"] == 4  # the least-carried reporter
-    assert result["groups"] == [{"id": "all", "name": "全体", "seats": 100_000, "cast": 10}]
+    assert result["groups"] == [
+        {
+            "id": "all",
+            "name": "全体",
+            "seats": 100_000,
+            "cast": 10,
+            "phone": None,  # no ballot is paper: how they came is not known
+            "paper": None,
+            "spoiled": 0,
+        }
+    ]
 
 
 # -- rule 2: base grade by score -----------------------------------------------------------
@@ -552,3 +564,85 @@ def test_json_shape() -> None:
     }  # fmt: skip
     assert result["grades"] == ["好", "较好", "一般", "差"]
     assert result["reporters"][1]["score"] == 92.0
+
+
+# -- per group: phone, paper and spoiled as a whole ------------------------------------------
+
+TWO = (Group("a", "县级领导", 10, F("0.4")), Group("b", "基层代表", 10, F("0.6")))
+
+
+def group_counts(m: Meeting, bs: list[Ballot]) -> list[tuple]:
+    return [
+        (g["id"], g["cast"], g["phone"], g["paper"], g["spoiled"])
+        for g in result_to_json(tally(m, bs))["groups"]
+    ]
+
+
+@pytest.mark.parametrize(
+    ("rows", "expected"),
+    [
+        # (group, paper, marks of r1 and r2) -> (id, cast, phone, paper, spoiled) per group
+        ([], [("a", 0, None, None, 0), ("b", 0, None, None, 0)]),
+        (  # no ballot is paper: how they came is not known, the spoiled ones are
+            [("a", False, {"r1": "好", "r2": "差"}), ("a", False, {"r1": SPOILED, "r2": SPOILED})],
+            [("a", 2, None, None, 1), ("b", 0, None, None, 0)],
+        ),
+        (  # one paper ballot: every ballot's way is known, in every group
+            [("a", True, {"r1": "好", "r2": "好"}), ("b", False, {"r1": "好", "r2": "好"})],
+            [("a", 1, 0, 1, 0), ("b", 1, 1, 0, 0)],
+        ),
+        (  # a paper ballot spoiled as a whole counts as paper and as spoiled
+            [("a", True, {"r1": SPOILED, "r2": SPOILED}), ("a", False, {"r1": "好", "r2": "好"})],
+            [("a", 2, 1, 1, 1), ("b", 0, 0, 0, 0)],
+        ),
+        (  # one spoiled mark, a blank, or nothing on it: not spoiled as a whole
+            [
+                ("b", True, {"r1": SPOILED, "r2": "好"}),
+                ("b", True, {"r1": SPOILED, "r2": ABSTAIN}),
+                ("b", True, {}),
+                ("b", False, {"r1": SPOILED}),  # the only reporter on it, 废: spoiled
+            ],
+            [("a", 0, 0, 0, 0), ("b", 4, 1, 3, 1)],
+        ),
+    ],
+)
+def test_each_group_counts_its_phone_paper_and_spoiled_ballots(
+    rows: list[tuple], expected: list[tuple]
+) -> None:
+    m = meeting(2, groups=TWO)
+    bs = [Ballot(f"{i:03d}", group, marks, paper) for i, (group, paper, marks) in enumerate(rows)]
+    assert group_counts(m, bs) == expected
+
+
+@settings(deadline=None)
+@given(
+    st.lists(
+        st.tuples(
+            st.sampled_from("ab"),
+            st.booleans(),
+            st.lists(st.sampled_from(["好", "差", ABSTAIN, SPOILED, None]), min_size=2, max_size=2),
+        ),
+        max_size=20,
+    )
+)
+def test_phone_and_paper_add_up_to_the_returned_ballots_and_spoiled_ones_are_whole(
+    rows: list[tuple],
+) -> None:
+    m = meeting(2, groups=tuple(Group(g.id, g.name, 20, g.weight) for g in TWO))
+    bs = [
+        Ballot(
+            f"{i:03d}", group, {r: x for r, x in (("r1", x1), ("r2", x2)) if x is not None}, paper
+        )
+        for i, (group, paper, (x1, x2)) in enumerate(rows)
+    ]
+    known = any(b.paper for b in bs)
+    for gid, cast, phone, paper, spoiled in group_counts(m, bs):
+        mine = [b for b in bs if b.group == gid]
+        assert cast == len(mine)
+        if known:
+            assert (phone, paper) == (sum(not b.paper for b in mine), sum(b.paper for b in mine))
+            assert phone + paper == cast
+        else:
+            assert phone is None and paper is None
+        whole = [b for b in mine if b.marks and set(b.marks.values()) == {SPOILED}]
+        assert spoiled == len(whole) <= cast

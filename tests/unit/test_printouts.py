@@ -22,7 +22,7 @@ from printouts.feedback import render_feedback
 from printouts.inputs import recompute
 from printouts.samples import sample_ballots, sample_meeting
 from printouts.tally_sheet import render_tally
-from tally.model import Ballot, Group, Rules
+from tally.model import SPOILED, Ballot, Group, Rules
 from tally.numbers import short
 
 BASE_URL = "https://pingyi.example.org"
@@ -305,7 +305,11 @@ def test_tally_sheet_rounds_each_share_once_so_both_poor_figures_agree(sample, t
 
 
 def test_tally_sheet_is_an_official_form(sample, tmp_path):
-    meeting, ballots, result = sample
+    meeting, sampled, _ = sample
+    # One ballot spoiled as a whole, one on paper: the split is known.
+    spoiled = replace(sampled[0], marks=dict.fromkeys(sampled[0].marks, SPOILED))
+    ballots = [spoiled, replace(sampled[1], paper=True), *sampled[2:]]
+    result = recompute(meeting, ballots)
     official = replace(meeting, organizer="中共某某县委组织部")
     pdf = render_tally(official, result, DIGESTS, effective=len(ballots) - 1, monitors=3)
     pages = pdf_text(pdf, tmp_path).split("\f")[:-1]
@@ -316,12 +320,14 @@ def test_tally_sheet_is_an_official_form(sample, tmp_path):
     assert "（公章）" in flat and flat.count("计票人（签字）") == 1
     assert flat.count("监票人（签字）") == 3 and flat.count("主持人（签字）") == 1
     returned = sum(g["cast"] for g in result["groups"])
-    assert f"收回{returned}张，其中整张作废1张" in flat
+    assert f"收回{returned}张，其中整张作废1张。" in flat
+    assert f"收回的选票中手机票{returned - 1}张，纸质票1张。" in flat
     for group in result["groups"]:
-        assert (
-            f"{group['name']}{short(meeting.group(group['id']).weight)}{group['seats']}{group['cast']}"
-            in flat
-        )
+        weight = short(meeting.group(group["id"]).weight)
+        ways = f"{group['phone']}{group['paper']}{group['spoiled']}"
+        assert f"{group['name']}{weight}{group['seats']}{group['cast']}{ways}" in flat
+    seats = sum(g["seats"] for g in result["groups"])
+    assert f"合计1{seats}{returned}{returned - 1}11" in flat
     default = re.sub(r"\s+", "", pdf_text(render_tally(meeting, result, DIGESTS), tmp_path))
     assert default.count("监票人（签字）") == 2 and "填报单位" in default
 
@@ -342,3 +348,23 @@ def test_paper_ballot_has_group_ticks_and_a_ballot_number(sample, tmp_path):
     plain = replace(meeting, groups=(Group("all", "全体", 30),))
     flat = re.sub(r"\s+", "", pdf_text(render_ballots(plain), tmp_path))
     assert "投票组别" not in flat and "选票编号" in flat and "卡号" in flat
+
+
+def test_the_group_table_says_when_the_ballots_do_not_say_how_they_came(sample, tmp_path):
+    meeting, ballots, result = sample  # a ballot file without a via column
+    assert all(g["phone"] is None and g["paper"] is None for g in result["groups"])
+    flat = re.sub(r"\s+", "", pdf_text(render_tally(meeting, result, DIGESTS), tmp_path))
+    assert "选票文件未区分手机票与纸质票（无via列），表中记为“—”" in flat
+    assert "收回的选票中" not in flat
+    head = "投票组别权重应到实到手机纸质废票到会率"
+    assert head in flat
+    for group in result["groups"]:
+        assert f"{group['name']}{short(meeting.group(group['id']).weight)}" in flat
+        assert f"{group['seats']}{group['cast']}——{group['spoiled']}" in flat
+    # A result saved before these counts existed prints — and no note.
+    old = dict(
+        result,
+        groups=[{k: g[k] for k in ("id", "name", "seats", "cast")} for g in result["groups"]],
+    )
+    flat = re.sub(r"\s+", "", pdf_text(render_tally(meeting, old, DIGESTS), tmp_path))
+    assert "未区分" not in flat and head in flat

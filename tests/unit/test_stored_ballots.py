@@ -3,17 +3,31 @@ the same marks whatever schema it was stored with; a sealed one is never read as
 
 from __future__ import annotations
 
+import os
+
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
 from server.codec import pack, unpack
-from server.sealing import BallotSealer, TellerKeys, new_round_key
+from server.sealing import (
+    NONCE_BYTES,
+    OLD_SEALED_SCHEMA,
+    SEALED_SCHEMA,
+    BallotOpener,
+    BallotSealer,
+    TellerKeys,
+    is_sealed,
+    new_round_key,
+)
 from server.stored_ballots import (
+    PAPER_SCHEMA,
     SCHEMA,
     decode_ballots,
     encode_ballot,
+    is_paper,
     mark_bytes,
+    open_members,
     receipt_of,
     upcast,
 )
@@ -65,7 +79,7 @@ def test_every_older_schema_reads_as_today(marks: list[str]) -> None:
     [
         (encode("ABCDE-FGHJK", "c", {"r01": "好", "r02": "差"}, GRADES), "2 marks, not 3"),
         (pack(["ABCDE-FGHJK", "c", b"\x00\x01"]), "2 marks, not 3"),
-        (bytes([SCHEMA + 2]) + pack(["ABCDE-FGHJK", "c", b"\x00\x01\x02"]), "unknown schema 5"),
+        (bytes([7]) + pack(["ABCDE-FGHJK", "c", b"\x00\x01\x02"]), "unknown schema 7"),
         (bytes([0]) + pack(["ABCDE-FGHJK", "c", b"\x00\x01\x02"]), "unknown schema 0"),
     ],
 )
@@ -95,3 +109,71 @@ def test_a_mark_byte_that_is_no_grade_is_an_error_not_a_missing_mark() -> None:
     member = bytes([SCHEMA]) + pack(["ABCDE-FGHJK", "c", bytes([0, 7])])
     with pytest.raises(ValueError, match="a byte that is no grade"):
         decode_ballots([member], ("r01", "r02"), GRADES)
+
+
+def test_a_paper_ballot_is_its_own_schema_with_the_same_fields_and_reads_back_as_paper() -> None:
+    marks = bytes([0, 0xFE, 0xFF])
+    phone = encode_ballot("ABCDE-FGHJK", "cadres", marks)
+    paper = encode_ballot("ABCDE-FGHJK", "cadres", marks, paper=True)
+    assert phone[0] == SCHEMA and paper[0] == PAPER_SCHEMA and phone[1:] == paper[1:]
+    assert [is_paper(phone), is_paper(paper)] == [False, True]
+    reporters = ("r01", "r02", "r03")
+    assert upcast(paper, reporters, GRADES) == upcast(phone, reporters, GRADES)
+    a, b = decode_ballots([phone, paper], reporters, GRADES)
+    assert (a.paper, b.paper) == (False, True) and a.marks == b.marks == {
+        "r01": "好",
+        "r02": ABSTAIN,
+        "r03": SPOILED,
+    }
+    assert receipt_of(paper) == "ABCDE-FGHJK"
+
+
+def test_every_older_schema_is_a_phone_ballot() -> None:
+    reporters = ("r01",)
+    schema_1 = pack(["ABCDE-FGHJK", "c", {"r01": "好"}])
+    schema_2 = pack(["ABCDE-FGHJK", "c", bytes([0])])
+    schema_3 = bytes([3]) + schema_2
+    assert [b.paper for b in decode_ballots([schema_1, schema_2, schema_3], reporters, GRADES)] == [
+        False
+    ] * 3
+
+
+@given(st.lists(MARKS, min_size=3, max_size=3), st.booleans())
+def test_a_sealed_ballot_opens_into_the_form_it_would_have_had_in_the_clear(
+    marks: list[str], paper: bool
+) -> None:
+    reporters = ("r01", "r02", "r03")
+    private, seal = new_round_key(3, TellerKeys.generate().public)
+    encoded = mark_bytes(dict(zip(reporters, marks, strict=True)), GRADES)
+    sealed = BallotSealer(3, seal.public).seal("ABCDE-FGHJK", "c", encoded, paper)
+    assert sealed[0] == SEALED_SCHEMA and is_sealed(sealed)
+    (opened,) = open_members([sealed], BallotOpener(3, private))
+    assert opened == encode_ballot("ABCDE-FGHJK", "c", encoded, paper)
+    assert decode_ballots([opened], reporters, GRADES)[0].paper is paper
+
+
+def test_a_paper_ballot_sealed_is_as_long_as_a_phone_one() -> None:
+    _, seal = new_round_key(1, TellerKeys.generate().public)
+    sealer = BallotSealer(1, seal.public)
+    phone = sealer.seal("ABCDE-FGHJK", "c", bytes([0, 1]))
+    paper = sealer.seal("ABCDE-FGHJK", "c", bytes([0, 1]), paper=True)
+    assert len(phone) == len(paper) and phone[0] == paper[0]
+
+
+def test_a_ballot_sealed_before_the_paper_byte_still_opens_as_a_phone_ballot() -> None:
+    """What a round open at the upgrade holds: schema 4, the plaintext the marks alone."""
+    private, seal = new_round_key(2, TellerKeys.generate().public)
+    sealer = BallotSealer(2, seal.public)
+    today = sealer.seal("ABCDE-FGHJK", "c", bytes([0, 1]))
+    receipt, group, ephemeral, body = unpack(today[1:])
+    nonce = os.urandom(NONCE_BYTES)
+    old_body = nonce + sealer._box.encrypt(nonce, bytes([0, 1]), pack([2, receipt, group]))
+    old = bytes([OLD_SEALED_SCHEMA]) + pack([receipt, group, ephemeral, old_body])
+    assert is_sealed(old)
+    opener = BallotOpener(2, private)
+    assert opener.open_ballot(old) == ("ABCDE-FGHJK", "c", bytes([0, 1]), False)
+    assert opener.open(old) == ("ABCDE-FGHJK", "c", bytes([0, 1]))
+    (opened,) = open_members([old], opener)
+    assert opened == encode_ballot("ABCDE-FGHJK", "c", bytes([0, 1]))
+    with pytest.raises(ValueError, match="sealed ballot"):
+        decode_ballots([old], ("r01", "r02"), GRADES)

@@ -5,6 +5,7 @@ differs from a recount is named in Chinese: who, which figure, sheet vs recount.
 from __future__ import annotations
 
 import copy
+import dataclasses
 import io
 import json
 from pathlib import Path
@@ -120,3 +121,22 @@ def test_a_missing_reporter_and_a_long_list_are_said_briefly(demo):
         reporter["rank"] = 0
     found = differences(many, record, limit=5)
     assert len(found) == 6 and found[-1] == "……另有35处不同"
+
+
+def test_each_groups_phone_paper_and_spoiled_ballots_are_compared_and_named(demo):
+    meeting, _, sums, record = demo
+    ballots = parse_ballots((EXAMPLES / "demo-ballots.csv").read_bytes(), meeting, "demo.csv")
+    ballots[0] = dataclasses.replace(ballots[0], paper=True)
+    paper = tally_record(meeting, recompute(meeting, ballots), sums, effective_ballots(ballots))
+    first = paper["result"]["groups"][0]
+    assert (first["phone"], first["paper"], first["spoiled"]) == (first["cast"] - 1, 1, 0)
+    name = first["name"]
+    # The same ballots read from a file without the via column: the split is not known.
+    unknown = record["result"]["groups"][0]
+    assert unknown["phone"] is None and unknown["paper"] is None
+    found = differences(dict(paper, signer_sha256=record["signer_sha256"]), record)
+    assert f"{name} 手机票：汇总表为{first['cast'] - 1}，重新计票为空" in found
+    assert f"{name} 纸质票：汇总表为1，重新计票为空" in found
+    forged = copy.deepcopy(paper)
+    forged["result"]["groups"][0]["spoiled"] = 2
+    assert differences(forged, paper) == [f"{name} 整张废票：汇总表为2，重新计票为0"]

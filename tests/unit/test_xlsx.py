@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import io
+from dataclasses import replace
 
 from openpyxl import load_workbook
 
 from printouts.inputs import recompute
 from printouts.samples import sample_ballots, sample_meeting
 from printouts.xlsx import results_xlsx
-from tally.model import Ballot
+from tally.model import SPOILED, Ballot
 
 
 def read(data: bytes):
@@ -131,3 +132,46 @@ def test_shares_are_rounded_once_from_the_exact_counts():
     assert record["差票%"] == record["差（%）"] == 1.4  # not 1.5 from the rounded 0.0145
     del row["poor_share_of"]  # a result saved before the field existed
     assert rows_by_header(read(results_xlsx(result, meeting))["测评结果"])[0]["差票%"] == 1.4
+
+
+def group_table(workbook) -> list[list]:
+    sheet = workbook["分组票数"]
+    rows = [[cell.value for cell in row] for row in sheet.iter_rows(max_col=7)]
+    return rows[: rows.index([None] * 7)]
+
+
+def test_each_group_shows_its_phone_paper_and_spoiled_ballots_with_a_total():
+    meeting = sample_meeting()
+    ballots = sample_ballots(meeting)
+    first = next(b for b in ballots if b.group == meeting.groups[0].id)
+    ballots = [
+        replace(b, paper=True, marks=dict.fromkeys(b.marks, SPOILED)) if b is first else b
+        for b in ballots
+    ]
+    result = recompute(meeting, ballots)
+    workbook = read(results_xlsx(result, meeting, {"meeting_sha256": "m", "ballots_sha256": "b"}))
+    head, *rows, total = group_table(workbook)
+    assert head == ["组别", "应到", "实到", "权重", "手机", "纸质", "废票"]
+    for row, group in zip(rows, result["groups"], strict=True):
+        assert row[:3] == [group["name"], group["seats"], group["cast"]]
+        assert row[4:] == [group["phone"], group["paper"], group["spoiled"]]
+        assert row[4] + row[5] == row[2]
+    assert rows[0][4:] == [rows[0][2] - 1, 1, 1]
+    assert total == ["合计", meeting.seats, len(ballots), 1, len(ballots) - 1, 1, 1]
+    notes = {row[0].value: row[1].value for row in workbook["说明"].iter_rows(min_row=2)}
+    g = result["groups"][0]
+    assert notes[f"选票：{g['name']}"] == (
+        f"应到{g['seats']}，实到{g['cast']}（手机{g['phone']}，纸质1），整张作废1"
+    )
+    assert (notes["会议文件 SHA-256"], notes["选票文件 SHA-256"]) == ("m", "b")
+
+
+def test_without_paper_ballots_the_split_is_left_empty_and_said_so():
+    meeting = sample_meeting()
+    result = recompute(meeting, sample_ballots(meeting))
+    workbook = read(results_xlsx(result, meeting))
+    _, *rows, total = group_table(workbook)
+    assert all(row[4] is None and row[5] is None and row[6] == 0 for row in rows)
+    assert total[4:] == [None, None, 0]
+    notes = {row[0].value: row[1].value for row in workbook["说明"].iter_rows(min_row=2)}
+    assert all("未区分手机与纸质" in notes[f"选票：{g.name}"] for g in meeting.groups)
