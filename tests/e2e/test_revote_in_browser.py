@@ -84,6 +84,8 @@ def test_a_round_voided_from_the_console_is_held_again(
         assert "receipt" in other, other
         assert "error" not in live.chair("close", force=True)
         expect(chair.locator("#result-card")).to_be_visible()
+        # a 书面述职 reporter has no speaking step: the step list says so, it is not skipped
+        expect(chair.locator("#steps")).to_have_attribute("data-written", "书面述职：李秀英")
 
         # ---- 重新测评 is offered; the dialog will not void without a reason
         void = chair.locator("#action-others button[data-action='void']")

@@ -67,7 +67,9 @@ def sheet(tmp_path_factory):
     }
 
 
-def run_verify(capsys, sheet, pdf: Path, *extra: str, ballots: Path | None = None):
+def run_verify(
+    capsys, sheet, pdf: Path, *extra: str, ballots: Path | None = None, meeting: Path | None = None
+):
     capsys.readouterr()
     code = main(
         [
@@ -76,7 +78,7 @@ def run_verify(capsys, sheet, pdf: Path, *extra: str, ballots: Path | None = Non
             "--ballots",
             str(ballots or sheet["ballots"]),
             "--meeting",
-            str(sheet["meeting"]),
+            str(meeting or sheet["meeting"]),
             *extra,
         ]
     )
@@ -448,6 +450,45 @@ def test_a_changed_ballot_cell(sheet, capsys, tmp_path):
     assert "印刷的" not in recount
     printed = line(out, "印刷内容")
     assert printed.startswith("[不符] 印刷内容：") and "王建国 差" in printed, printed
+
+
+def test_a_meeting_file_edited_after_the_vote(sheet, capsys, tmp_path):
+    """问责 added to a reporter and the weights moved after the vote: the sheet no longer
+    matches the file. (A reprint from the live record is refused outright:
+    tests/integration/test_room_digests.py.)"""
+    text = sheet["meeting"].read_text(encoding="utf-8")
+    edited = text.replace('id = "r01"', 'id = "r01"\nflags = ["问责"]', 1)
+    edited = edited.replace("weight = 0.4", "weight = 0.2").replace(
+        "seats = 30\nweight = 0.3", "seats = 30\nweight = 0.5"
+    )
+    assert edited.count("问责") == text.count("问责") + 1 and "weight = 0.5" in edited
+    meeting = tmp_path / "meeting.toml"
+    meeting.write_text(edited, encoding="utf-8")
+    code, out = run_verify(capsys, sheet, sheet["pdf"], meeting=meeting)
+    assert code == 1
+    assert re.search(r"\[不符\] 会议文件 .*SHA-256不一致", out), out
+    recount = line(out, "重新计票")
+    assert recount.startswith("[不符]") and "王建国（r01）" in recount, recount
+    assert "县级领导" in recount  # the weight, named by its group
+
+
+def test_a_ballot_set_over_the_seats(sheet, capsys, tmp_path):
+    """Ballots for 县级领导 beyond its 15 seats: nothing is tallied, printed or verified, and
+    the message names the group and both counts."""
+    lines = sheet["ballots"].read_text(encoding="utf-8").splitlines()
+    leaders = [row for row in lines[1:] if row.split(",")[1] == "leaders"]
+    assert len(leaders) == 13
+    extra = [f"99{i}," + leaders[0].split(",", 1)[1] for i in range(3)]  # 16 in all
+    over = tmp_path / "ballots.csv"
+    over.write_text("\n".join([*lines, *extra]) + "\n", encoding="utf-8")
+    said = "“县级领导”：15个席位，却有16张选票；选票多于发出的席位，不能计票"
+    capsys.readouterr()
+    pdf = tmp_path / "tally.pdf"
+    args = ["print", "tally", str(sheet["meeting"]), "--ballots", str(over), "-o", str(pdf)]
+    assert main([*args, "--data", str(sheet["root"] / "data")]) == 2
+    assert said in capsys.readouterr().err and not pdf.exists()
+    code, out = run_verify(capsys, sheet, sheet["pdf"], ballots=over)
+    assert code == 1 and said in line(out, "重新计票"), out
 
 
 def test_the_attached_result_is_the_tally_json(sheet):
