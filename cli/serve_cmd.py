@@ -199,7 +199,7 @@ def _export_voided(record: MeetingRecord, meeting: Meeting, out: Path) -> None:
     for voided in record.voided:
         said = f"作废的测评（第{voided.round}轮，{beijing_time(voided.at)}，原因：{voided.reason}）"
         if voided.ballots is None:
-            print(f"{said}：{voided.cast}张选票仍密封，未导出（不计入）")
+            print(f"{said}：{sum(voided.cast.values())}张选票仍密封，未导出（不计入）")
             continue
         path = out.with_name(f"{out.stem}-voided-{voided.round}.csv")
         write_output(path, format_ballots_csv(meeting, list(voided.ballots)).encode("utf-8"))

@@ -76,13 +76,15 @@ def tally_record(
 
 
 def voided_entry(
-    round_id: int, reporters: list[str], cast: int, reason: str, at: float
+    round_id: int, reporters: list[str], cast: dict[str, int], reason: str, at: float
 ) -> dict[str, Any]:
-    """A voided round as the sheet prints and attaches it."""
+    """A voided round as the sheet prints and attaches it: its ballots in all and per voter
+    group (`cast`: group id -> ballots)."""
     return {
         "round": round_id,
         "reporters": reporters,
-        "cast": cast,
+        "cast": sum(cast.values()),
+        "groups": {group: n for group, n in sorted(cast.items()) if n},
         "reason": reason,
         "at": beijing_time(at),
     }

@@ -517,9 +517,14 @@ class _Sheet:
         names = {r.id: r.name for r in self.meeting.reporters}
         for entry in self.voided:
             who = "、".join(names.get(r, r) for r in entry["reporters"])
+            by_group = entry.get("groups") or {}
+            split = "、".join(
+                f"{g.name}{by_group[g.id]}张" for g in self.meeting.groups if by_group.get(g.id)
+            )
+            split = f"（{split}）" if len(self.meeting.groups) > 1 and split else ""
             self.text(
                 f"重新测评：对{who}的一次测评已于{entry['at']}由主持人作废，作废时已收回选票"
-                f"{entry['cast']}张；原因：{entry['reason']}。其选票另行保存，不计入本表。",
+                f"{entry['cast']}张{split}；原因：{entry['reason']}。其选票另行保存，不计入本表。",
                 9.5,
                 1 * mm,
             )

@@ -34,7 +34,7 @@ class VoidedRound:
 
     round: int
     reporters: tuple[str, ...]
-    cast: int  # ballots it had when it was voided
+    cast: dict[str, int]  # its ballots per voter group when it was voided
     reason: str
     at: float  # server seconds (Unix time)
     ballots: tuple[Ballot, ...] | None  # sorted by receipt; None: still sealed
@@ -101,7 +101,7 @@ def read_record(
             voided = None
         record.voided.append(
             VoidedRound(
-                held.id, held.reporters, held.total, held.void_reason, held.voided_at, voided
+                held.id, held.reporters, dict(held.cast), held.void_reason, held.voided_at, voided
             )
         )
     return record

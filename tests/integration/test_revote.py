@@ -8,6 +8,7 @@ from __future__ import annotations
 import secrets
 import subprocess
 import sys
+from collections import Counter
 from pathlib import Path
 from typing import Any
 
@@ -104,7 +105,9 @@ async def test_a_voided_round_is_kept_reported_and_never_counted(
     text = subprocess.run(
         ["pdftotext", "-layout", str(pdf), "-"], capture_output=True, text=True, check=True
     ).stdout
-    assert "重新测评" in "".join(text.split()) and REASON in "".join(text.split())
+    cast = Counter(card.group for card in cards)
+    split = "、".join(f"{g.name}{cast[g.id]}张" for g in meeting.groups if cast[g.id])
+    assert f"作废时已收回选票3张（{split}）；原因：{REASON}" in "".join(text.split())
     checked = pingyi(
         "verify", str(pdf), "--ballots", str(tmp_path / "sheet-ballots.csv"),
         "--meeting", str(meeting_path),
