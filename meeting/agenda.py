@@ -8,6 +8,7 @@ does I/O: a test checks that this module imports no redis, starlette or msgpack.
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from functools import singledispatch
@@ -271,9 +272,11 @@ def _void(state: MeetingState, reason: str, now: float) -> e.RoundVoided:
         raise Refused("只有已结束投票、尚未公布结果的测评才能作废重测")
     if held.status == "revealed":
         raise Refused("结果已经公布，不能作废重测")
-    reason = reason.strip()
-    if not reason:
+    reason = " ".join(reason.split())  # one line, as the sheet and the projector print it
+    if not any(unicodedata.category(ch)[0] in "LNPS" for ch in reason):  # nothing visible
         raise ReasonNeeded("请写明重新测评的原因（将记录在案并印在汇总表上）")
+    if any(unicodedata.category(ch) in ("Cc", "Cs", "Co", "Cn") for ch in reason):
+        raise ReasonNeeded("重新测评的原因含有无法显示的字符，请重新输入")
     if len(reason) > c.VOID_REASON_MAX_CHARS:
         raise ReasonNeeded(f"重新测评的原因过长：最多{c.VOID_REASON_MAX_CHARS}字")
     return e.RoundVoided(held.id, reason, now)

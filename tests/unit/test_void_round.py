@@ -60,6 +60,40 @@ def test_what_cannot_be_voided_is_refused_and_says_why(
     assert (type(caught.value), str(caught.value)) == (refusal, message)
 
 
+@pytest.mark.parametrize(
+    ("typed", "recorded"),
+    [
+        ("  设备故障\n", "设备故障"),
+        ("第一，设备故障；\r\n第二，\t有人未能投票", "第一，设备故障； 第二， 有人未能投票"),
+        ("故障\u3000重投", "故障 重投"),  # the ideographic space is whitespace too
+        ("5号", "5号"),
+        ("?", "?"),
+        ("→", "→"),
+        ("设备\u200b故障", "设备\u200b故障"),  # a zero-width space beside visible text
+    ],
+)
+def test_a_reason_is_kept_on_one_line(typed: str, recorded: str) -> None:
+    assert decide(closed_round(END), c.VoidRound(typed), 1.0) == [e.RoundVoided(4, recorded, 1.0)]
+
+
+@pytest.mark.parametrize(
+    ("typed", "message"),
+    [
+        ("\u200b\u200b", NO_REASON),  # zero-width spaces only: nothing to read
+        ("\u00ad", NO_REASON),
+        ("设备\x00故障", "重新测评的原因含有无法显示的字符，请重新输入"),
+        ("设备\x1b[31m故障", "重新测评的原因含有无法显示的字符，请重新输入"),
+        ("设备\ue000故障", "重新测评的原因含有无法显示的字符，请重新输入"),  # private use
+        ("设备\ud800故障", "重新测评的原因含有无法显示的字符，请重新输入"),  # a lone surrogate
+        ("设备\U000e0001故障\u0378", "重新测评的原因含有无法显示的字符，请重新输入"),
+    ],
+)
+def test_a_reason_nobody_can_read_is_refused(typed: str, message: str) -> None:
+    with pytest.raises(ReasonNeeded) as caught:
+        decide(closed_round(END), c.VoidRound(typed), 1.0)
+    assert str(caught.value) == message
+
+
 def test_a_reason_of_the_longest_length_is_taken() -> None:
     reason = "因" * c.VOID_REASON_MAX_CHARS
     assert decide(closed_round(END), c.VoidRound(reason), 1.0) == [e.RoundVoided(4, reason, 1.0)]
