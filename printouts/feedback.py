@@ -1,7 +1,9 @@
 """Feedback sheets (述职评议反馈单): one A4 page per reporter, handed back after the meeting.
 
-Each page shows the reporter's final grade, the counts per grade, the rule that decided the
-grade with every step of the reasoning, and the chair's 点评 text when one was entered.
+Each page shows the reporter's grade from the vote (测评等次, never called 综合评价等次: that
+is what the organisers decide later, and the page says so), the counts per grade, the rule
+that decided the grade with every step of the reasoning, and the chair's 点评 text when one
+was entered.
 """
 
 from __future__ import annotations
@@ -32,6 +34,7 @@ RULE_LABEL = {
     "quorum": "法定人数",
 }
 MARGIN = 20 * mm
+NOT_OVERALL = "本表为会议测评结果，非综合评价等次（综合评价由党组研究确定）"
 
 
 def _score(value) -> str:
@@ -74,9 +77,11 @@ def _draw_page(
     draw_text(canvas, page_w - MARGIN, y, f"{row.get('org', '')}　{mode}", 11, "right")
     y -= 9 * mm
     draw_text(canvas, MARGIN, y, f"评议日期：{meeting.date}", 10)
-    y -= 16 * mm
-    draw_text(canvas, MARGIN, y, "综合评价等次：", 13)
-    draw_text(canvas, MARGIN + 36 * mm, y - 1 * mm, row["final_grade"] or "未定", 26)
+    y -= 7 * mm
+    draw_text(canvas, MARGIN, y, NOT_OVERALL, 10)
+    y -= 9 * mm
+    draw_text(canvas, MARGIN, y, "测评等次：", 13)
+    draw_text(canvas, MARGIN + 27 * mm, y - 1 * mm, row["final_grade"] or "未定", 26)
     if not result.get("valid", True):
         draw_text(canvas, page_w - MARGIN, y, "（本次测评未达法定人数，结果无效）", 10, "right")
     y -= 14 * mm
@@ -93,8 +98,9 @@ def _draw_page(
     ] + [f"{row['abstain']}票", f"{row['invalid']}票"]
     draw_row(canvas, MARGIN, y, columns, cells, 9 * mm, 11)
     y -= 15 * mm
+    poor = result.get("poor_grade") or grades[-1]  # absent from results saved before it
     facts = (
-        f"得分：{_score(row['score'])}　差票比例：{_share(row['poor_share'])}"
+        f"得分：{_score(row['score'])}　{poor}票比例：{_share(row['poor_share'])}"
         f"　基础等次：{row['base_grade'] or '—'}"
     )
     draw_text(canvas, MARGIN, y, facts, 11)
@@ -105,7 +111,7 @@ def _draw_page(
     draw_text(canvas, MARGIN, y, "评定过程：", 11)
     y -= 7 * mm
     for step in row.get("steps", []):
-        rule = RULE_LABEL.get(step["rule"], step["rule"])
+        rule = RULE_LABEL.get(step["rule"], step["rule"]).replace("差票", f"{poor}票")
         lines = wrap(f"· {rule}：{step['why']}", 10, width - 6 * mm)
         y = draw_lines(canvas, MARGIN + 4 * mm, y, lines, 10)
     y -= 8 * mm

@@ -43,6 +43,8 @@ def rules_json(meeting: Meeting) -> dict:
         "override_flags": list(rules.override_flags),
         "quorum": str(rules.quorum),
         "quota": [[grade, str(Fraction(share))] for grade, share in rules.quota],
+        "poor_grade": rules.poor_grade,
+        "bottom": _bottom_rule(meeting),
         "voting": meeting.voting,
         "groups": [
             {"id": g.id, "name": g.name, "seats": g.seats, "weight": str(g.weight)}
@@ -50,6 +52,16 @@ def rules_json(meeting: Meeting) -> dict:
         ],
         "reporter_flags": {r.id: list(r.flags) for r in meeting.reporters if r.flags},
     }
+
+
+def _bottom_rule(meeting: Meeting) -> dict | None:
+    """倒排 as the rules ask for it: {"count": 2} or {"share": "1/10"}; None: no 倒排."""
+    rules = meeting.rules
+    if rules.bottom_count is not None:
+        return {"count": rules.bottom_count}
+    if rules.bottom_share is not None:
+        return {"share": str(rules.bottom_share)}
+    return None
 
 
 def tally_record(
@@ -144,6 +156,9 @@ _RESULT = {
     "valid": "测评有效性",
     "grades": "等次",
     "undecided": "待定（并列）",
+    "poor_grade": "差票规则的等次",
+    "bottom": "倒排",
+    "bottom_size": "倒排人数",
 }
 _QUORUM = {"cast": "实到", "seats": "应到", "required": "法定比例", "met": "是否达到法定人数"}
 _GROUP = {
@@ -269,6 +284,8 @@ _RULES = {
     "override_flags": "直接定等的情形",
     "quorum": "法定比例",
     "quota": "等次名额",
+    "poor_grade": "差票规则的等次",
+    "bottom": "倒排规则",
     "voting": "投票方式",
     "reporter_flags": "述职人标记",
     "groups:order": "分组顺序",

@@ -4,8 +4,9 @@ From the engine's result JSON (`tally.engine.result_to_json`): turnout (应到/�
 returned and spoiled) and the quorum, a line per voter group (weight, issued, returned, by
 phone, on paper, spoiled as a whole, turnout) with a total; the
 rules in words (points, weights, cutoffs) with what 有效票 means and the one rounding rule;
-one row per reporter with counts and shares per grade, 差票%, score, base grade, the rules
-applied, final grade and rank; per reporter and group the counts and the group's score, from
+one row per reporter with counts and shares per grade, the poor grade's share (差票%, headed by
+the meeting's own poor grade), score, base grade, the rules applied, the grade of the vote
+(测评等次) and rank, then the 倒排 when the rules ask for one; per reporter and group the counts and the group's score, from
 which a 监票人 recomputes the score by hand (docs/printouts.md); the quota, any undecided tie,
 the signature lines (计票人, N 监票人, 主持人) with the 公章 box, and the SHA-256 digests of
 the meeting file and the ballot export with a QR code of them. An official form: 第N页 共M页
@@ -40,6 +41,7 @@ from printouts.layout import (
 from printouts.sheet_record import attach, tally_record
 from tally.model import SPOILED, Meeting
 from tally.numbers import pct, short
+from tally.report import bottom_line
 
 META_PREFIX = "pingyi-tally:"
 MODE_LABEL = {"onsite": "现场", "written": "书面"}
@@ -169,6 +171,7 @@ class _Sheet:
         self.header(result, digests)
         self.rules()
         self.reporters(result)
+        self.bottom(result)
         self.by_group(result)
         self.quota(result)
         self.undecided(self.meeting, result)
@@ -341,7 +344,8 @@ class _Sheet:
             )
         basis = "有效票" if rules.poor_share_basis == "valid" else "投票总数（含弃权、废票）"
         parts.append(
-            f"差票超过{basis}的{pct(rules.poor_share_limit)}定为{rules.poor_grade}（各组合计，不加权）"
+            f"{rules.poor_grade}票超过{basis}的{pct(rules.poor_share_limit)}定为{rules.poor_grade}"
+            "（各组合计，不加权）"
         )
         if rules.override_flags:
             flags = "、".join(f"“{f}”" for f in rules.override_flags)
@@ -350,6 +354,14 @@ class _Sheet:
             parts.append(f"{grade}不超过述职人数的{pct(share)}（向下取整）")
         if rules.quorum:
             parts.append(f"到会率须达{pct(rules.quorum)}")
+        parts.append(
+            f"名次：先按测评等次，同一等次按得分，得分相同按{rules.grades[0]}票加权比例，"
+            f"再按{rules.poor_grade}票数（少者在前）"
+        )
+        if rules.bottom_share is not None:
+            parts.append(f"倒排：名次最后的{pct(rules.bottom_share)}（人数向上取整，并列者均列入）")
+        elif rules.bottom_count is not None:
+            parts.append(f"倒排：名次最后的{rules.bottom_count}名（并列者均列入）")
         self.text("计分规则：" + "；".join(parts) + "。", 8.5, 0.5 * mm)
         self.text(
             f"有效票：某一述职人名下评了等次的票（{'、'.join(rules.grades)}），弃权、废票不计。"
@@ -359,7 +371,7 @@ class _Sheet:
             2.5 * mm,
         )
 
-    def columns(self, grades: list[str]) -> list[Column]:
+    def columns(self, grades: list[str], poor: str) -> list[Column]:
         fixed = [
             Column("序号", 9 * mm),
             Column("姓名", 16 * mm),
@@ -370,10 +382,10 @@ class _Sheet:
         tail = [
             Column("弃权", 9 * mm),
             Column("废票", 9 * mm),
-            Column("差票%", 12 * mm),
+            Column(f"{poor}票%", 12 * mm),
             Column("得分", 12 * mm),
             Column("基础等次", 14 * mm),
-            Column("最终等次", 14 * mm),
+            Column("测评等次", 14 * mm),
             Column("名次", 9 * mm),
         ]
         used = sum(c.width for c in fixed + counts + tail)
@@ -382,9 +394,9 @@ class _Sheet:
 
     def reporters(self, result: dict) -> None:
         grades = list(result.get("grades") or self.meeting.rules.grades)
-        poor = grades[-1]
+        poor = result.get("poor_grade") or grades[-1]  # absent from results saved before it
         by_cast = self.meeting.rules.poor_share_basis == "cast"
-        columns = self.columns(grades)
+        columns = self.columns(grades, poor)
         titles = [c.title for c in columns]
         size = 8
         self.need(16 * mm)
@@ -422,11 +434,25 @@ class _Sheet:
         grouped = len(result.get("groups") or []) > 1
         self.text(
             f"注：{'各等次票数为各组合计，' if grouped else ''}括号内为占该述职人有效票的比例；"
-            f"差票%为{poor}票占{basis}的比例"
+            f"{poor}票%为{poor}票占{basis}的比例"
             + ("；得分按组加权，由下表各组票数算出。" if grouped else "。"),
             8,
             2 * mm,
         )
+
+    def bottom(self, result: dict) -> None:
+        """倒排, only when the rules ask for one: the bottom reporters by rank, worst first; a
+        rank tied across the cut is listed whole and the line says so."""
+        rules = self.meeting.rules
+        if rules.bottom_count is None and rules.bottom_share is None:
+            return
+        share = "" if rules.bottom_share is None else pct(rules.bottom_share)
+        if result.get("bottom"):
+            line = bottom_line(result, share)
+        else:
+            size = share or f"{rules.bottom_count}名"
+            line = f"倒排（后{size}）：无（没有述职人有名次）"
+        self.text(line + "。", 9.5, 2 * mm)
 
     def by_group(self, result: dict) -> None:
         """Per reporter and group: the counts and the group's score, so that the weighted

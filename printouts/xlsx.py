@@ -1,7 +1,9 @@
 """The results table for the upward report (上报), as an Excel workbook (openpyxl).
 
 Sheet 测评结果: one row per reporter in speaking order with counts and shares per grade,
-abstentions, spoiled marks, 差票%, score, base and final grade, rank and the reasons.
+abstentions, spoiled marks, 差票% (headed by the meeting's own poor grade), score, base grade,
+the grade of the vote (测评等次), rank and the reasons, and, when the rules ask for a 倒排, a
+last column marking the reporters in it.
 Sheet 分组票数: per group its seats (应到), ballots (实到), weight, ballots by phone (手机)
 and on paper (纸质; both empty when the ballots do not say how they came) and spoiled as a
 whole (废票), with a total; and per reporter and group the counts and the group's score.
@@ -28,6 +30,7 @@ from openpyxl.worksheet.worksheet import Worksheet
 from tally.engine import round_half_up
 from tally.model import Meeting
 from tally.numbers import pct, short
+from tally.report import bottom_line
 
 MODE_LABEL = {"onsite": "现场述职", "written": "书面述职"}
 THIN = Side(style="thin", color="000000")
@@ -51,6 +54,9 @@ def results_xlsx(
         raise TypeError(f"openpyxl gave {type(sheet).__name__} as the first sheet")
     sheet.title = "测评结果"
     grades = list(result_json.get("grades") or meeting.rules.grades)
+    poor_grade = result_json.get("poor_grade") or grades[-1]  # absent from older results
+    bottom = _bottom_configured(meeting)
+    in_bottom = set(result_json.get("bottom") or [])
     quorum = result_json["quorum"]
     sheet.append([f"{meeting.title} 测评结果"])
     sheet.append(
@@ -71,7 +77,8 @@ def results_xlsx(
         ["序号", "姓名", "单位", "述职方式"]
         + [f"{g}（票）" for g in grades]
         + [f"{g}（%）" for g in grades]
-        + ["弃权", "废票", "差票%", "得分", "基础等次", "最终等次", "名次", "评定依据"]
+        + ["弃权", "废票", f"{poor_grade}票%", "得分", "基础等次", "测评等次", "名次", "评定依据"]
+        + (["倒排"] if bottom else [])
     )
     sheet.append(header)
     sheet["A1"].font = Font(bold=True, size=14)
@@ -80,6 +87,7 @@ def results_xlsx(
         + [COUNT] * len(grades)
         + [SHARE] * len(grades)
         + [COUNT, COUNT, SHARE, SCORE, None, None, COUNT, None]
+        + ([None] if bottom else [])
     )
     for index, row in enumerate(result_json["reporters"], start=1):
         counts = [int(row["counts"].get(g, 0)) for g in grades]
@@ -107,12 +115,15 @@ def results_xlsx(
                 row.get("rank"),
                 "；".join(step["why"] for step in row.get("steps", [])),
             ]
+            + (["倒排" if row["id"] in in_bottom else None] if bottom else [])
         )
     _table(sheet, 4, formats)
     widths = [6, 10, 22, 10] + [8] * (2 * len(grades)) + [6, 6, 8, 8, 9, 9, 6, 60]
+    reasons = len(widths)
+    widths += [6] if bottom else []
     for column, width in enumerate(widths, start=1):
         sheet.column_dimensions[get_column_letter(column)].width = width
-    for cells in sheet.iter_rows(min_row=5, min_col=len(widths), max_col=len(widths)):
+    for cells in sheet.iter_rows(min_row=5, min_col=reasons, max_col=reasons):
         cells[0].alignment = Alignment(wrap_text=True, vertical="top")
     sheet.freeze_panes = "C5"
     _page(sheet, "4:4")
@@ -121,6 +132,10 @@ def results_xlsx(
     buffer = io.BytesIO()
     workbook.save(buffer)
     return buffer.getvalue()
+
+
+def _bottom_configured(meeting: Meeting) -> bool:
+    return meeting.rules.bottom_count is not None or meeting.rules.bottom_share is not None
 
 
 def _table(sheet: Worksheet, header_row: int, formats: list[str | None], last: int = 0) -> None:
@@ -222,12 +237,18 @@ def _notes_sheet(
             ("基础等次", f"从{rules.grades[0]}起累计比例首次达到{pct(rules.share_threshold)}的等次")
         )
     basis = "有效票" if rules.poor_share_basis == "valid" else "投票总数（含弃权、废票）"
+    poor = rules.poor_grade
     lines += [
         ("得分", "各组组得分按权重加权；组得分＝Σ（分值×该组票数）÷该组有效票"),
-        ("差票规则", f"差票超过{basis}的{pct(rules.poor_share_limit)}定为{rules.poor_grade}"),
+        (f"{poor}票规则", f"{poor}票超过{basis}的{pct(rules.poor_share_limit)}定为{poor}"),
         ("标记", "、".join(rules.override_flags) + f" → {rules.poor_grade}"),
         ("名额控制", "；".join(f"{g}不超过{pct(s)}" for g, s in rules.quota) or "无"),
         ("法定比例", pct(rules.quorum)),
+        (
+            "名次",
+            f"先按测评等次，同一等次按得分，得分相同按{rules.grades[0]}票加权比例，"
+            f"再按{poor}票数（少者在前）",
+        ),
         ("有效票", "某一述职人名下评了等次的票，弃权、废票不计"),
         ("舍入", "每个数由精确值四舍五入一次：百分比一位小数，得分两位小数；判定用精确值"),
         ("测评有效性", "有效" if result_json["valid"] else "无效（未达法定人数）"),
@@ -237,6 +258,13 @@ def _notes_sheet(
         for group in result_json.get("groups") or []
         if group.get("cast") is not None
     ]
+    if _bottom_configured(meeting):
+        share = "" if rules.bottom_share is None else pct(rules.bottom_share)
+        if result_json.get("bottom"):
+            text = bottom_line(result_json, share).removeprefix("倒排")
+        else:
+            text = "无（没有述职人有名次）"
+        lines.append(("倒排", text))
     if digests:
         lines += [
             ("会议文件 SHA-256", digests.get("meeting_sha256", "")),

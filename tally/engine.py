@@ -1,4 +1,7 @@
-"""The rules that turn ballots into final grades, each step explained in Chinese.
+"""The rules that turn ballots into final grades (测评等次), each step explained in Chinese.
+
+Every reason is worded in the meeting's own scale: its poor grade (`Rules.poor_grade`) names
+the poor votes ("不合格票 3/20=15.0% > 10%"), never a hard-coded 差.
 
 Counting is plain dict/Counter work over the ballots (it is the only part that scales with
 the number of ballots); every comparison afterwards is on exact Fractions of the aggregated
@@ -101,6 +104,10 @@ class TallyResult:
     reporters: tuple[ReporterResult, ...]
     quota: tuple[QuotaResult, ...]
     undecided: tuple[Undecided, ...]
+    poor_grade: str = ""  # the grade of the poor-vote rule (`Rules.poor_grade`)
+    # 倒排: the bottom reporters by rank, worst first; ties at the cut all included.
+    bottom: tuple[str, ...] = ()
+    bottom_size: int = 0  # how many the rule asks for (`Rules.bottom_size`); 0: no 倒排
 
 
 class _Work:
@@ -156,7 +163,7 @@ def tally(meeting: Meeting, ballots: Iterable[Ballot]) -> TallyResult:
         for work in works:
             work.steps.append(Step("quorum", work.grade, why))
 
-    ranks = _ranks(works)
+    ranks = _ranks(meeting.rules, works)
     reporters = tuple(
         ReporterResult(
             reporter=w.reporter,
@@ -204,6 +211,9 @@ def tally(meeting: Meeting, ballots: Iterable[Ballot]) -> TallyResult:
         reporters=reporters,
         quota=quota,
         undecided=tuple(undecided),
+        poor_grade=rules.poor_grade,
+        bottom=_bottom(rules, reporters),
+        bottom_size=rules.bottom_size(total),
     )
 
 
@@ -275,7 +285,7 @@ def _rules_1_to_4(meeting: Meeting, reporter: Reporter, per_group: dict[str, Cou
             basis = "有效票" if rules.poor_share_basis == "valid" else "实投票"
             shown = pct_against(work.poor_share, rules.poor_share_limit)
             limit = pct(rules.poor_share_limit)
-            why = f"差票 {counts[poor]}/{denominator}={shown} > {limit}（占{basis}）→ {poor}"
+            why = f"{poor}票 {counts[poor]}/{denominator}={shown} > {limit}（占{basis}）→ {poor}"
             work.step("poor_share", poor, why)
     for flag in reporter.flags:
         if flag in rules.override_flags:
@@ -368,13 +378,35 @@ def _apply_quota(meeting: Meeting, works: list[_Work]) -> list[Undecided]:
     return undecided
 
 
-def _ranks(works: list[_Work]) -> dict[str, int]:
-    ranked = sorted((w for w in works if w.key is not None), key=lambda w: w.key, reverse=True)  # type: ignore[arg-type,return-value]
+def _ranks(rules: Rules, works: list[_Work]) -> dict[str, int]:
+    """名次: the final grade first (a better grade always ranks above a worse one, so a
+    reporter forced to the poor grade is ranked below everyone with a better grade), then the
+    quota's key (score, share of the best grade, fewer poor votes). Equal keys share a rank
+    (1, 1, 3); a reporter without votes has none."""
+    grades = rules.grades
+    keyed = [((-grades.index(w.grade), *w.key), w) for w in works if w.key is not None]
+    keyed.sort(key=lambda pair: pair[0], reverse=True)
     ranks: dict[str, int] = {}
-    for i, w in enumerate(ranked):
-        same = i > 0 and ranked[i - 1].key == w.key
-        ranks[w.reporter.id] = ranks[ranked[i - 1].reporter.id] if same else i + 1
+    for i, (key, w) in enumerate(keyed):
+        same = i > 0 and keyed[i - 1][0] == key
+        ranks[w.reporter.id] = ranks[keyed[i - 1][1].reporter.id] if same else i + 1
     return ranks
+
+
+def _bottom(rules: Rules, reporters: tuple[ReporterResult, ...]) -> tuple[str, ...]:
+    """倒排: the last `Rules.bottom_size` of the ranked reporters, worst first (speaking order
+    within a rank). A rank tied across the cut is taken whole, so the list may be longer than
+    the size; reporters without a rank (no votes) are not in it."""
+    size = rules.bottom_size(len(reporters))
+    ranked = sorted(((r.rank, r.reporter.id) for r in reporters if r.rank is not None), key=_worst)
+    if not size or not ranked:
+        return ()
+    cut = ranked[min(size, len(ranked)) - 1][0]
+    return tuple(rid for rank, rid in ranked if rank >= cut)
+
+
+def _worst(pair: tuple[int, str]) -> int:
+    return -pair[0]  # a stable sort: speaking order within a rank
 
 
 def result_to_json(result: TallyResult) -> dict:
@@ -407,6 +439,9 @@ def result_to_json(result: TallyResult) -> dict:
             {"grade": u.grade, "reporters": list(u.reporters), "why": u.why}
             for u in result.undecided
         ],
+        "poor_grade": result.poor_grade,
+        "bottom": list(result.bottom),
+        "bottom_size": result.bottom_size,
     }
 
 

@@ -59,10 +59,13 @@ RULE_KEYS = (
     "override_flags",
     "quorum",
     "quota",
+    "poor_grade",
+    "bottom",
 )
 
 _ID = re.compile(r"[A-Za-z0-9_-]+")
 _DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+_SHARE = re.compile(r"(\d+(?:\.\d+)?)%")  # bottom = "10%"
 # tomllib ends every message with where it stopped: "(at line 3, column 8)", or "(at end of
 # document)" when the text ran out first.
 _TOML_POS = re.compile(r"\s*\(at (?:line (\d+), column (\d+)|(end of document))\)$")
@@ -200,7 +203,7 @@ def parse_meeting(data: dict, source: str = "meeting.toml") -> Meeting:
     date = _date(m)
     reporters = _reporters(top, source)
     groups = _groups(top, m, source)
-    rules = _rules(data.get("rules", {}), source)
+    rules = _rules(data.get("rules", {}), source, len(reporters))
     agenda = _agenda(data.get("agenda", {}), source)
     return Meeting(
         title=title,
@@ -273,7 +276,7 @@ def _groups(top: _Checker, m: _Checker, source: str) -> tuple[Group, ...]:
     return tuple(out)
 
 
-def _rules(table: Any, source: str) -> Rules:
+def _rules(table: Any, source: str, reporters: int) -> Rules:
     r = _Checker(table, "rules", RULE_KEYS, source)
     grades = r.strings("grades", DEFAULT_GRADES)
     if not 2 <= len(grades) <= 10:
@@ -300,6 +303,8 @@ def _rules(table: Any, source: str) -> Rules:
             f"应有{len(grades) - 1}个分数线（比grades少一个），实际为{len(cutoffs)}个",
         )
     _descending(r, "rules.score_cutoffs", cutoffs)
+    _poor_grade(r, grades)
+    bottom_count, bottom_share = _bottom(r, reporters)
     zero, one = Fraction(0), Fraction(1)
     return Rules(
         grades=grades,
@@ -312,7 +317,52 @@ def _rules(table: Any, source: str) -> Rules:
         override_flags=r.strings("override_flags", ("重大失误", "问责")),
         quorum=r.fraction("quorum", zero, zero, one),
         quota=_quota(r, grades, source),
+        bottom_count=bottom_count,
+        bottom_share=bottom_share,
     )
+
+
+def _poor_grade(r: _Checker, grades: tuple[str, ...]) -> None:
+    """The poor-vote rule (差票) and the override flags set the last grade. With the default
+    scale that is 差; a meeting with its own scale must name it, so that nobody applies the
+    rule to a grade without knowing."""
+    listed = "、".join(grades)
+    if not r.has("poor_grade"):
+        if grades != DEFAULT_GRADES:
+            r.fail(
+                "rules.poor_grade",
+                f"使用自定义等次（{listed}）时必须写明差票规则和标记定为哪个等次，"
+                f'应为最后一个等次：poor_grade = "{grades[-1]}"',
+            )
+        return
+    value = r.text("poor_grade")
+    if value not in grades:
+        r.fail("rules.poor_grade", f"“{value}”不是rules.grades中的等次；等次为：{listed}")
+    if value != grades[-1]:
+        r.fail(
+            "rules.poor_grade",
+            f"应为最后（最差）一个等次“{grades[-1]}”，实际为“{value}”："
+            "差票规则和标记把等次定为最差一档，等次按从好到差排列",
+        )
+
+
+def _bottom(r: _Checker, reporters: int) -> tuple[int | None, Fraction | None]:
+    """倒排: `bottom = 2` (reporters) or `bottom = "10%"` (a share, rounded up)."""
+    if not r.has("bottom"):
+        return None, None
+    value = r.table["bottom"]
+    if isinstance(value, str):
+        found = _SHARE.fullmatch(value.strip())
+        share = Fraction(found.group(1)) / 100 if found else Fraction(0)
+        if not 0 < share <= 1:
+            r.fail("rules.bottom", f"比例应写成大于0、不超过100的百分数，如“10%”，实际为“{value}”")
+        return None, share
+    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= reporters:
+        r.fail(
+            "rules.bottom",
+            f"应是1到{reporters}（述职人数）之间的整数，或“10%”这样的比例，实际为{_show(value)}",
+        )
+    return value, None
 
 
 def _agenda(table: Any, source: str) -> Agenda:

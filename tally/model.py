@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from fractions import Fraction
+from math import ceil
 from typing import Literal
 
 ABSTAIN = ""  # a blank box: the voter abstained on this reporter (弃权)
@@ -53,9 +54,12 @@ class Group:
 
 @dataclass(frozen=True)
 class Rules:
-    """The organisers' rules that turn votes into a final grade (综合评价等次)."""
+    """The organisers' rules that turn votes into the appraisal-vote grade (测评等次).
 
-    grades: tuple[str, ...] = DEFAULT_GRADES  # best first; the last is the "poor" grade 差
+    That grade is one input of the 综合评价等次 the organisers (党组) decide later; it is
+    not that grade."""
+
+    grades: tuple[str, ...] = DEFAULT_GRADES  # best first; the last is the poor grade (差)
     points: tuple[Fraction, ...] = DEFAULT_POINTS
     base: Literal["score", "share"] = "score"
     score_cutoffs: tuple[Fraction, ...] = DEFAULT_CUTOFFS  # one fewer than grades
@@ -65,10 +69,24 @@ class Rules:
     override_flags: tuple[str, ...] = ("重大失误", "问责")
     quorum: Fraction = Fraction(0)
     quota: tuple[tuple[str, Fraction], ...] = ()  # (grade, max share of reporters)
+    # 倒排: the bottom reporters by rank, as a count or as a share of the reporters (rounded
+    # up); at most one of the two is set, neither: no 倒排.
+    bottom_count: int | None = None
+    bottom_share: Fraction | None = None
 
     @property
     def poor_grade(self) -> str:
+        """The grade of the poor-vote rule (差票) and the override flags: the last grade,
+        which a meeting file with its own scale must name (`rules.poor_grade`)."""
         return self.grades[-1]
+
+    def bottom_size(self, reporters: int) -> int:
+        """How many reporters the 倒排 names (before ties): the count, or ⌈share × reporters⌉."""
+        if self.bottom_count is not None:
+            return min(self.bottom_count, reporters)
+        if self.bottom_share is not None:
+            return ceil(self.bottom_share * reporters)
+        return 0
 
 
 @dataclass(frozen=True)

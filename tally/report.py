@@ -27,6 +27,7 @@ def pad(text: str, size: int, right: bool = False) -> str:
 
 def format_table(result_json: dict) -> str:
     grades = result_json["grades"]
+    poor = result_json.get("poor_grade") or grades[-1]  # absent from results saved before it
     head = [
         "名次",
         "述职人",
@@ -34,10 +35,10 @@ def format_table(result_json: dict) -> str:
         *grades,
         "弃权",
         "废票",
-        "差票%",
+        f"{poor}票%",
         "得分",
         "基础",
-        "最终",
+        "测评等次",
         "依据",
     ]
     numeric = set(range(3, 3 + len(grades) + 4)) | {0}
@@ -51,7 +52,7 @@ def format_table(result_json: dict) -> str:
                 *(str(r["counts"][g]) for g in grades),
                 str(r["abstain"]),
                 str(r["invalid"]),
-                _poor_percent(r, grades[-1]),
+                _poor_percent(r, poor),
                 "" if r["score"] is None else f"{r['score']:.2f}",
                 r["base_grade"] or "",
                 r["final_grade"] or "待定",
@@ -86,7 +87,23 @@ def format_table(result_json: dict) -> str:
     for item in result_json["undecided"]:
         grade = item["grade"] or "无"
         lines.append(f"待定（{grade}）：{_names(result_json, item['reporters'])}——{item['why']}")
+    if result_json.get("bottom"):
+        lines.append(bottom_line(result_json))
     return "\n".join(lines) + "\n"
+
+
+def bottom_line(result_json: dict, share: str = "") -> str:
+    """倒排：the bottom reporters, worst first, each with their rank. `share` is the rule as
+    written ("10%"), when it was a share. A rank tied across the cut is listed whole, and the
+    line says so."""
+    by_id = {r["id"]: r for r in result_json["reporters"]}
+    rows = [by_id[rid] for rid in result_json["bottom"]]
+    size = result_json.get("bottom_size") or len(rows)
+    head = f"后{share}，即{size}名" if share else f"后{size}名"
+    if len(rows) > size:
+        head += f"；第{rows[-1]['rank']}名并列，均列入，共{len(rows)}人"
+    names = "、".join(f"{r['name']}（第{r['rank']}名）" for r in rows)
+    return f"倒排（{head}）：{names}"
 
 
 def _poor_percent(reporter: dict, poor: str) -> str:

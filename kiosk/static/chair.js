@@ -472,7 +472,7 @@ function renderResult() {
       extra: [r.score == null ? "—" : r.score.toFixed(2), badge, r.decided_by || ""],
     };
   });
-  countsTable(ui["result-head"], ui["result-body"], grades, rows, ["得分", "等次", "依据"]);
+  countsTable(ui["result-head"], ui["result-body"], grades, rows, ["得分", "测评等次", "依据"]);
   const notes = (result.undecided || []).map((u) => `待会议决定：${u.reporters.map((id) => reporterById(id).name).join("、")} — ${u.why}`);
   if (result.valid === false) notes.unshift("未达到规定的参会比例，本次测评无效");
   show(ui.undecided, notes.length > 0);

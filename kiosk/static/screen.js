@@ -286,7 +286,9 @@ function renderAgenda() {
 function renderResults() {
   const result = view.result;
   const grades = result.grades || DEFAULT_GRADES;
-  const poor = grades[grades.length - 1];
+  // The poor-vote rule's grade names its column (不合格票率 on a scale of one's own).
+  const poor = result.poor_grade || grades[grades.length - 1];
+  setText(ui["poor-head"], `${poor}票率`);
   const rows = result.reporters || [];
   const finished = view.state === "finished";
   setText(ui["results-title"], finished ? "评议结果（会议已结束）" : "评议结果");

@@ -21,7 +21,9 @@ def test_reordering_the_grades_after_voting_began_is_refused(tmp_path: Path) -> 
     assert not embedded_redis(data), "the server stopped, its embedded Redis still runs"
     text = meeting_path.read_text(encoding="utf-8")
     assert "grades" not in text  # the defaults: 好 较好 一般 差
-    swapped = text.replace("[rules]\n", '[rules]\ngrades = ["较好", "好", "一般", "差"]\n', 1)
+    swapped = text.replace(
+        "[rules]\n", '[rules]\ngrades = ["较好", "好", "一般", "差"]\npoor_grade = "差"\n', 1
+    )
     meeting_path.write_text(swapped, encoding="utf-8")
     again = ServerProcess(meeting_path, data)
     with pytest.raises(RuntimeError, match="rules.grades"):

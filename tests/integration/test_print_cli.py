@@ -199,7 +199,8 @@ def test_feedback_command_one_page_each_with_comments(demo, tmp_path):
     assert len([p for p in text_of(out).split("\f") if p.strip()]) == len(meeting.reporters)
     for page, row in zip(pages, result["reporters"], strict=True):
         flat = re.sub(r"\s+", "", page)
-        assert f"述职人：{row['name']}" in flat and f"综合评价等次：{row['final_grade']}" in flat
+        assert f"述职人：{row['name']}" in flat and f"测评等次：{row['final_grade']}" in flat
+        assert "本表为会议测评结果，非综合评价等次（综合评价由党组研究确定）" in flat
     assert "思路清晰，措施有力。" in pages[0]
 
 
@@ -227,7 +228,7 @@ def test_xlsx_command_writes_the_results_table(demo, tmp_path):
     for values, row in zip(rows, result["reporters"], strict=True):
         record = dict(zip(header, values, strict=True))
         assert record["姓名"] == row["name"]
-        assert record["最终等次"] == row["final_grade"] and record["名次"] == row["rank"]
+        assert record["测评等次"] == row["final_grade"] and record["名次"] == row["rank"]
         assert record["得分"] == row["score"]
         for grade, count in row["counts"].items():
             assert record[f"{grade}（票）"] == count

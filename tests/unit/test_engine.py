@@ -392,7 +392,8 @@ def test_forced_poor_is_never_moved_up_nor_counted_in_a_quota() -> None:
     result = result_to_json(tally(m, ballots(scored(10, 9, 8))))
     finals = [r["final_grade"] for r in result["reporters"]]
     assert finals == ["差", "好", "较好"]
-    assert result["reporters"][0]["rank"] == 1  # still ranked by its votes
+    # The best votes, but forced to 差: ranked below everyone with a better grade.
+    assert [r["rank"] for r in result["reporters"]] == [3, 1, 2]
 
 
 # -- quorum --------------------------------------------------------------------------------
@@ -557,7 +558,11 @@ def test_bad_ballots_are_refused_by_name(
 def test_json_shape() -> None:
     m = meeting(2, quota=(("好", F("0.5")),))
     result = result_to_json(tally(m, ballots(scored(10, 6))))
-    assert set(result) == {"valid", "quorum", "grades", "groups", "quota", "reporters", "undecided"}
+    assert set(result) == {
+        "valid", "quorum", "grades", "groups", "quota", "reporters", "undecided",
+        "poor_grade", "bottom", "bottom_size",
+    }  # fmt: skip
+    assert (result["poor_grade"], result["bottom"], result["bottom_size"]) == ("差", [], 0)
     assert set(result["reporters"][0]) == {
         "id", "name", "org", "mode", "cast", "counts", "abstain", "invalid", "counts_by_group",
         "score", "score_by_group", "poor_share", "poor_share_of", "base_grade", "final_grade", "rank", "steps", "decided_by",

@@ -106,6 +106,8 @@ def test_unquoted_toml_date_and_all_options() -> None:
     data["meeting"]["organizer"] = "中共某某县委组织部"
     data["rules"].update(
         grades=["优秀", "称职", "基本称职", "不称职"],
+        poor_grade="不称职",
+        bottom="12.5%",
         base="share",
         share_threshold=0.5,
         poor_share_basis="cast",
@@ -117,6 +119,7 @@ def test_unquoted_toml_date_and_all_options() -> None:
     assert m.organizer == "中共某某县委组织部" and parse_meeting(base()).organizer == ""
     assert m.rules.quota == (("优秀", F(1, 5)), ("称职", F(1, 2)))
     assert m.rules.share_threshold == F(1, 2) and m.rules.override_flags == ("免职",)
+    assert m.rules.poor_grade == "不称职" and m.rules.bottom_share == F(1, 8)
 
 
 @pytest.mark.parametrize("value", ["3", "0", "true", '"x"'])
@@ -224,7 +227,7 @@ BAD = [
     (("groups", 2, "weight"), "0.3", "groups[3].weight", "应是0到1之间的数，实际为“0.3”"),
     (("groups", 2, "weight"), DELETE, "groups[3].weight", "有多个分组时每组都要写权重weight（各组之和为1）"),
     (("groups", 2, "weight"), 0.31, "groups[*].weight", "各组权重之和应为1，实际为0.4 + 0.3 + 0.31 = 1.01"),
-    (("rules", "grade"), [], "rules.grade", "未知的键“grade”；允许的键：grades, points, base, score_cutoffs, share_threshold, poor_share_limit, poor_share_basis, override_flags, quorum, quota"),
+    (("rules", "grade"), [], "rules.grade", "未知的键“grade”；允许的键：grades, points, base, score_cutoffs, share_threshold, poor_share_limit, poor_share_basis, override_flags, quorum, quota, poor_grade, bottom"),
     (("rules", "grades"), ["好"], "rules.grades", "应有2到10个等次，实际为1个"),
     (("rules", "grades"), ["好", "好", "差", "x"], "rules.grades[2]", "等次“好”重复"),
     (("rules", "grades"), ["好", "废", "一般", "差"], "rules.grades[2]", "“废”不能用作等次（保留字或含逗号、引号、空白）"),
@@ -406,6 +409,7 @@ def test_two_to_ten_grades(count: int) -> None:
         "grades": [f"等{i}" for i in range(count)],
         "points": list(range(count, 0, -1)),
         "score_cutoffs": [i + 0.5 for i in range(count - 1, 0, -1)],
+        "poor_grade": f"等{count - 1}",
     }
     rules = parse_meeting(data).rules
     assert (
@@ -421,3 +425,106 @@ def test_every_key_is_documented() -> None:
         assert (
             f"`{key}`" in doc or f"[{key}]" in doc or f"[[{key}]]" in doc or f"[rules.{key}]" in doc
         ), key
+
+
+# -- the poor grade and 倒排 ----------------------------------------------------------------
+
+QUALIFIED = ["优秀", "合格", "基本合格", "不合格"]
+FLAGS = ["红旗", "先进", "达标", "后进"]
+
+
+def with_rules(**rules: object) -> dict:
+    data = base()
+    data["rules"] = dict(rules)
+    return data
+
+
+@pytest.mark.parametrize(
+    ("rules", "poor"),
+    [
+        ({}, "差"),  # the default scale: its last grade, 差
+        ({"poor_grade": "差"}, "差"),
+        ({"grades": list(DEFAULT_GRADES)}, "差"),  # the default scale written out
+        ({"grades": QUALIFIED, "poor_grade": "不合格"}, "不合格"),
+        ({"grades": FLAGS, "poor_grade": "后进"}, "后进"),
+        ({"grades": ["称职", "不称职"], "points": [1, 0], "score_cutoffs": [0.5], "poor_grade": "不称职"}, "不称职"),
+    ],
+)  # fmt: skip
+def test_the_poor_grade_defaults_only_for_the_default_scale(rules: dict, poor: str) -> None:
+    assert parse_meeting(with_rules(**rules)).rules.poor_grade == poor
+
+
+ALL_FOUR = "优秀、合格、基本合格、不合格"
+
+
+@pytest.mark.parametrize(
+    ("rules", "message"),
+    [
+        ({"grades": QUALIFIED}, f"使用自定义等次（{ALL_FOUR}）时必须写明差票规则和标记定为哪个等次，应为最后一个等次：poor_grade = \"不合格\""),
+        ({"grades": ["好", "较好", "差"], "points": [2, 1, 0], "score_cutoffs": [2, 1]}, "使用自定义等次（好、较好、差）时必须写明差票规则和标记定为哪个等次，应为最后一个等次：poor_grade = \"差\""),
+        ({"grades": QUALIFIED, "poor_grade": "差"}, f"“差”不是rules.grades中的等次；等次为：{ALL_FOUR}"),
+        ({"poor_grade": "不合格"}, "“不合格”不是rules.grades中的等次；等次为：好、较好、一般、差"),
+        ({"grades": QUALIFIED, "poor_grade": "基本合格"}, "应为最后（最差）一个等次“不合格”，实际为“基本合格”：差票规则和标记把等次定为最差一档，等次按从好到差排列"),
+        ({"poor_grade": "好"}, "应为最后（最差）一个等次“差”，实际为“好”：差票规则和标记把等次定为最差一档，等次按从好到差排列"),
+        ({"grades": QUALIFIED, "poor_grade": 4}, "应是字符串，实际为4"),
+    ],
+)  # fmt: skip
+def test_a_missing_or_wrong_poor_grade_is_refused_naming_the_key_and_the_grades(
+    rules: dict, message: str
+) -> None:
+    with pytest.raises(InputError) as caught:
+        parse_meeting(with_rules(**rules))
+    assert (caught.value.where, caught.value.message) == ("meeting.toml rules.poor_grade", message)
+
+
+def test_a_custom_scale_without_a_poor_grade_is_refused_in_the_toml_text_too() -> None:
+    text = MINIMAL + '\n[rules]\ngrades = ["红旗", "先进", "达标", "后进"]\n'
+    with pytest.raises(InputError) as caught:
+        parse_meeting_text(text, "县委.toml")
+    assert str(caught.value).startswith("县委.toml rules.poor_grade：")
+    assert "红旗、先进、达标、后进" in str(caught.value) and 'poor_grade = "后进"' in str(
+        caught.value
+    )
+
+
+@pytest.mark.parametrize(
+    ("value", "count", "share", "sizes"),
+    [
+        # value, bottom_count, bottom_share, then the size for 1, 2, 7, 10 and 21 reporters
+        (1, 1, None, (1, 1, 1, 1, 1)),
+        (2, 2, None, (1, 2, 2, 2, 2)),
+        ("10%", None, F(1, 10), (1, 1, 1, 1, 3)),  # rounded up: 10% of 21 is 2.1 → 3
+        ("20%", None, F(1, 5), (1, 1, 2, 2, 5)),
+        ("12.5%", None, F(1, 8), (1, 1, 1, 2, 3)),
+        (" 50% ", None, F(1, 2), (1, 1, 4, 5, 11)),
+        ("100%", None, F(1), (1, 2, 7, 10, 21)),
+    ],
+)
+def test_bottom_is_a_count_or_a_share_rounded_up(
+    value: object, count: int | None, share: F | None, sizes: tuple
+) -> None:
+    rules = parse_meeting(with_rules(bottom=value)).rules
+    assert (rules.bottom_count, rules.bottom_share) == (count, share)
+    assert tuple(rules.bottom_size(n) for n in (1, 2, 7, 10, 21)) == sizes
+
+
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [
+        (0, "应是1到2（述职人数）之间的整数，或“10%”这样的比例，实际为0"),
+        (3, "应是1到2（述职人数）之间的整数，或“10%”这样的比例，实际为3"),
+        (-1, "应是1到2（述职人数）之间的整数，或“10%”这样的比例，实际为-1"),
+        (True, "应是1到2（述职人数）之间的整数，或“10%”这样的比例，实际为true"),
+        (0.1, "应是1到2（述职人数）之间的整数，或“10%”这样的比例，实际为0.1"),
+        ([2], "应是1到2（述职人数）之间的整数，或“10%”这样的比例，实际为[2]"),
+        ("0%", "比例应写成大于0、不超过100的百分数，如“10%”，实际为“0%”"),
+        ("101%", "比例应写成大于0、不超过100的百分数，如“10%”，实际为“101%”"),
+        ("10", "比例应写成大于0、不超过100的百分数，如“10%”，实际为“10”"),
+        ("十%", "比例应写成大于0、不超过100的百分数，如“10%”，实际为“十%”"),
+        ("-10%", "比例应写成大于0、不超过100的百分数，如“10%”，实际为“-10%”"),
+    ],
+)
+def test_a_bad_bottom_is_refused_naming_the_key(value: object, message: str) -> None:
+    with pytest.raises(InputError) as caught:
+        parse_meeting(with_rules(bottom=value))
+    assert (caught.value.where, caught.value.message) == ("meeting.toml rules.bottom", message)

@@ -48,8 +48,10 @@ def test_rules_defaults() -> None:
         "override_flags": ("重大失误", "问责"),
         "quorum": 0,
         "quota": (),
+        "bottom_count": None,
+        "bottom_share": None,
     }
-    assert rules.poor_grade == "差"
+    assert rules.poor_grade == "差" and rules.bottom_size(10) == 0
     assert Rules(grades=("优秀", "合格", "不合格")).poor_grade == "不合格"
 
 

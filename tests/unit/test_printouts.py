@@ -135,7 +135,7 @@ def test_tally_sheet_shows_counts_grades_and_digests(sample, tmp_path):
         "得分",
         "基础等次",
         "适用规则",
-        "最终等次",
+        "测评等次",
         "名次",
         "等次名额控制",
         "计票人",
@@ -211,7 +211,9 @@ def test_feedback_one_page_per_reporter_with_grade_counts_rule_and_comment(sampl
     for page, row in zip(pages, result["reporters"], strict=False):
         flat = re.sub(r"\s+", "", page)
         assert f"述职人：{row['name']}" in flat
-        assert f"综合评价等次：{row['final_grade']}" in flat
+        assert f"测评等次：{row['final_grade']}" in flat
+        assert "本表为会议测评结果，非综合评价等次（综合评价由党组研究确定）" in flat
+        assert "综合评价等次：" not in flat and "差票比例：" in flat
         votes = sum(row["counts"].values())
         for grade, count in row["counts"].items():
             assert f"{count}票{100 * count / votes:.1f}%" in flat, grade
@@ -240,7 +242,7 @@ def test_reporter_without_votes_and_long_comment_still_print(tmp_path):
     pages = pdf_text(render_feedback(meeting, result, {"r01": comment}), tmp_path).split("\f")
     assert pdf_pages(render_feedback(meeting, result, {"r01": comment}), tmp_path) == 4
     assert "点评过长，余下从略" in pages[0]
-    assert "综合评价等次：未定" in re.sub(r"\s+", "", pages[1])
+    assert "测评等次：未定" in re.sub(r"\s+", "", pages[1])
 
 
 def test_other_grade_scales_print_their_own_words(tmp_path):
@@ -368,3 +370,54 @@ def test_the_group_table_says_when_the_ballots_do_not_say_how_they_came(sample, 
     )
     flat = re.sub(r"\s+", "", pdf_text(render_tally(meeting, old, DIGESTS), tmp_path))
     assert "未区分" not in flat and head in flat
+
+
+def test_a_scale_of_its_own_heads_the_poor_share_with_its_poor_grade(tmp_path):
+    scale = ("优秀", "合格", "基本合格", "不合格")
+    meeting = replace(sample_meeting(5), rules=Rules(grades=scale, override_flags=("问责",)))
+    result = recompute(meeting, sample_ballots(meeting))
+    assert result["poor_grade"] == "不合格"
+    flat = re.sub(r"\s+", "", pdf_text(render_tally(meeting, result, DIGESTS), tmp_path))
+    assert "不合格票%" in flat and "差票" not in flat
+    assert "不合格票超过有效票的10%定为不合格" in flat and "有“问责”标记的定为不合格" in flat
+    assert "名次：先按测评等次，同一等次按得分" in flat and "倒排" not in flat
+    feedback = re.sub(r"\s+", "", pdf_text(render_feedback(meeting, result), tmp_path))
+    assert "不合格票比例：" in feedback and "差票" not in feedback
+
+
+@pytest.mark.parametrize(
+    ("bottom", "rule", "line"),
+    [
+        # sample_meeting(5) with r04 voted as r03, the last: ranks 1, 2, 4, 4, 3
+        (dict(bottom_count=1), "倒排：名次最后的1名（并列者均列入）", "倒排（后1名；第4名并列，均列入，共2人）："),
+        (dict(bottom_count=2), "倒排：名次最后的2名（并列者均列入）", "倒排（后2名）："),
+        (dict(bottom_share=F(1, 10)), "倒排：名次最后的10%（人数向上取整，并列者均列入）", "倒排（后10%，即1名；第4名并列，均列入，共2人）："),
+    ],
+)  # fmt: skip
+def test_the_tally_sheet_prints_the_bottom_with_ties_under_the_table(
+    tmp_path, bottom: dict, rule: str, line: str
+):
+    meeting = sample_meeting(5)
+    meeting = replace(meeting, rules=replace(meeting.rules, **bottom))
+    ballots = [
+        Ballot(b.id, b.group, dict(b.marks, r04=b.marks["r03"])) for b in sample_ballots(meeting)
+    ]
+    result = recompute(meeting, ballots)
+    ranks = {r["id"]: r["rank"] for r in result["reporters"]}
+    assert ranks["r03"] == ranks["r04"] == max(ranks.values()) == 4  # a tie at the bottom
+    names = {r["id"]: r["name"] for r in result["reporters"]}
+    flat = re.sub(r"\s+", "", pdf_text(render_tally(meeting, result, DIGESTS), tmp_path))
+    assert rule in flat
+    listed = "、".join(f"{names[rid]}（第{ranks[rid]}名）" for rid in result["bottom"])
+    assert line + listed + "。" in flat
+    assert flat.index(line) > flat.index("测评等次") and flat.count("倒排（") == 1
+
+
+def test_a_bottom_with_nobody_ranked_says_so(tmp_path):
+    meeting = sample_meeting(2)
+    meeting = replace(meeting, rules=replace(meeting.rules, bottom_count=1))
+    ballots = [Ballot(b.id, b.group, {r: "" for r in b.marks}) for b in sample_ballots(meeting)]
+    result = recompute(meeting, ballots)
+    assert result["bottom"] == [] and result["bottom_size"] == 1
+    flat = re.sub(r"\s+", "", pdf_text(render_tally(meeting, result, DIGESTS), tmp_path))
+    assert "倒排（后1名）：无（没有述职人有名次）。" in flat

@@ -10,7 +10,7 @@ from fractions import Fraction as F
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from tally.engine import result_to_json, tally
+from tally.engine import ReporterResult, result_to_json, tally
 from tally.model import ABSTAIN, SPOILED, Ballot, Group, Meeting, Reporter, Rules
 from tally.report import format_table
 
@@ -20,6 +20,16 @@ SHARES = st.sampled_from([F(0), F(1, 5), F(1, 3), F(1, 2), F(1)])
 # No deadline: a slow example on a busy shared machine is not a failure of the engine.
 PROPERTY = settings(max_examples=150, deadline=None)
 ONE_GROUP = (Group("all", "全体", 30),)
+# 倒排: none, a count (maybe more than the reporters) or a share.
+BOTTOM = [
+    (None, None),
+    (1, None),
+    (2, None),
+    (7, None),
+    (None, F(1, 10)),
+    (None, F(1, 2)),
+    (None, F(1)),
+]
 # Seats for every ballot drawn (up to 20, and one more): more ballots than seats is refused.
 TWO_GROUPS = (Group("a", "县级领导", 21, F("0.4")), Group("b", "基层代表", 21, F("0.6")))
 
@@ -32,7 +42,10 @@ def meetings(draw: st.DrawFn) -> Meeting:
         for i in range(n)
     )
     quota_grades = draw(st.sets(st.sampled_from(GRADES[:-1])))
+    count, share = draw(st.sampled_from(BOTTOM))
     rules = Rules(
+        bottom_count=count,
+        bottom_share=share,
         base=draw(st.sampled_from(["score", "share"])),
         share_threshold=draw(st.sampled_from([F(1, 2), F(3, 5), F(1)])),
         poor_share_limit=draw(st.sampled_from([F(0), F(1, 10), F(1, 4), F(1)])),
@@ -154,10 +167,24 @@ def test_the_base_grade_is_the_best_grade_whose_cutoff_the_score_reaches(electio
 def test_a_higher_ranking_key_never_gets_a_worse_rank(election: tuple) -> None:
     meeting, ballots = election
     ranked = [r for r in tally(meeting, ballots).reporters if r.rank is not None]
+
+    def key(r: ReporterResult) -> tuple:
+        return (-rank_of(r.final_grade), r.score, r.best_share, -r.counts["差"])
+
     for a in ranked:
-        a_key = (a.score, a.best_share, -a.counts["差"])
-        better = [b for b in ranked if (b.score, b.best_share, -b.counts["差"]) > a_key]
+        better = [b for b in ranked if key(b) > key(a)]
         assert a.rank == len(better) + 1
+
+
+@PROPERTY
+@given(elections())
+def test_a_better_final_grade_never_ranks_below_a_worse_one(election: tuple) -> None:
+    meeting, ballots = election
+    ranked = [r for r in tally(meeting, ballots).reporters if r.rank is not None]
+    for a in ranked:
+        for b in ranked:
+            if rank_of(a.final_grade) < rank_of(b.final_grade):
+                assert a.rank < b.rank, (a.reporter.id, b.reporter.id)
 
 
 @PROPERTY
@@ -167,7 +194,29 @@ def test_the_json_survives_a_round_trip_and_prints_one_row_per_reporter(election
     result = result_to_json(tally(meeting, ballots))
     assert json.loads(json.dumps(result, ensure_ascii=False)) == result
     lines = format_table(result).splitlines()
-    extra = len(result["quota"]) + len(result["undecided"])
+    extra = len(result["quota"]) + len(result["undecided"]) + bool(result["bottom"])
     assert len(lines) == 5 + len(meeting.reporters) + extra
     for line, r in zip(lines[5:], result["reporters"], strict=False):
         assert line.split()[0] == (str(r["rank"]) if r["rank"] is not None else r["name"])
+
+
+@PROPERTY
+@given(elections())
+def test_the_bottom_list_is_the_worst_ranked_with_ties_at_the_cut_whole(election: tuple) -> None:
+    meeting, ballots = election
+    result = tally(meeting, ballots)
+    size = meeting.rules.bottom_size(len(meeting.reporters))
+    assert result.bottom_size == size
+    ranks = {r.reporter.id: r.rank for r in result.reporters if r.rank is not None}
+    bottom = result.bottom
+    assert set(bottom) <= set(ranks) and len(set(bottom)) == len(bottom)
+    assert len(bottom) >= min(size, len(ranks))  # as many as asked for, when there are
+    if not size:
+        assert bottom == ()
+        return
+    listed = [ranks[rid] for rid in bottom]
+    assert listed == sorted(listed, reverse=True)  # worst first
+    others = [rank for rid, rank in ranks.items() if rid not in bottom]
+    assert all(other < min(listed) for other in others)  # never a better one before a worse
+    # Only a tie at the cut makes it longer: without the cut's rank, fewer than asked for.
+    assert sum(rank > min(listed) for rank in listed) < size

@@ -8,6 +8,7 @@ import copy
 import dataclasses
 import io
 import json
+from fractions import Fraction as F
 from pathlib import Path
 
 import pytest
@@ -140,3 +141,26 @@ def test_each_groups_phone_paper_and_spoiled_ballots_are_compared_and_named(demo
     forged = copy.deepcopy(paper)
     forged["result"]["groups"][0]["spoiled"] = 2
     assert differences(forged, paper) == [f"{name} 整张废票：汇总表为2，重新计票为0"]
+
+
+def test_the_poor_grade_and_the_bottom_are_recorded_and_compared(demo):
+    meeting, result, sums, record = demo
+    assert record["rules"]["poor_grade"] == "差" and record["rules"]["bottom"] is None
+    assert (record["result"]["poor_grade"], record["result"]["bottom"]) == ("差", [])
+    bottom = dataclasses.replace(meeting, rules=dataclasses.replace(meeting.rules, bottom_count=2))
+    derived = tally_record(bottom, recompute(bottom, _ballots(bottom)), sums, 72, "ab" * 32)
+    assert derived["rules"]["bottom"] == {"count": 2} and len(derived["result"]["bottom"]) >= 2
+    forged = copy.deepcopy(derived)
+    forged["result"]["bottom"] = forged["result"]["bottom"][1:]
+    forged["result"]["bottom_size"] = 1
+    forged["result"]["poor_grade"] = "一般"
+    forged["rules"]["bottom"] = {"share": "1/10"}
+    found = differences(forged, derived)
+    for expected in ("倒排：汇总表为", "倒排人数：汇总表为1，重新计票为2", "差票规则的等次：汇总表为一般，重新计票为差", "计票规则 倒排规则.share：汇总表为1/10"):  # fmt: skip
+        assert any(line.startswith(expected) for line in found), (expected, found)
+    share = dataclasses.replace(meeting, rules=dataclasses.replace(meeting.rules, bottom_share=F(1, 10)))  # fmt: skip
+    assert tally_record(share, result, sums)["rules"]["bottom"] == {"share": "1/10"}
+
+
+def _ballots(meeting):
+    return parse_ballots((EXAMPLES / "demo-ballots.csv").read_bytes(), meeting, "demo.csv")

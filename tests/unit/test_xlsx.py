@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import io
 from dataclasses import replace
+from fractions import Fraction as F
 
 from openpyxl import load_workbook
 
 from printouts.inputs import recompute
 from printouts.samples import sample_ballots, sample_meeting
 from printouts.xlsx import results_xlsx
-from tally.model import SPOILED, Ballot
+from tally.model import SPOILED, Ballot, Rules
 
 
 def read(data: bytes):
@@ -44,7 +45,7 @@ def test_workbook_has_one_row_per_reporter_with_numbers_as_numbers():
             assert record[f"{grade}（%）"] == round(100 * count / votes, 1)
         assert record["得分"] == row["score"] and isinstance(record["得分"], float)
         assert record["差票%"] == round(100 * row["poor_share"], 1)
-        assert record["最终等次"] == row["final_grade"] and record["名次"] == row["rank"]
+        assert record["测评等次"] == row["final_grade"] and record["名次"] == row["rank"]
         assert record["评定依据"] == "；".join(step["why"] for step in row["steps"])
 
 
@@ -79,7 +80,7 @@ def test_reporter_without_votes_has_empty_score_and_shares():
     result = recompute(meeting, ballots)
     rows = rows_by_header(read(results_xlsx(result, meeting))["测评结果"])
     silent = next(r for r in rows if r["姓名"] == meeting.reporters[1].name)
-    assert silent["得分"] is None and silent["最终等次"] is None and silent["差票%"] is None
+    assert silent["得分"] is None and silent["测评等次"] is None and silent["差票%"] is None
     assert all(silent[f"{g}（%）"] is None for g in meeting.rules.grades)
 
 
@@ -175,3 +176,42 @@ def test_without_paper_ballots_the_split_is_left_empty_and_said_so():
     assert total[4:] == [None, None, 0]
     notes = {row[0].value: row[1].value for row in workbook["说明"].iter_rows(min_row=2)}
     assert all("未区分手机与纸质" in notes[f"选票：{g.name}"] for g in meeting.groups)
+
+
+def test_a_scale_of_its_own_and_a_bottom_are_in_the_workbook():
+    scale = ("红旗", "先进", "达标", "后进")
+    meeting = sample_meeting(5)
+    meeting = replace(meeting, rules=Rules(grades=scale, bottom_count=2))
+    ballots = [
+        Ballot(b.id, b.group, dict(b.marks, r04=b.marks["r03"])) for b in sample_ballots(meeting)
+    ]
+    result = recompute(meeting, ballots)
+    workbook = read(results_xlsx(result, meeting))
+    rows = rows_by_header(workbook["测评结果"])
+    assert "后进票%" in rows[0] and "差票%" not in rows[0] and "最终等次" not in rows[0]
+    marked = [r["姓名"] for r in rows if r["倒排"] == "倒排"]
+    names = {r["id"]: r["name"] for r in result["reporters"]}
+    assert len(result["bottom"]) >= 2 and marked == [
+        r.name for r in meeting.reporters if r.id in result["bottom"]
+    ]
+    notes = {row[0].value: row[1].value for row in workbook["说明"].iter_rows(min_row=2)}
+    assert notes["后进票规则"] == "后进票超过有效票的10%定为后进"
+    assert notes["名次"].startswith("先按测评等次，同一等次按得分")
+    worst = "、".join(names[rid] for rid in result["bottom"])
+    assert notes["倒排"].startswith("（后2名") and all(
+        n in notes["倒排"] for n in worst.split("、")
+    )
+
+
+def test_without_a_bottom_there_is_no_bottom_column_and_an_empty_one_says_so():
+    meeting = sample_meeting(3)
+    result = recompute(meeting, sample_ballots(meeting))
+    workbook = read(results_xlsx(result, meeting))
+    assert "倒排" not in rows_by_header(workbook["测评结果"])[0]
+    assert "倒排" not in {row[0].value for row in workbook["说明"].iter_rows()}
+    nobody = replace(meeting, rules=replace(meeting.rules, bottom_share=F(1, 10)))
+    empty = dict(result, bottom=[], bottom_size=1)
+    notes = {
+        row[0].value: row[1].value for row in read(results_xlsx(empty, nobody))["说明"].iter_rows()
+    }
+    assert notes["倒排"] == "无（没有述职人有名次）"
