@@ -8,15 +8,16 @@ does I/O: a test checks that this module imports no redis, starlette or msgpack.
 
 from __future__ import annotations
 
-import unicodedata
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from functools import singledispatch
 from typing import Literal
 
 from meeting import commands as c
+from meeting import evaluation
 from meeting import events as e
 from meeting.errors import ReasonNeeded, Refused, TooEarly
+from meeting.text import has_unprintable, has_visible, one_line
 from tally.model import Meeting
 
 StepKind = Literal["report", "comment", "vote"]
@@ -100,6 +101,8 @@ class MeetingState:
     step_elapsed: Mapping[int, float] = field(default_factory=dict)  # time of steps left
     # SHA-256 of the meeting file this process runs with: each round records it when it opens.
     meeting_digest: str = ""
+    # 综合评价: the organisers' decision after the meeting (meeting.evaluation)
+    evaluation: evaluation.EvaluationState = field(default_factory=evaluation.EvaluationState)
 
     @property
     def started(self) -> bool:
@@ -272,10 +275,10 @@ def _void(state: MeetingState, reason: str, now: float) -> e.RoundVoided:
         raise Refused("只有已结束投票、尚未公布结果的测评才能作废重测")
     if held.status == "revealed":
         raise Refused("结果已经公布，不能作废重测")
-    reason = " ".join(reason.split())  # one line, as the sheet and the projector print it
-    if not any(unicodedata.category(ch)[0] in "LNPS" for ch in reason):  # nothing visible
+    reason = one_line(reason)  # as the sheet and the projector print it
+    if not has_visible(reason):
         raise ReasonNeeded("请写明重新测评的原因（将记录在案并印在汇总表上）")
-    if any(unicodedata.category(ch) in ("Cc", "Cs", "Co", "Cn") for ch in reason):
+    if has_unprintable(reason):
         raise ReasonNeeded("重新测评的原因含有无法显示的字符，请重新输入")
     if len(reason) > c.VOID_REASON_MAX_CHARS:
         raise ReasonNeeded(f"重新测评的原因过长：最多{c.VOID_REASON_MAX_CHARS}字")
@@ -433,6 +436,12 @@ def _(event: e.ResultComputed, state: MeetingState) -> MeetingState:
 @_apply.register
 def _(event: e.ResultsRevealed, state: MeetingState) -> MeetingState:
     return _set_round_status(state, event.round, "revealed")
+
+
+@_apply.register(e.EvaluationEntered)
+@_apply.register(e.EvaluationFixed)
+def _(event: e.Event, state: MeetingState) -> MeetingState:
+    return replace(state, evaluation=evaluation.evolve(state.evaluation, event))
 
 
 @_apply.register

@@ -176,6 +176,41 @@ class MeetingFinished(Event):
     at: float
 
 
+@dataclass(frozen=True)
+class EvaluationEntered(Event):
+    """综合评价 (meeting.evaluation): one entry of the organisers' decision on a reporter. A
+    revision is a later entry for the same reporter; none is ever overwritten.
+
+    `vote_grade`: the 测评等次 the entry was made against ("" when the vote left it 待定);
+    `sources`: the other sources' grade or note (实地调研, 平时了解, 督导调研, as configured);
+    `grade`: the 综合评价等次; `opinion`: the 综合评价意见 in parts (成绩, 问题, 要求); `reason`:
+    why the grade differs from the 测评等次 ("" when it does not); `entered_by`: who typed it.
+    """
+
+    TYPE = "EvaluationEntered"
+    MOVES_AGENDA = False
+    reporter: str
+    vote_grade: str
+    sources: dict[str, str]
+    grade: str
+    opinion: dict[str, str]
+    reason: str
+    entered_by: str
+    at: float
+
+
+@dataclass(frozen=True)
+class EvaluationFixed(Event):
+    """The 党组 studied the 综合评价 on `studied_on` (YYYY-MM-DD): the record is closed. It
+    moves the agenda version, so an entry decided before it and appended after it conflicts
+    (the store checks that version) and is then refused."""
+
+    TYPE = "EvaluationFixed"
+    studied_on: str
+    entered_by: str
+    at: float
+
+
 EVENT_TYPES: dict[str, type[Event]] = {
     cls.TYPE: cls
     for cls in (
@@ -194,5 +229,7 @@ EVENT_TYPES: dict[str, type[Event]] = {
         MeetingPaused,
         MeetingResumed,
         MeetingFinished,
+        EvaluationEntered,
+        EvaluationFixed,
     )
 }

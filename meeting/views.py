@@ -9,8 +9,10 @@ docs/protocol.md.
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
+from meeting import evaluation
 from meeting.agenda import MeetingState, Round, allowed_actions
 from tally.model import Meeting
 
@@ -190,3 +192,30 @@ def chair_view(
     view["actions"] = allowed_actions(state, now)
     view["joined"] = dict(state.joined)
     return view
+
+
+def evaluation_view(meeting: Meeting, state: MeetingState) -> dict[str, Any]:
+    """The 会后 page's (`GET /api/evaluation`): per reporter the 测评等次 of the latest result,
+    the current 综合评价 entry and every earlier one; the sources and parts to fill in, whether
+    the record is fixed, and the filing deadline (备案, 7 days after the meeting)."""
+    result = latest_result(state, revealed_only=False) or {}
+    votes = {r["id"]: r.get("final_grade") or "" for r in result.get("reporters", [])}
+    record = state.evaluation
+    fixed = record.fixed
+    return {
+        "grades": list(meeting.rules.grades),
+        "sources": list(evaluation.SOURCES),
+        "opinion_parts": list(evaluation.OPINION_PARTS),
+        "deadline": evaluation.filing_deadline(meeting.date),
+        "fixed": dataclasses.asdict(fixed) if fixed is not None else None,
+        "reporters": [
+            {
+                "id": r.id,
+                "name": r.name,
+                "org": r.org,
+                "vote_grade": votes.get(r.id, ""),
+                "history": [dataclasses.asdict(entry) for entry in record.history(r.id)],
+            }
+            for r in meeting.reporters
+        ],
+    }

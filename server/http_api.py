@@ -173,6 +173,21 @@ def _chair_call(
     return endpoint
 
 
+_enter_evaluation = _chair_call(messages.Evaluate, messages.answer_evaluate)
+
+
+@_handled
+async def evaluation(request: Request) -> Response:
+    """综合评价 (the 会后 page), behind the chair key: GET the record as it stands
+    (`meeting.views.evaluation_view`), POST one reporter's entry."""
+    if request.method == "POST":
+        return await _enter_evaluation(request)
+    _require_chair(request)
+    service = _service(request)
+    body = views.evaluation_view(service.meeting, service.state)
+    return JSONResponse(body, headers=NO_STORE)
+
+
 @_handled
 async def paper_ballots(request: Request) -> Response:
     """The tellers' file of paper ballots (the ballot CSV) into the open round: all checked,
@@ -335,6 +350,12 @@ def routes() -> list[Any]:
         Route("/api/paper", _chair_call(Paper, messages.answer_paper), methods=["POST"]),
         Route("/api/paper-ballots", paper_ballots, methods=["POST"]),
         Route("/api/unseal", _chair_call(Unseal, messages.answer_unseal), methods=["POST"]),
+        Route("/api/evaluation", evaluation, methods=["GET", "POST"]),
+        Route(
+            "/api/evaluation/fix",
+            _chair_call(messages.FixEvaluation, messages.answer_fix_evaluation),
+            methods=["POST"],
+        ),
         Route("/api/join", join, methods=["POST"]),
         Route("/api/join-qr.svg", join_qr),
         Route("/api/room", room),

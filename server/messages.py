@@ -17,6 +17,7 @@ from typing import Annotated, Any, TypeVar, get_args
 import msgspec
 from msgspec import UNSET, Meta, Struct, UnsetType
 
+from meeting import evaluation
 from meeting.ballot_checks import CID_MAX, CID_MIN
 from meeting.commands import COMMENT_MAX_CHARS, command_for
 from meeting.errors import BadField, Rejected
@@ -33,6 +34,7 @@ TELLER_KEY_MAX_CHARS = 200  # the 监票人's key has 69 (14 groups of 4), howev
 MARKS_MAX = 500  # reporters on one ballot (the tally benchmark's largest meeting has 200)
 MARK_MAX_CHARS = 64  # a reporter id (r01) or a grade word (好, 基本称职)
 INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1  # `round`, `expect` and an integer `id`
+EVALUATION_TEXT_MAX = 8000  # one 综合评价 text (meeting.evaluation allows 2000)
 
 Int64 = Annotated[int, Meta(ge=INT64_MIN, le=INT64_MAX)]
 RequestId = Annotated[str, Meta(max_length=ID_MAX_CHARS)] | Int64
@@ -55,6 +57,13 @@ BOUNDS = {
     "marks": f"marks 最多{MARKS_MAX}位述职人，编号和等次各最多{MARK_MAX_CHARS}个字符",
     "cid": f"选票编号 cid 应为{CID_MIN}到{CID_MAX}位字符",  # as meeting.ballot_checks says
     "text": f"点评内容过长：最多{COMMENT_MAX_CHARS}字",  # as meeting.agenda says
+    "reporter": f"字段 reporter 最多{MARK_MAX_CHARS}个字符",
+    "grade": f"字段 grade 最多{MARK_MAX_CHARS}个字符",
+    "studied_on": f"字段 studied_on 最多{MARK_MAX_CHARS}个字符",
+    "opinion": f"opinion 最多16项，每项名称最多{MARK_MAX_CHARS}个字符、内容最多{EVALUATION_TEXT_MAX}字",
+    "sources": f"sources 最多16项，每项名称最多{MARK_MAX_CHARS}个字符、内容最多{EVALUATION_TEXT_MAX}字",
+    "reason": f"理由最多{EVALUATION_TEXT_MAX}字",
+    "entered_by": f"字段 entered_by 最多{EVALUATION_TEXT_MAX}个字符",
 }
 ID_WORDS = f"字段 id 应为最多{ID_MAX_CHARS}个字符的字符串或整数"
 
@@ -107,6 +116,29 @@ class Ping(ClientMessage, tag="ping"):
     pass
 
 
+# 综合评价 (HTTP only, the 会后 page): generous first bounds; meeting.evaluation has the exact ones.
+EvaluationText = Annotated[str, Meta(max_length=EVALUATION_TEXT_MAX)]
+EvaluationParts = Annotated[dict[MarkText, EvaluationText], Meta(max_length=16)]
+
+
+class Evaluate(ClientMessage, tag="evaluate"):
+    """`POST /api/evaluation`: one reporter's 综合评价 entry."""
+
+    reporter: MarkText
+    grade: MarkText
+    opinion: EvaluationParts
+    entered_by: EvaluationText
+    sources: EvaluationParts = {}
+    reason: EvaluationText = ""
+
+
+class FixEvaluation(ClientMessage, tag="fix_evaluation"):
+    """`POST /api/evaluation/fix`: the record closed with the 党组研究 date."""
+
+    studied_on: MarkText
+    entered_by: EvaluationText
+
+
 Message = Hello | Cast | Chair | Paper | Unseal | Ping
 MESSAGE_TYPES: dict[str, type[ClientMessage]] = {
     str(cls.__struct_config__.tag): cls for cls in get_args(Message)
@@ -132,7 +164,8 @@ class Faulty:
 _FRAMES = msgspec.msgpack.Decoder(Message)
 _ANY_FRAME = msgspec.msgpack.Decoder()
 _BODIES: dict[type[ClientMessage], msgspec.json.Decoder[Any]] = {
-    cls: msgspec.json.Decoder(cls) for cls in (CastBody, Chair, Paper, Unseal)
+    cls: msgspec.json.Decoder(cls)
+    for cls in (CastBody, Chair, Paper, Unseal, Evaluate, FixEvaluation)
 }
 _ANY_BODY = msgspec.json.Decoder()
 _FIELD = re.compile(r" - at (`key` in )?`\$\.?(\w*)")  # msgspec's path: `$.marks[...]`, …
@@ -260,3 +293,20 @@ async def answer_cast(
         token_hash, group, message.round, message.marks, message.cid
     )
     return {"t": "receipt", "round": message.round, "receipt": receipt, "again": again}
+
+
+async def answer_evaluate(service: MeetingService, message: Evaluate) -> dict[str, Any]:
+    command = evaluation.EnterEvaluation(
+        message.reporter,
+        message.grade,
+        message.opinion,
+        message.entered_by,
+        message.sources,
+        message.reason,
+    )
+    return {"t": "ok", "v": await service.evaluate(command)}
+
+
+async def answer_fix_evaluation(service: MeetingService, message: FixEvaluation) -> dict[str, Any]:
+    command = evaluation.FixEvaluation(message.studied_on, message.entered_by)
+    return {"t": "ok", "v": await service.evaluate(command)}

@@ -21,7 +21,7 @@ from typing import Any
 
 from redis.exceptions import RedisError
 
-from meeting import agenda
+from meeting import agenda, evaluation, views
 from meeting import errors as refusal
 from meeting import events as e
 from meeting.agenda import MeetingState, Round
@@ -220,6 +220,27 @@ class MeetingService:
                     await self._close_round(round_id, closed_here=True)
             return max(self.state.version, version)
         raise refusal.Conflict("议程刚刚发生了变化，请重试")
+
+    async def evaluate(self, command: evaluation.Command) -> int:
+        """Records a 综合评价 entry, or fixes the record (`meeting.evaluation`), against the
+        测评等次 of the latest result; the new version. Appended against the agenda version, so
+        an entry decided before a fix that lands first is refused, not recorded after it."""
+        for _ in range(APPEND_ATTEMPTS):
+            before = self.state
+            result = views.latest_result(before, revealed_only=False) or {}
+            votes = {r["id"]: r.get("final_grade") or "" for r in result.get("reporters", [])}
+            decided = evaluation.decide(
+                before.evaluation, command, self.meeting, votes, self.clock()
+            )
+            try:
+                with _unavailable_on_store_error():
+                    version, _ = await self.store.append(decided, before.agenda_version)
+            except VersionConflict:
+                await self._catch_up()
+                continue
+            await self._catch_up()
+            return max(self.state.version, version)
+        raise refusal.Conflict("综合评价刚刚被修改，请重试")
 
     # ---- closing a round: open its ballots, count them -----------------------------------
 

@@ -28,6 +28,17 @@ SAMPLES: list[e.Event] = [
     e.MeetingPaused(7.5),
     e.MeetingResumed(8.5),
     e.MeetingFinished(9.5),
+    e.EvaluationEntered(
+        "r01",
+        "好",
+        {"实地调研": "较好"},
+        "较好",
+        {"成绩": "扎实", "问题": "短板"},
+        "调研",
+        "李",
+        10.5,
+    ),
+    e.EvaluationFixed("2026-12-30", "李", 11.5),
 ]
 
 

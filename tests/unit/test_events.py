@@ -46,6 +46,22 @@ FORMAT: dict[str, tuple[type[e.Event], int, tuple[str, ...], bool]] = {
     "MeetingPaused": (e.MeetingPaused, 1, ("at",), True),
     "MeetingResumed": (e.MeetingResumed, 1, ("at",), True),
     "MeetingFinished": (e.MeetingFinished, 1, ("at",), True),
+    "EvaluationEntered": (
+        e.EvaluationEntered,
+        1,
+        (
+            "reporter",
+            "vote_grade",
+            "sources",
+            "grade",
+            "opinion",
+            "reason",
+            "entered_by",
+            "at",
+        ),
+        False,
+    ),
+    "EvaluationFixed": (e.EvaluationFixed, 1, ("studied_on", "entered_by", "at"), True),
 }
 
 
