@@ -107,11 +107,8 @@ def _enter(
             raise ReasonNeeded(
                 f"综合评价等次（{command.grade}）与测评等次（{vote}）不同，请写明理由", "reason"
             )
-    who = _line(command.entered_by, "entered_by", "录入人", NAME_MAX_CHARS)
-    if not who:
-        raise BadField("请填写录入人姓名", "entered_by")
     return e.EvaluationEntered(
-        command.reporter, vote, noted, command.grade, opinion, reason, who, now
+        command.reporter, vote, noted, command.grade, opinion, reason, _who(command), now
     )
 
 
@@ -128,10 +125,7 @@ def _fix(
         raise BadField("党组研究日期应为“2026-12-30”这样的日期", "studied_on") from None
     if studied.isoformat() < meeting.date:
         raise BadField(f"党组研究日期不能早于会议日期{meeting.date}", "studied_on")
-    who = _line(command.entered_by, "entered_by", "录入人", NAME_MAX_CHARS)
-    if not who:
-        raise BadField("请填写录入人姓名", "entered_by")
-    return e.EvaluationFixed(studied.isoformat(), who, now)
+    return e.EvaluationFixed(studied.isoformat(), _who(command), now)
 
 
 def _parts(
@@ -155,6 +149,14 @@ def _parts(
         if has_visible(text):
             parts[name] = text
     return parts
+
+
+def _who(command: Command) -> str:
+    """Who typed it: every entry and the fix say so."""
+    who = _line(command.entered_by, "entered_by", "录入人", NAME_MAX_CHARS)
+    if not who:
+        raise BadField("请填写录入人姓名", "entered_by")
+    return who
 
 
 def _line(text: str, field_name: str, what: str, limit: int) -> str:

@@ -194,12 +194,17 @@ def chair_view(
     return view
 
 
+def vote_grades(state: MeetingState) -> dict[str, str]:
+    """Each reporter's 测评等次 in the latest count ("" for 待定); {} before any count."""
+    result = latest_result(state, revealed_only=False) or {}
+    return {r["id"]: r.get("final_grade") or "" for r in result.get("reporters", [])}
+
+
 def evaluation_view(meeting: Meeting, state: MeetingState) -> dict[str, Any]:
     """The 会后 page's (`GET /api/evaluation`): per reporter the 测评等次 of the latest result,
     the current 综合评价 entry and every earlier one; the sources and parts to fill in, whether
     the record is fixed, and the filing deadline (备案, 7 days after the meeting)."""
-    result = latest_result(state, revealed_only=False) or {}
-    votes = {r["id"]: r.get("final_grade") or "" for r in result.get("reporters", [])}
+    votes = vote_grades(state)
     record = state.evaluation
     fixed = record.fixed
     return {

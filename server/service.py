@@ -227,8 +227,7 @@ class MeetingService:
         an entry decided before a fix that lands first is refused, not recorded after it."""
         for _ in range(APPEND_ATTEMPTS):
             before = self.state
-            result = views.latest_result(before, revealed_only=False) or {}
-            votes = {r["id"]: r.get("final_grade") or "" for r in result.get("reporters", [])}
+            votes = views.vote_grades(before)
             decided = evaluation.decide(
                 before.evaluation, command, self.meeting, votes, self.clock()
             )

@@ -103,6 +103,23 @@ def test_what_cannot_be_recorded_is_refused_naming_the_field(
     assert (type(caught.value), caught.value.field, str(caught.value)) == (error, field, message)  # type: ignore[attr-defined]
 
 
+def test_texts_of_the_longest_length_are_taken() -> None:
+    command = enter(
+        "r01",
+        "较好",
+        opinion={**OPINION, "要求": "要" * 2000},
+        reason="因" * 500,
+        entered_by="李" * 40,
+    )
+    [entered] = decide(EvaluationState(), command, END, VOTES, 1.0)
+    assert isinstance(entered, e.EvaluationEntered)
+    assert (len(entered.opinion["要求"]), len(entered.reason), len(entered.entered_by)) == (
+        2000,
+        500,
+        40,
+    )
+
+
 def test_the_opinion_keeps_its_lines_and_its_order() -> None:
     typed = {"要求": "  一、补短板\r\n  二、强基础  ", "问题": "有\n\n短板", "成绩": "好"}
     [entered] = decide(EvaluationState(), enter(opinion=typed), END, VOTES, 1.0)
@@ -141,10 +158,13 @@ def test_fixing_needs_every_reporter_a_date_and_a_name() -> None:
         with pytest.raises(BadField) as refused:
             decide(all_entered(), FixEvaluation(studied_on, "李敏"), END, VOTES, 1.0)
         assert (refused.value.field, str(refused.value)) == ("studied_on", message)
-    with pytest.raises(BadField, match="请填写录入人姓名"):
-        decide(all_entered(), FixEvaluation("2026-12-30", " "), END, VOTES, 1.0)
-    with pytest.raises(BadField, match="录入人含有无法显示的字符"):
-        decide(all_entered(), FixEvaluation("2026-12-30", "李\x1b敏"), END, VOTES, 1.0)
+    for who, message in [
+        (" ", "请填写录入人姓名"),
+        ("李\x1b敏", "录入人含有无法显示的字符，请重新输入"),
+    ]:
+        with pytest.raises(BadField) as refused:
+            decide(all_entered(), FixEvaluation("2026-12-30", who), END, VOTES, 1.0)
+        assert (refused.value.field, str(refused.value)) == ("entered_by", message)
 
 
 def test_a_fixed_record_takes_nothing_more() -> None:
@@ -194,6 +214,11 @@ def test_the_after_meeting_view_shows_each_reporter_s_vote_and_entries() -> None
     from meeting.agenda import initial_state
     from meeting.views import evaluation_view
 
+    assert [r["vote_grade"] for r in evaluation_view(END, initial_state(END))["reporters"]] == [
+        "",
+        "",
+        "",
+    ]  # before any count
     result = {"reporters": [{"id": "r01", "final_grade": "好"}, {"id": "r02", "final_grade": None}]}
     state = fold_meeting(initial_state(END), [e.VotingOpened(4, ("r01", "r02", "r03"), 1.0, "")])
     state = fold_meeting(state, [e.VotingClosed(4, 2.0), e.ResultComputed(4, result)])
