@@ -1,5 +1,7 @@
-"""`pingyi paper-import MEETING.toml BALLOTS.csv --url URL --chair-key KEY`: the tellers' file
-of typed paper ballots, sent to the running server's open round (`POST /api/paper-ballots`).
+"""`pingyi paper-import MEETING.toml BALLOTS.csv --url URL --data DIR`: the tellers' file of
+typed paper ballots, sent to the running server's open round (`POST /api/paper-ballots`). The
+chair key is read from the data directory, the environment (`--chair-key-env`) or, last
+resort, the command line (where other processes can see it).
 
 The file is checked here first against the meeting (the server checks it again, with the open
 round's reporters and the cards); then the server's answer is printed line by line. Nothing is
@@ -10,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -17,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from cli.files import read_meeting, read_text
+from server.datadir import DataDir
 from tally.ballot_csv import parse_ballot_rows
 from tally.errors import InputError
 
@@ -41,8 +45,23 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="the paper ballots (CSV: ballot,group,card,<reporter ids>)",
     )
     parser.add_argument("--url", required=True, help="the server, e.g. http://192.168.1.10:8000")
-    parser.add_argument(
-        "--chair-key", required=True, metavar="KEY", help="the chair key (data/chair.key)"
+    key = parser.add_mutually_exclusive_group(required=True)
+    key.add_argument(
+        "--data",
+        type=Path,
+        metavar="DIR",
+        help="the meeting's data directory, to read its chair key (on the server's computer)",
+    )
+    key.add_argument(
+        "--chair-key",
+        metavar="KEY",
+        help="the chair key itself (other processes may see it: prefer --data or PINGYI_CHAIR_KEY)",
+    )
+    key.add_argument(
+        "--chair-key-env",
+        action="store_const",
+        const=True,
+        help="read the chair key from the environment variable PINGYI_CHAIR_KEY",
     )
     parser.add_argument(
         "--round", type=int, metavar="N", help="refuse the file unless round N is the open one"
@@ -58,7 +77,7 @@ def run(args: argparse.Namespace) -> int:
     if args.round is not None:
         query["round"] = str(args.round)
     url = f"{args.url.rstrip('/')}/api/paper-ballots?{urllib.parse.urlencode(query)}"
-    status, answer = _post(url, text.encode("utf-8"), args.chair_key)
+    status, answer = _post(url, text.encode("utf-8"), _chair_key(args))
     for line in answer.get("lines", []):
         error = line["error"]
         if error:
@@ -77,6 +96,22 @@ def run(args: argparse.Namespace) -> int:
         print(f"错误：{error.get('msg') or f'服务器返回 HTTP {status}'}")
         return 1
     return 0
+
+
+def _chair_key(args: argparse.Namespace) -> str:
+    if args.data is not None:
+        path = DataDir(args.data).chair_key_path
+        if not path.is_file():
+            raise InputError(
+                "--data", f"{args.data} 中没有主持人密钥 chair.key：请给出会议的数据目录"
+            )
+        return path.read_text(encoding="utf-8").strip()
+    if args.chair_key_env:
+        key = os.environ.get("PINGYI_CHAIR_KEY", "").strip()
+        if not key:
+            raise InputError("PINGYI_CHAIR_KEY", "环境变量 PINGYI_CHAIR_KEY 为空：请设为主持人密钥")
+        return key
+    return str(args.chair_key)
 
 
 def _post(url: str, data: bytes, key: str) -> tuple[int, dict[str, Any]]:

@@ -48,7 +48,10 @@ def start(
 
 
 async def test_a_good_file_is_entered_once_however_often_it_is_sent(
-    tmp_path: Path, servers: list[ServerProcess], capsys: pytest.CaptureFixture[str]
+    tmp_path: Path,
+    servers: list[ServerProcess],
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     server, meeting = start(tmp_path, servers, "纸质选票批量录入")
     cards = server.cards(meeting)
@@ -86,12 +89,24 @@ async def test_a_good_file_is_entered_once_however_often_it_is_sent(
     csv_path = tmp_path / "第一批.csv"
     csv_path.write_text(text, encoding="utf-8")
     argv = ["paper-import", str(tmp_path / "meeting.toml"), str(csv_path), "--url", server.base]
-    assert main([*argv, "--chair-key", server.chair_key, "--round", str(round_id)]) == 0
-    out = capsys.readouterr().out
-    assert f"第4行：参会卡 {cadre.code} 回执 {receipts[1]}（此前已录入，未重复计入）" in out
-    assert f"第 {round_id} 轮：共3行，新录入0张，此前已录入3张，未录入0张" in out
+    # the key from the data directory, the environment or (last) the command line
+    monkeypatch.setenv("PINGYI_CHAIR_KEY", server.chair_key)
+    for key in (
+        ["--data", str(server.data)],
+        ["--chair-key-env"],
+        ["--chair-key", server.chair_key],
+    ):
+        assert main([*argv, *key, "--round", str(round_id)]) == 0
+        out = capsys.readouterr().out
+        assert f"第4行：参会卡 {cadre.code} 回执 {receipts[1]}（此前已录入，未重复计入）" in out
+        assert f"第 {round_id} 轮：共3行，新录入0张，此前已录入3张，未录入0张" in out
     assert main([*argv, "--chair-key", "wrong-key"]) == 1
     assert "错误：主持人密钥错误" in capsys.readouterr().out
+    assert main([*argv, "--data", str(tmp_path)]) == 2  # no chair.key there: nothing sent
+    assert "中没有主持人密钥 chair.key" in capsys.readouterr().err
+    monkeypatch.setenv("PINGYI_CHAIR_KEY", " ")
+    assert main([*argv, "--chair-key-env"]) == 2
+    assert "环境变量 PINGYI_CHAIR_KEY 为空" in capsys.readouterr().err
     csv_path.write_text("ballot,group,r01,r02,r03\n", encoding="utf-8")
     assert main([*argv, "--chair-key", server.chair_key]) == 2  # refused before it is sent
     assert "缺少“card”列" in capsys.readouterr().err
