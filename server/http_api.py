@@ -343,6 +343,7 @@ def routes() -> list[Any]:
         Route("/join", _page("join", private=True)),
         Route("/screen", _page("screen")),
         Route("/chair", _page("chair", private=True)),
+        Route("/after", _page("after", private=True)),
         Route("/api/meeting", meeting_info),
         Route("/api/view", view),
         Route("/api/cast", cast, methods=["POST"]),
