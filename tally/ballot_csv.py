@@ -30,6 +30,7 @@ import csv
 import io
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Any
 
 from tally.errors import InputError
 from tally.model import ABSTAIN, NOT_ON_BALLOT, SPOILED, Ballot, Meeting
@@ -48,16 +49,24 @@ def card_code(text: str) -> str:
 
 
 def parse_ballots_csv(text: str, meeting: Meeting, source: str = "ballots.csv") -> list[Ballot]:
-    text = text.removeprefix("\ufeff")  # Excel writes a BOM in "CSV UTF-8"
-    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
+    reader = _reader(text)
     try:
         return _parse(reader, meeting, source)
     except csv.Error as error:
         raise InputError(f"{source}:{reader.line_num}", f"CSV格式错误：{error}") from None
 
 
+def _reader(text: str) -> Any:
+    """The rows of a ballot CSV as the tellers' Excel writes it (with or without a BOM)."""
+    return csv.reader(io.StringIO(text.removeprefix("\ufeff"), newline=""), strict=True)
+
+
+def _header(reader: Any) -> list[str]:
+    return [cell.strip() for cell in next(reader, [])]
+
+
 def _parse(reader, meeting: Meeting, source: str) -> list[Ballot]:
-    header = [cell.strip() for cell in next(reader, [])]
+    header = _header(reader)
     ids = [r.id for r in meeting.reporters]
     group_ids = [g.id for g in meeting.groups]
     by_name: dict[str, list[str]] = {}
@@ -207,8 +216,8 @@ def parse_ballot_rows(
     every row marks each of them (a grade, blank or 废) and leaves every other reporter ``-``;
     with `need_card`, every row names its card. Errors point at ``file:line:column``."""
     ballots = parse_ballots_csv(text, meeting, source)  # the whole file is valid from here on
-    reader = csv.reader(io.StringIO(text.removeprefix("\ufeff"), newline=""), strict=True)
-    header = [cell.strip() for cell in next(reader, [])]
+    reader = _reader(text)
+    header = _header(reader)
     card_index = header.index(CARD_COLUMN) if CARD_COLUMN in header else None
     if need_card and card_index is None:
         raise InputError(

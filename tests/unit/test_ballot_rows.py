@@ -74,6 +74,12 @@ def test_a_round_s_reporters_and_the_cards_are_checked() -> None:
     assert parse_ballot_rows("ballot,group,card,r1,r2,r3\n", MEETING, need_card=True) == []
 
 
+def test_errors_name_the_file_as_ballots_csv_unless_told() -> None:
+    with pytest.raises(InputError) as caught:
+        parse_ballot_rows("ballot,group,r1,r2,r3\n1,a,好,好,好\n", MEETING, need_card=True)
+    assert caught.value.where.startswith("ballots.csv:1:")
+
+
 BAD = [
     # (text, where after "paper.csv:", the message)
     (
