@@ -222,7 +222,13 @@ def run_feedback(args: argparse.Namespace) -> int:
     loaded = load(args.meeting, args.ballots, args.data, comments_path=args.comments)
     if args.reporter is not None and args.reporter not in {r.id for r in loaded.meeting.reporters}:
         raise InputError("--reporter", f"述职人“{args.reporter}”不在会议文件中")
-    pdf = render_feedback(loaded.meeting, loaded.result, loaded.comments, only=args.reporter)
+    pdf = render_feedback(
+        loaded.meeting,
+        loaded.result,
+        loaded.comments,
+        only=args.reporter,
+        evaluation=loaded.evaluation,
+    )
     write_output(args.output, pdf)
     count = 1 if args.reporter else len(loaded.result["reporters"])
     print(f"已写入 {args.output}：{count} 份反馈单")

@@ -36,6 +36,7 @@ class Loaded:
     result: dict
     comments: dict[str, str] = field(default_factory=dict)
     voided: list[dict] = field(default_factory=list)  # 重新测评 (sheet_record.voided_entry)
+    evaluation: dict | None = None  # 综合评价, once fixed (MeetingRecord.evaluation)
 
     @property
     def digests(self) -> dict[str, str]:
@@ -55,6 +56,7 @@ def load(
     meeting, meeting_bytes = read_meeting(meeting_path)
     comments: dict[str, str] = {}
     voided: list[dict] = []
+    evaluation = None
     if ballots_path is not None:
         ballots_bytes = read_bytes(ballots_path)
         ballots = parse_ballots(ballots_bytes, meeting, str(ballots_path))
@@ -64,6 +66,7 @@ def load(
         ballots = list(record.ballots)
         ballots_bytes = format_ballots_csv(meeting, ballots).encode("utf-8")
         comments = dict(record.comments)
+        evaluation = record.evaluation
         voided = [
             voided_entry(v.round, list(v.reporters), v.cast, v.reason, v.at) for v in record.voided
         ]
@@ -77,7 +80,9 @@ def load(
             write_output(export_to, ballots_bytes)
     if comments_path is not None:
         comments.update(load_comments(comments_path, meeting))
-    return Loaded(meeting, meeting_bytes, ballots, ballots_bytes, result, comments, voided)
+    return Loaded(
+        meeting, meeting_bytes, ballots, ballots_bytes, result, comments, voided, evaluation
+    )
 
 
 def load_comments(path: Path, meeting: Meeting) -> dict[str, str]:

@@ -3,7 +3,8 @@
 Each page shows the reporter's grade from the vote (测评等次, never called 综合评价等次: that
 is what the organisers decide later, and the page says so), the counts per grade, the rule
 that decided the grade with every step of the reasoning, and the chair's 点评 text when one
-was entered.
+was entered. Once the 党组 has fixed the 综合评价 (meeting/evaluation.py), the page also
+carries the 综合评价等次, the date it was fixed and the 综合评价意见; a draft is never printed.
 """
 
 from __future__ import annotations
@@ -46,9 +47,15 @@ def _share(value) -> str:
 
 
 def render_feedback(
-    meeting: Meeting, result: dict, comments: dict[str, str] | None = None, only: str | None = None
+    meeting: Meeting,
+    result: dict,
+    comments: dict[str, str] | None = None,
+    only: str | None = None,
+    evaluation: dict | None = None,
 ) -> bytes:
-    """One page per reporter (or only the reporter with id `only`)."""
+    """One page per reporter (or only the reporter with id `only`). `evaluation`: the 综合评价
+    once the 党组 fixed it (`{"fixed": {...}, "entries": {reporter id: entry}}`): each page then
+    carries the 综合评价等次 and 综合评价意见 beside the vote's 测评等次."""
     comments = comments or {}
     buffer = io.BytesIO()
     canvas = new_canvas(buffer, f"{meeting.title} 述职评议反馈单", subject="pingyi feedback")
@@ -56,14 +63,28 @@ def render_feedback(
     for row in result["reporters"]:
         if only and row["id"] != only:
             continue
-        _draw_page(canvas, meeting, result, grades, row, comments.get(row["id"], ""))
+        decided = _decided(evaluation, row["id"])
+        _draw_page(canvas, meeting, result, grades, row, comments.get(row["id"], ""), decided)
         canvas.showPage()
     canvas.save()
     return buffer.getvalue()
 
 
+def _decided(evaluation: dict | None, reporter_id: str) -> dict | None:
+    """The reporter's fixed 综合评价 entry, with the date the 党组 studied it."""
+    if not evaluation or reporter_id not in evaluation.get("entries", {}):
+        return None
+    return {**evaluation["entries"][reporter_id], "studied_on": evaluation["fixed"]["studied_on"]}
+
+
 def _draw_page(
-    canvas, meeting: Meeting, result: dict, grades: list[str], row: dict, comment: str
+    canvas,
+    meeting: Meeting,
+    result: dict,
+    grades: list[str],
+    row: dict,
+    comment: str,
+    decided: dict | None = None,
 ) -> None:
     page_w, page_h = A4
     width = page_w - 2 * MARGIN
@@ -78,7 +99,14 @@ def _draw_page(
     y -= 9 * mm
     draw_text(canvas, MARGIN, y, f"评议日期：{meeting.date}", 10)
     y -= 7 * mm
-    draw_text(canvas, MARGIN, y, NOT_OVERALL, 10)
+    if decided is None:
+        draw_text(canvas, MARGIN, y, NOT_OVERALL, 10)
+    else:
+        draw_text(canvas, MARGIN, y, "综合评价等次：", 13)
+        draw_text(canvas, MARGIN + 33 * mm, y, decided["grade"], 22)
+        studied = f"经党组于{decided['studied_on']}研究确定；下为会议测评结果"
+        draw_text(canvas, page_w - MARGIN, y, studied, 10, "right")
+        y -= 12 * mm
     y -= 9 * mm
     draw_text(canvas, MARGIN, y, "测评等次：", 13)
     draw_text(canvas, MARGIN + 27 * mm, y - 1 * mm, row["final_grade"] or "未定", 26)
@@ -105,8 +133,8 @@ def _draw_page(
     )
     draw_text(canvas, MARGIN, y, facts, 11)
     y -= 10 * mm
-    decided = row.get("decided_by") or "—"
-    y = draw_lines(canvas, MARGIN, y, wrap(f"决定等次的依据：{decided}", 11, width), 11)
+    by = row.get("decided_by") or "—"
+    y = draw_lines(canvas, MARGIN, y, wrap(f"决定等次的依据：{by}", 11, width), 11)
     y -= 2 * mm
     draw_text(canvas, MARGIN, y, "评定过程：", 11)
     y -= 7 * mm
@@ -114,6 +142,8 @@ def _draw_page(
         rule = RULE_LABEL.get(step["rule"], step["rule"]).replace("差票", f"{poor}票")
         lines = wrap(f"· {rule}：{step['why']}", 10, width - 6 * mm)
         y = draw_lines(canvas, MARGIN + 4 * mm, y, lines, 10)
+    if decided is not None:
+        y = _opinion(canvas, decided, y - 4 * mm, width)
     y -= 8 * mm
     draw_text(canvas, MARGIN, y, "主持人点评：", 12)
     y -= 8 * mm
@@ -124,3 +154,22 @@ def _draw_page(
         lines = lines[: max(room - 1, 0)] + ["（点评过长，余下从略，请见会议记录）"]
     y = draw_lines(canvas, MARGIN + 4 * mm, y, lines, 11, 11 * 1.6)
     draw_text(canvas, page_w - MARGIN, MARGIN + 10 * mm, "（本单仅送述职人本人）", 9, "right")
+
+
+OPINION_LINES = 4  # lines per part of the 综合评价意见 on the page; the rest is in the record
+
+
+def _opinion(canvas, decided: dict, y: float, width: float) -> float:
+    """The 综合评价意见 (成绩, 问题, 要求), each part cut to a few lines, and the reason where
+    the 综合评价等次 differs from the 测评等次."""
+    draw_text(canvas, MARGIN, y, "综合评价意见：", 12)
+    y -= 7 * mm
+    parts = list(decided.get("opinion", {}).items())
+    if decided.get("reason"):
+        parts.append(("与测评等次不同的理由", decided["reason"]))
+    for name, text in parts:
+        lines = wrap(f"{name}：{text}", 10, width - 6 * mm)
+        if len(lines) > OPINION_LINES:
+            lines = lines[: OPINION_LINES - 1] + ["（余下从略，请见综合评价记录）"]
+        y = draw_lines(canvas, MARGIN + 4 * mm, y, lines, 10)
+    return y

@@ -6,12 +6,14 @@ state said; the ballots are read back through `stored_ballots`, whatever schema 
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from meeting import agenda, views
 from meeting.agenda import Round
+from meeting.evaluation import EvaluationState
 from server.codec import decode_entry
 from server.datadir import DataDir
 from server.redis_target import open_target
@@ -48,6 +50,9 @@ class MeetingRecord:
     # round id -> status, in the order the rounds were opened; voided rounds are in `voided`
     rounds: dict[int, str] = field(default_factory=dict)
     voided: list[VoidedRound] = field(default_factory=list)
+    # 综合评价 once the 党组 fixed it: {"fixed": {studied_on, entered_by, at}, "entries":
+    # {reporter id: the current entry}}; None while it is not fixed (drafts are not printed)
+    evaluation: dict[str, Any] | None = None
     # SHA-256 of the meeting file each round was opened under ("" where none was recorded)
     meeting_digests: dict[int, str] = field(default_factory=dict)
     # SHA-256 of the ballots each round's result counted, as exported ("" where none was)
@@ -80,6 +85,7 @@ def read_record(
     live = [held for held in state.held_rounds if held.status != "voided"]
     record = MeetingRecord(
         comments=dict(state.comments),
+        evaluation=_fixed_evaluation(state.evaluation),
         result=views.latest_result(state, revealed_only=False),
         rounds={held.id: held.status for held in live},
         meeting_digests={held.id: held.meeting_digest for held in state.held_rounds},
@@ -105,6 +111,13 @@ def read_record(
             )
         )
     return record
+
+
+def _fixed_evaluation(record: EvaluationState) -> dict[str, Any] | None:
+    if record.fixed is None:
+        return None
+    entries = {rid: dataclasses.asdict(entry) for rid, entry in record.current.items()}
+    return {"fixed": dataclasses.asdict(record.fixed), "entries": entries}
 
 
 def _ballots(

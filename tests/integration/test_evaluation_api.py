@@ -4,11 +4,15 @@ the 党组研究 date and closed afterwards, all of it kept across a restart."""
 
 from __future__ import annotations
 
+import re
 import secrets
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
 from testkit import Peer, ServerProcess, http_json, wait_until, write_meeting
+from tests.helpers import ROOT
 
 OPINION = {"成绩": "抓党建促发展成效明显", "问题": "基层组织建设有短板"}
 
@@ -83,3 +87,20 @@ async def test_the_record_after_the_meeting(tmp_path: Path, servers: list[Server
         ("较好", "督导调研发现问题"),
     ]
     assert all(h["entered_by"] == "李敏" for r in view["reporters"] for h in r["history"])
+
+    # The 反馈单 printed from the record now carries the fixed 综合评价.
+    pdf = tmp_path / "反馈单.pdf"
+    printed = subprocess.run(
+        [sys.executable, "-m", "cli", "print", "feedback", str(meeting_path), "--data",
+         str(server.data), "-o", str(pdf)],
+        capture_output=True, text=True, timeout=120, cwd=ROOT,
+    )  # fmt: skip
+    assert printed.returncode == 0, printed.stderr
+    text = subprocess.run(
+        ["pdftotext", "-layout", str(pdf), "-"], capture_output=True, text=True
+    ).stdout
+    pages = [re.sub(r"\s+", "", page) for page in text.split("\f")]
+    assert "综合评价等次：较好" in pages[0] and "测评等次：好" in pages[0]  # the revision
+    assert "与测评等次不同的理由：督导调研发现问题" in pages[0]
+    assert "综合评价等次：差" in pages[2] and "理由" not in pages[2]  # 问责: the vote said 差 too
+    assert all("经党组于2026-12-30研究确定" in page for page in pages[:3])
