@@ -188,3 +188,17 @@ def filing_deadline(meeting_date: str) -> str:
     """The last day to file the record with the level above: 7 days after the meeting."""
     day = datetime.date.fromisoformat(meeting_date) + datetime.timedelta(days=FILING_DAYS)
     return day.isoformat()
+
+
+def outcome_lists(state: EvaluationState, meeting: Meeting) -> dict[str, list[str]]:
+    """结果运用, from the 综合评价等次 entered so far (final once the record is fixed), in
+    speaking order: `interview`, the reporters to be 约谈提醒、限期整改 (every grade below the
+    second best: 一般 and 差 on the default scale, 基本合格 and 不合格 on 优秀…不合格), and
+    `not_excellent`, those whose 年度考核 may not be rated 优秀 (the scale's poor grade)."""
+    current = state.current
+    grades = meeting.rules.grades
+    decided = [(r.id, current[r.id].grade) for r in meeting.reporters if r.id in current]
+    return {
+        "interview": [rid for rid, grade in decided if grade in grades[2:]],
+        "not_excellent": [rid for rid, grade in decided if grade == meeting.rules.poor_grade],
+    }

@@ -203,7 +203,8 @@ def vote_grades(state: MeetingState) -> dict[str, str]:
 def evaluation_view(meeting: Meeting, state: MeetingState) -> dict[str, Any]:
     """The 会后 page's (`GET /api/evaluation`): per reporter the 测评等次 of the latest result,
     the current 综合评价 entry and every earlier one; the sources and parts to fill in, whether
-    the record is fixed, and the filing deadline (备案, 7 days after the meeting)."""
+    the record is fixed, the 结果运用 lists, and the filing deadline (备案, 7 days after the
+    meeting)."""
     votes = vote_grades(state)
     record = state.evaluation
     fixed = record.fixed
@@ -213,6 +214,7 @@ def evaluation_view(meeting: Meeting, state: MeetingState) -> dict[str, Any]:
         "opinion_parts": list(evaluation.OPINION_PARTS),
         "deadline": evaluation.filing_deadline(meeting.date),
         "fixed": dataclasses.asdict(fixed) if fixed is not None else None,
+        "outcomes": evaluation.outcome_lists(record, meeting),
         "reporters": [
             {
                 "id": r.id,

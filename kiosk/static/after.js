@@ -81,6 +81,10 @@ function render() {
       setText(cells[3], entry ? `${entry.entered_by}，共${r.history.length}次` : "");
     },
   );
+  const names = (ids) => (ids.length ? ids.map((id) => reporterById(id).name).join("、") : "无");
+  setText(ui["outcomes-state"], fixed ? "已确定" : "暂定，以党组研究确定为准");
+  setText(ui["outcome-interview"], `约谈提醒、限期整改（综合评价等次为${record.grades.slice(2).join("、")}）：${names(record.outcomes.interview)}`);
+  setText(ui["outcome-not-excellent"], `年度考核不得评定为优秀（综合评价等次为${record.grades[record.grades.length - 1]}）：${names(record.outcomes.not_excellent)}`);
   show(ui.entry, !fixed);
   show(ui.fix, !fixed);
   if (fixed) return;

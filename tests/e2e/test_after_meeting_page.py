@@ -107,6 +107,13 @@ def test_the_secretariat_records_and_fixes_the_evaluation(
         )
         expect(page.locator("#entry")).to_be_hidden()
         expect(page.locator("#fix")).to_be_hidden()
+        expect(page.locator("#outcomes-state")).to_have_text("已确定")
+        expect(page.locator("#outcome-interview")).to_have_text(
+            "约谈提醒、限期整改（综合评价等次为一般、差）：李秀英"
+        )
+        expect(page.locator("#outcome-not-excellent")).to_have_text(
+            "年度考核不得评定为优秀（综合评价等次为差）：无"
+        )
         axe_clean(page, "after page, fixed")
         doc_shot(page, "after-fixed")
         record = live.http("GET", "/api/evaluation", chair=True)

@@ -18,6 +18,7 @@ from meeting.evaluation import (
     evolve,
     filing_deadline,
     fold,
+    outcome_lists,
 )
 from tests.unit.test_agenda import END  # r01 王建国, r02 李秀英, r03 张志强; 好/较好/一般/差
 
@@ -228,6 +229,7 @@ def test_the_after_meeting_view_shows_each_reporter_s_vote_and_entries() -> None
         "opinion_parts": ["成绩", "问题", "要求"],
         "deadline": "2027-01-04",
         "fixed": None,
+        "outcomes": {"interview": [], "not_excellent": []},
         "reporters": [
             {"id": "r01", "name": "王建国", "org": "城关镇党委", "vote_grade": "好", "history": []},
             {"id": "r02", "name": "李秀英", "org": "青溪镇党委", "vote_grade": "", "history": []},
@@ -241,3 +243,37 @@ def test_the_after_meeting_view_shows_each_reporter_s_vote_and_entries() -> None
     assert view["fixed"] == {"studied_on": "2026-12-30", "entered_by": "李敏", "at": 5.0}
     assert [h["grade"] for h in view["reporters"][0]["history"]] == ["好", "较好"]
     assert view["reporters"][0]["history"][1]["reason"] == "督导调研"
+
+
+@pytest.mark.parametrize(
+    ("grades", "interview", "not_excellent"),
+    [
+        ({"r01": "好", "r02": "一般", "r03": "差"}, ["r02", "r03"], ["r03"]),
+        ({"r01": "较好", "r02": "较好", "r03": "好"}, [], []),
+        ({"r03": "差", "r01": "一般"}, ["r01", "r03"], ["r03"]),  # speaking order; r02 not yet
+        ({}, [], []),
+    ],
+)
+def test_the_outcome_lists_follow_the_decided_grades(
+    grades: dict[str, str], interview: list[str], not_excellent: list[str]
+) -> None:
+    reasons = {rid: "党组研究" for rid in grades}
+    state = run(*(enter(rid, grade, reason=reasons[rid]) for rid, grade in grades.items()))
+    assert outcome_lists(state, END) == {"interview": interview, "not_excellent": not_excellent}
+
+
+def test_on_a_scale_of_its_own_the_outcomes_speak_its_grades() -> None:
+    import dataclasses
+
+    from tally.model import Rules
+
+    scale = ("优秀", "合格", "基本合格", "不合格")
+    meeting = dataclasses.replace(END, rules=Rules(grades=scale, score_cutoffs=(90, 75, 60)))
+    votes = dict.fromkeys(("r01", "r02", "r03"), "")
+    state = EvaluationState()
+    for rid, grade in (("r01", "优秀"), ("r02", "基本合格"), ("r03", "不合格")):
+        state = fold(decide(state, enter(rid, grade), meeting, votes, 1.0), state)
+    assert outcome_lists(state, meeting) == {"interview": ["r02", "r03"], "not_excellent": ["r03"]}
+    # the latest entry counts: a revision takes a reporter off a list
+    state = fold(decide(state, enter("r03", "合格"), meeting, votes, 2.0), state)
+    assert outcome_lists(state, meeting) == {"interview": ["r02"], "not_excellent": []}
