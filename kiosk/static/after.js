@@ -2,26 +2,16 @@
 // /api/evaluation, behind the chair key) and, once every reporter has one, fixes the record
 // with the date of the 党组研究 meeting (POST /api/evaluation/fix). Every save is a new entry:
 // the record keeps what it replaced, shown under 录入记录.
-import { h, setText, show, syncList, takeKeyFromUrl } from "/static/common.js";
+import {
+  CHAIR_KEY_STORE, h, keyForm, setText, show, syncList, takeKeyFromUrl,
+} from "/static/common.js";
 
 const ui = Object.fromEntries([...document.querySelectorAll("[id]")].map((n) => [n.id, n]));
-const KEY_STORE = "pingyi:chair-key";
 let key = null;
 let record = null;
 
-function askForKey(message) {
-  show(ui.after, false);
-  show(ui.login, true);
-  show(ui["login-error"], Boolean(message));
-  setText(ui["login-error"], message || "");
-  ui.key.focus();
-}
-
-ui.login.addEventListener("submit", (event) => {
-  event.preventDefault();
-  key = ui.key.value.trim();
-  if (!key) return;
-  sessionStorage.setItem(KEY_STORE, key);
+const askForKey = keyForm(ui, ui.after, (typed) => {
+  key = typed;
   load();
 });
 
@@ -43,7 +33,7 @@ async function call(path, body) {
 async function load() {
   const { status, body } = await call("/api/evaluation");
   if (status === 401) {
-    sessionStorage.removeItem(KEY_STORE);
+    sessionStorage.removeItem(CHAIR_KEY_STORE);
     askForKey("主持人密钥不正确，请重新输入");
     return;
   }
@@ -183,7 +173,7 @@ ui.fix.addEventListener("submit", async (event) => {
   if (result(ui["fix-result"], reply, "综合评价已确定")) await load();
 });
 
-key = takeKeyFromUrl(KEY_STORE);
+key = takeKeyFromUrl(CHAIR_KEY_STORE);
 fetch("/api/meeting", { cache: "no-store" })
   .then((response) => response.json())
   .then((meeting) => {

@@ -7,8 +7,9 @@
 // turnout against the quorum, and the 点评 saves itself as the chair types. 重新测评 (voiding a
 // closed, unrevealed round) asks for a written reason, which goes on the record and the sheet.
 import {
-  connect, DEFAULT_GRADES, fetchMeeting, gradeClass, h, mmss, PHASES, plan, randomHex, serverNow,
-  setText, show, showNetStatus, stepClock, syncList, syncTurnoutBars, takeKeyFromUrl, toggleClass,
+  CHAIR_KEY_STORE, connect, DEFAULT_GRADES, fetchMeeting, gradeClass, h, keyForm, mmss, PHASES, plan,
+  randomHex, serverNow, setText, show, showNetStatus, stepClock, syncList, syncTurnoutBars,
+  takeKeyFromUrl, toggleClass,
 } from "/static/common.js";
 
 const ui = Object.fromEntries(
@@ -23,7 +24,6 @@ const DONE = {
   close: "投票已结束", reveal: "结果已公布", pause: "会议已暂停", resume: "会议已继续",
   comment: "点评已保存", void: "本轮测评已作废，请重新开启投票",
 };
-const KEY_STORE = "pingyi:chair-key";
 const LOCK_MS = 1500; // the main button after each change of what it does, and after a click
 const AUTOSAVE_MS = 1000; // the 点评 is saved this long after typing stops (and on blur)
 const OFFLINE_REPLY = { t: "error", msg: "网络已断开，操作未发送，请稍后重试" };
@@ -48,19 +48,7 @@ const inflight = new Set(); // replies awaited: answered with an error if the so
 
 // ---- the key: ?key= once, then sessionStorage; or the form --------------------------------
 
-function askForKey(message) {
-  show(ui.console, false);
-  show(ui.login, true);
-  show(ui["login-error"], Boolean(message));
-  setText(ui["login-error"], message || "");
-  ui.key.focus();
-}
-
-ui.login.addEventListener("submit", (event) => {
-  event.preventDefault();
-  const key = ui.key.value.trim();
-  if (!key) return;
-  sessionStorage.setItem(KEY_STORE, key);
+const askForKey = keyForm(ui, ui.console, (key) => {
   show(ui.login, false);
   start(key);
 });
@@ -77,7 +65,7 @@ function start(key) {
         updateButtons();
       }
       if (state === "refused") {
-        sessionStorage.removeItem(KEY_STORE);
+        sessionStorage.removeItem(CHAIR_KEY_STORE);
         askForKey(reason === "bad_key" || !reason ? "主持人密钥不正确，请重新输入" : `无法连接：${reason}`);
       }
     },
@@ -615,6 +603,6 @@ fetchMeeting().then((meeting) => {
   }
 });
 
-const key = takeKeyFromUrl(KEY_STORE);
+const key = takeKeyFromUrl(CHAIR_KEY_STORE);
 if (key) start(key);
 else askForKey("");

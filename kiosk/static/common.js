@@ -177,6 +177,27 @@ export function takeKeyFromUrl(storeName) {
   return sessionStorage.getItem(storeName);
 }
 
+export const CHAIR_KEY_STORE = "pingyi:chair-key"; // the chair console and the 会后 page
+
+// The chair key's form (#login, #key, #login-error) shown in place of `page`: returns
+// ask(message), which shows it; a key typed in goes to sessionStorage and to onKey(key).
+export function keyForm(ui, page, onKey) {
+  ui.login.addEventListener("submit", (event) => {
+    event.preventDefault();
+    const key = ui.key.value.trim();
+    if (!key) return;
+    sessionStorage.setItem(CHAIR_KEY_STORE, key);
+    onKey(key);
+  });
+  return (message) => {
+    show(page, false);
+    show(ui.login, true);
+    show(ui["login-error"], Boolean(message));
+    setText(ui["login-error"], message || "");
+    ui.key.focus();
+  };
+}
+
 export function randomHex(bytes = 16) {
   const raw = crypto.getRandomValues(new Uint8Array(bytes));
   return Array.from(raw, (b) => b.toString(16).padStart(2, "0")).join("");
