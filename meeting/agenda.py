@@ -269,8 +269,8 @@ def decide(state: MeetingState, command: c.Command, now: float) -> list[e.Event]
 
 
 def _void(state: MeetingState, reason: str, now: float) -> e.RoundVoided:
-    step = _require_running(state)
-    held = state.round_at(state.position) if step.kind == "vote" else None
+    _require_running(state)
+    held = state.round_at(state.position)  # None on a step that holds no round
     if held is None or held.status == "open":
         raise Refused("只有已结束投票、尚未公布结果的测评才能作废重测")
     if held.status == "revealed":
