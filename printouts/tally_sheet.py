@@ -39,7 +39,7 @@ from printouts.layout import (
     wrap,
 )
 from printouts.sheet_record import attach, tally_record
-from tally.model import SPOILED, Meeting
+from tally.model import Meeting
 from tally.numbers import pct, short
 from tally.report import bottom_line
 
@@ -79,7 +79,7 @@ def embedded_record(meeting: Meeting, result: dict, digests: dict[str, str]) -> 
 
 def effective_ballots(ballots) -> int:
     """有效票: ballots not spoiled as a whole (at least one mark that is not 废)."""
-    return sum(1 for b in ballots if not b.marks or any(m != SPOILED for m in b.marks.values()))
+    return sum(1 for ballot in ballots if not ballot.spoiled_as_a_whole)
 
 
 def _or_dash(value) -> str:

@@ -78,8 +78,7 @@ def count_ballots(
     for ballot in ballots:
         if ballot.paper:
             paper[ballot.group] += 1
-        marks = ballot.marks.values()
-        if marks and all(mark == SPOILED for mark in marks):
+        if ballot.spoiled_as_a_whole:
             spoiled[ballot.group] += 1
     return paper, spoiled
 

@@ -147,3 +147,8 @@ class Ballot:
     group: str
     marks: dict[str, str]
     paper: bool = False
+
+    @property
+    def spoiled_as_a_whole(self) -> bool:
+        """整张作废: at least one mark, and every mark 废 (a ballot not counted as 有效票)."""
+        return bool(self.marks) and all(mark == SPOILED for mark in self.marks.values())

@@ -102,3 +102,20 @@ def test_everything_is_frozen(value: object) -> None:
     field = dataclasses.fields(value)[0].name  # type: ignore[arg-type]
     with pytest.raises(dataclasses.FrozenInstanceError):
         setattr(value, field, "x")
+
+
+@pytest.mark.parametrize(
+    ("marks", "spoiled"),
+    [
+        ({}, False),  # carries no reporter: not spoiled, it counts as 有效票 for no one
+        ({"r1": "废"}, True),
+        ({"r1": "废", "r2": "废"}, True),
+        ({"r1": "废", "r2": ""}, False),  # a blank beside 废 is an abstention, not 废
+        ({"r1": "废", "r2": "好"}, False),
+        ({"r1": ""}, False),
+    ],
+)
+def test_a_ballot_is_spoiled_as_a_whole_only_when_every_mark_is_spoiled(
+    marks: dict[str, str], spoiled: bool
+) -> None:
+    assert Ballot("1", "g", marks).spoiled_as_a_whole is spoiled
