@@ -45,6 +45,9 @@ class EnterEvaluation:
 class FixEvaluation:
     studied_on: str  # the date of the 党组研究 meeting, YYYY-MM-DD
     entered_by: str
+    # 限期整改: the date by which those on the 约谈提醒 list must have rectified (YYYY-MM-DD);
+    # required when that list is not empty
+    rectify_by: str = ""
 
 
 Command = EnterEvaluation | FixEvaluation
@@ -125,7 +128,25 @@ def _fix(
         raise BadField("党组研究日期应为“2026-12-30”这样的日期", "studied_on") from None
     if studied.isoformat() < meeting.date:
         raise BadField(f"党组研究日期不能早于会议日期{meeting.date}", "studied_on")
-    return e.EvaluationFixed(studied.isoformat(), _who(command), now)
+    rectify_by = _rectify_by(
+        command.rectify_by, studied, bool(outcome_lists(state, meeting)["interview"])
+    )
+    return e.EvaluationFixed(studied.isoformat(), _who(command), now, rectify_by)
+
+
+def _rectify_by(given: str, studied: datetime.date, anyone_to_rectify: bool) -> str:
+    """The 限期整改 date: needed only when someone is on the 约谈提醒、限期整改 list."""
+    if not given.strip():
+        if anyone_to_rectify:
+            raise BadField("有述职人需约谈提醒、限期整改，请填写整改完成期限", "rectify_by")
+        return ""
+    try:
+        day = datetime.date.fromisoformat(given.strip())
+    except ValueError:
+        raise BadField("整改完成期限应为“2027-01-31”这样的日期", "rectify_by") from None
+    if day <= studied:
+        raise BadField(f"整改完成期限应晚于党组研究日期{studied.isoformat()}", "rectify_by")
+    return day.isoformat()
 
 
 def _parts(

@@ -201,7 +201,8 @@ class EvaluationEntered(Event):
 
 @dataclass(frozen=True)
 class EvaluationFixed(Event):
-    """The 党组 studied the 综合评价 on `studied_on` (YYYY-MM-DD): the record is closed. It
+    """The 党组 studied the 综合评价 on `studied_on` (YYYY-MM-DD): the record is closed, with the
+    date by which the reporters on the 约谈提醒 list are to have rectified (`rectify_by`). It
     moves the agenda version, so an entry decided before it and appended after it conflicts
     (the store checks that version) and is then refused."""
 
@@ -209,6 +210,7 @@ class EvaluationFixed(Event):
     studied_on: str
     entered_by: str
     at: float
+    rectify_by: str = ""  # 限期整改 by this date (YYYY-MM-DD; "" when nobody is to rectify)
 
 
 EVENT_TYPES: dict[str, type[Event]] = {

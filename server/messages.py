@@ -60,6 +60,7 @@ BOUNDS = {
     "reporter": f"字段 reporter 最多{MARK_MAX_CHARS}个字符",
     "grade": f"字段 grade 最多{MARK_MAX_CHARS}个字符",
     "studied_on": f"字段 studied_on 最多{MARK_MAX_CHARS}个字符",
+    "rectify_by": f"字段 rectify_by 最多{MARK_MAX_CHARS}个字符",
     "opinion": f"opinion 最多16项，每项名称最多{MARK_MAX_CHARS}个字符、内容最多{EVALUATION_TEXT_MAX}字",
     "sources": f"sources 最多16项，每项名称最多{MARK_MAX_CHARS}个字符、内容最多{EVALUATION_TEXT_MAX}字",
     "reason": f"理由最多{EVALUATION_TEXT_MAX}字",
@@ -137,6 +138,7 @@ class FixEvaluation(ClientMessage, tag="fix_evaluation"):
 
     studied_on: MarkText
     entered_by: EvaluationText
+    rectify_by: MarkText = ""
 
 
 Message = Hello | Cast | Chair | Paper | Unseal | Ping
@@ -308,5 +310,7 @@ async def answer_evaluate(service: MeetingService, message: Evaluate) -> dict[st
 
 
 async def answer_fix_evaluation(service: MeetingService, message: FixEvaluation) -> dict[str, Any]:
-    command = evaluation.FixEvaluation(message.studied_on, message.entered_by)
+    command = evaluation.FixEvaluation(
+        message.studied_on, message.entered_by, message.rectify_by
+    )
     return {"t": "ok", "v": await service.evaluate(command)}

@@ -50,8 +50,9 @@ class MeetingRecord:
     # round id -> status, in the order the rounds were opened; voided rounds are in `voided`
     rounds: dict[int, str] = field(default_factory=dict)
     voided: list[VoidedRound] = field(default_factory=list)
-    # 综合评价 once the 党组 fixed it: {"fixed": {studied_on, entered_by, at}, "entries":
-    # {reporter id: the current entry}}; None while it is not fixed (drafts are not printed)
+    # 综合评价 once the 党组 fixed it: {"fixed": {studied_on, entered_by, at, rectify_by},
+    # "entries": {reporter id: the current entry}, "history": every entry, oldest first};
+    # None while it is not fixed (drafts are not printed)
     evaluation: dict[str, Any] | None = None
     # SHA-256 of the meeting file each round was opened under ("" where none was recorded)
     meeting_digests: dict[int, str] = field(default_factory=dict)
@@ -117,7 +118,8 @@ def _fixed_evaluation(record: EvaluationState) -> dict[str, Any] | None:
     if record.fixed is None:
         return None
     entries = {rid: dataclasses.asdict(entry) for rid, entry in record.current.items()}
-    return {"fixed": dataclasses.asdict(record.fixed), "entries": entries}
+    history = [dataclasses.asdict(entry) for entry in record.entries]
+    return {"fixed": dataclasses.asdict(record.fixed), "entries": entries, "history": history}
 
 
 def _ballots(

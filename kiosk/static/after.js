@@ -56,7 +56,7 @@ function render() {
   const today = new Date().toISOString().slice(0, 10);
   setText(ui.deadline, `备案截止：${record.deadline}（会议召开后7日内上报）`);
   ui.deadline.classList.toggle("late", !fixed && today > record.deadline);
-  setText(ui["fixed-note"], fixed ? `综合评价已于 ${fixed.studied_on} 经党组研究确定（录入人：${fixed.entered_by}），不能再修改。` : "");
+  setText(ui["fixed-note"], fixed ? `综合评价已于 ${fixed.studied_on} 经党组研究确定（录入人：${fixed.entered_by}）${fixed.rectify_by ? `，限期整改至 ${fixed.rectify_by}` : ""}，不能再修改。` : "");
   syncList(
     ui["list-body"],
     record.reporters,
@@ -167,6 +167,7 @@ ui.fix.addEventListener("submit", async (event) => {
   ui["fix-submit"].disabled = true;
   const reply = await call("/api/evaluation/fix", {
     studied_on: ui["fix-date"].value,
+    rectify_by: ui["fix-rectify"].value,
     entered_by: ui["fix-by"].value,
   });
   ui["fix-submit"].disabled = false;

@@ -101,9 +101,15 @@ def test_the_secretariat_records_and_fixes_the_evaluation(
         page.fill("#opinion-1", "创新不足")
         page.click("#entry-submit")
         expect(page.locator("#entry-result")).to_have_text("已保存 李秀英 的综合评价")
+        page.click("#fix-submit")  # 李秀英 is decided 一般: a 限期整改 date is needed
+        expect(page.locator("#fix-result")).to_have_text(
+            "未保存：有述职人需约谈提醒、限期整改，请填写整改完成期限"
+        )
+        page.fill("#fix-rectify", "2027-01-31")
         page.click("#fix-submit")
         expect(page.locator("#fixed-note")).to_have_text(
-            "综合评价已于 2026-12-30 经党组研究确定（录入人：组织科 李敏），不能再修改。"
+            "综合评价已于 2026-12-30 经党组研究确定（录入人：组织科 李敏），"
+            "限期整改至 2027-01-31，不能再修改。"
         )
         expect(page.locator("#entry")).to_be_hidden()
         expect(page.locator("#fix")).to_be_hidden()

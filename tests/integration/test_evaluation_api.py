@@ -27,8 +27,8 @@ def enter(server: ServerProcess, reporter: str, grade: str, **extra: Any) -> tup
     return http_json(f"{server.base}/api/evaluation", body | extra, server.chair_key)
 
 
-def fix(server: ServerProcess, studied_on: str) -> tuple[int, Any]:
-    body = {"studied_on": studied_on, "entered_by": "李敏"}
+def fix(server: ServerProcess, studied_on: str, rectify_by: str = "2027-01-31") -> tuple[int, Any]:
+    body = {"studied_on": studied_on, "entered_by": "李敏", "rectify_by": rectify_by}
     return http_json(f"{server.base}/api/evaluation/fix", body, server.chair_key)
 
 
@@ -72,6 +72,8 @@ async def test_the_record_after_the_meeting(tmp_path: Path, servers: list[Server
     assert enter(server, "r03", "差", reason="被问责")[0] == 200
     status, body = fix(server, "2026-12-27")
     assert (status, body["error"]["field"]) == (422, "studied_on")
+    status, body = fix(server, "2026-12-30", rectify_by="")  # r02 一般, r03 差: to rectify
+    assert (status, body["error"]["field"]) == (422, "rectify_by")
     assert fix(server, "2026-12-30")[0] == 200
     status, body = enter(server, "r01", "好")
     assert (status, body["error"]["code"]) == (409, "refused")
@@ -81,6 +83,7 @@ async def test_the_record_after_the_meeting(tmp_path: Path, servers: list[Server
     server.start()
     view = evaluation(server)[1]
     assert view["fixed"]["studied_on"] == "2026-12-30"
+    assert view["fixed"]["rectify_by"] == "2027-01-31"
     first = view["reporters"][0]
     assert [(h["grade"], h["reason"]) for h in first["history"]] == [
         ("好", ""),

@@ -23,6 +23,7 @@ from meeting.evaluation import (
 from tests.unit.test_agenda import END  # r01 王建国, r02 李秀英, r03 张志强; 好/较好/一般/差
 
 VOTES = {"r01": "好", "r02": "一般", "r03": ""}  # r03's vote left 待定
+RECTIFY = "2027-01-31"  # 限期整改: r02 is decided 一般
 OPINION = {"成绩": "抓党建促发展成效明显", "问题": "基层组织建设有短板", "要求": "限期整改"}
 
 
@@ -157,23 +158,43 @@ def test_fixing_needs_every_reporter_a_date_and_a_name() -> None:
         ("明天", "党组研究日期应为“2026-12-30”这样的日期"),
     ]:
         with pytest.raises(BadField) as refused:
-            decide(all_entered(), FixEvaluation(studied_on, "李敏"), END, VOTES, 1.0)
+            decide(all_entered(), FixEvaluation(studied_on, "李敏", RECTIFY), END, VOTES, 1.0)
         assert (refused.value.field, str(refused.value)) == ("studied_on", message)
     for who, message in [
         (" ", "请填写录入人姓名"),
         ("李\x1b敏", "录入人含有无法显示的字符，请重新输入"),
     ]:
         with pytest.raises(BadField) as refused:
-            decide(all_entered(), FixEvaluation("2026-12-30", who), END, VOTES, 1.0)
+            decide(all_entered(), FixEvaluation("2026-12-30", who, RECTIFY), END, VOTES, 1.0)
         assert (refused.value.field, str(refused.value)) == ("entered_by", message)
+
+
+def test_a_rectification_date_is_needed_exactly_when_someone_is_to_rectify() -> None:
+    for given, message in [
+        ("", "有述职人需约谈提醒、限期整改，请填写整改完成期限"),
+        ("  ", "有述职人需约谈提醒、限期整改，请填写整改完成期限"),
+        ("2027/1/31", "整改完成期限应为“2027-01-31”这样的日期"),
+        ("2026-12-30", "整改完成期限应晚于党组研究日期2026-12-30"),
+        ("2026-12-29", "整改完成期限应晚于党组研究日期2026-12-30"),
+    ]:
+        with pytest.raises(BadField) as refused:
+            decide(all_entered(), FixEvaluation("2026-12-30", "李敏", given), END, VOTES, 1.0)
+        assert (refused.value.field, str(refused.value)) == ("rectify_by", message)
+    [fixed] = decide(
+        all_entered(), FixEvaluation("2026-12-30", "李敏", " 2026-12-31 "), END, VOTES, 1.0
+    )
+    assert fixed.rectify_by == "2026-12-31"
+    nobody = run(enter("r01"), enter("r02", "较好", reason="x"), enter("r03", "好"))
+    [fixed] = decide(nobody, FixEvaluation("2026-12-30", "李敏"), END, VOTES, 1.0)
+    assert fixed.rectify_by == ""
 
 
 def test_a_fixed_record_takes_nothing_more() -> None:
     fixed = fold(
-        decide(all_entered(), FixEvaluation("2026-12-28", "李敏"), END, VOTES, 9.0),
+        decide(all_entered(), FixEvaluation("2026-12-28", "李敏", RECTIFY), END, VOTES, 9.0),
         all_entered(),
     )
-    assert fixed.fixed == e.EvaluationFixed("2026-12-28", "李敏", 9.0)
+    assert fixed.fixed == e.EvaluationFixed("2026-12-28", "李敏", 9.0, RECTIFY)
     for command in (enter("r01", "较好", reason="x"), FixEvaluation("2026-12-31", "李敏")):
         with pytest.raises(Refused) as caught:
             decide(fixed, command, END, VOTES, 10.0)
@@ -238,9 +259,14 @@ def test_the_after_meeting_view_shows_each_reporter_s_vote_and_entries() -> None
     }
     first = e.EvaluationEntered("r01", "好", {}, "好", OPINION, "", "李敏", 3.0)
     second = dataclasses.replace(first, grade="较好", reason="督导调研", at=4.0)
-    fixed = e.EvaluationFixed("2026-12-30", "李敏", 5.0)
+    fixed = e.EvaluationFixed("2026-12-30", "李敏", 5.0, "2027-01-31")
     view = evaluation_view(END, fold_meeting(state, [first, second, fixed]))
-    assert view["fixed"] == {"studied_on": "2026-12-30", "entered_by": "李敏", "at": 5.0}
+    assert view["fixed"] == {
+        "studied_on": "2026-12-30",
+        "entered_by": "李敏",
+        "at": 5.0,
+        "rectify_by": "2027-01-31",
+    }
     assert [h["grade"] for h in view["reporters"][0]["history"]] == ["好", "较好"]
     assert view["reporters"][0]["history"][1]["reason"] == "督导调研"
 

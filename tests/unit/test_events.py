@@ -61,7 +61,7 @@ FORMAT: dict[str, tuple[type[e.Event], int, tuple[str, ...], bool]] = {
         ),
         False,
     ),
-    "EvaluationFixed": (e.EvaluationFixed, 1, ("studied_on", "entered_by", "at"), True),
+    "EvaluationFixed": (e.EvaluationFixed, 1, ("studied_on", "entered_by", "at", "rectify_by"), True),
 }
 
 
