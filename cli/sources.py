@@ -34,9 +34,22 @@ class Loaded:
     ballots: list[Ballot]
     ballots_bytes: bytes
     result: dict
-    comments: dict[str, str] = field(default_factory=dict)
+    # every 点评 and the 讲话 (meeting.views.remarks_view): {kind, reporter, by, text}
+    remarks: list[dict[str, str]] = field(default_factory=list)
     voided: list[dict] = field(default_factory=list)  # 重新测评 (sheet_record.voided_entry)
     evaluation: dict | None = None  # 综合评价, once fixed (MeetingRecord.evaluation)
+
+    @property
+    def comments(self) -> dict[str, str]:
+        """Each report's 点评 texts joined (for callers written before named commenters)."""
+        joined: dict[str, str] = {}
+        for remark in self.remarks:
+            if remark["kind"] == "comment" and remark["text"]:
+                text = f"{remark['by']}：{remark['text']}" if remark["by"] else remark["text"]
+                joined[remark["reporter"]] = "\n".join(
+                    filter(None, [joined.get(remark["reporter"]), text])
+                )
+        return joined
 
     @property
     def digests(self) -> dict[str, str]:
@@ -54,7 +67,7 @@ def load(
     if ballots_path is None and data_dir is None:
         raise InputError("参数", "请给出选票来源：--ballots 选票CSV 或 --data 数据目录")
     meeting, meeting_bytes = read_meeting(meeting_path)
-    comments: dict[str, str] = {}
+    remarks: list[dict[str, str]] = []
     voided: list[dict] = []
     evaluation = None
     if ballots_path is not None:
@@ -65,7 +78,7 @@ def load(
         record = _load_record(meeting, Path(data_dir))
         ballots = list(record.ballots)
         ballots_bytes = format_ballots_csv(meeting, ballots).encode("utf-8")
-        comments = dict(record.comments)
+        remarks = list(record.remarks)
         evaluation = record.evaluation
         voided = [
             voided_entry(v.round, list(v.reporters), v.cast, v.reason, v.at) for v in record.voided
@@ -79,27 +92,50 @@ def load(
         if export_to is not None:
             write_output(export_to, ballots_bytes)
     if comments_path is not None:
-        comments.update(load_comments(comments_path, meeting))
+        remarks = _merged(remarks, load_comments(comments_path, meeting))
     return Loaded(
-        meeting, meeting_bytes, ballots, ballots_bytes, result, comments, voided, evaluation
+        meeting, meeting_bytes, ballots, ballots_bytes, result, remarks, voided, evaluation
     )
 
 
-def load_comments(path: Path, meeting: Meeting) -> dict[str, str]:
-    """A JSON object of reporter id → 点评 text (for sheets printed without the server)."""
+def _merged(recorded: list[dict[str, str]], given: list[dict[str, str]]) -> list[dict[str, str]]:
+    """The recorded remarks with the given ones added; a given one replaces the same
+    (kind, reporter, by)."""
+    keyed = {(r["kind"], r["reporter"], r["by"]): r for r in recorded}
+    keyed.update({(r["kind"], r["reporter"], r["by"]): r for r in given})
+    return list(keyed.values())
+
+
+COMMENTS_SHAPE = '应为 JSON 对象：{"述职人id": "点评内容"} 或 {"述职人id": {"点评人": "点评内容"}}'
+
+
+def load_comments(path: Path, meeting: Meeting) -> list[dict[str, str]]:
+    """点评 texts from a JSON file (for sheets printed without the server, or pasted in
+    afterwards): {"reporter id": "text"} for an unnamed 点评, or {"reporter id": {"who": "text"}}
+    for named ones."""
     try:
         data = json.loads(read_text(path))
     except json.JSONDecodeError as error:
         raise InputError(
             f"{path}:{error.lineno}:{error.colno}", f"JSON格式错误：{error.msg}"
         ) from None
+    if not isinstance(data, dict):
+        raise InputError(str(path), COMMENTS_SHAPE)
     ids = {r.id for r in meeting.reporters}
-    if not isinstance(data, dict) or not all(isinstance(v, str) for v in data.values()):
-        raise InputError(str(path), '应为 JSON 对象：{"述职人id": "点评内容", ...}')
-    unknown = sorted(set(data) - ids)
-    if unknown:
-        raise InputError(str(path), f"述职人“{unknown[0]}”不在会议文件中")
-    return data
+    remarks = []
+    for reporter, value in data.items():
+        if reporter not in ids:
+            raise InputError(str(path), f"述职人“{reporter}”不在会议文件中")
+        by_name = {"": value} if isinstance(value, str) else value
+        if not isinstance(by_name, dict) or not all(
+            isinstance(name, str) and isinstance(text, str) for name, text in by_name.items()
+        ):
+            raise InputError(f"{path} {reporter}", COMMENTS_SHAPE)
+        for name, text in by_name.items():
+            remarks.append(
+                {"kind": "comment", "reporter": reporter, "by": name.strip(), "text": text}
+            )
+    return remarks
 
 
 def _load_record(meeting: Meeting, data_dir: Path) -> MeetingRecord:

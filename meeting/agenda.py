@@ -16,11 +16,14 @@ from typing import Literal
 from meeting import commands as c
 from meeting import evaluation
 from meeting import events as e
-from meeting.errors import ReasonNeeded, Refused, TooEarly
+from meeting.errors import BadField, ReasonNeeded, Refused, TooEarly
 from meeting.text import has_unprintable, has_visible, one_line
 from tally.model import Meeting
 
-StepKind = Literal["report", "comment", "vote"]
+StepKind = Literal["report", "comment", "vote", "speech"]
+RemarkKind = Literal["comment", "together", "speech"]
+# A 点评 or 讲话 is kept by (kind, reporter id or "", who gave it)
+RemarkKey = tuple[str, str, str]
 RoundStatus = Literal["ready", "open", "closed", "revealed", "voided"]
 # A close this soon after the open, or with no ballot in, is most likely a slip of the finger
 # (a double click on 开启投票): refused with `too_early` unless the chair confirmed (`force`).
@@ -30,23 +33,45 @@ CLOSE_GUARD_SECONDS = 10.0
 @dataclass(frozen=True)
 class Step:
     kind: StepKind
-    reporters: tuple[str, ...]  # one for report and comment; the round's for vote
+    # one for report and comment; every onsite reporter for a 集中点评; the round's for vote;
+    # none for the closing 讲话
+    reporters: tuple[str, ...]
+    commenters: tuple[str, ...] = ()  # who is to speak on a comment step; the speech's speaker
 
     @property
     def reporter(self) -> str | None:
-        return self.reporters[0] if self.kind != "vote" else None
+        """The one reporter a report or comment step is about (None for any other)."""
+        one = self.kind in ("report", "comment") and len(self.reporters) == 1
+        return self.reporters[0] if one else None
+
+    @property
+    def remark_kind(self) -> RemarkKind | None:
+        """What a 点评 saved on this step is: None where there is none to save."""
+        if self.kind == "speech":
+            return "speech"
+        if self.kind == "comment":
+            return "comment" if self.reporter is not None else "together"
+        return None
 
 
 def plan(meeting: Meeting) -> tuple[Step, ...]:
-    """The steps of the day. A written report (书面述职) has no speaking phases."""
+    """The steps of the day. A written report (书面述职) has no speaking phases; with 集中点评
+    one comment step follows the last report; the closing 讲话, if any, comes last."""
     steps: list[Step] = []
+    onsite = tuple(r.id for r in meeting.reporters if not r.written)
     for reporter in meeting.reporters:
         if not reporter.written:
-            steps += [Step("report", (reporter.id,)), Step("comment", (reporter.id,))]
+            steps.append(Step("report", (reporter.id,)))
+            if meeting.agenda.comments == "each":
+                steps.append(Step("comment", (reporter.id,), meeting.commenters_of(reporter.id)))
         if meeting.voting == "each":
             steps.append(Step("vote", (reporter.id,)))
+    if meeting.agenda.comments == "together" and onsite:
+        steps.append(Step("comment", onsite, meeting.agenda.commenters))
     if meeting.voting == "end":
         steps.append(Step("vote", tuple(r.id for r in meeting.reporters)))
+    if meeting.agenda.closing_speech:
+        steps.append(Step("speech", (), (meeting.agenda.closing_speech,)))
     return tuple(steps)
 
 
@@ -96,7 +121,7 @@ class MeetingState:
     results: Mapping[int, dict] = field(default_factory=dict)
     # round id -> SHA-256 of the ballots its result counted, as exported ("" before recorded)
     ballot_digests: Mapping[int, str] = field(default_factory=dict)
-    comments: Mapping[str, str] = field(default_factory=dict)
+    remarks: Mapping[RemarkKey, str] = field(default_factory=dict)  # 点评 and 讲话, as saved
     joined: Mapping[str, int] = field(default_factory=dict)  # open mode: tokens per group
     step_elapsed: Mapping[int, float] = field(default_factory=dict)  # time of steps left
     # SHA-256 of the meeting file this process runs with: each round records it when it opens.
@@ -258,14 +283,29 @@ def decide(state: MeetingState, command: c.Command, now: float) -> list[e.Event]
             if not state.paused:
                 raise Refused("会议没有暂停")
             return [e.MeetingResumed(now)]
-        case c.RecordComment(text=text):
-            current = state.step
-            if current is None or current.kind != "comment":
-                raise Refused("当前不在点评环节")
-            if len(text) > c.COMMENT_MAX_CHARS:
-                raise Refused(f"点评内容过长：最多{c.COMMENT_MAX_CHARS}字")
-            return [e.CommentRecorded(current.reporters[0], text, now)]
+        case c.RecordComment(text=text, by=by):
+            return [_remark(state, text, by, now)]
     raise Refused("未知的操作")
+
+
+def _remark(state: MeetingState, text: str, by: str, now: float) -> e.CommentRecorded:
+    current = state.step
+    kind = current.remark_kind if current is not None and state.started else None
+    if current is None or kind is None:
+        raise Refused("当前不在点评或讲话环节")
+    what = "讲话" if kind == "speech" else "点评"
+    if len(text) > c.COMMENT_MAX_CHARS:
+        raise Refused(f"{what}内容过长：最多{c.COMMENT_MAX_CHARS}字")
+    by = one_line(by)
+    if has_unprintable(by):
+        raise BadField(f"{what}人姓名含有无法显示的字符，请重新输入", "by")
+    if len(by) > c.COMMENTER_MAX_CHARS:
+        raise BadField(f"{what}人姓名过长：最多{c.COMMENTER_MAX_CHARS}字", "by")
+    if not has_visible(by):
+        if current.commenters:  # the meeting names who speaks: say which of them
+            raise BadField(f"请选择{what}人（{'、'.join(current.commenters)}）", "by")
+        by = ""
+    return e.CommentRecorded(current.reporter or "", text, now, by=by, kind=kind)
 
 
 def _void(state: MeetingState, reason: str, now: float) -> e.RoundVoided:
@@ -368,7 +408,8 @@ def _enter(state: MeetingState, position: int, at: float) -> MeetingState:
 
 @_apply.register
 def _(event: e.CommentRecorded, state: MeetingState) -> MeetingState:
-    return replace(state, comments={**state.comments, event.reporter: event.text})
+    key = (event.kind, event.reporter, event.by)
+    return replace(state, remarks={**state.remarks, key: event.text})
 
 
 @_apply.register

@@ -62,8 +62,12 @@ class Resume(Command):
 
 @dataclass(frozen=True)
 class RecordComment(Command):
+    """A 点评 (or, on the closing step, the 讲话) saved as typed: `by` names who gives it, one
+    of the step's commenters or another name ("" only where the meeting names nobody)."""
+
     ACTION = "comment"
     text: str = ""
+    by: str = ""
 
 
 # The order in which the console offers the actions that fit: the natural next one first.
@@ -83,13 +87,16 @@ SIMPLE_COMMANDS: dict[str, Command] = {
     )
 }
 COMMENT_MAX_CHARS = 2000
+COMMENTER_MAX_CHARS = 40  # a name with its post, as the meeting file allows
 VOID_REASON_MAX_CHARS = 200
 
 
-def command_for(action: str, text: str | None = None, force: bool = False) -> Command:
+def command_for(
+    action: str, text: str | None = None, force: bool = False, by: str = ""
+) -> Command:
     """The command for a chair action name; KeyError when there is none."""
     if action == RecordComment.ACTION:
-        return RecordComment(text or "")
+        return RecordComment(text or "", by)
     if action == CloseVoting.ACTION:
         return CloseVoting(force)
     if action == VoidRound.ACTION:

@@ -22,7 +22,6 @@ from meeting.errors import BadField, BadGrade, BadReporter, ReasonNeeded, Refuse
 from meeting.text import has_unprintable, has_visible, one_line
 from tally.model import Meeting
 
-SOURCES = ("实地调研", "平时了解", "督导调研")  # the other sources of a 综合评价, by default
 OPINION_PARTS = ("成绩", "问题", "要求")  # the 综合评价意见: 肯定成绩，指出问题，提出要求
 REQUIRED_PARTS = ("成绩", "问题")
 TEXT_MAX_CHARS = 2000  # one part of the opinion, or one source's note
@@ -73,14 +72,13 @@ def decide(
     meeting: Meeting,
     vote_grades: Mapping[str, str],
     now: float,
-    sources: tuple[str, ...] = SOURCES,
 ) -> list[e.Event]:
     """`vote_grades`: each reporter's 测评等次 from the tally ("" or missing: 待定)."""
     if state.fixed is not None:
         raise Refused(f"综合评价已于{state.fixed.studied_on}经党组研究确定，不能再录入或修改")
     if isinstance(command, FixEvaluation):
         return [_fix(state, command, meeting, now)]
-    return [_enter(command, meeting, vote_grades, now, sources)]
+    return [_enter(command, meeting, vote_grades, now)]
 
 
 def _enter(
@@ -88,7 +86,6 @@ def _enter(
     meeting: Meeting,
     vote_grades: Mapping[str, str],
     now: float,
-    sources: tuple[str, ...],
 ) -> e.EvaluationEntered:
     if command.reporter not in {r.id for r in meeting.reporters}:
         raise BadReporter(f"述职人“{command.reporter}”不在会议文件中", "reporter")
@@ -101,7 +98,7 @@ def _enter(
     for part in REQUIRED_PARTS:
         if part not in opinion:
             raise BadField(f"请填写综合评价意见的“{part}”部分", f"opinion.{part}")
-    noted = _parts(command.sources, sources, "sources", "评价来源")
+    noted = _parts(command.sources, meeting.evaluation_sources, "sources", "评价来源")
     vote = vote_grades.get(command.reporter) or ""
     reason = ""
     if vote and command.grade != vote:
@@ -212,14 +209,18 @@ def filing_deadline(meeting_date: str) -> str:
 
 
 def outcome_lists(state: EvaluationState, meeting: Meeting) -> dict[str, list[str]]:
-    """结果运用, from the 综合评价等次 entered so far (final once the record is fixed), in
-    speaking order: `interview`, the reporters to be 约谈提醒、限期整改 (every grade below the
-    second best: 一般 and 差 on the default scale, 基本合格 and 不合格 on 优秀…不合格), and
-    `not_excellent`, those whose 年度考核 may not be rated 优秀 (the scale's poor grade)."""
-    current = state.current
+    """结果运用 from the 综合评价等次 entered so far (final once the record is fixed)."""
+    return outcomes_for({rid: entry.grade for rid, entry in state.current.items()}, meeting)
+
+
+def outcomes_for(decided: Mapping[str, str], meeting: Meeting) -> dict[str, list[str]]:
+    """结果运用 from each reporter's 综合评价等次, in speaking order: `interview`, the reporters
+    to be 约谈提醒、限期整改 (every grade below the second best: 一般 and 差 on the default scale,
+    基本合格 and 不合格 on 优秀…不合格), and `not_excellent`, those whose 年度考核 may not be
+    rated 优秀 (the scale's poor grade)."""
     grades = meeting.rules.grades
-    decided = [(r.id, current[r.id].grade) for r in meeting.reporters if r.id in current]
+    ordered = [(r.id, decided[r.id]) for r in meeting.reporters if r.id in decided]
     return {
-        "interview": [rid for rid, grade in decided if grade in grades[2:]],
-        "not_excellent": [rid for rid, grade in decided if grade == meeting.rules.poor_grade],
+        "interview": [rid for rid, grade in ordered if grade in grades[2:]],
+        "not_excellent": [rid for rid, grade in ordered if grade == meeting.rules.poor_grade],
     }

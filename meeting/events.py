@@ -54,21 +54,28 @@ class StepEntered(Event):
 
 @dataclass(frozen=True)
 class CommentRecorded(Event):
-    """A 点评 saved (the console autosaves as the chair types). It does not move the agenda:
-    an autosave must never turn the chair's next click into a `conflict`.
+    """A 点评 or the closing 讲话 saved (the console autosaves as it is typed). It does not move
+    the agenda: an autosave must never turn the chair's next click into a `conflict`.
+
+    `kind`: "comment" (on `reporter`'s report), "together" (集中点评 on every report, reporter
+    "") or "speech" (the closing 讲话, reporter ""); `by`: who gave it ("" where the meeting
+    names nobody). The latest text for a (kind, reporter, by) is the one kept.
 
     Schema 2: before it, a comment did move the agenda, and the store's agenda version counted
     it; `moved_agenda` (True only for those, by the upcaster) keeps a replayed older record's
     agenda version equal to the store's, so its chair actions are not refused for ever.
+    Schema 3 added `by` and `kind`: every earlier comment was one unnamed 点评 on one report.
     """
 
     TYPE = "CommentRecorded"
-    SCHEMA = 2
+    SCHEMA = 3
     MOVES_AGENDA = False
     reporter: str
     text: str
     at: float
     moved_agenda: bool = False
+    by: str = ""
+    kind: str = "comment"
 
     @property
     def moves_agenda(self) -> bool:

@@ -65,6 +65,8 @@ def agenda_view(meeting: Meeting, state: MeetingState) -> dict[str, Any]:
         "step": state.position if step is not None else None,
         "phase": step.kind if step is not None else None,
         "reporter": step.reporter if step is not None else None,
+        # a comment step's commenters (several on a 集中点评), the closing 讲话's speaker
+        "commenters": list(step.commenters) if step is not None else [],
         "timer": {
             "started_at": state.step_started_at,
             "paused_total": state.paused_total,
@@ -75,6 +77,22 @@ def agenda_view(meeting: Meeting, state: MeetingState) -> dict[str, Any]:
         "round": _round_view(state, held) if held is not None else _ready_round(state),
         "agenda_v": state.agenda_version,
     }
+
+
+def plan_view(state: MeetingState) -> list[dict[str, Any]]:
+    """The agenda's steps as `meeting.agenda.plan` laid them out: what comes next."""
+    return [
+        {"kind": s.kind, "reporters": list(s.reporters), "commenters": list(s.commenters)}
+        for s in state.steps
+    ]
+
+
+def remarks_view(state: MeetingState) -> list[dict[str, str]]:
+    """Every 点评 and 讲话 saved, in the order first saved: kind, reporter, by, text."""
+    return [
+        {"kind": kind, "reporter": reporter, "by": by, "text": text}
+        for (kind, reporter, by), text in state.remarks.items()
+    ]
 
 
 def step_budget(meeting: Meeting, kind: str | None) -> float | None:
@@ -176,6 +194,7 @@ def screen_view(meeting: Meeting, state: MeetingState, join_url: str | None) -> 
     view = agenda_view(meeting, state)
     view["turnout"] = turnout(meeting, state)
     view["join_url"] = join_url if meeting.join == "open" else None
+    view["plan"] = plan_view(state)
     view["result"] = latest_result(state, revealed_only=True)
     return view
 
@@ -188,7 +207,7 @@ def chair_view(
         r.id for r in state.rounds.values() if _awaiting_teller(state, r)
     )
     view["result"] = latest_result(state, revealed_only=False)
-    view["comments"] = dict(state.comments)
+    view["remarks"] = remarks_view(state)
     view["actions"] = allowed_actions(state, now)
     view["joined"] = dict(state.joined)
     return view
@@ -210,7 +229,7 @@ def evaluation_view(meeting: Meeting, state: MeetingState) -> dict[str, Any]:
     fixed = record.fixed
     return {
         "grades": list(meeting.rules.grades),
-        "sources": list(evaluation.SOURCES),
+        "sources": list(meeting.evaluation_sources),
         "opinion_parts": list(evaluation.OPINION_PARTS),
         "deadline": evaluation.filing_deadline(meeting.date),
         "fixed": dataclasses.asdict(fixed) if fixed is not None else None,

@@ -31,6 +31,8 @@ UPCASTERS: dict[tuple[str, int], Upcaster] = {
         "key_for_teller": "",
         "teller_key_id": "",
     },
+    # A comment from before named commenters: one unnamed 点评 on one report.
+    ("CommentRecorded", 2): lambda payload: {**payload, "by": "", "kind": "comment"},
     # A round opened before 重新测评 existed: every round was its step's first, id = step.
     ("VotingOpened", 3): lambda payload: {**payload, "step": payload["round"]},
 }

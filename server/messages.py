@@ -19,7 +19,7 @@ from msgspec import UNSET, Meta, Struct, UnsetType
 
 from meeting import evaluation
 from meeting.ballot_checks import CID_MAX, CID_MIN
-from meeting.commands import COMMENT_MAX_CHARS, command_for
+from meeting.commands import COMMENT_MAX_CHARS, COMMENTER_MAX_CHARS, command_for
 from meeting.errors import BadField, Rejected
 from server.errors import BadFrame, UnknownType
 from server.service import MeetingService
@@ -57,6 +57,7 @@ BOUNDS = {
     "marks": f"marks 最多{MARKS_MAX}位述职人，编号和等次各最多{MARK_MAX_CHARS}个字符",
     "cid": f"选票编号 cid 应为{CID_MIN}到{CID_MAX}位字符",  # as meeting.ballot_checks says
     "text": f"点评内容过长：最多{COMMENT_MAX_CHARS}字",  # as meeting.agenda says
+    "by": f"点评人姓名过长：最多{COMMENTER_MAX_CHARS}字",
     "reporter": f"字段 reporter 最多{MARK_MAX_CHARS}个字符",
     "grade": f"字段 grade 最多{MARK_MAX_CHARS}个字符",
     "studied_on": f"字段 studied_on 最多{MARK_MAX_CHARS}个字符",
@@ -96,6 +97,7 @@ class CastBody(Cast, tag="cast"):
 class Chair(ClientMessage, tag="chair"):
     action: Word
     text: Annotated[str, Meta(max_length=COMMENT_MAX_CHARS)] = ""  # with `comment`
+    by: Annotated[str, Meta(max_length=COMMENTER_MAX_CHARS)] = ""  # with `comment`: who
     expect: Int64 | UnsetType = UNSET
     force: bool = False  # with `close`: the chair confirmed closing early or with no ballot
 
@@ -270,7 +272,7 @@ def _refusal(
 
 async def answer_chair(service: MeetingService, message: Chair) -> dict[str, Any]:
     try:
-        command = command_for(message.action, message.text, message.force)
+        command = command_for(message.action, message.text, message.force, message.by)
     except KeyError:
         raise BadField(f"未知的操作：{message.action}", "action") from None
     expect = None if message.expect is UNSET else message.expect

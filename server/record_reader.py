@@ -45,7 +45,8 @@ class VoidedRound:
 @dataclass
 class MeetingRecord:
     ballots: list[Ballot] = field(default_factory=list)  # sorted by receipt; none voided
-    comments: dict[str, str] = field(default_factory=dict)  # reporter id -> 点评 text
+    # every 点评 and the closing 讲话: {kind, reporter, by, text} (meeting.views.remarks_view)
+    remarks: list[dict[str, str]] = field(default_factory=list)
     result: dict[str, Any] | None = None  # the server's latest tally
     # round id -> status, in the order the rounds were opened; voided rounds are in `voided`
     rounds: dict[int, str] = field(default_factory=dict)
@@ -85,7 +86,7 @@ def read_record(
     state = agenda.fold(agenda.initial_state(meeting), events)
     live = [held for held in state.held_rounds if held.status != "voided"]
     record = MeetingRecord(
-        comments=dict(state.comments),
+        remarks=views.remarks_view(state),
         evaluation=_fixed_evaluation(state.evaluation),
         result=views.latest_result(state, revealed_only=False),
         rounds={held.id: held.status for held in live},

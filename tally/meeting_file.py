@@ -17,6 +17,7 @@ from tally.errors import InputError
 from tally.model import (
     ABSTAIN,
     DEFAULT_CUTOFFS,
+    DEFAULT_EVALUATION_SOURCES,
     DEFAULT_GRADES,
     DEFAULT_POINTS,
     NOT_ON_BALLOT,
@@ -31,7 +32,7 @@ from tally.model import (
 DEFAULT_GROUP_ID = "all"
 DEFAULT_GROUP_NAME = "全体"
 
-TOP_KEYS = ("meeting", "reporters", "groups", "rules", "agenda")
+TOP_KEYS = ("meeting", "reporters", "groups", "rules", "agenda", "evaluation")
 # privacy_min_ballots once held the chair's live counts back; those counts are gone (ballots are
 # sealed until a round closes), so the key is still accepted for older files but ignored.
 MEETING_KEYS = (
@@ -44,9 +45,11 @@ MEETING_KEYS = (
     "privacy_min_ballots",
     "seats",
 )
-REPORTER_KEYS = ("id", "name", "org", "mode", "flags")
+REPORTER_KEYS = ("id", "name", "org", "mode", "flags", "commenters")
 GROUP_KEYS = ("id", "name", "seats", "weight")
-AGENDA_KEYS = ("report_minutes", "comment_minutes")
+AGENDA_KEYS = ("report_minutes", "comment_minutes", "commenters", "comments", "closing_speech")
+EVALUATION_KEYS = ("sources",)
+NAME_MAX_CHARS = 40  # a commenter's or speaker's name with their post, as printed
 BUDGET_MAX_MINUTES = 600  # a budget over ten hours is a typo (seconds for minutes)
 RULE_KEYS = (
     "grades",
@@ -204,7 +207,8 @@ def parse_meeting(data: dict, source: str = "meeting.toml") -> Meeting:
     reporters = _reporters(top, source)
     groups = _groups(top, m, source)
     rules = _rules(data.get("rules", {}), source, len(reporters))
-    agenda = _agenda(data.get("agenda", {}), source)
+    voting = m.choice("voting", ("end", "each"), "end")
+    agenda = _agenda(data.get("agenda", {}), source, voting)
     return Meeting(
         title=title,
         date=date,
@@ -214,8 +218,9 @@ def parse_meeting(data: dict, source: str = "meeting.toml") -> Meeting:
         place=m.text("place", ""),
         organizer=m.text("organizer", ""),
         join=m.choice("join", ("cards", "open"), "cards"),  # type: ignore[arg-type]
-        voting=m.choice("voting", ("end", "each"), "end"),  # type: ignore[arg-type]
+        voting=voting,  # type: ignore[arg-type]
         agenda=agenda,
+        evaluation_sources=_evaluation_sources(data.get("evaluation", {}), source),
     )
 
 
@@ -247,7 +252,10 @@ def _reporters(top: _Checker, source: str) -> tuple[Reporter, ...]:
             r.fail(r.key("name"), "不能为空")
         mode = r.choice("mode", ("onsite", "written"), "onsite")
         flags = r.strings("flags", ())
-        out.append(Reporter(rid, name, r.text("org"), mode, flags))  # type: ignore[arg-type]
+        commenters = _names(r, "commenters")
+        out.append(
+            Reporter(rid, name, r.text("org"), mode, flags, commenters)  # type: ignore[arg-type]
+        )
     return tuple(out)
 
 
@@ -365,9 +373,42 @@ def _bottom(r: _Checker, reporters: int) -> tuple[int | None, Fraction | None]:
     return value, None
 
 
-def _agenda(table: Any, source: str) -> Agenda:
+def _agenda(table: Any, source: str, voting: str) -> Agenda:
     a = _Checker(table, "agenda", AGENDA_KEYS, source)
-    return Agenda(a.minutes("report_minutes"), a.minutes("comment_minutes"))
+    comments = a.choice("comments", ("each", "together"), "each")
+    if comments == "together" and voting == "each":
+        a.fail(
+            a.key("comments"),
+            '集中点评（together）在全部述职之后进行，不能与逐人测评（voting = "each"）同用',
+        )
+    speaker = a.text("closing_speech", "").strip()
+    if len(speaker) > NAME_MAX_CHARS:
+        a.fail(a.key("closing_speech"), f"过长：最多{NAME_MAX_CHARS}字")
+    return Agenda(
+        a.minutes("report_minutes"),
+        a.minutes("comment_minutes"),
+        _names(a, "commenters"),
+        comments,  # type: ignore[arg-type]
+        speaker,
+    )
+
+
+def _names(c: _Checker, key: str) -> tuple[str, ...]:
+    """A list of people's names (点评人), each non-empty, short enough to print, once."""
+    names = tuple(name.strip() for name in c.strings(key, ()))
+    for i, name in enumerate(names, 1):
+        if len(name) > NAME_MAX_CHARS:
+            c.fail(f"{c.key(key)}[{i}]", f"过长：最多{NAME_MAX_CHARS}字")
+        if name in names[: i - 1]:
+            c.fail(f"{c.key(key)}[{i}]", f"“{name}”重复")
+    return names
+
+
+def _evaluation_sources(table: Any, source: str) -> tuple[str, ...]:
+    v = _Checker(table, "evaluation", EVALUATION_KEYS, source)
+    if not v.has("sources"):
+        return DEFAULT_EVALUATION_SOURCES
+    return _names(v, "sources")
 
 
 def _quota(r: _Checker, grades: tuple[str, ...], source: str) -> tuple[tuple[str, Fraction], ...]:

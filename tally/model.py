@@ -21,8 +21,11 @@ NOT_ON_BALLOT = "-"  # CSV only: this reporter was not on this ballot (voting = 
 DEFAULT_GRADES = ("好", "较好", "一般", "差")
 DEFAULT_POINTS = (Fraction(100), Fraction(80), Fraction(60), Fraction(0))
 DEFAULT_CUTOFFS = (Fraction(90), Fraction(80), Fraction(60))
+# The other sources of the 综合评价 (依据述职评议和实地调研、平时了解以及年度基层党建督导调研情况)
+DEFAULT_EVALUATION_SOURCES = ("实地调研", "平时了解", "督导调研")
 
 ReportMode = Literal["onsite", "written"]
+CommentMode = Literal["each", "together"]
 JoinMode = Literal["cards", "open"]
 VotingMode = Literal["end", "each"]
 
@@ -36,6 +39,8 @@ class Reporter:
     org: str
     mode: ReportMode = "onsite"
     flags: tuple[str, ...] = ()
+    # who comments on this report (点评, "结合工作分工"); () : the agenda's commenters
+    commenters: tuple[str, ...] = ()
 
     @property
     def written(self) -> bool:
@@ -91,10 +96,18 @@ class Rules:
 
 @dataclass(frozen=True)
 class Agenda:
-    """The time budgets of the speaking steps, in minutes (None: no budget, the timer counts up)."""
+    """How the meeting runs beyond one report after another.
+
+    The time budgets of the speaking steps are in minutes (None: no budget, the timer counts
+    up). `commenters` comment on every report unless a reporter names their own; `comments`
+    is "each" (一述一评: a 点评 after each report) or "together" (集中点评: one after the last
+    report); `closing_speech` names who gives the closing 讲话 ("": no such step)."""
 
     report_minutes: Fraction | None = None
     comment_minutes: Fraction | None = None
+    commenters: tuple[str, ...] = ()
+    comments: CommentMode = "each"
+    closing_speech: str = ""
 
 
 @dataclass(frozen=True)
@@ -111,6 +124,12 @@ class Meeting:
     join: JoinMode = "cards"
     voting: VotingMode = "end"
     agenda: Agenda = field(default_factory=Agenda)
+    # what the 综合评价 records beside the vote: a grade or a note each ([evaluation] sources)
+    evaluation_sources: tuple[str, ...] = DEFAULT_EVALUATION_SOURCES
+
+    def commenters_of(self, reporter_id: str) -> tuple[str, ...]:
+        """Who comments on this reporter's report: their own list, else the agenda's."""
+        return self.reporter(reporter_id).commenters or self.agenda.commenters
 
     def reporter(self, reporter_id: str) -> Reporter:
         for reporter in self.reporters:

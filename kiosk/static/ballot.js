@@ -2,8 +2,8 @@
 // it, shows the receipt. The half-filled ballot (marks and its random cid) stays in
 // localStorage until the server has acknowledged it; nothing is sent before the voter confirms.
 import {
-  DEFAULT_GRADES, PHASES, agendaReporters, connect, elapsed, fetchMeeting, gradeClass, h, mmss, randomHex,
-  setText, show, showNetStatus, syncList, toggleClass,
+  DEFAULT_GRADES, agendaReporters, connect, elapsed, fetchMeeting, gradeClass, h, mmss, randomHex,
+  setText, show, showNetStatus, speaking, syncList, toggleClass,
 } from "/static/common.js";
 
 const token = decodeURIComponent(location.pathname.split("/").filter(Boolean).pop() || "");
@@ -163,9 +163,8 @@ function nowText() {
     }
     return [label, "", ""];
   }
-  const r = view.reporter ? reporterById(view.reporter) : null;
-  const label = `${view.paused ? "会议暂停 · " : ""}正在${PHASES[view.phase] || ""}`;
-  return [label, r ? r.name : "", r ? r.org : ""];
+  const [phase, who, second] = speaking({ kind: view.phase, reporter: view.reporter, commenters: view.commenters }, reporterById);
+  return [`${view.paused ? "会议暂停 · " : ""}正在${phase}`, who, second];
 }
 
 function renderNow() {
@@ -173,7 +172,7 @@ function renderNow() {
   setText(ui["now-label"], label);
   setText(ui["now-who"], who);
   setText(ui["now-org"], org);
-  const timed = view.state === "running" && (view.phase === "report" || view.phase === "comment");
+  const timed = view.state === "running" && ["report", "comment", "speech"].includes(view.phase);
   show(ui["now-timer"], timed);
   if (timed) setText(ui["now-timer"], mmss(elapsed(view.timer)));
 }

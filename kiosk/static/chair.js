@@ -7,7 +7,7 @@
 // turnout against the quorum, and the 点评 saves itself as the chair types. 重新测评 (voiding a
 // closed, unrevealed round) asks for a written reason, which goes on the record and the sheet.
 import {
-  CHAIR_KEY_STORE, connect, DEFAULT_GRADES, fetchMeeting, gradeClass, h, keyForm, mmss, PHASES, plan,
+  CHAIR_KEY_STORE, connect, DEFAULT_GRADES, fetchMeeting, gradeClass, h, keyForm, mmss, PHASES, plan, speaking,
   randomHex, serverNow, setText, show, showNetStatus, stepClock, syncList, syncTurnoutBars,
   takeKeyFromUrl, toggleClass,
 } from "/static/common.js";
@@ -34,7 +34,9 @@ let session = null;
 let busy = false;
 let paperCid = randomHex(16);
 let paperRound = null;
-let commentFor = null;
+let commentFor = null; // the step whose 点评 the box holds
+let commentBy = ""; // who gave the 点评 in the box ("": the meeting names nobody)
+const OTHER = "\u0000other"; // the 点评人 list's last choice: a name typed in
 let commentDirty = false; // the chair has typed since the last save
 let commentSaving = 0; // saves in flight: a view meanwhile may still hold the older text
 let shownStep = null;
@@ -157,7 +159,7 @@ function saveComment() {
     commentDirty = false; // typing meanwhile makes it dirty again
     setText(ui["comment-saved"], "正在保存…");
     commentSaving += 1;
-    const reply = await request({ t: "chair", action: "comment", text });
+    const reply = await request({ t: "chair", action: "comment", text, by: commentBy });
     commentSaving -= 1;
     if (reply.t === "ok") {
       if (!commentDirty) setText(ui["comment-saved"], "已保存");
@@ -186,8 +188,7 @@ function lockMain() {
 }
 
 function isLastStep() {
-  const steps = plan(view.reporters || [], view.meeting.voting);
-  return view.step === steps.length - 1;
+  return view.step === plan(view).length - 1;
 }
 
 function percent(x) {
@@ -273,7 +274,8 @@ function reporterById(id) {
 function stepText(step) {
   if (!step) return "结束会议";
   if (step.kind === "vote") return step.reporters.length > 1 ? "投票（全体述职人）" : `投票：${reporterById(step.reporters[0]).name}`;
-  return `${reporterById(step.reporter).name} ${PHASES[step.kind]}`;
+  const [phase, name] = speaking(step, reporterById);
+  return step.reporter ? `${name} ${phase}` : `${phase}：${name}`;
 }
 
 function render() {
@@ -328,7 +330,7 @@ function updateButtons() {
   if (!view) return;
   const actions = view.actions || [];
   const main = actions[0];
-  const steps = plan(view.reporters || [], view.meeting.voting);
+  const steps = plan(view);
   if (main !== shownMain) {
     if (shownMain !== null) lockMain(); // what the button does changed: a second click waits
     shownMain = main;
@@ -357,27 +359,78 @@ function updateButtons() {
   );
 }
 
+// The 点评 (or 讲话) saved on a step, as the view's `remarks` hold them.
+function remarksOf(step) {
+  const kind = step.kind === "speech" ? "speech" : step.reporter ? "comment" : "together";
+  if (step.kind !== "comment" && step.kind !== "speech") return [];
+  return (view.remarks || []).filter(
+    (r) => r.kind === kind && r.reporter === (step.reporter || "") && r.text,
+  );
+}
+
+function recordedText(step, by) {
+  const kind = step.kind === "speech" ? "speech" : step.reporter ? "comment" : "together";
+  const found = (view.remarks || []).find(
+    (r) => r.kind === kind && r.reporter === (step.reporter || "") && r.by === by,
+  );
+  return found ? found.text : "";
+}
+
+function currentStep() {
+  return { kind: view.phase, reporter: view.reporter, commenters: view.commenters || [] };
+}
+
 function renderComment() {
-  const on = view.phase === "comment" && view.state === "running";
+  const on = (view.phase === "comment" || view.phase === "speech") && view.state === "running";
   show(ui.comment, on);
   if (!on) return;
-  const r = reporterById(view.reporter);
-  setText(ui["comment-who"], r.name);
-  const recorded = (view.comments || {})[r.id] || "";
-  if (commentFor !== r.id) {
-    commentFor = r.id; // a new comment phase: start from what is recorded, if anything
+  const step = currentStep();
+  const [, name] = speaking(step, reporterById);
+  setText(ui["comment-title"], step.kind === "speech" ? "讲话" : step.reporter ? "点评意见" : "集中点评");
+  setText(ui["comment-who"], name);
+  const names = step.commenters;
+  show(ui["comment-by-row"], names.length > 0);
+  setText(ui["comment-by-row"].querySelector("label"), step.kind === "speech" ? "讲话人" : "点评人");
+  if (commentFor !== view.step) {
+    commentFor = view.step; // a new comment phase: start from what is recorded, if anything
+    commentBy = names[0] || "";
     commentDirty = false;
-    ui["comment-text"].value = recorded;
+    fillCommenters(names);
+    ui["comment-text"].value = recordedText(step, commentBy);
   }
   if (commentSaving) return; // the view may not hold what is being saved yet
+  const recorded = recordedText(step, commentBy);
   if (!commentDirty && ui["comment-text"].value !== recorded) {
     ui["comment-text"].value = recorded; // recorded elsewhere (another console, the HTTP API)
   }
   if (!commentDirty) setText(ui["comment-saved"], recorded ? "已保存" : "");
 }
 
+// The 点评人 list: the step's commenters (each marked once something of theirs is saved), and
+// a last choice to type another name.
+function fillCommenters(names) {
+  const select = ui["comment-by"];
+  select.replaceChildren(
+    ...names.map((n) => h("option", { value: n }, n)),
+    h("option", { value: OTHER }, "其他点评人…"),
+  );
+  select.value = commentBy;
+  ui["comment-other"].value = "";
+  show(ui["comment-other"], false);
+  ui["comment-text"].disabled = false;
+}
+
+// Switching to another commenter saves what the box holds under the one before.
+async function switchCommenter(by) {
+  if (!(await saveComment())) return;
+  commentBy = by;
+  commentDirty = false;
+  ui["comment-text"].value = recordedText(currentStep(), by);
+  setText(ui["comment-saved"], ui["comment-text"].value ? "已保存" : "");
+}
+
 function renderSteps() {
-  const steps = plan(view.reporters || [], view.meeting.voting);
+  const steps = plan(view);
   const position = view.state === "finished" ? steps.length : view.step ?? -1;
   syncList(
     ui.steps,
@@ -387,8 +440,8 @@ function renderSteps() {
     (node, s) => {
       setText(node.querySelector(".n"), s.i + 1);
       setText(node.querySelector(".what"), stepText(s));
-      const commented = s.kind === "comment" && (view.comments || {})[s.reporter];
-      setText(node.querySelector(".note"), commented ? "已记录点评" : "");
+      const saved = remarksOf(s).length > 0;
+      setText(node.querySelector(".note"), saved ? (s.kind === "speech" ? "已记录讲话" : "已记录点评") : "");
       toggleClass(node, "done", s.i < position);
       toggleClass(node, "current", s.i === position);
     },
@@ -522,6 +575,27 @@ ui["comment-text"].addEventListener("input", () => {
   setText(ui["comment-saved"], "未保存");
   clearTimeout(autosaveTimer);
   autosaveTimer = setTimeout(saveComment, AUTOSAVE_MS);
+});
+
+ui["comment-by"].addEventListener("change", () => {
+  const other = ui["comment-by"].value === OTHER;
+  show(ui["comment-other"], other);
+  ui["comment-text"].disabled = other && !ui["comment-other"].value.trim();
+  if (other) {
+    ui["comment-other"].focus();
+    if (ui["comment-other"].value.trim()) switchCommenter(ui["comment-other"].value.trim());
+  } else {
+    switchCommenter(ui["comment-by"].value);
+  }
+});
+
+ui["comment-other"].addEventListener("input", () => {
+  ui["comment-text"].disabled = !ui["comment-other"].value.trim();
+});
+
+ui["comment-other"].addEventListener("change", () => {
+  const name = ui["comment-other"].value.trim();
+  if (name) switchCommenter(name);
 });
 
 ui["comment-text"].addEventListener("blur", () => {

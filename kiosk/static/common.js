@@ -5,7 +5,7 @@
 // /static/vendor/msgpack.min.js (global `MessagePack`).
 
 export const DEFAULT_GRADES = ["好", "较好", "一般", "差"];
-export const PHASES = { report: "述职", comment: "点评", written: "书面述职", vote: "投票" };
+export const PHASES = { report: "述职", comment: "点评", written: "书面述职", vote: "投票", speech: "讲话" };
 export const OFFLINE = "网络已断开，正在重连…";
 export const UNAVAILABLE = "系统暂不可用，正在重连";
 
@@ -301,17 +301,24 @@ export function agendaReporters(view) {
   return reporters.map((r) => ({ ...r, status: "pending" }));
 }
 
-// The agenda's steps, as the server lays them out (meeting/agenda.py `plan`): the chair console
-// and the projector use it to say what comes next.
-export function plan(reporters, voting) {
-  const steps = [];
-  for (const r of reporters) {
-    if (r.mode !== "written") {
-      steps.push({ kind: "report", reporter: r.id });
-      steps.push({ kind: "comment", reporter: r.id });
-    }
-    if (voting === "each") steps.push({ kind: "vote", reporters: [r.id] });
-  }
-  if (voting !== "each") steps.push({ kind: "vote", reporters: reporters.map((r) => r.id) });
-  return steps;
+// The agenda's steps as the server laid them out (the view's `plan`, meeting/agenda.py): the
+// chair console and the projector use it to say what comes next. `reporter` is set on a step
+// about one reporter (a report, or a 点评 on one report).
+export function plan(view) {
+  return (view.plan || []).map((s) => ({
+    ...s,
+    reporter: s.kind !== "vote" && s.reporters.length === 1 ? s.reporters[0] : null,
+  }));
+}
+
+// Who speaks on a speaking step, as the pages show it: [phase label, name, second line]. A 点评
+// on one report names the reporter (and who comments); a 集中点评 names the commenters; the
+// closing 讲话 names its speaker.
+export function speaking(step, reporterById) {
+  const commenters = (step.commenters || []).join("、");
+  if (step.kind === "speech") return ["讲话", commenters, ""];
+  if (step.kind === "comment" && !step.reporter) return ["集中点评", "全体述职人", commenters ? `点评：${commenters}` : ""];
+  const r = reporterById(step.reporter);
+  const second = step.kind === "comment" && commenters ? `${r.org} · 点评：${commenters}` : r.org;
+  return [PHASES[step.kind] || "", r.name, second];
 }

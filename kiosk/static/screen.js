@@ -6,7 +6,7 @@
 // While voting runs and with the result, the inputs' digests (the meeting file's, and once the
 // round is counted the ballots') are shown small at the bottom: 会议文件 3681-7f8a, 选票 ab12-cd34.
 import {
-  agendaReporters, connect, DEFAULT_GRADES, gradeClass, h, mmss, PHASES, plan, serverNow, setText,
+  agendaReporters, connect, DEFAULT_GRADES, gradeClass, h, mmss, plan, serverNow, setText, speaking,
   show, showNetStatus, stepClock, syncList, syncTurnoutBars, takeKeyFromUrl, toggleClass,
 } from "/static/common.js";
 
@@ -192,18 +192,17 @@ function renderIdle() {
 }
 
 function renderSpeaker() {
-  const r = reporterById(view.reporter);
-  setText(ui.phase, PHASES[view.phase] || "");
-  toggleClass(ui.speaker, "comment", view.phase === "comment");
+  const [phase, name, second] = speaking({ kind: view.phase, reporter: view.reporter, commenters: view.commenters }, reporterById);
+  setText(ui.phase, phase);
+  toggleClass(ui.speaker, "comment", view.phase === "comment" || view.phase === "speech");
   show(ui.paused, view.paused);
-  setText(ui.name, r.name);
-  setText(ui.org, r.org);
+  setText(ui.name, name);
+  setText(ui.org, second);
   tick();
-  const steps = plan(view.reporters || [], view.meeting.voting);
-  const next = steps[(view.step ?? -1) + 1];
+  const next = plan(view)[(view.step ?? -1) + 1];
   let text = "";
   if (next && next.kind === "vote") text = "下一项：投票";
-  else if (next) text = `下一项：${reporterById(next.reporter).name} ${PHASES[next.kind]}`;
+  else if (next) text = `下一项：${speaking(next, reporterById).slice(0, 2).reverse().join(" ")}`;
   setText(ui.next, text);
 }
 

@@ -88,7 +88,9 @@ def test_the_chair_is_safe_and_time_is_visible(browser, serve, artifacts: Path) 
         main.click()
         expect(chair.locator("#action-label")).to_have_text("开启投票")
         view = live.http("GET", "/api/view?role=chair", chair=True)["view"]
-        assert view["comments"] == {"r01": COMMENT}
+        assert view["remarks"] == [
+            {"kind": "comment", "reporter": "r01", "by": "", "text": COMMENT}
+        ]
         assert view["phase"] == "vote"
 
         # ---- a double click on 开启投票 (two clicks 250 ms apart) leaves the round open

@@ -25,7 +25,8 @@ def run_meeting(server: ServerProcess, meeting, voters: int) -> None:
         current = view()
         if current["round"] and current["round"]["status"] == "open":
             break
-        if current["phase"] == "comment" and current["reporter"] not in current["comments"]:
+        commented = {remark["reporter"] for remark in current["remarks"]}
+        if current["phase"] == "comment" and current["reporter"] not in commented:
             code, _ = server.chair("comment", text=f"{current['reporter']}的点评：成效明显。")
             assert code == 200
             continue

@@ -170,7 +170,7 @@ def test_the_initial_state_is_before_the_first_step_with_nothing_held() -> None:
         paused_total=0.0,
         rounds={},
         results={},
-        comments={},
+        remarks={},
         joined={},
         meeting_digest=DIGEST,
     )
@@ -390,11 +390,11 @@ OPEN = reach(END, *TO_VOTE, c.OpenVoting())
         (initial_state(END), c.RevealResults(), "本轮投票尚未结束，不能公布结果"),
         (initial_state(END), c.Pause(), "会议未在进行中，无法暂停"),
         (initial_state(END), c.Resume(), "会议没有暂停"),
-        (initial_state(END), c.RecordComment("x"), "当前不在点评环节"),
+        (initial_state(END), c.RecordComment("x"), "当前不在点评或讲话环节"),
         (reach(END, c.Start()), c.Start(), "会议已经开始"),
         (reach(END, c.Start()), c.Back(), "已是第一项，无法后退"),
         (reach(END, c.Start()), c.OpenVoting(), "当前环节不是投票环节"),
-        (reach(END, c.Start()), c.RecordComment("x"), "当前不在点评环节"),
+        (reach(END, c.Start()), c.RecordComment("x"), "当前不在点评或讲话环节"),
         (reach(END, c.Start()), c.RevealResults(), "本轮投票尚未结束，不能公布结果"),
         (
             reach(END, c.Start(), c.Next()),
@@ -426,7 +426,7 @@ OPEN = reach(END, *TO_VOTE, c.OpenVoting())
         (finished(END), c.Back(), "议程已全部完成"),
         (finished(END), c.OpenVoting(), "议程已全部完成"),
         (finished(END), c.Pause(), "会议未在进行中，无法暂停"),
-        (finished(END), c.RecordComment("x"), "当前不在点评环节"),
+        (finished(END), c.RecordComment("x"), "当前不在点评或讲话环节"),
         (initial_state(END), c.Command(), "未知的操作"),
     ],
 )
@@ -500,9 +500,9 @@ def test_joined_tokens_are_counted_per_group() -> None:
 def test_a_second_comment_keeps_the_first_reporters() -> None:
     state = evolve(initial_state(END), e.CommentRecorded("r01", "很好", 1.0))
     state = evolve(state, e.CommentRecorded("r03", "较好", 2.0))
-    assert state.comments == {"r01": "很好", "r03": "较好"}
+    assert state.remarks == {("comment", "r01", ""): "很好", ("comment", "r03", ""): "较好"}
     state = evolve(state, e.CommentRecorded("r01", "好", 3.0))  # the chair corrects it
-    assert state.comments == {"r01": "好", "r03": "较好"}
+    assert state.remarks == {("comment", "r01", ""): "好", ("comment", "r03", ""): "较好"}
 
 
 def test_a_second_rounds_result_keeps_the_first() -> None:
@@ -613,7 +613,7 @@ def test_a_whole_meeting_in_order() -> None:
     state = run(state, c.Start())
     assert (state.step, state.step_started_at) == (Step("report", ("r01",)), 100.0)
     state = run(state, c.Next(), c.RecordComment("很好"), c.Next(), c.Next(), c.Next())
-    assert state.comments == {"r01": "很好"}
+    assert state.remarks == {("comment", "r01", ""): "很好"}
     assert state.step == Step("vote", ("r01", "r02", "r03")) and state.round_status(4) == "ready"
     state = run(state, c.OpenVoting())
     state = fold(state, [e.BallotCast(4, "leaders"), e.BallotCast(4, "cadres")])
@@ -708,7 +708,7 @@ def assert_consistent(state: MeetingState) -> None:
     for held in state.rounds.values():
         if held.status == "revealed":
             assert held.id in state.results
-    for reporter in state.comments:
+    for _, reporter, _ in state.remarks:
         assert Step("comment", (reporter,)) in steps  # reached once; Back may have left it
     statuses = [state.reporter_status(r) for r in ("r01", "r02", "r03")]
     assert statuses.count("current") <= 1

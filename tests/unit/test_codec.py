@@ -75,6 +75,11 @@ def test_a_comment_from_when_comments_moved_the_agenda_still_counts_as_moving_it
     assert not e.CommentRecorded("r01", "好", 1.0).moves_agenda  # one recorded today
 
 
+def test_a_comment_from_before_named_commenters_is_one_unnamed_comment_on_its_report() -> None:
+    old = entry(6, "CommentRecorded", 2, {"reporter": "r03", "text": "好", "at": 2.0})
+    assert decode_entry(old) == (6, e.CommentRecorded("r03", "好", 2.0, False, "", "comment"))
+
+
 def test_a_result_counted_before_the_ballots_digest_was_recorded_reads_with_none() -> None:
     old = entry(9, "ResultComputed", 1, {"round": 4, "result": {"valid": True}})
     assert decode_entry(old) == (9, e.ResultComputed(4, {"valid": True}, ""))

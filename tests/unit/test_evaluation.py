@@ -4,6 +4,7 @@ by the date of the 党组研究 meeting."""
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
 import pytest
@@ -134,12 +135,12 @@ def test_the_opinion_keeps_its_lines_and_its_order() -> None:
 
 
 def test_the_sources_are_the_meeting_s_own_when_configured() -> None:
-    sources = ("年度考核", "群众评议")
+    meeting = dataclasses.replace(END, evaluation_sources=("年度考核", "群众评议"))
     command = enter(sources={"群众评议": "满意", "年度考核": ""})
-    [entered] = decide(EvaluationState(), command, END, VOTES, 1.0, sources)
+    [entered] = decide(EvaluationState(), command, meeting, VOTES, 1.0)
     assert isinstance(entered, e.EvaluationEntered) and entered.sources == {"群众评议": "满意"}
     with pytest.raises(BadField, match="可填：年度考核、群众评议"):
-        decide(EvaluationState(), enter(sources={"实地调研": "好"}), END, VOTES, 1.0, sources)
+        decide(EvaluationState(), enter(sources={"实地调研": "好"}), meeting, VOTES, 1.0)
 
 
 def test_a_revision_is_a_new_entry_and_the_old_one_stays() -> None:

@@ -18,8 +18,8 @@ FORMAT: dict[str, tuple[type[e.Event], int, tuple[str, ...], bool]] = {
     "StepEntered": (e.StepEntered, 1, ("step", "at"), True),
     "CommentRecorded": (
         e.CommentRecorded,
-        2,
-        ("reporter", "text", "at", "moved_agenda"),
+        3,
+        ("reporter", "text", "at", "moved_agenda", "by", "kind"),
         False,
     ),
     "VotingOpened": (
@@ -61,7 +61,12 @@ FORMAT: dict[str, tuple[type[e.Event], int, tuple[str, ...], bool]] = {
         ),
         False,
     ),
-    "EvaluationFixed": (e.EvaluationFixed, 1, ("studied_on", "entered_by", "at", "rectify_by"), True),
+    "EvaluationFixed": (
+        e.EvaluationFixed,
+        1,
+        ("studied_on", "entered_by", "at", "rectify_by"),
+        True,
+    ),
 }
 
 

@@ -14,6 +14,7 @@ import pytest
 from tally.errors import InputError
 from tally.meeting_file import (
     AGENDA_KEYS,
+    EVALUATION_KEYS,
     GROUP_KEYS,
     MEETING_KEYS,
     REPORTER_KEYS,
@@ -195,7 +196,7 @@ DELETE = object()
 # fmt: off
 BAD = [
     # (path into base(), new value, the key named, the whole message)
-    (("colour",), "red", "colour", "未知的键“colour”；允许的键：meeting, reporters, groups, rules, agenda"),
+    (("colour",), "red", "colour", "未知的键“colour”；允许的键：meeting, reporters, groups, rules, agenda, evaluation"),
     (("meeting", "venue"), "x", "meeting.venue", "未知的键“venue”；允许的键：title, date, place, organizer, join, voting, privacy_min_ballots, seats"),
     (("meeting", "title"), 7, "meeting.title", "应是字符串，实际为7"),
     (("meeting", "title"), DELETE, "meeting.title", "缺少此项（必填，字符串）"),
@@ -217,7 +218,7 @@ BAD = [
     (("reporters", 0, "mode"), "video", "reporters[1].mode", "应为“onsite” 或 “written”，实际为“video”"),
     (("reporters", 0, "flags"), "问责", "reporters[1].flags", "应是数组，实际为“问责”"),
     (("reporters", 0, "flags"), [1], "reporters[1].flags[1]", "应是非空字符串，实际为1"),
-    (("reporters", 0, "age"), 50, "reporters[1].age", "未知的键“age”；允许的键：id, name, org, mode, flags"),
+    (("reporters", 0, "age"), 50, "reporters[1].age", "未知的键“age”；允许的键：id, name, org, mode, flags, commenters"),
     (("reporters", 0), "r01", "reporters[1]", "应是一个表（table），实际为“r01”"),
     (("groups", 2, "id"), "leaders", "groups[3].id", "分组编号“leaders”重复"),
     (("groups", 2, "seats"), 0, "groups[3].seats", "应是不小于1的整数，实际为0"),
@@ -290,7 +291,7 @@ BAD = [
     (("agenda",), {"comment_minutes": 601}, "agenda.comment_minutes", "应是大于0、不超过600的分钟数，实际为601"),
     (("agenda",), {"comment_minutes": "5"}, "agenda.comment_minutes", "应是大于0、不超过600的分钟数，实际为“5”"),
     (("agenda",), {"report_minutes": True}, "agenda.report_minutes", "应是大于0、不超过600的分钟数，实际为true"),
-    (("agenda",), {"vote_minutes": 5}, "agenda.vote_minutes", "未知的键“vote_minutes”；允许的键：report_minutes, comment_minutes"),
+    (("agenda",), {"vote_minutes": 5}, "agenda.vote_minutes", "未知的键“vote_minutes”；允许的键：report_minutes, comment_minutes, commenters, comments, closing_speech"),
     (("agenda",), 5, "agenda", "应是一个表（table），实际为5"),
 ]
 # fmt: on
@@ -421,7 +422,15 @@ def test_two_to_ten_grades(count: int) -> None:
 
 def test_every_key_is_documented() -> None:
     doc = (EXAMPLE.parents[1] / "docs" / "meeting-file.md").read_text(encoding="utf-8")
-    for key in (*TOP_KEYS, *MEETING_KEYS, *REPORTER_KEYS, *GROUP_KEYS, *RULE_KEYS, *AGENDA_KEYS):
+    for key in (
+        *TOP_KEYS,
+        *MEETING_KEYS,
+        *REPORTER_KEYS,
+        *GROUP_KEYS,
+        *RULE_KEYS,
+        *AGENDA_KEYS,
+        *EVALUATION_KEYS,
+    ):
         assert (
             f"`{key}`" in doc or f"[{key}]" in doc or f"[[{key}]]" in doc or f"[rules.{key}]" in doc
         ), key

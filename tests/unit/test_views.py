@@ -29,6 +29,7 @@ from meeting.views import (
     latest_result,
     meeting_info,
     phone_view,
+    plan_view,
     screen_view,
     turnout,
 )
@@ -145,6 +146,7 @@ ALL = ["r01", "r02", "r03"]
                 "step": None,
                 "phase": None,
                 "reporter": None,
+                "commenters": [],
                 "timer": {"started_at": None, "paused_total": 0.0, "paused_at": None},
                 "budget": None,
                 "paused": False,
@@ -161,6 +163,7 @@ ALL = ["r01", "r02", "r03"]
                 "step": 1,
                 "phase": "comment",
                 "reporter": "r01",
+                "commenters": [],
                 "timer": {"started_at": 100.0, "paused_total": 0.0, "paused_at": 130.0},
                 "budget": None,
                 "paused": True,
@@ -177,6 +180,7 @@ ALL = ["r01", "r02", "r03"]
                 "step": 0,
                 "phase": "report",
                 "reporter": "r01",
+                "commenters": [],
                 "timer": {"started_at": 100.0, "paused_total": 20.0, "paused_at": None},
                 "budget": None,
                 "paused": False,
@@ -193,6 +197,7 @@ ALL = ["r01", "r02", "r03"]
                 "step": 4,
                 "phase": "vote",
                 "reporter": None,
+                "commenters": [],
                 "timer": {"started_at": 100.0, "paused_total": 0.0, "paused_at": None},
                 "budget": None,
                 "paused": False,
@@ -215,6 +220,7 @@ ALL = ["r01", "r02", "r03"]
                 "step": 4,
                 "phase": "vote",
                 "reporter": None,
+                "commenters": [],
                 "timer": {"started_at": 100.0, "paused_total": 0.0, "paused_at": None},
                 "budget": None,
                 "paused": False,
@@ -242,6 +248,7 @@ ALL = ["r01", "r02", "r03"]
                 "step": None,
                 "phase": None,
                 "reporter": None,
+                "commenters": [],
                 "timer": {"started_at": 200.0, "paused_total": 0.0, "paused_at": None},
                 "budget": None,
                 "paused": False,
@@ -270,6 +277,7 @@ ALL = ["r01", "r02", "r03"]
                 "step": 2,
                 "phase": "vote",
                 "reporter": None,
+                "commenters": [],
                 "timer": {"started_at": 100.0, "paused_total": 0.0, "paused_at": None},
                 "budget": None,
                 "paused": False,
@@ -408,8 +416,13 @@ def test_the_projector_shows_the_join_address_only_in_open_mode(
         **agenda_view(meeting, state),
         "turnout": {"cast": 2, "seats": 40, "quorum": 0.0, "groups": groups(1, 1)},
         "join_url": shown,
+        "plan": plan_view(state),
         "result": None,
     }
+    assert [(s["kind"], s["reporters"]) for s in plan_view(state)][-2:] == [
+        ("comment", ["r03"]),
+        ("vote", ["r01", "r02", "r03"]),
+    ]
 
 
 def test_the_projector_shows_a_result_once_revealed() -> None:
@@ -430,7 +443,7 @@ def test_while_voting_runs_the_chair_sees_turnout_and_never_a_count_of_marks(
         **screen_view(OPEN_MODE, state, "http://h/join"),
         "awaiting_teller": [],
         "result": None,
-        "comments": {"r01": "很好"},
+        "remarks": [{"kind": "comment", "reporter": "r01", "by": "", "text": "很好"}],
         "actions": ["close", "pause"],
         "joined": {"cadres": 1},
     }
