@@ -20,7 +20,7 @@ from cli.files import read_bytes, read_meeting
 from meeting.join_cards import issue_cards
 from printouts import ballot_form, card_sheet, feedback, tally_sheet
 from printouts.inputs import digests, parse_ballots, recompute
-from printouts.samples import sample_ballots, sample_meeting
+from printouts.samples import sample_ballots, sample_evaluation, sample_meeting
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
 
@@ -32,10 +32,21 @@ def render_docs_images(out_dir: Path) -> list[Path]:
     ballots_bytes = read_bytes(ballots_path)
     result = recompute(meeting, parse_ballots(ballots_bytes, meeting, str(ballots_path)))
     first = meeting.reporters[0].id
-    comments = {
-        first: "抓基层党建责任落实到位，村级组织阵地建设成效明显；"
-        "下一步要在发展壮大村级集体经济上再下功夫。"
-    }
+    remarks = [
+        {
+            "kind": "comment",
+            "reporter": first,
+            "by": "刘洋（县委书记）",
+            "text": "抓基层党建责任落实到位，村级组织阵地建设成效明显；"
+            "下一步要在发展壮大村级集体经济上再下功夫。",
+        },
+        {
+            "kind": "comment",
+            "reporter": first,
+            "by": "陈静（县委副书记）",
+            "text": "党员教育管理还有薄弱环节，流动党员管理要建立台账、落实到人。",
+        },
+    ]
     pdfs = {
         "cards": card_sheet.render_cards(
             meeting, issue_cards(b"docs", meeting)[:8], "https://pingyi.example.org"
@@ -44,7 +55,9 @@ def render_docs_images(out_dir: Path) -> list[Path]:
         "tally": tally_sheet.render_tally(
             meeting, result, digests(meeting_bytes, ballots_bytes), signed_by="自签名证书"
         ),
-        "feedback": feedback.render_feedback(meeting, result, comments),
+        "feedback": feedback.render_feedback(
+            meeting, result, remarks, only=first, evaluation=sample_evaluation(meeting, result)
+        ),
     }
     small = sample_meeting(6, grouped=False)
     small_ballots = sample_ballots(small)

@@ -1,4 +1,4 @@
-"""`pingyi print {cards,ballots,tally,feedback,xlsx}` and `pingyi verify`.
+"""`pingyi print {cards,ballots,tally,evaluation,feedback,xlsx}` and `pingyi verify`.
 
 The files are read and written here; the renderers, the signer and the verifier only turn
 bytes and records into bytes (or a verdict).
@@ -11,25 +11,29 @@ import sys
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from cryptography import x509
+
 from cli.files import read_bytes, read_meeting
 from cli.outputs import write_output
 from cli.signing_files import ensure_identity, key_passphrase, read_identity
-from cli.sources import load
+from cli.sources import Loaded, load
 from meeting.join_cards import issue_cards
 from printouts import signing
 from printouts.ballot_form import render_ballots
 from printouts.card_sheet import render_cards
+from printouts.evaluation_sheet import render_evaluation
 from printouts.feedback import render_feedback
 from printouts.tally_sheet import effective_ballots, render_tally
 from printouts.xlsx import results_xlsx
 from server.datadir import DataDir
 from tally.errors import InputError
+from tally.model import Meeting
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     printer = subparsers.add_parser(
         "print",
-        help="print the meeting's paper as PDF (参会卡、评议表、汇总表、反馈单)",
+        help="print the meeting's paper as PDF (参会卡、评议表、汇总表、综合评价结果表、反馈单)",
         description="Make the paper of the meeting day as PDF with embedded fonts.",
     )
     kinds = printer.add_subparsers(dest="kind", required=True, metavar="KIND")
@@ -60,22 +64,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
     tally = _kind(kinds, "tally", "the signed tally sheet (测评结果汇总表)")
     _ballot_source(tally)
-    tally.add_argument(
-        "--key",
-        type=Path,
-        help="the organisation's signing key (PEM or DER; if encrypted, the passphrase is "
-        "asked for, or read from PINGYI_KEY_PASSPHRASE)",
-    )
-    tally.add_argument(
-        "--cert",
-        type=Path,
-        help="its certificate (PEM), with --key; may hold the chain up to the root",
-    )
-    tally.add_argument(
-        "--tsa",
-        metavar="URL",
-        help="add an RFC 3161 timestamp from this time-stamping server (PAdES B-T)",
-    )
+    _signing_options(tally)
     tally.add_argument(
         "--export-ballots",
         type=Path,
@@ -84,6 +73,24 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "[next to the PDF: <name>-ballots.csv]",
     )
     tally.set_defaults(func=run_tally)
+
+    evaluation = _kind(kinds, "evaluation", "the signed 综合评价结果表 (after the 党组 fixed it)")
+    evaluation.add_argument(
+        "--data",
+        type=Path,
+        required=True,
+        metavar="DIR",
+        help="the server's data directory: its ballots, the fixed 综合评价 and the signing key",
+    )
+    _signing_options(evaluation)
+    evaluation.add_argument(
+        "--export-ballots",
+        type=Path,
+        metavar="CSV",
+        help="where to write the ballot export the digest is of [next to the PDF: "
+        "<name>-ballots.csv]",
+    )
+    evaluation.set_defaults(func=run_evaluation)
 
     feedback = _kind(kinds, "feedback", "feedback sheets, one page per reporter (反馈单)")
     _ballot_source(feedback)
@@ -102,13 +109,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
     verify = subparsers.add_parser(
         "verify",
-        help="check a signed tally sheet against the ballots and meeting file (核验)",
+        help="check a signed tally sheet or 综合评价结果表 against the ballots and meeting file (核验)",
         description="Checks the PDF's signature (and its signer, with --cert or --ca), the "
         "SHA-256 of the ballot and meeting files, every figure of the attached result against "
         "a fresh tally, and the printed text against it. Exit 0: all match; 1: a mismatch; "
         "2: bad input.",
     )
-    verify.add_argument("pdf", type=Path, help="the signed tally sheet (PDF)")
+    verify.add_argument("pdf", type=Path, help="the signed tally sheet or 综合评价结果表 (PDF)")
     verify.add_argument("--ballots", type=Path, required=True, help="the ballot CSV")
     verify.add_argument("--meeting", type=Path, required=True, help="the meeting file (TOML)")
     verify.add_argument(
@@ -131,6 +138,25 @@ def _kind(kinds, name: str, help_text: str) -> argparse.ArgumentParser:
         "-o", "--output", type=Path, required=True, metavar="OUT", help="the file to write"
     )
     return parser
+
+
+def _signing_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--key",
+        type=Path,
+        help="the organisation's signing key (PEM or DER; if encrypted, the passphrase is "
+        "asked for, or read from PINGYI_KEY_PASSPHRASE)",
+    )
+    parser.add_argument(
+        "--cert",
+        type=Path,
+        help="its certificate (PEM), with --key; may hold the chain up to the root",
+    )
+    parser.add_argument(
+        "--tsa",
+        metavar="URL",
+        help="add an RFC 3161 timestamp from this time-stamping server (PAdES B-T)",
+    )
 
 
 def _ballot_source(parser: argparse.ArgumentParser) -> None:
@@ -180,30 +206,11 @@ def run_tally(args: argparse.Namespace) -> int:
     if args.ballots is None and export is None:
         export = args.output.with_name(f"{args.output.stem}-ballots.csv")
     loaded = load(args.meeting, args.ballots, args.data, export_to=export)
-    if args.key is not None:
-        key_path, cert_path = args.key, args.cert
-    elif args.data is not None:
-        key_path, cert_path = ensure_identity(DataDir(args.data), loaded.meeting)
-    else:
-        raise InputError(
-            "--key/--cert", "签名需要会议的数据目录 --data，或单位自己的 --key 和 --cert"
-        )
+    key_path, cert_path = identity_files(args.key, args.cert, args.data, loaded.meeting)
     key_pem, cert_pem = read_identity(key_path, cert_path)
     passphrase = key_passphrase(key_pem, key_path)
     sources = {"key_source": str(key_path), "cert_source": str(cert_path)}
-    cert = signing.signing_certificate(key_pem, cert_pem, passphrase, **sources)
-    pdf = render_tally(
-        loaded.meeting,
-        loaded.result,
-        loaded.digests,
-        signed_by=signing.signer_name(cert),
-        effective=effective_ballots(loaded.ballots),
-        signer_sha256=signing.fingerprint(cert),
-        voided=loaded.voided,
-    )
-    signed = signing.sign_pdf(
-        pdf, key_pem, cert_pem, passphrase=passphrase, tsa_url=args.tsa, **sources
-    )
+    signed, cert = signed_tally(loaded, key_pem, cert_pem, passphrase, sources, args.tsa)
     write_output(args.output, signed)
     print(f"已写入并签名 {args.output}（{signing.describe(cert)}）")
     print(f"会议文件 SHA-256：{loaded.digests['meeting_sha256']}")
@@ -218,6 +225,85 @@ def run_tally(args: argparse.Namespace) -> int:
     return 0
 
 
+def identity_files(
+    key: Path | None, cert: Path | None, data: Path | None, meeting: Meeting
+) -> tuple[Path, Path]:
+    """The key and certificate that sign: the organisation's --key/--cert, else the
+    meeting's own in the data directory (`pingyi archive` signs with the same pair)."""
+    if key is not None and cert is not None:
+        return key, cert
+    if data is not None:
+        return ensure_identity(DataDir(data), meeting)
+    raise InputError("--key/--cert", "签名需要会议的数据目录 --data，或单位自己的 --key 和 --cert")
+
+
+def signed_tally(
+    loaded: Loaded,
+    key_pem: bytes,
+    cert_pem: bytes,
+    passphrase: bytes | None,
+    sources: dict[str, str],
+    tsa_url: str | None = None,
+) -> tuple[bytes, x509.Certificate]:
+    """The signed 测评结果汇总表 and the certificate that signed it (also for the 备案)."""
+    cert = signing.signing_certificate(key_pem, cert_pem, passphrase, **sources)
+    pdf = render_tally(
+        loaded.meeting,
+        loaded.result,
+        loaded.digests,
+        signed_by=signing.signer_name(cert),
+        effective=effective_ballots(loaded.ballots),
+        signer_sha256=signing.fingerprint(cert),
+        voided=loaded.voided,
+    )
+    signed = signing.sign_pdf(
+        pdf, key_pem, cert_pem, passphrase=passphrase, tsa_url=tsa_url, **sources
+    )
+    return signed, cert
+
+
+NOT_FIXED = "综合评价尚未经党组研究确定（会后页面“确定”后才能打印结果表）"
+
+
+def run_evaluation(args: argparse.Namespace) -> int:
+    if (args.key is None) != (args.cert is None):
+        raise InputError("--key/--cert", "须同时给出私钥和证书")
+    loaded = load(args.meeting, None, args.data)
+    if not loaded.evaluation or not loaded.evaluation.get("fixed"):
+        raise InputError(str(args.data), NOT_FIXED)
+    export = args.export_ballots or args.output.with_name(f"{args.output.stem}-ballots.csv")
+    if args.key is not None:
+        key_path, cert_path = args.key, args.cert
+    else:
+        key_path, cert_path = ensure_identity(DataDir(args.data), loaded.meeting)
+    key_pem, cert_pem = read_identity(key_path, cert_path)
+    passphrase = key_passphrase(key_pem, key_path)
+    sources = {"key_source": str(key_path), "cert_source": str(cert_path)}
+    cert = signing.signing_certificate(key_pem, cert_pem, passphrase, **sources)
+    pdf = render_evaluation(
+        loaded.meeting,
+        loaded.result,
+        loaded.evaluation,
+        loaded.digests,
+        signed_by=signing.signer_name(cert),
+        signer_sha256=signing.fingerprint(cert),
+    )
+    signed = signing.sign_pdf(
+        pdf, key_pem, cert_pem, passphrase=passphrase, tsa_url=args.tsa, **sources
+    )
+    write_output(export, loaded.ballots_bytes)
+    write_output(args.output, signed)
+    print(f"已写入并签名 {args.output}（{signing.describe(cert)}）")
+    print(f"综合评价经党组于{loaded.evaluation['fixed'].get('studied_on', '')}研究确定")
+    print(f"会议文件 SHA-256：{loaded.digests['meeting_sha256']}")
+    print(f"选票文件 SHA-256：{loaded.digests['ballots_sha256']}")
+    print(f"签名证书 SHA-256指纹：{signing.fingerprint(cert)}")
+    if args.tsa:
+        print(f"已加RFC 3161时间戳（{args.tsa}）")
+    print(f"选票导出已写入 {export}（核验时用它）")
+    return 0
+
+
 def run_feedback(args: argparse.Namespace) -> int:
     loaded = load(args.meeting, args.ballots, args.data, comments_path=args.comments)
     if args.reporter is not None and args.reporter not in {r.id for r in loaded.meeting.reporters}:
@@ -225,7 +311,7 @@ def run_feedback(args: argparse.Namespace) -> int:
     pdf = render_feedback(
         loaded.meeting,
         loaded.result,
-        loaded.comments,
+        loaded.remarks,
         only=args.reporter,
         evaluation=loaded.evaluation,
     )
@@ -237,20 +323,26 @@ def run_feedback(args: argparse.Namespace) -> int:
 
 def run_xlsx(args: argparse.Namespace) -> int:
     loaded = load(args.meeting, args.ballots, args.data)
-    write_output(args.output, results_xlsx(loaded.result, loaded.meeting, loaded.digests))
+    workbook = results_xlsx(
+        loaded.result, loaded.meeting, loaded.digests, evaluation=loaded.evaluation
+    )
+    write_output(args.output, workbook)
     print(f"已写入 {args.output}")
     return 0
 
 
 def run_verify(args: argparse.Namespace) -> int:
     from printouts.verify import verify  # pyHanko's validation stack is slow to import
+    from printouts.verify_evaluation import is_evaluation_sheet, verify_evaluation
 
     pdf = read_bytes(args.pdf)
     meeting = read_bytes(args.meeting)
     ballots = read_bytes(args.ballots)
     cert = read_bytes(args.cert) if args.cert is not None else None
     ca = read_bytes(args.ca) if args.ca is not None else None
-    verdict = verify(
+    # A 综合评价结果表 carries pingyi-evaluation.json; anything else is read as a tally sheet.
+    check = verify_evaluation if is_evaluation_sheet(pdf) else verify
+    verdict = check(
         pdf,
         ballots,
         meeting,

@@ -1,20 +1,22 @@
-"""Feedback sheets (述职评议反馈单): one A4 page per reporter, handed back after the meeting.
+"""Feedback sheets (述职评议反馈单): one per reporter, handed back after the meeting.
 
-Each page shows the reporter's grade from the vote (测评等次, never called 综合评价等次: that
-is what the organisers decide later, and the page says so), the counts per grade, the rule
-that decided the grade with every step of the reasoning, and the chair's 点评 text when one
-was entered. Once the 党组 has fixed the 综合评价 (meeting/evaluation.py), the page also
-carries the 综合评价等次, the date it was fixed and the 综合评价意见; a draft is never printed.
+Each sheet shows the reporter's grade from the vote (测评等次, never called 综合评价等次: that
+is what the organisers decide later, and the sheet says so), the counts per grade, the rule
+that decided the grade with every step of the reasoning, and every 点评 on the report with who
+gave it (and the 集中点评, which covers every report). Once the 党组 has fixed the 综合评价
+(meeting/evaluation.py), it also carries the 综合评价等次, the date it was fixed, the
+综合评价意见 and the 整改要求 (约谈提醒、限期整改 by the date fixed; 年度考核不得评为优秀); a
+draft is never printed. A sheet runs onto a second page rather than drop a 点评.
 """
 
 from __future__ import annotations
 
 import io
 
+from meeting.evaluation import outcomes_for
 from printouts.layout import (
     A4,
     Column,
-    draw_lines,
     draw_row,
     draw_text,
     fit_size,
@@ -49,46 +51,112 @@ def _share(value) -> str:
 def render_feedback(
     meeting: Meeting,
     result: dict,
-    comments: dict[str, str] | None = None,
+    remarks: list[dict] | None = None,
     only: str | None = None,
     evaluation: dict | None = None,
 ) -> bytes:
-    """One page per reporter (or only the reporter with id `only`). `evaluation`: the 综合评价
-    once the 党组 fixed it (`{"fixed": {...}, "entries": {reporter id: entry}}`): each page then
-    carries the 综合评价等次 and 综合评价意见 beside the vote's 测评等次."""
-    comments = comments or {}
+    """One sheet per reporter (or only the reporter with id `only`). `remarks`: the 点评 and
+    讲话 as `meeting.views.remarks_view` gives them. `evaluation`: the 综合评价 once the 党组
+    fixed it (`server.record_reader.MeetingRecord.evaluation`)."""
+    remarks = remarks or []
     buffer = io.BytesIO()
     canvas = new_canvas(buffer, f"{meeting.title} 述职评议反馈单", subject="pingyi feedback")
     grades = list(result.get("grades") or meeting.rules.grades)
     for row in result["reporters"]:
         if only and row["id"] != only:
             continue
-        decided = _decided(evaluation, row["id"])
-        _draw_page(canvas, meeting, result, grades, row, comments.get(row["id"], ""), decided)
+        page = _Page(canvas, row["name"])
+        decided = _decided(evaluation, row["id"], meeting)
+        _draw_sheet(page, meeting, result, grades, row, _remarks_on(remarks, row["id"]), decided)
         canvas.showPage()
     canvas.save()
     return buffer.getvalue()
 
 
-def _decided(evaluation: dict | None, reporter_id: str) -> dict | None:
-    """The reporter's fixed 综合评价 entry, with the date the 党组 studied it."""
+def _remarks_on(remarks: list[dict], reporter_id: str) -> list[tuple[str, str]]:
+    """(heading, text) of each 点评 on this report, then each 集中点评, as saved."""
+    own = [
+        (r["by"] or "主持人", r["text"])
+        for r in remarks
+        if r["kind"] == "comment" and r["reporter"] == reporter_id and r["text"].strip()
+    ]
+    together = [
+        (f"集中点评（{r['by']}）" if r["by"] else "集中点评", r["text"])
+        for r in remarks
+        if r["kind"] == "together" and r["text"].strip()
+    ]
+    return own + together
+
+
+def _decided(evaluation: dict | None, reporter_id: str, meeting: Meeting) -> dict | None:
+    """The reporter's fixed 综合评价 entry, with the date the 党组 studied it and what follows
+    from it (结果运用)."""
     if not evaluation or reporter_id not in evaluation.get("entries", {}):
         return None
-    return {**evaluation["entries"][reporter_id], "studied_on": evaluation["fixed"]["studied_on"]}
+    fixed = evaluation["fixed"]
+    grades = {rid: entry["grade"] for rid, entry in evaluation["entries"].items()}
+    outcomes = outcomes_for(grades, meeting)
+    return {
+        **evaluation["entries"][reporter_id],
+        "studied_on": fixed["studied_on"],
+        "rectify_by": fixed.get("rectify_by", ""),
+        "interview": reporter_id in outcomes["interview"],
+        "not_excellent": reporter_id in outcomes["not_excellent"],
+    }
 
 
-def _draw_page(
-    canvas,
+class _Page:
+    """A cursor down the sheet that starts a continuation page when the next lines do not fit."""
+
+    def __init__(self, canvas, name: str) -> None:
+        self.canvas = canvas
+        self.name = name
+        self.width = A4[0] - 2 * MARGIN
+        self.y = A4[1] - MARGIN - 6 * mm
+
+    def need(self, height: float) -> None:
+        if self.y - height >= MARGIN + 14 * mm:
+            return
+        self.footer()
+        self.canvas.showPage()
+        self.y = A4[1] - MARGIN - 6 * mm
+        draw_text(self.canvas, MARGIN, self.y, f"述职评议反馈单（续）　述职人：{self.name}", 11)
+        self.y -= 10 * mm
+
+    def lines(self, lines: list[str], size: float, indent: float = 0) -> None:
+        leading = size * 1.45
+        for line in lines:
+            self.need(leading)
+            draw_text(self.canvas, MARGIN + indent, self.y, line, size)
+            self.y -= leading
+
+    def paragraph(self, text: str, size: float, indent: float = 4 * mm) -> None:
+        self.lines(wrap(text, size, self.width - indent - 2 * mm), size, indent)
+
+    def heading(self, text: str) -> None:
+        self.y -= 3 * mm
+        self.need(16 * mm)  # a heading is never left alone at the foot of a page
+        draw_text(self.canvas, MARGIN, self.y, text, 12)
+        self.y -= 7 * mm
+
+    def footer(self) -> None:
+        draw_text(
+            self.canvas, A4[0] - MARGIN, MARGIN + 6 * mm, "（本单仅送述职人本人）", 9, "right"
+        )
+
+
+def _draw_sheet(
+    page: _Page,
     meeting: Meeting,
     result: dict,
     grades: list[str],
     row: dict,
-    comment: str,
-    decided: dict | None = None,
+    remarks: list[tuple[str, str]],
+    decided: dict | None,
 ) -> None:
-    page_w, page_h = A4
-    width = page_w - 2 * MARGIN
-    y = page_h - MARGIN - 6 * mm
+    canvas, width = page.canvas, page.width
+    page_w = A4[0]
+    y = page.y
     draw_text(canvas, page_w / 2, y, "述职评议反馈单", 18, "centre")
     y -= 8 * mm
     draw_text(canvas, page_w / 2, y, meeting.title, fit_size(meeting.title, 11, width), "centre")
@@ -132,44 +200,47 @@ def _draw_page(
         f"　基础等次：{row['base_grade'] or '—'}"
     )
     draw_text(canvas, MARGIN, y, facts, 11)
-    y -= 10 * mm
-    by = row.get("decided_by") or "—"
-    y = draw_lines(canvas, MARGIN, y, wrap(f"决定等次的依据：{by}", 11, width), 11)
-    y -= 2 * mm
-    draw_text(canvas, MARGIN, y, "评定过程：", 11)
-    y -= 7 * mm
+    page.y = y - 10 * mm
+    page.lines(wrap(f"决定等次的依据：{row.get('decided_by') or '—'}", 11, width), 11)
+    page.heading("评定过程：")
     for step in row.get("steps", []):
         rule = RULE_LABEL.get(step["rule"], step["rule"]).replace("差票", f"{poor}票")
-        lines = wrap(f"· {rule}：{step['why']}", 10, width - 6 * mm)
-        y = draw_lines(canvas, MARGIN + 4 * mm, y, lines, 10)
+        page.paragraph(f"· {rule}：{step['why']}", 10)
     if decided is not None:
-        y = _opinion(canvas, decided, y - 4 * mm, width)
-    y -= 8 * mm
-    draw_text(canvas, MARGIN, y, "主持人点评：", 12)
-    y -= 8 * mm
-    text = comment.strip() or "（未录入点评）"
-    lines = wrap(text, 11, width - 8 * mm)
-    room = int((y - MARGIN - 16 * mm) // (11 * 1.6))
-    if len(lines) > room:
-        lines = lines[: max(room - 1, 0)] + ["（点评过长，余下从略，请见会议记录）"]
-    y = draw_lines(canvas, MARGIN + 4 * mm, y, lines, 11, 11 * 1.6)
-    draw_text(canvas, page_w - MARGIN, MARGIN + 10 * mm, "（本单仅送述职人本人）", 9, "right")
+        _opinion(page, decided)
+    page.heading("点评：")
+    if not remarks:
+        page.paragraph("（未录入点评）", 11)
+    for by, text in remarks:
+        page.paragraph(f"{by}：{' '.join(text.split())}", 11)
+    page.footer()
 
 
-OPINION_LINES = 4  # lines per part of the 综合评价意见 on the page; the rest is in the record
+OPINION_LINES = 6  # lines per part of the 综合评价意见; the rest is in the record (备案)
 
 
-def _opinion(canvas, decided: dict, y: float, width: float) -> float:
-    """The 综合评价意见 (成绩, 问题, 要求), each part cut to a few lines, and the reason where
-    the 综合评价等次 differs from the 测评等次."""
-    draw_text(canvas, MARGIN, y, "综合评价意见：", 12)
-    y -= 7 * mm
+def _opinion(page: _Page, decided: dict) -> None:
+    """The 综合评价意见 (成绩, 问题, 要求), each part cut to a few lines, the reason where the
+    综合评价等次 differs from the 测评等次, and the 整改要求 that follow from the grade."""
+    page.heading("综合评价意见：")
     parts = list(decided.get("opinion", {}).items())
     if decided.get("reason"):
         parts.append(("与测评等次不同的理由", decided["reason"]))
     for name, text in parts:
-        lines = wrap(f"{name}：{text}", 10, width - 6 * mm)
+        lines = wrap(f"{name}：{text}", 10, page.width - 6 * mm)
         if len(lines) > OPINION_LINES:
             lines = lines[: OPINION_LINES - 1] + ["（余下从略，请见综合评价记录）"]
-        y = draw_lines(canvas, MARGIN + 4 * mm, y, lines, 10)
-    return y
+        page.lines(lines, 10, 4 * mm)
+    demands = []
+    if decided["interview"]:
+        by = decided.get("rectify_by") or "党组规定的期限"
+        demands.append(
+            f"综合评价等次为{decided['grade']}，将进行约谈提醒；请针对点评和综合评价指出的问题"
+            f"制定整改方案，于{by}前完成整改并报告整改情况。"
+        )
+    if decided["not_excellent"]:
+        demands.append("按规定，本年度考核结果不得评定为优秀等次。")
+    if demands:
+        page.heading("整改要求：")
+        for demand in demands:
+            page.paragraph(demand, 10)

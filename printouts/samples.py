@@ -8,6 +8,7 @@ from the demo meeting (examples/) by `python -m cli.doc_images docs/img`.
 from __future__ import annotations
 
 import random
+from datetime import date, timedelta
 from fractions import Fraction
 
 from tally.model import Ballot, Group, Meeting, Reporter, Rules
@@ -114,3 +115,45 @@ def sample_ballots(meeting: Meeting, seed: int = 7, turnout: float = 0.9) -> lis
                     marks[reporter.id] = rng.choices(grades, weights)[0]
             ballots.append(Ballot(f"b{group.id}{seat + 1:03d}", group.id, marks))
     return ballots
+
+
+def sample_evaluation(meeting: Meeting, result: dict, studied_on: str = "") -> dict:
+    """A fixed 综合评价 record as `server.record_reader` reads it: each reporter decided at the
+    测评等次, except the first, one grade lower for a reason (so the 结果运用 lists and the
+    reason show). The dates follow the meeting's."""
+    day = date.fromisoformat(meeting.date)
+    studied_on = studied_on or (day + timedelta(days=3)).isoformat()
+    grades = meeting.rules.grades
+    history = []
+    for index, row in enumerate(result["reporters"]):
+        vote = row["final_grade"] or grades[1]
+        grade, reason = vote, ""
+        if index == 0:
+            grade = grades[min(grades.index(vote) + 2, len(grades) - 1)]
+            reason = "督导调研发现软弱涣散村党组织整顿不到位"
+        history.append(
+            {
+                "reporter": row["id"],
+                "vote_grade": row["final_grade"] or "",
+                "sources": {"实地调研": vote, "平时了解": "工作积极主动"},
+                "grade": grade,
+                "opinion": {
+                    "成绩": "履行基层党建第一责任人职责，党建引领乡村振兴成效明显。",
+                    "问题": "党员教育管理创新不足，村级集体经济发展不平衡。",
+                    "要求": "聚焦点评指出的问题，逐项制定整改措施，按期销号。",
+                },
+                "reason": reason,
+                "entered_by": "组织科 李敏",
+                "at": 1.0 + index,
+            }
+        )
+    return {
+        "fixed": {
+            "studied_on": studied_on,
+            "entered_by": "组织科 李敏",
+            "at": 100.0,
+            "rectify_by": (day + timedelta(days=60)).isoformat(),
+        },
+        "entries": {entry["reporter"]: entry for entry in history},
+        "history": history,
+    }

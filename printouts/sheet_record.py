@@ -108,16 +108,21 @@ def beijing_time(at: float) -> str:
     return datetime.fromtimestamp(at, BEIJING).strftime("%Y-%m-%d %H:%M")
 
 
-def attach(pdf: bytes, record: dict) -> bytes:
-    """pdf with the record embedded as `pingyi-tally.json` (an incremental update)."""
+def attach(
+    pdf: bytes,
+    record: dict,
+    name: str = ATTACHMENT,
+    description: str = "测评结果（pingyi tally --json）、输入文件摘要与计票规则",
+) -> bytes:
+    """pdf with the record embedded as `name` (an incremental update)."""
     writer = IncrementalPdfFileWriter(io.BytesIO(pdf))
     data = json.dumps(record, ensure_ascii=False, sort_keys=True, indent=1).encode("utf-8")
     embedded = EmbeddedFileObject.from_file_data(writer, data, mime_type="application/json")
     spec = FileSpec(
-        file_spec_string=ATTACHMENT,
-        file_name=ATTACHMENT,
+        file_spec_string=name,
+        file_name=name,
         embedded_data=embedded,
-        description="测评结果（pingyi tally --json）、输入文件摘要与计票规则",
+        description=description,
         af_relationship=generic.NameObject("/Data"),
     )
     embed_file(writer, spec)
@@ -126,15 +131,15 @@ def attach(pdf: bytes, record: dict) -> bytes:
     return out.getvalue()
 
 
-def read_attached(reader: PdfFileReader) -> dict | None:
-    """The attached record (the last of that name), or None when the PDF has none (or it
-    is not JSON)."""
+def read_attached(reader: PdfFileReader, name: str = ATTACHMENT) -> dict | None:
+    """The attached record `name` (the last of that name), or None when the PDF has none (or
+    it is not JSON)."""
     try:
         names = reader.root["/Names"]["/EmbeddedFiles"]["/Names"]
     except KeyError:
         return None
     for index in reversed(range(0, len(names) - 1, 2)):  # the last one, as a reader shows
-        if str(names[index]) != ATTACHMENT:
+        if str(names[index]) != name:
             continue
         stream = names[index + 1].get_object()["/EF"]["/F"].get_object()
         try:

@@ -9,6 +9,9 @@ and on paper (纸质; both empty when the ballots do not say how they came) and 
 whole (废票), with a total; and per reporter and group the counts and the group's score.
 Sheet 说明: the weights, points, cutoffs and rules, the rounding rule, what 有效票 means, the
 same per-group split in words, and the digests of the inputs (as the tally sheet prints them).
+Once the 党组 has fixed the 综合评价 (`evaluation`), sheet 综合评价: per reporter the 测评等次,
+the other sources, the 综合评价等次, the reason where the two differ and the 综合评价意见; and
+sheet 结果运用: the 约谈提醒、限期整改 list with its date, the 年度考核不得评为优秀 list and the 倒排.
 
 Numbers are numbers (counts as integers, shares in percent with one decimal, scores with two,
 each rounded once from the exact value), every table has borders, and every sheet prints on
@@ -27,6 +30,8 @@ from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.properties import PageSetupProperties
 from openpyxl.worksheet.worksheet import Worksheet
 
+from meeting.evaluation import OPINION_PARTS
+from printouts.evaluation_sheet import derived_outcomes
 from tally.engine import round_half_up
 from tally.model import Meeting
 from tally.numbers import pct, short
@@ -44,10 +49,14 @@ def _share(part: int, whole: int | None) -> float | None:
 
 
 def results_xlsx(
-    result_json: dict, meeting: Meeting, digests: dict[str, str] | None = None
+    result_json: dict,
+    meeting: Meeting,
+    digests: dict[str, str] | None = None,
+    evaluation: dict | None = None,
 ) -> bytes:
     """The workbook (.xlsx) for the engine's result JSON; `digests` (meeting_sha256,
-    ballots_sha256) go on the 说明 sheet when given."""
+    ballots_sha256) go on the 说明 sheet when given; `evaluation`, the fixed 综合评价
+    (`MeetingRecord.evaluation`), adds the sheets 综合评价 and 结果运用."""
     workbook = Workbook()
     sheet = workbook.active
     if not isinstance(sheet, Worksheet):  # a new Workbook's one sheet is a worksheet
@@ -129,6 +138,9 @@ def results_xlsx(
     _page(sheet, "4:4")
     _groups_sheet(workbook.create_sheet("分组票数"), result_json, meeting, grades)
     _notes_sheet(workbook.create_sheet("说明"), result_json, meeting, digests)
+    if evaluation and evaluation.get("fixed"):
+        _evaluation_sheet(workbook.create_sheet("综合评价"), result_json, meeting, evaluation)
+        _outcomes_sheet(workbook.create_sheet("结果运用"), result_json, meeting, evaluation)
     buffer = io.BytesIO()
     workbook.save(buffer)
     return buffer.getvalue()
@@ -275,4 +287,69 @@ def _notes_sheet(
     _table(sheet, 1, [None, None])
     sheet.column_dimensions["A"].width = 22
     sheet.column_dimensions["B"].width = 80
+    _page(sheet, "1:1")
+
+
+def _evaluation_sheet(
+    sheet: Worksheet, result_json: dict, meeting: Meeting, evaluation: dict
+) -> None:
+    """Per reporter: the vote's grade beside the 党组's, and why they differ."""
+    entries = evaluation.get("entries") or {}
+    used = {name for entry in entries.values() for name in (entry.get("sources") or {})}
+    sources = [s for s in meeting.evaluation_sources if s in used]
+    sources += sorted(used - set(sources))
+    votes = {r["id"]: r.get("final_grade") or "待定" for r in result_json["reporters"]}
+    fixed = evaluation["fixed"]
+    sheet.append([f"{meeting.title} 综合评价"])
+    sheet["A1"].font = Font(bold=True, size=14)
+    sheet.append(["会议日期", meeting.date, "党组研究日期", fixed.get("studied_on", "")])
+    sheet.append([])
+    sheet.append(
+        ["序号", "姓名", "单位", "测评等次", *sources, "综合评价等次", "理由", *OPINION_PARTS]
+    )
+    for index, reporter in enumerate(meeting.reporters, start=1):
+        entry = entries.get(reporter.id) or {}
+        noted, opinion = entry.get("sources") or {}, entry.get("opinion") or {}
+        sheet.append(
+            [index, reporter.name, reporter.org, votes.get(reporter.id, "")]
+            + [noted.get(name, "") for name in sources]
+            + [entry.get("grade", ""), entry.get("reason", "")]
+            + [opinion.get(part, "") for part in OPINION_PARTS]
+        )
+    _table(sheet, 4, [COUNT] + [None] * (len(sheet[4]) - 1))
+    widths = [6, 10, 22, 10] + [12] * len(sources) + [12, 30] + [50] * len(OPINION_PARTS)
+    for column, width in enumerate(widths, start=1):
+        sheet.column_dimensions[get_column_letter(column)].width = width
+    for row in sheet.iter_rows(min_row=5, min_col=5):
+        for cell in row:
+            cell.alignment = Alignment(wrap_text=True, vertical="top")
+    sheet.freeze_panes = "C5"
+    _page(sheet, "4:4")
+
+
+def _outcomes_sheet(
+    sheet: Worksheet, result_json: dict, meeting: Meeting, evaluation: dict
+) -> None:
+    """结果运用: who is to be talked to and rectify by when, who may not be rated 优秀, and
+    the 倒排 when the rules ask for one; 无 where a list is empty."""
+    outcomes = derived_outcomes(list((evaluation.get("entries") or {}).values()), meeting)
+    names = {r.id: (r.name, r.org) for r in meeting.reporters}
+    rectify_by = evaluation["fixed"].get("rectify_by") or None
+    ranks = {r["id"]: r.get("rank") for r in result_json["reporters"]}
+    lists = [
+        ("约谈提醒、限期整改", outcomes["interview"], rectify_by),
+        ("年度考核不得评为优秀", outcomes["not_excellent"], None),
+    ]
+    if _bottom_configured(meeting):
+        lists.append(("倒排", list(result_json.get("bottom") or []), None))
+    sheet.append(["结果运用", "姓名", "单位", "限期整改日期"])
+    for label, ids, date in lists:
+        for rid in ids:
+            rank = f"（第{ranks.get(rid)}名）" if label == "倒排" else ""
+            sheet.append([label + rank, *names[rid], date])
+        if not ids:
+            sheet.append([label, "无", None, None])
+    _table(sheet, 1, [None, None, None, None])
+    for column, width in zip("ABCD", (24, 12, 24, 14), strict=True):
+        sheet.column_dimensions[column].width = width
     _page(sheet, "1:1")

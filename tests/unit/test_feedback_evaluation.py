@@ -10,7 +10,7 @@ from pathlib import Path
 
 from printouts.feedback import render_feedback
 from printouts.inputs import recompute
-from printouts.samples import sample_ballots, sample_meeting
+from printouts.samples import sample_ballots, sample_evaluation, sample_meeting
 from tests.unit.test_printouts import pdf_pages, pdf_text
 
 NOT_OVERALL = "本表为会议测评结果，非综合评价等次（综合评价由党组研究确定）"
@@ -51,3 +51,34 @@ def test_without_a_fixed_evaluation_the_page_is_the_vote_s() -> None:
     assert render_feedback(meeting, result, {}, evaluation=None) == render_feedback(
         meeting, result, {}
     )
+
+
+def test_each_named_comment_the_together_comment_and_the_rectification_are_on_the_sheet(
+    tmp_path: Path,
+) -> None:
+    meeting = sample_meeting(3)
+    result = recompute(meeting, sample_ballots(meeting))
+    evaluation = sample_evaluation(meeting, result)  # r01 decided two grades below its vote
+    r01_grade = evaluation["entries"]["r01"]["grade"]
+    remarks = [
+        {"kind": "comment", "reporter": "r01", "by": "刘洋（书记）", "text": "成绩突出"},
+        {"kind": "comment", "reporter": "r01", "by": "陈静（副书记）", "text": "短板明显"},
+        {"kind": "comment", "reporter": "r02", "by": "刘洋（书记）", "text": "思路清晰"},
+        {"kind": "together", "reporter": "", "by": "刘洋（书记）", "text": "总体较好"},
+        {"kind": "speech", "reporter": "", "by": "王强（部长）", "text": "讲话不在反馈单上"},
+    ]
+    pdf = render_feedback(meeting, result, remarks, evaluation=evaluation)
+    pages = [re.sub(r"\s+", "", page) for page in pdf_text(pdf, tmp_path).split("\f")]
+    first, second = pages[0], pages[1]
+    assert "刘洋（书记）：成绩突出" in first and "陈静（副书记）：短板明显" in first
+    assert "思路清晰" not in first and "刘洋（书记）：思路清晰" in second
+    assert all("集中点评（刘洋（书记））：总体较好" in page for page in pages if page)
+    assert not any("讲话不在反馈单上" in page for page in pages)
+    rectify_by = evaluation["fixed"]["rectify_by"]
+    assert (
+        f"综合评价等次为{r01_grade}，将进行约谈提醒" in first
+        and f"于{rectify_by}前完成整改" in first
+    )
+    assert "整改要求" not in second  # decided at its vote: 好 or 较好 in this sample
+    if r01_grade == meeting.rules.poor_grade:
+        assert "本年度考核结果不得评定为优秀等次" in first

@@ -204,8 +204,10 @@ def test_long_tally_sheet_continues_on_more_pages(tmp_path):
 
 def test_feedback_one_page_per_reporter_with_grade_counts_rule_and_comment(sample, tmp_path):
     meeting, _, result = sample
-    comments = {"r02": "抓党建促发展思路清晰，成效明显。"}
-    pdf = render_feedback(meeting, result, comments)
+    remarks = [
+        {"kind": "comment", "reporter": "r02", "by": "", "text": "抓党建促发展思路清晰，成效明显。"}
+    ]
+    pdf = render_feedback(meeting, result, remarks)
     pages = pdf_text(pdf, tmp_path).split("\f")
     assert pdf_pages(pdf, tmp_path) == len(meeting.reporters)
     for page, row in zip(pages, result["reporters"], strict=False):
@@ -238,11 +240,20 @@ def test_reporter_without_votes_and_long_comment_still_print(tmp_path):
     tally_text = pdf_text(render_tally(meeting, result, DIGESTS), tmp_path)
     line = next(line for line in tally_text.splitlines() if silent["name"] in line)
     assert "—" in line
-    comment = "要进一步压实责任，" * 400
-    pages = pdf_text(render_feedback(meeting, result, {"r01": comment}), tmp_path).split("\f")
-    assert pdf_pages(render_feedback(meeting, result, {"r01": comment}), tmp_path) == 4
-    assert "点评过长，余下从略" in pages[0]
-    assert "测评等次：未定" in re.sub(r"\s+", "", pages[1])
+    comment = "要进一步压实责任，" * 400 + "完。"
+    remarks = [{"kind": "comment", "reporter": "r01", "by": "刘洋（书记）", "text": comment}]
+    pdf = render_feedback(meeting, result, remarks)
+    pages = [re.sub(r"\s+", "", page) for page in pdf_text(pdf, tmp_path).split("\f")]
+    # A long 点评 runs onto continuation pages of its reporter's sheet: nothing is dropped.
+    assert pdf_pages(pdf, tmp_path) > 4
+    run_on = [
+        page for page in pages if "述职评议反馈单（续）述职人：" + meeting.reporters[0].name in page
+    ]
+    assert run_on and "完。" in run_on[-1]
+    name = meeting.reporters[0].name
+    joined = re.sub(f"（本单仅送述职人本人）|述职评议反馈单（续）述职人：{name}", "", "".join(pages))
+    assert joined.count("要进一步压实责任") == 400
+    assert "测评等次：未定" in pages[len(run_on) + 1]
 
 
 def test_other_grade_scales_print_their_own_words(tmp_path):
