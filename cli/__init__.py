@@ -5,11 +5,19 @@ from __future__ import annotations
 import argparse
 import sys
 
-from cli import paper_cmd, print_cmd, serve_cmd, tally_cmd, teller_keys
+from cli import archive_cmd, paper_cmd, print_cmd, serve_cmd, status_cmd, tally_cmd, teller_keys
 from tally.errors import InputError
 
 # Each module has `register(subparsers)` that adds its subcommands with `func` set.
-COMMAND_MODULES = (tally_cmd, serve_cmd, print_cmd, teller_keys, paper_cmd)
+COMMAND_MODULES = (
+    tally_cmd,
+    serve_cmd,
+    print_cmd,
+    teller_keys,
+    paper_cmd,
+    archive_cmd,
+    status_cmd,
+)
 
 
 def build_parser() -> argparse.ArgumentParser:

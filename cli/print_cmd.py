@@ -11,23 +11,18 @@ import sys
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from cryptography import x509
-
 from cli.files import read_bytes, read_meeting
 from cli.outputs import write_output
-from cli.signing_files import ensure_identity, key_passphrase, read_identity
-from cli.sources import Loaded, load
+from cli.signed_sheets import signed_evaluation, signed_tally, signing_identity
+from cli.sources import load
 from meeting.join_cards import issue_cards
 from printouts import signing
 from printouts.ballot_form import render_ballots
 from printouts.card_sheet import render_cards
-from printouts.evaluation_sheet import render_evaluation
 from printouts.feedback import render_feedback
-from printouts.tally_sheet import effective_ballots, render_tally
 from printouts.xlsx import results_xlsx
 from server.datadir import DataDir
 from tally.errors import InputError
-from tally.model import Meeting
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -109,15 +104,18 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
     verify = subparsers.add_parser(
         "verify",
-        help="check a signed tally sheet or 综合评价结果表 against the ballots and meeting file (核验)",
-        description="Checks the PDF's signature (and its signer, with --cert or --ca), the "
-        "SHA-256 of the ballot and meeting files, every figure of the attached result against "
-        "a fresh tally, and the printed text against it. Exit 0: all match; 1: a mismatch; "
-        "2: bad input.",
+        help="check a signed tally sheet, 综合评价结果表 or 备案 package (核验)",
+        description="A sheet (PDF): checks its signature (and its signer, with --cert or --ca), "
+        "the SHA-256 of the ballot and meeting files, every figure of the attached record "
+        "against a fresh tally, and the printed text against it. A 备案 package (zip): checks "
+        "the signed list, every file against it, and each sheet in it against the package's own "
+        "meeting file and ballots. Exit 0: all match; 1: a mismatch; 2: bad input.",
     )
-    verify.add_argument("pdf", type=Path, help="the signed tally sheet or 综合评价结果表 (PDF)")
-    verify.add_argument("--ballots", type=Path, required=True, help="the ballot CSV")
-    verify.add_argument("--meeting", type=Path, required=True, help="the meeting file (TOML)")
+    verify.add_argument(
+        "pdf", type=Path, metavar="FILE", help="the signed sheet (PDF) or the 备案 package (zip)"
+    )
+    verify.add_argument("--ballots", type=Path, help="the ballot CSV (with a sheet)")
+    verify.add_argument("--meeting", type=Path, help="the meeting file (TOML; with a sheet)")
     verify.add_argument(
         "--cert",
         type=Path,
@@ -200,22 +198,16 @@ def run_ballots(args: argparse.Namespace) -> int:
 
 
 def run_tally(args: argparse.Namespace) -> int:
-    if (args.key is None) != (args.cert is None):
-        raise InputError("--key/--cert", "须同时给出私钥和证书")
     export = args.export_ballots
     if args.ballots is None and export is None:
         export = args.output.with_name(f"{args.output.stem}-ballots.csv")
     loaded = load(args.meeting, args.ballots, args.data, export_to=export)
-    key_path, cert_path = identity_files(args.key, args.cert, args.data, loaded.meeting)
-    key_pem, cert_pem = read_identity(key_path, cert_path)
-    passphrase = key_passphrase(key_pem, key_path)
-    sources = {"key_source": str(key_path), "cert_source": str(cert_path)}
-    signed, cert = signed_tally(loaded, key_pem, cert_pem, passphrase, sources, args.tsa)
-    write_output(args.output, signed)
-    print(f"已写入并签名 {args.output}（{signing.describe(cert)}）")
+    identity = signing_identity(args.key, args.cert, args.data, loaded.meeting)
+    write_output(args.output, signed_tally(loaded, identity, args.tsa))
+    print(f"已写入并签名 {args.output}（{signing.describe(identity.cert)}）")
     print(f"会议文件 SHA-256：{loaded.digests['meeting_sha256']}")
     print(f"选票文件 SHA-256：{loaded.digests['ballots_sha256']}")
-    print(f"签名证书 SHA-256指纹：{signing.fingerprint(cert)}")
+    print(f"签名证书 SHA-256指纹：{identity.fingerprint}")
     if args.tsa:
         print(f"已加RFC 3161时间戳（{args.tsa}）")
     if args.ballots is None:
@@ -225,79 +217,23 @@ def run_tally(args: argparse.Namespace) -> int:
     return 0
 
 
-def identity_files(
-    key: Path | None, cert: Path | None, data: Path | None, meeting: Meeting
-) -> tuple[Path, Path]:
-    """The key and certificate that sign: the organisation's --key/--cert, else the
-    meeting's own in the data directory (`pingyi archive` signs with the same pair)."""
-    if key is not None and cert is not None:
-        return key, cert
-    if data is not None:
-        return ensure_identity(DataDir(data), meeting)
-    raise InputError("--key/--cert", "签名需要会议的数据目录 --data，或单位自己的 --key 和 --cert")
-
-
-def signed_tally(
-    loaded: Loaded,
-    key_pem: bytes,
-    cert_pem: bytes,
-    passphrase: bytes | None,
-    sources: dict[str, str],
-    tsa_url: str | None = None,
-) -> tuple[bytes, x509.Certificate]:
-    """The signed 测评结果汇总表 and the certificate that signed it (also for the 备案)."""
-    cert = signing.signing_certificate(key_pem, cert_pem, passphrase, **sources)
-    pdf = render_tally(
-        loaded.meeting,
-        loaded.result,
-        loaded.digests,
-        signed_by=signing.signer_name(cert),
-        effective=effective_ballots(loaded.ballots),
-        signer_sha256=signing.fingerprint(cert),
-        voided=loaded.voided,
-    )
-    signed = signing.sign_pdf(
-        pdf, key_pem, cert_pem, passphrase=passphrase, tsa_url=tsa_url, **sources
-    )
-    return signed, cert
-
-
 NOT_FIXED = "综合评价尚未经党组研究确定（会后页面“确定”后才能打印结果表）"
 
 
 def run_evaluation(args: argparse.Namespace) -> int:
-    if (args.key is None) != (args.cert is None):
-        raise InputError("--key/--cert", "须同时给出私钥和证书")
     loaded = load(args.meeting, None, args.data)
-    if not loaded.evaluation or not loaded.evaluation.get("fixed"):
+    if not loaded.evaluation:
         raise InputError(str(args.data), NOT_FIXED)
     export = args.export_ballots or args.output.with_name(f"{args.output.stem}-ballots.csv")
-    if args.key is not None:
-        key_path, cert_path = args.key, args.cert
-    else:
-        key_path, cert_path = ensure_identity(DataDir(args.data), loaded.meeting)
-    key_pem, cert_pem = read_identity(key_path, cert_path)
-    passphrase = key_passphrase(key_pem, key_path)
-    sources = {"key_source": str(key_path), "cert_source": str(cert_path)}
-    cert = signing.signing_certificate(key_pem, cert_pem, passphrase, **sources)
-    pdf = render_evaluation(
-        loaded.meeting,
-        loaded.result,
-        loaded.evaluation,
-        loaded.digests,
-        signed_by=signing.signer_name(cert),
-        signer_sha256=signing.fingerprint(cert),
-    )
-    signed = signing.sign_pdf(
-        pdf, key_pem, cert_pem, passphrase=passphrase, tsa_url=args.tsa, **sources
-    )
+    identity = signing_identity(args.key, args.cert, args.data, loaded.meeting)
+    signed = signed_evaluation(loaded, identity, args.tsa)
     write_output(export, loaded.ballots_bytes)
     write_output(args.output, signed)
-    print(f"已写入并签名 {args.output}（{signing.describe(cert)}）")
-    print(f"综合评价经党组于{loaded.evaluation['fixed'].get('studied_on', '')}研究确定")
+    print(f"已写入并签名 {args.output}（{signing.describe(identity.cert)}）")
+    print(f"综合评价经党组于{loaded.evaluation['fixed']['studied_on']}研究确定")
     print(f"会议文件 SHA-256：{loaded.digests['meeting_sha256']}")
     print(f"选票文件 SHA-256：{loaded.digests['ballots_sha256']}")
-    print(f"签名证书 SHA-256指纹：{signing.fingerprint(cert)}")
+    print(f"签名证书 SHA-256指纹：{identity.fingerprint}")
     if args.tsa:
         print(f"已加RFC 3161时间戳（{args.tsa}）")
     print(f"选票导出已写入 {export}（核验时用它）")
@@ -333,27 +269,32 @@ def run_xlsx(args: argparse.Namespace) -> int:
 
 def run_verify(args: argparse.Namespace) -> int:
     from printouts.verify import verify  # pyHanko's validation stack is slow to import
+    from printouts.verify_archive import is_zip, verify_archive
     from printouts.verify_evaluation import is_evaluation_sheet, verify_evaluation
 
-    pdf = read_bytes(args.pdf)
-    meeting = read_bytes(args.meeting)
-    ballots = read_bytes(args.ballots)
+    data = read_bytes(args.pdf)
     cert = read_bytes(args.cert) if args.cert is not None else None
     ca = read_bytes(args.ca) if args.ca is not None else None
-    # A 综合评价结果表 carries pingyi-evaluation.json; anything else is read as a tally sheet.
-    check = verify_evaluation if is_evaluation_sheet(pdf) else verify
-    verdict = check(
-        pdf,
-        ballots,
-        meeting,
-        cert,
-        ca_pem=ca,
-        pdf_name=str(args.pdf),
-        ballots_name=str(args.ballots),
-        meeting_name=str(args.meeting),
-        cert_name=str(args.cert),
-        ca_name=str(args.ca),
-    )
+    names = {"cert_name": str(args.cert), "ca_name": str(args.ca)}
+    if is_zip(data):  # a 备案 package brings its own meeting file and ballots
+        verdict = verify_archive(data, cert, ca_pem=ca, name=str(args.pdf), **names)
+    else:
+        for option, given in (("--ballots", args.ballots), ("--meeting", args.meeting)):
+            if given is None:
+                raise InputError(option, f"核验汇总表或结果表须给出 {option}（备案包 zip 则不必）")
+        # A 综合评价结果表 carries pingyi-evaluation.json; anything else is read as a tally sheet.
+        check = verify_evaluation if is_evaluation_sheet(data) else verify
+        verdict = check(
+            data,
+            read_bytes(args.ballots),
+            read_bytes(args.meeting),
+            cert,
+            ca_pem=ca,
+            pdf_name=str(args.pdf),
+            ballots_name=str(args.ballots),
+            meeting_name=str(args.meeting),
+            **names,
+        )
     print(f"核验 {args.pdf}")
     print(verdict.report())
     return 0 if verdict.ok else 1

@@ -113,6 +113,7 @@ def run_serve(args: argparse.Namespace) -> int:
         meeting_digest=sha256(meeting_bytes),
         teller_public=teller.public,
         teller_private=teller.private,
+        make_archive=lambda: _archive(meeting_path, data),
     )
     redis_note = os.environ.get("REDIS_URL") and "REDIS_URL" or f"内置 Redis，数据目录 {data}"
     print(f"评议 Pingyi — {meeting.title}")
@@ -204,3 +205,12 @@ def _export_voided(record: MeetingRecord, meeting: Meeting, out: Path) -> None:
         path = out.with_name(f"{out.stem}-voided-{voided.round}.csv")
         write_output(path, format_ballots_csv(meeting, list(voided.ballots)).encode("utf-8"))
         print(f"{said}：{len(voided.ballots)}张选票（不计入）→ {path}")
+
+
+def _archive(meeting_path: Path, data: Path) -> tuple[str, bytes]:
+    """The 备案 package for the 会后 page's button (`GET /api/archive`), as `pingyi archive`
+    makes it: the server itself prints nothing."""
+    from cli.archive_cmd import build_package  # the printouts' imports are slow: when asked
+
+    name, package, _ = build_package(meeting_path, data)
+    return name, package

@@ -40,18 +40,6 @@ class Loaded:
     evaluation: dict | None = None  # 综合评价, once fixed (MeetingRecord.evaluation)
 
     @property
-    def comments(self) -> dict[str, str]:
-        """Each report's 点评 texts joined (for callers written before named commenters)."""
-        joined: dict[str, str] = {}
-        for remark in self.remarks:
-            if remark["kind"] == "comment" and remark["text"]:
-                text = f"{remark['by']}：{remark['text']}" if remark["by"] else remark["text"]
-                joined[remark["reporter"]] = "\n".join(
-                    filter(None, [joined.get(remark["reporter"]), text])
-                )
-        return joined
-
-    @property
     def digests(self) -> dict[str, str]:
         return digests(self.meeting_bytes, self.ballots_bytes)
 
@@ -62,8 +50,10 @@ def load(
     data_dir: Path | None,
     comments_path: Path | None = None,
     export_to: Path | None = None,
+    redis_url: str | None = None,
 ) -> Loaded:
-    """Reads the meeting and its ballots: from --ballots if given, else from --data."""
+    """Reads the meeting and its ballots: from --ballots if given, else from --data (and the
+    Redis at `redis_url`, else REDIS_URL, else the data directory's own)."""
     if ballots_path is None and data_dir is None:
         raise InputError("参数", "请给出选票来源：--ballots 选票CSV 或 --data 数据目录")
     meeting, meeting_bytes = read_meeting(meeting_path)
@@ -75,7 +65,7 @@ def load(
         ballots = parse_ballots(ballots_bytes, meeting, str(ballots_path))
     else:
         assert data_dir is not None  # checked above
-        record = _load_record(meeting, Path(data_dir))
+        record = _load_record(meeting, Path(data_dir), redis_url)
         ballots = list(record.ballots)
         ballots_bytes = format_ballots_csv(meeting, ballots).encode("utf-8")
         remarks = list(record.remarks)
@@ -138,12 +128,12 @@ def load_comments(path: Path, meeting: Meeting) -> list[dict[str, str]]:
     return remarks
 
 
-def _load_record(meeting: Meeting, data_dir: Path) -> MeetingRecord:
+def _load_record(meeting: Meeting, data_dir: Path, redis_url: str | None) -> MeetingRecord:
     if not data_dir.is_dir():
         raise InputError(str(data_dir), "数据目录不存在")
     from server.record_reader import load_record  # only with --data: it brings in the Redis client
 
-    return load_record(meeting, data_dir)  # REDIS_URL, when set, is read there
+    return load_record(meeting, data_dir, redis_url)  # None: REDIS_URL, when set
 
 
 def check_recorded_inputs(

@@ -144,6 +144,7 @@ def sign_pdf(
     key_source: str = "私钥",
     cert_source: str = "证书",
     tsa_url: str | None = None,
+    reason: str = "测评结果汇总表",
 ) -> bytes:
     """Signs pdf (PAdES baseline B, SHA-256) with the key and certificate; returns the bytes.
 
@@ -171,7 +172,7 @@ def sign_pdf(
         field_name=FIELD_NAME,
         md_algorithm="sha256",
         subfilter=fields.SigSeedSubFilter.PADES,
-        reason="测评结果汇总表",
+        reason=reason,  # what is signed, as a PDF reader shows it
         location="Pingyi 评议",
     )
     if tsa_url and not tsa_url.startswith(("http://", "https://")):

@@ -6,7 +6,7 @@ import asyncio
 import contextlib
 import hashlib
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 
 from starlette.applications import Starlette
@@ -54,6 +54,9 @@ class Settings:
     teller_public: bytes = b""
     # Its private half, given only to recover rounds whose opening process has gone.
     teller_private: bytes | None = None
+    # The 备案 package (its file name and bytes) for `GET /api/archive`: made by the command
+    # that started the server, since the server layer does not print (None: not offered).
+    make_archive: Callable[[], tuple[str, bytes]] | None = None
 
 
 class SecurityHeaders:
@@ -85,6 +88,7 @@ def create_app(settings: Settings, target: RedisTarget | None = None) -> Starlet
         try:  # a start that fails stops what it started, its embedded Redis included
             service = await _start_service(settings, redis_target)
             app.state.service = service
+            app.state.make_archive = settings.make_archive
             app.state.failed_logins = FailureLimiter(limit=20, window=60)
             # Seats bound open joins anyway; this only stops a script from spinning (a whole
             # hall may share one address behind NAT, so the bound is generous).

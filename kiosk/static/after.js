@@ -57,6 +57,7 @@ function render() {
   setText(ui.deadline, `备案截止：${record.deadline}（会议召开后7日内上报）`);
   ui.deadline.classList.toggle("late", !fixed && today > record.deadline);
   setText(ui["fixed-note"], fixed ? `综合评价已于 ${fixed.studied_on} 经党组研究确定（录入人：${fixed.entered_by}）${fixed.rectify_by ? `，限期整改至 ${fixed.rectify_by}` : ""}，不能再修改。` : "");
+  show(ui["archive-row"], Boolean(fixed));
   syncList(
     ui["list-body"],
     record.reporters,
@@ -160,6 +161,32 @@ ui.entry.addEventListener("submit", async (event) => {
   ui["entry-submit"].disabled = false;
   const name = reporterById(ui["entry-reporter"].value).name;
   if (result(ui["entry-result"], reply, `已保存 ${name} 的综合评价`)) await load();
+});
+
+// The 备案 package: one signed zip of the whole record, made by the server (pingyi archive).
+ui.archive.addEventListener("click", async () => {
+  ui.archive.disabled = true;
+  setText(ui["archive-result"], "正在生成（签名汇总表和结果表，约需数秒）…");
+  try {
+    const response = await fetch("/api/archive", {
+      headers: { Authorization: `Bearer ${key}` }, cache: "no-store",
+    });
+    if (!response.ok) {
+      const body = await response.json().catch(() => ({}));
+      setText(ui["archive-result"], `未生成：${(body.error && body.error.msg) || `HTTP ${response.status}`}`);
+      return;
+    }
+    const name = decodeURIComponent((response.headers.get("Content-Disposition") || "").split("''")[1] || "备案.zip");
+    const link = document.createElement("a");
+    link.href = URL.createObjectURL(await response.blob());
+    link.download = name;
+    link.click();
+    setText(ui["archive-result"], `已下载 ${name}（可用 pingyi verify 核验）`);
+  } catch {
+    setText(ui["archive-result"], "网络已断开，未生成，请稍后重试");
+  } finally {
+    ui.archive.disabled = false;
+  }
 });
 
 ui.fix.addEventListener("submit", async (event) => {
