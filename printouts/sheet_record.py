@@ -184,7 +184,7 @@ _REPORTER = {
     "score": "得分",
     "poor_share": "差票%",
     "base_grade": "基础等次",
-    "final_grade": "最终等次",
+    "final_grade": "测评等次",
     "rank": "名次",
     "steps": "适用规则",
     "decided_by": "决定依据",

@@ -368,7 +368,7 @@ def _keyword_problems(keywords: dict, result: dict) -> list[str]:
             shown = "／".join(g or "—" for g in printed.get(rid, ["无", "无"]))
             again = "／".join(g or "—" for g in fresh.get(rid, ["无", "无"]))
             problems.append(
-                f"{names.get(rid, rid)}（文档属性中的基础等次／最终等次）："
+                f"{names.get(rid, rid)}（文档属性中的基础等次／测评等次）："
                 f"汇总表为{shown}，重新计票为{again}"
             )
     if "valid" in keywords and bool(keywords["valid"]) != bool(result["valid"]):

@@ -133,7 +133,7 @@ def test_changed_vote_fails_digest_and_recount(signed, capsys, tmp_path):
     assert code == 1
     name = next(r.name for r in read_meeting(meeting)[0].reporters if r.id == rid)
     assert re.search(rf"\[不符\] 重新计票：.*{name}（{rid}） “差”票数：汇总表为\d+", out), out
-    assert re.search(rf"\[不符\] 重新计票：.*{name}（{rid}） 最终等次：汇总表为\S+", out), out
+    assert re.search(rf"\[不符\] 重新计票：.*{name}（{rid}） 测评等次：汇总表为\S+", out), out
     assert re.search(rf"\[不符\] 印刷内容：.*第1页 {name} 差：汇总表印的是“\d+\(", out), out
 
 
