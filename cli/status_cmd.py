@@ -28,7 +28,7 @@ ROUND_STATUS = {
     "revealed": "已公布结果",
     "voided": "已作废（重新测评）",
 }
-STEP_KIND = {"report": "述职", "comment": "点评", "vote": "测评投票"}
+STEP_KIND = {"report": "述职", "comment": "点评", "vote": "测评投票", "speech": "讲话"}
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -106,8 +106,11 @@ def _agenda(meeting: Meeting, state: MeetingState) -> str:
         return f"已结束（共{total}项）"
     if step.kind == "vote":
         what = f"测评投票（{len(step.reporters)}位述职人）"
+    elif step.reporter is None:  # a 集中点评, or the closing 讲话
+        what = "集中点评" if step.kind == "comment" else STEP_KIND[step.kind]
+        what += f"（{'、'.join(step.commenters)}）" if step.commenters else ""
     else:
-        reporter = meeting.reporter(step.reporters[0])
+        reporter = meeting.reporter(step.reporter)
         what = f"{reporter.name}（{reporter.org}）{STEP_KIND[step.kind]}"
     paused = "，已暂停" if state.paused else ""
     return f"进行中，第{state.position + 1}项/共{total}项：{what}{paused}"

@@ -91,9 +91,7 @@ COMMENTER_MAX_CHARS = 40  # a name with its post, as the meeting file allows
 VOID_REASON_MAX_CHARS = 200
 
 
-def command_for(
-    action: str, text: str | None = None, force: bool = False, by: str = ""
-) -> Command:
+def command_for(action: str, text: str | None = None, force: bool = False, by: str = "") -> Command:
     """The command for a chair action name; KeyError when there is none."""
     if action == RecordComment.ACTION:
         return RecordComment(text or "", by)

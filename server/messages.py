@@ -312,7 +312,5 @@ async def answer_evaluate(service: MeetingService, message: Evaluate) -> dict[st
 
 
 async def answer_fix_evaluation(service: MeetingService, message: FixEvaluation) -> dict[str, Any]:
-    command = evaluation.FixEvaluation(
-        message.studied_on, message.entered_by, message.rectify_by
-    )
+    command = evaluation.FixEvaluation(message.studied_on, message.entered_by, message.rectify_by)
     return {"t": "ok", "v": await service.evaluate(command)}

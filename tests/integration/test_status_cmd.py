@@ -12,6 +12,7 @@ from cli import main
 from cli.status_cmd import describe
 from meeting import agenda
 from meeting import commands as c
+from tally.model import Agenda
 from testkit import stop_embedded_redis, write_meeting
 
 DAY = datetime.date.fromisoformat
@@ -55,6 +56,20 @@ def test_a_paused_report_and_a_voided_round(tmp_path: Path) -> None:
     text = describe(meeting, state, DAY("2026-12-28"))
     assert "投票第1轮：已作废（重新测评），原因：误操作；已投2张（县级领导 2）" in text
     assert "投票第2轮：投票中；已投1张（基层代表 1）；测评3位述职人；应到40人" in text
+
+
+def test_a_together_comment_and_the_closing_speech_name_who_speaks(tmp_path: Path) -> None:
+    _, meeting = write_meeting(tmp_path)
+    agenda_of = Agenda(commenters=("刘洋", "陈静"), comments="together", closing_speech="王强")
+    meeting = replace(meeting, agenda=agenda_of)
+    state = agenda.initial_state(meeting)
+    state = agenda.fold(state, agenda.decide(state, c.Start(), now=1.0))
+    for kind, shown in (("comment", "集中点评（刘洋、陈静）"), ("speech", "讲话（王强）")):
+        position = next(i for i, step in enumerate(state.steps) if step.kind == kind)
+        at = replace(state, position=position)
+        assert f"第{position + 1}项/共{len(state.steps)}项：{shown}" in describe(
+            meeting, at, DAY("2026-12-28")
+        )
 
 
 def test_the_command_on_a_data_directory(tmp_path: Path, capsys) -> None:

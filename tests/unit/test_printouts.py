@@ -251,7 +251,9 @@ def test_reporter_without_votes_and_long_comment_still_print(tmp_path):
     ]
     assert run_on and "完。" in run_on[-1]
     name = meeting.reporters[0].name
-    joined = re.sub(f"（本单仅送述职人本人）|述职评议反馈单（续）述职人：{name}", "", "".join(pages))
+    joined = re.sub(
+        f"（本单仅送述职人本人）|述职评议反馈单（续）述职人：{name}", "", "".join(pages)
+    )
     assert joined.count("要进一步压实责任") == 400
     assert "测评等次：未定" in pages[len(run_on) + 1]
 
