@@ -73,7 +73,8 @@ def decide(
     vote_grades: Mapping[str, str],
     now: float,
 ) -> list[e.Event]:
-    """`vote_grades`: each reporter's 测评等次 from the tally ("" or missing: 待定)."""
+    """`vote_grades`: each reporter's 测评等次 from the latest count ("": 待定); a reporter
+    not in it has not been counted yet, and gets no entry until then."""
     if state.fixed is not None:
         raise Refused(f"综合评价已于{state.fixed.studied_on}经党组研究确定，不能再录入或修改")
     if isinstance(command, FixEvaluation):
@@ -99,7 +100,10 @@ def _enter(
         if part not in opinion:
             raise BadField(f"请填写综合评价意见的“{part}”部分", f"opinion.{part}")
     noted = _parts(command.sources, meeting.evaluation_sources, "sources", "评价来源")
-    vote = vote_grades.get(command.reporter) or ""
+    if command.reporter not in vote_grades:  # its round not yet counted
+        name = meeting.reporter(command.reporter).name
+        raise Refused(f"{name}的测评尚未计票，计票后才能录入综合评价")
+    vote = vote_grades[command.reporter]
     reason = ""
     if vote and command.grade != vote:
         reason = _line(command.reason, "reason", "理由", REASON_MAX_CHARS)

@@ -2,7 +2,7 @@
 
 It looks like the tally sheet (`tally_sheet`): a table per reporter in speaking order (测评等次
 from the vote, the other sources, 综合评价等次, the reason where the two differ), each
-reporter's 综合评价意见, the 结果运用 lists (约谈提醒、限期整改 with its date, 年度考核不得评为优秀,
+reporter's 综合评价意见, the 结果运用 lists (约谈提醒、限期整改 with its date, 年度考核不得评定为优秀,
 the 倒排 when the rules ask for one), how many entries and revisions the record holds, the
 digests, the 党组's seal box and signature line, page numbers, the 骑缝 margin and the signing
 certificate's fingerprint. The whole record (`evaluation_record`) is attached as
@@ -263,7 +263,7 @@ class _Sheet:
         if interview:
             line += f"（限期整改完成时间：{self.fixed.get('rectify_by') or '未定'}）"
         self.text(line + "。", 9.5, 0.5 * mm)
-        self.text(f"年度考核不得评为优秀：{self.who(outcomes.get('not_excellent') or [])}。", 9.5)
+        self.text(f"年度考核不得评定为优秀：{self.who(outcomes.get('not_excellent') or [])}。", 9.5)
         rules = self.meeting.rules
         if rules.bottom_count is None and rules.bottom_share is None:
             return

@@ -5,7 +5,7 @@ is what the organisers decide later, and the sheet says so), the counts per grad
 that decided the grade with every step of the reasoning, and every 点评 on the report with who
 gave it (and the 集中点评, which covers every report). Once the 党组 has fixed the 综合评价
 (meeting/evaluation.py), it also carries the 综合评价等次, the date it was fixed, the
-综合评价意见 and the 整改要求 (约谈提醒、限期整改 by the date fixed; 年度考核不得评为优秀); a
+综合评价意见 and the 整改要求 (约谈提醒、限期整改 by the date fixed; 年度考核不得评定为优秀); a
 draft is never printed. A sheet runs onto a second page rather than drop a 点评.
 """
 
@@ -74,9 +74,10 @@ def render_feedback(
 
 
 def _remarks_on(remarks: list[dict], reporter_id: str) -> list[tuple[str, str]]:
-    """(heading, text) of each 点评 on this report, then each 集中点评, as saved."""
+    """(who, text) of each 点评 on this report, then each 集中点评, as saved ("" who: a 点评
+    recorded before commenters were named, whose giver the record does not know)."""
     own = [
-        (r["by"] or "主持人", r["text"])
+        (r["by"], r["text"])
         for r in remarks
         if r["kind"] == "comment" and r["reporter"] == reporter_id and r["text"].strip()
     ]
@@ -212,7 +213,7 @@ def _draw_sheet(
     if not remarks:
         page.paragraph("（未录入点评）", 11)
     for by, text in remarks:
-        page.paragraph(f"{by}：{' '.join(text.split())}", 11)
+        page.paragraph(f"{by}：" * bool(by) + " ".join(text.split()), 11)
     page.footer()
 
 

@@ -72,8 +72,22 @@ def fit_size(text: str, size: float, max_width: float, min_size: float = 5) -> f
     return max(min_size, size * max_width / width)
 
 
+def _in_a_run(char: str) -> bool:
+    """Part of a date, number or code that a line break must not split (2027-02-28, 87.5%)."""
+    return char.isascii() and (char.isalnum() or char in "-./:%")
+
+
+def _run_length(line: str) -> int:
+    """How many characters at the end of the line belong to one such run."""
+    count = 0
+    while count < len(line) and _in_a_run(line[-1 - count]):
+        count += 1
+    return count
+
+
 def wrap(text: str, size: float, max_width: float) -> list[str]:
-    """Breaks text into lines no wider than max_width: at spaces for Latin, anywhere for CJK."""
+    """Breaks text into lines no wider than max_width: at spaces for Latin, anywhere for CJK,
+    but never inside a date or number (unless it alone is wider than a line)."""
     font = fonts()
     lines: list[str] = []
     for paragraph in text.splitlines() or [""]:
@@ -83,9 +97,13 @@ def wrap(text: str, size: float, max_width: float) -> list[str]:
                 line += char
                 continue
             cut = line.rfind(" ")
+            run = _run_length(line) if _in_a_run(char) else 0
             if char != " " and cut > 0 and line[cut + 1 :].isascii():
                 lines.append(line[:cut])
                 line = line[cut + 1 :] + char
+            elif 0 < run < len(line):
+                lines.append(line[:-run])
+                line = line[-run:] + char
             else:
                 lines.append(line.rstrip())
                 line = char.lstrip()

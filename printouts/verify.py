@@ -248,7 +248,7 @@ def _check_signature(
             f"签名有效，签名后未被改动；但签名者未经核实（未给出 --cert 或 --ca）：{who}{when}",
         )
         verdict.note = (
-            f"注意：签名者未核实。请将签名证书SHA-256指纹 {fingerprint(signer)} 与纸质汇总表上"
+            f"注意：签名者未核实。请将签名证书SHA-256指纹 {fingerprint(signer)} 与纸质件（汇总表、结果表）上"
             "印的指纹逐位核对，或用 --cert（会议的证书）/ --ca（单位的根证书）核验。"
         )
     return signer

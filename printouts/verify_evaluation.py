@@ -262,7 +262,7 @@ def _check_outcomes(
         verdict.add("结果运用", False, "综合评价记录中的录入缺少字段，无法重新得出结果运用")
         return
     sheet = _dict(record.get("outcomes"))
-    labels = {"interview": "约谈提醒、限期整改", "not_excellent": "年度考核不得评为优秀"}
+    labels = {"interview": "约谈提醒、限期整改", "not_excellent": "年度考核不得评定为优秀"}
     problems = [
         f"{label}：结果表为{who(sheet.get(key)) or '无'}，按综合评价等次应为{who(fresh[key]) or '无'}"
         for key, label in labels.items()
@@ -282,7 +282,7 @@ def _check_outcomes(
         verdict.add(
             "结果运用",
             True,
-            f"约谈提醒、限期整改{len(fresh['interview'])}人、年度考核不得评为优秀"
+            f"约谈提醒、限期整改{len(fresh['interview'])}人、年度考核不得评定为优秀"
             f"{len(fresh['not_excellent'])}人，与按综合评价等次重新得出的一致"
             + (f"；倒排{len(bottom)}人与重新计票一致" if bottom else ""),
         )

@@ -11,7 +11,7 @@ Sheet 说明: the weights, points, cutoffs and rules, the rounding rule, what �
 same per-group split in words, and the digests of the inputs (as the tally sheet prints them).
 Once the 党组 has fixed the 综合评价 (`evaluation`), sheet 综合评价: per reporter the 测评等次,
 the other sources, the 综合评价等次, the reason where the two differ and the 综合评价意见; and
-sheet 结果运用: the 约谈提醒、限期整改 list with its date, the 年度考核不得评为优秀 list and the 倒排.
+sheet 结果运用: the 约谈提醒、限期整改 list with its date, the 年度考核不得评定为优秀 list and the 倒排.
 
 Numbers are numbers (counts as integers, shares in percent with one decimal, scores with two,
 each rounded once from the exact value), every table has borders, and every sheet prints on
@@ -338,7 +338,7 @@ def _outcomes_sheet(
     ranks = {r["id"]: r.get("rank") for r in result_json["reporters"]}
     lists = [
         ("约谈提醒、限期整改", outcomes["interview"], rectify_by),
-        ("年度考核不得评为优秀", outcomes["not_excellent"], None),
+        ("年度考核不得评定为优秀", outcomes["not_excellent"], None),
     ]
     if _bottom_configured(meeting):
         lists.append(("倒排", list(result_json.get("bottom") or []), None))

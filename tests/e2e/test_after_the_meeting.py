@@ -155,7 +155,7 @@ def closing_speech(chair, screen) -> None:
     expect(screen.locator("#phase")).to_have_text("讲话")
     expect(screen.locator("#name")).to_have_text(SPEAKER)
     expect(chair.locator("#comment-title")).to_have_text("讲话")
-    expect(chair.locator("#comment-by option")).to_have_text([SPEAKER, "其他点评人…"])
+    expect(chair.locator("#comment-by option")).to_have_text([SPEAKER, "其他讲话人…"])
     chair.fill("#comment-text", "各级党组织书记要扛起第一责任人职责，抓好点评问题整改。")
     chair.click("#comment-save")
     expect(chair.locator("#comment-saved")).to_have_text("已保存")

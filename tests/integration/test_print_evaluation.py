@@ -136,7 +136,7 @@ def test_the_printed_sheet_verifies(sheet, capsys):
     assert "王建国城关镇党委好一般督导调研发现台账不实" in flat
     assert "李秀英青溪镇党委较好较好工作扎实较好—" in flat  # the sources in the table
     assert "约谈提醒、限期整改：王建国、张志强（限期整改完成时间：2027-01-31）" in flat
-    assert "年度考核不得评为优秀：张志强。" in flat
+    assert "年度考核不得评定为优秀：张志强。" in flat
     assert "综合评价共4次录入，含1次修改" in flat
     code, out = verify(capsys, sheet, sheet["pdf"])
     assert code == 0, out
@@ -164,7 +164,7 @@ def test_the_workbook_has_the_evaluation_sheets(sheet):
     assert by_name["李秀英"]["平时了解"] == "工作扎实" and by_name["张志强"]["测评等次"] == "差"
     lines = [[c.value for c in row] for row in workbook["结果运用"].iter_rows(min_row=2)]
     assert ["约谈提醒、限期整改", "王建国", "城关镇党委", "2027-01-31"] in lines
-    assert ["年度考核不得评为优秀", "张志强", "木鱼镇党委", None] in lines
+    assert ["年度考核不得评定为优秀", "张志强", "木鱼镇党委", None] in lines
 
 
 def genuine(sheet) -> tuple:

@@ -143,6 +143,13 @@ def test_the_sources_are_the_meeting_s_own_when_configured() -> None:
         decide(EvaluationState(), enter(sources={"实地调研": "好"}), meeting, VOTES, 1.0)
 
 
+def test_nothing_is_entered_for_a_reporter_before_their_vote_is_counted() -> None:
+    for counted in ({}, {"r02": "一般"}):  # before any count; with voting = "each", r01's later
+        with pytest.raises(Refused) as refused:
+            decide(EvaluationState(), enter("r01"), END, counted, 1.0)
+        assert str(refused.value) == "王建国的测评尚未计票，计票后才能录入综合评价"
+
+
 def test_a_revision_is_a_new_entry_and_the_old_one_stays() -> None:
     state = run(enter("r01"), enter("r01", "较好", reason="督导调研发现问题"), now=7.0)
     assert [entry.grade for entry in state.history("r01")] == ["好", "较好"]

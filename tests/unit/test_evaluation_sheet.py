@@ -109,7 +109,7 @@ def test_the_sheet_prints_grades_reasons_opinions_and_the_outcome_lists(sample, 
         if evaluation["entries"][r.id]["grade"] in meeting.rules.grades[2:]
     ]
     assert f"约谈提醒、限期整改：{'、'.join(talk)}（限期整改完成时间：2027-01-31）" in text
-    assert f"年度考核不得评为优秀：{'、'.join(poor)}。" in text
+    assert f"年度考核不得评定为优秀：{'、'.join(poor)}。" in text
     assert f"综合评价共{len(evaluation['history'])}次录入，含1次修改" in text
     assert f"综合评价记录SHA-256：{evaluation_digest(evaluation)}" in text
     assert "a1" * 32 in text and "b2" * 32 in text and "c3" * 32 in text
@@ -148,7 +148,7 @@ def test_the_bottom_list_and_an_empty_interview_list(sample, tmp_path):
         "history": history,
     }
     text = text_of(render_evaluation(meeting, result, evaluation, DIGESTS), tmp_path)
-    assert "约谈提醒、限期整改：无。" in text and "年度考核不得评为优秀：无。" in text
+    assert "约谈提醒、限期整改：无。" in text and "年度考核不得评定为优秀：无。" in text
     assert "倒排（后2名）：" in text
     assert "共10次录入，含0次修改" in text and revisions(history) == 0
 
@@ -177,7 +177,7 @@ def test_the_workbook_has_the_evaluation_and_outcome_sheets(sample):
     names = {r.id: r.name for r in meeting.reporters}
     talked = [line for line in lines if line[0] == "约谈提醒、限期整改"]
     assert talked and all(line[3] == "2027-01-31" for line in talked)
-    assert ["年度考核不得评为优秀", names["r01"], meeting.reporters[0].org, None] in lines
+    assert ["年度考核不得评定为优秀", names["r01"], meeting.reporters[0].org, None] in lines
     assert outcomes["A1"].border.left.style == "thin"
     # without a fixed record, the workbook is as before
     plain = load_workbook(io.BytesIO(results_xlsx(result, meeting, DIGESTS)))
