@@ -7,10 +7,18 @@ One page of each printout (join cards, paper ballot, tally sheet, feedback sheet
 tally sheets, for docs/printouts.md: the demo meeting's (two pages,
 `printout-tally-demo-<page>.png`) and a small one-group meeting's from `printouts.samples`
 (one page, `printout-tally-one-page-1.png`).
+
+For docs/after-the-meeting.md and docs/printouts.md, the demo meeting's 综合评价结果表
+with the fixed record of `printouts.samples.sample_evaluation` (the one the feedback sheet
+carries): its first page, the table (`printout-evaluation.png`), and its last, the 结果运用
+with the signature lines and the digests (`printout-evaluation-end.png`). Standard output
+lists the first set only (what tests/integration/test_print_readme.py pins); the 会后 images
+are named on standard error.
 """
 
 from __future__ import annotations
 
+import datetime
 import subprocess
 import sys
 import tempfile
@@ -18,19 +26,49 @@ from pathlib import Path
 
 from cli.files import read_bytes, read_meeting
 from meeting.join_cards import issue_cards
-from printouts import ballot_form, card_sheet, feedback, tally_sheet
-from printouts.inputs import digests, parse_ballots, recompute
+from printouts import ballot_form, card_sheet, evaluation_sheet, feedback, tally_sheet
+from printouts.inputs import digests, parse_ballots, recompute, sha256
 from printouts.samples import sample_ballots, sample_evaluation, sample_meeting
+from printouts.sheet_record import BEIJING
+from tally.model import Meeting
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
+# No real certificate signs a documentation image: a fixed stand-in, so that a re-render
+# changes nothing.
+DOC_SIGNER_SHA256 = sha256(b"pingyi documentation: no certificate")
 
 
-def render_docs_images(out_dir: Path) -> list[Path]:
-    """One page of each printout as a ~100 dpi PNG (for README and docs)."""
+def _demo() -> tuple[Meeting, bytes, bytes, dict]:
+    """The demo meeting, its bytes, its ballots' bytes and its result."""
     meeting, meeting_bytes = read_meeting(EXAMPLES / "demo-meeting.toml")
     ballots_path = EXAMPLES / "demo-ballots.csv"
     ballots_bytes = read_bytes(ballots_path)
     result = recompute(meeting, parse_ballots(ballots_bytes, meeting, str(ballots_path)))
+    return meeting, meeting_bytes, ballots_bytes, result
+
+
+def _demo_evaluation(meeting: Meeting, result: dict) -> dict:
+    """`sample_evaluation` stamped with plausible times (Beijing): the entries the day before
+    the 党组研究, one a minute from 09:00, the fix at 16:00 on its day. The sample's own stamps
+    are seconds after 1970, which the sheet would print as such."""
+    evaluation = sample_evaluation(meeting, result)
+    studied = datetime.date.fromisoformat(evaluation["fixed"]["studied_on"])
+    day_before = datetime.datetime.combine(studied, datetime.time(9), BEIJING).timestamp() - 86400
+    history = [
+        {**entry, "at": day_before + 60 * i} for i, entry in enumerate(evaluation["history"])
+    ]
+    fixed_at = datetime.datetime.combine(studied, datetime.time(16), BEIJING).timestamp()
+    return {
+        **evaluation,
+        "history": history,
+        "entries": {entry["reporter"]: entry for entry in history},
+        "fixed": {**evaluation["fixed"], "at": fixed_at},
+    }
+
+
+def render_docs_images(out_dir: Path) -> list[Path]:
+    """One page of each printout as a ~100 dpi PNG (for README and docs)."""
+    meeting, meeting_bytes, ballots_bytes, result = _demo()
     first = meeting.reporters[0].id
     remarks = [
         {
@@ -56,7 +94,7 @@ def render_docs_images(out_dir: Path) -> list[Path]:
             meeting, result, digests(meeting_bytes, ballots_bytes), signed_by="自签名证书"
         ),
         "feedback": feedback.render_feedback(
-            meeting, result, remarks, only=first, evaluation=sample_evaluation(meeting, result)
+            meeting, result, remarks, only=first, evaluation=_demo_evaluation(meeting, result)
         ),
     }
     small = sample_meeting(6, grouped=False)
@@ -104,6 +142,45 @@ def render_docs_images(out_dir: Path) -> list[Path]:
     return written
 
 
+def render_after_images(out_dir: Path) -> list[Path]:
+    """The demo meeting's 综合评价结果表: its first page and its last (the 结果运用, the
+    signature lines, the digests and the fingerprint)."""
+    meeting, meeting_bytes, ballots_bytes, result = _demo()
+    pdf = evaluation_sheet.render_evaluation(
+        meeting,
+        result,
+        _demo_evaluation(meeting, result),
+        digests(meeting_bytes, ballots_bytes),
+        signed_by="自签名证书",
+        signer_sha256=DOC_SIGNER_SHA256,
+    )
+    out_dir.mkdir(parents=True, exist_ok=True)
+    written = []
+    with tempfile.TemporaryDirectory() as tmp:
+        source = Path(tmp) / "evaluation.pdf"
+        source.write_bytes(pdf)
+        pages = _page_count(source)
+        for name, page in (("evaluation", 1), ("evaluation-end", pages)):
+            target = out_dir / f"printout-{name}"
+            subprocess.run(
+                ["pdftoppm", "-png", "-r", "100", "-f", str(page), "-l", str(page)]
+                + ["-singlefile", str(source), str(target)],
+                check=True,
+            )
+            written.append(target.with_suffix(".png"))
+    return written
+
+
+def _page_count(pdf: Path) -> int:
+    info = subprocess.run(["pdfinfo", str(pdf)], check=True, capture_output=True, text=True)
+    return next(
+        int(line.split()[1]) for line in info.stdout.splitlines() if line.startswith("Pages:")
+    )
+
+
 if __name__ == "__main__":  # pragma: no cover
-    for path in render_docs_images(Path(sys.argv[1] if len(sys.argv) > 1 else "docs/img")):
+    target = Path(sys.argv[1] if len(sys.argv) > 1 else "docs/img")
+    for path in render_docs_images(target):
         print(path)
+    for path in render_after_images(target):
+        print(path, file=sys.stderr)

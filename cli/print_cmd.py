@@ -11,6 +11,7 @@ import sys
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from cli.addresses import is_loopback
 from cli.files import read_bytes, read_meeting
 from cli.outputs import write_output
 from cli.signed_sheets import signed_evaluation, signed_tally, signing_identity
@@ -23,6 +24,7 @@ from printouts.feedback import render_feedback
 from printouts.xlsx import results_xlsx
 from server.datadir import DataDir
 from tally.errors import InputError
+from tally.model import Meeting
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -46,6 +48,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         required=True,
         metavar="URL",
         help="base URL the phones open, e.g. http://192.168.1.10:8000",
+    )
+    cards.add_argument(
+        "--allow-loopback",
+        action="store_true",
+        help="accept a URL only this machine can open (127.x, ::1, localhost): no phone can",
     )
     cards.add_argument(
         "--regenerate",
@@ -173,6 +180,12 @@ def _ballot_source(parser: argparse.ArgumentParser) -> None:
     )
 
 
+LOOPBACK = (
+    "“{url}”仅本机可访问：手机扫码无法打开。请用手机能访问的地址，如 http://192.168.1.10:8000"
+    "（pingyi serve --host 0.0.0.0 会列出本机的局域网地址）；确需本机地址时加 --allow-loopback"
+)
+
+
 def run_cards(args: argparse.Namespace) -> int:
     meeting, _ = read_meeting(args.meeting)
     if meeting.join != "cards":
@@ -180,14 +193,24 @@ def run_cards(args: argparse.Namespace) -> int:
     url = urlsplit(args.url)
     if url.scheme not in ("http", "https") or not url.netloc:
         raise InputError("--url", f"“{args.url}”不是网址：应如 http://192.168.1.10:8000")
-    data_dir = DataDir(args.data)
-    secret = data_dir.card_secret(regenerate=args.regenerate)
-    cards = issue_cards(secret, meeting)
-    write_output(args.output, render_cards(meeting, cards, args.url))
-    print(f"已写入 {args.output}：{len(cards)} 张参会卡，{-(-len(cards) // 8)} 页")
+    if is_loopback(args.url) and not args.allow_loopback:  # 80 cards no phone can open
+        raise InputError("--url", LOOPBACK.format(url=args.url))
+    pdf, count = card_sheet(meeting, args.data, args.url, regenerate=args.regenerate)
+    write_output(args.output, pdf)
+    print(f"已写入 {args.output}：{count} 张参会卡，{-(-count // 8)} 页")
     if args.regenerate:
         print("已生成新的卡片密钥：此前打印的参会卡全部作废。服务器须重新启动才会加载新卡。")
     return 0
+
+
+def card_sheet(
+    meeting: Meeting, data: Path, url: str, regenerate: bool = False
+) -> tuple[bytes, int]:
+    """The join cards' PDF and how many cards it holds (`pingyi print cards` and the chair
+    console's download: the same cards from the same secret)."""
+    secret = DataDir(data).card_secret(regenerate=regenerate)
+    cards = issue_cards(secret, meeting)
+    return render_cards(meeting, cards, url), len(cards)
 
 
 def run_ballots(args: argparse.Namespace) -> int:

@@ -5,12 +5,13 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import socket
 import sys
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from cli import teller_keys
+from cli.addresses import is_loopback, lan_addresses
 from cli.files import read_meeting
 from cli.outputs import write_output
 from printouts.inputs import sha256
@@ -36,7 +37,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     serve.add_argument("--host", default="127.0.0.1", help="address to listen on [127.0.0.1]")
     serve.add_argument("--port", type=int, default=8000, help="port [8000]")
     serve.add_argument("--data", type=Path, default=None, help="data directory [./data]")
-    serve.add_argument("--url", default=None, help="public base URL printed on the join cards")
+    serve.add_argument(
+        "--url",
+        default=None,
+        help="public base URL printed on the join cards and the join QR code [with --host "
+        "0.0.0.0: the first LAN address, all of them listed]",
+    )
     serve.add_argument(
         "--proxy",
         default=None,
@@ -70,20 +76,56 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     export.set_defaults(func=run_export)
 
 
-def _public_url(host: str, port: int, url: str | None) -> str:
+ANY_HOST = ("0.0.0.0", "::")
+HOST_ONLY = "  注意       只在本机监听（{host}），会场的手机无法访问；请用 --host 0.0.0.0 启动"
+
+
+@dataclass(frozen=True)
+class Reach:
+    """Where phones reach the server: the public URL (cards, QR codes) and the LAN URLs."""
+
+    public: str
+    lan: tuple[str, ...]
+    notes: tuple[str, ...]  # lines to print: the candidates and how to choose, or a warning
+
+
+def _reach(host: str, port: int, url: str | None) -> Reach:
+    """The public base URL: --url if given; listening on every address, the first LAN
+    address (127.0.0.1 or the host name's address would print cards no phone can open)."""
+    only_here = host not in ANY_HOST and is_loopback(f"http://{_bracketed(host)}")
+    found = lan_addresses() if host in ANY_HOST else []
+    if host in ANY_HOST:
+        lan = tuple(f"http://{address}:{port}" for _, address in found)
+    else:
+        lan = () if only_here else (f"http://{_bracketed(host)}:{port}",)
+    notes = [HOST_ONLY.format(host=host)] if only_here else []
     if url:
-        return url.rstrip("/")
-    if host in ("0.0.0.0", "::"):
-        try:
-            host = socket.gethostbyname(socket.gethostname())
-        except OSError:
-            host = "127.0.0.1"
-    return f"http://{host}:{port}"
+        public = url.rstrip("/")
+        if is_loopback(public):
+            notes.append("  注意       --url 是仅本机可访问的地址，手机扫码无法打开")
+        return Reach(public, lan, tuple(notes))
+    if host not in ANY_HOST:
+        return Reach(f"http://{_bracketed(host)}:{port}", lan, tuple(notes))
+    if not lan:
+        notes.append(
+            "  注意       未找到局域网地址：请连接会场网络，或用 --url 指定手机能访问的地址"
+        )
+        return Reach(f"http://127.0.0.1:{port}", lan, tuple(notes))
+    notes.append("  手机须能访问的地址（参会卡和二维码用第一个；要用其他地址，请以 --url 指定）：")
+    notes += [
+        f"             {base}  （{name}）" for base, (name, _) in zip(lan, found, strict=True)
+    ]
+    return Reach(lan[0], lan, tuple(notes))
+
+
+def _bracketed(host: str) -> str:
+    return f"[{host}]" if ":" in host else host
 
 
 def run_serve(args: argparse.Namespace) -> int:
     import uvicorn
 
+    from cli.page_downloads import make_download
     from cli.signing_files import ensure_identity
     from meeting.join_cards import issue_cards, join_url
     from meeting.room_code import screen_key
@@ -104,7 +146,8 @@ def run_serve(args: argparse.Namespace) -> int:
     meeting, meeting_bytes = read_meeting(meeting_path)
     data_dir = DataDir(data).ensure()
     ensure_identity(data_dir, meeting)  # the key that will sign the tally sheet
-    base = _public_url(args.host, args.port, args.url)
+    reach = _reach(args.host, args.port, args.url)
+    base = reach.public
     teller = teller_keys.serve_keys(args, data_dir)
     settings = Settings(
         meeting=meeting,
@@ -113,7 +156,9 @@ def run_serve(args: argparse.Namespace) -> int:
         meeting_digest=sha256(meeting_bytes),
         teller_public=teller.public,
         teller_private=teller.private,
-        make_archive=lambda: _archive(meeting_path, data),
+        make_download=lambda kind: make_download(kind, meeting_path, data, base),
+        lan_urls=reach.lan,
+        public_url_loopback=is_loopback(base),
     )
     redis_note = os.environ.get("REDIS_URL") and "REDIS_URL" or f"内置 Redis，数据目录 {data}"
     print(f"评议 Pingyi — {meeting.title}")
@@ -123,6 +168,7 @@ def run_serve(args: argparse.Namespace) -> int:
     else:  # a log file or a service manager's journal: the keys stay out of it
         print(f"  投影屏幕   {base}/screen（入场码和二维码：请从主持台的“打开大屏”打开）")
         print(f"  主持台     {base}/chair?key=<密钥>（密钥见 {data_dir.chair_key_path}）")
+    print(f"  会后页面   {base}/after（计票后录入综合评价、下载结果表和备案材料；用主持人密钥）")
     if meeting.join == "open":
         print(f"  扫码入场   {base}/join（投影屏幕显示二维码）")
     else:
@@ -134,6 +180,8 @@ def run_serve(args: argparse.Namespace) -> int:
             print(
                 f"  演示手机   {join_url(base, card.token)}  （{meeting.group(card.group).name}）"
             )
+    for note in reach.notes:
+        print(note)
     print(f"  存储       {redis_note}")
     if teller.made and (args.demo or sys.stdout.isatty()):
         print(f"  监票人密钥 {teller.made}")
@@ -205,12 +253,3 @@ def _export_voided(record: MeetingRecord, meeting: Meeting, out: Path) -> None:
         path = out.with_name(f"{out.stem}-voided-{voided.round}.csv")
         write_output(path, format_ballots_csv(meeting, list(voided.ballots)).encode("utf-8"))
         print(f"{said}：{len(voided.ballots)}张选票（不计入）→ {path}")
-
-
-def _archive(meeting_path: Path, data: Path) -> tuple[str, bytes]:
-    """The 备案 package for the 会后 page's button (`GET /api/archive`), as `pingyi archive`
-    makes it: the server itself prints nothing."""
-    from cli.archive_cmd import build_package  # the printouts' imports are slow: when asked
-
-    name, package, _ = build_package(meeting_path, data)
-    return name, package

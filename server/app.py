@@ -54,9 +54,14 @@ class Settings:
     teller_public: bytes = b""
     # Its private half, given only to recover rounds whose opening process has gone.
     teller_private: bytes | None = None
-    # The 备案 package (its file name and bytes) for `GET /api/archive`: made by the command
-    # that started the server, since the server layer does not print (None: not offered).
-    make_archive: Callable[[], tuple[str, bytes]] | None = None
+    # The page's files by kind (`GET /api/download/{kind}`: file name, bytes, media type),
+    # made by the command that started the server, since the server layer does not print
+    # (None: not offered). Unknown kind: KeyError; not yet possible: tally.errors.InputError.
+    make_download: Callable[[str], tuple[str, bytes, str]] | None = None
+    # The base URLs phones in the hall may open (the LAN addresses served on), for the chair
+    # console (`GET /api/addresses`); and whether `public_url` opens on this machine only.
+    lan_urls: tuple[str, ...] = ()
+    public_url_loopback: bool = False
 
 
 class SecurityHeaders:
@@ -88,7 +93,7 @@ def create_app(settings: Settings, target: RedisTarget | None = None) -> Starlet
         try:  # a start that fails stops what it started, its embedded Redis included
             service = await _start_service(settings, redis_target)
             app.state.service = service
-            app.state.make_archive = settings.make_archive
+            app.state.settings = settings  # what the downloads and the addresses need
             app.state.failed_logins = FailureLimiter(limit=20, window=60)
             # Seats bound open joins anyway; this only stops a script from spinning (a whole
             # hall may share one address behind NAT, so the bound is generous).

@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import asyncio
 import io
 import json
 from collections.abc import Awaitable, Callable
 from importlib import resources
 from typing import Any, TypeVar
-from urllib.parse import quote
 
 import qrcode
 import qrcode.image.svg
@@ -19,7 +17,7 @@ from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from meeting import room_code, views
-from meeting.errors import BadField, BadToken, NotOpenMode, Refused, Rejected
+from meeting.errors import BadField, BadToken, NotOpenMode, Rejected
 from server import messages, paper_import
 from server.errors import (
     BadFrame,
@@ -35,7 +33,6 @@ from server.errors import (
 )
 from server.messages import Chair, ClientMessage, Paper, Unseal
 from server.service import MeetingService
-from tally.errors import InputError
 
 NO_STORE = {"Cache-Control": "no-store"}
 Endpoint = Callable[[Request], Awaitable[Response]]
@@ -192,25 +189,6 @@ async def evaluation(request: Request) -> Response:
 
 
 @_handled
-async def archive(request: Request) -> Response:
-    """The 备案 package (the 会后 page's button), behind the chair key, once the 综合评价 is
-    fixed: made as `pingyi archive` makes it, by what the server was started with."""
-    _require_chair(request)
-    if _service(request).state.evaluation.fixed is None:
-        raise Refused("综合评价尚未经党组研究确定，不能生成备案材料")
-    make = request.app.state.make_archive
-    if make is None:
-        raise NotFound("本服务器不生成备案材料，请用 pingyi archive 命令")
-    try:
-        name, package = await asyncio.to_thread(make)
-    except InputError as error:  # e.g. the ballots of a round still sealed
-        raise Refused(f"无法生成备案材料：{error}") from None
-    disposition = f"attachment; filename*=UTF-8''{quote(name)}"
-    headers = {**NO_STORE, "Content-Disposition": disposition}
-    return Response(package, media_type="application/zip", headers=headers)
-
-
-@_handled
 async def paper_ballots(request: Request) -> Response:
     """The tellers' file of paper ballots (the ballot CSV) into the open round: all checked,
     then all entered (`server/paper_import.py`); `?name=` names the file in its errors,
@@ -358,6 +336,8 @@ class KioskFiles(StaticFiles):
 
 
 def routes() -> list[Any]:
+    from server import downloads  # it builds on this module's helpers: imported once they exist
+
     static_dir = resources.files("kiosk").joinpath("static")
     return [
         Route("/", _page("index")),
@@ -374,7 +354,6 @@ def routes() -> list[Any]:
         Route("/api/paper-ballots", paper_ballots, methods=["POST"]),
         Route("/api/unseal", _chair_call(Unseal, messages.answer_unseal), methods=["POST"]),
         Route("/api/evaluation", evaluation, methods=["GET", "POST"]),
-        Route("/api/archive", archive),
         Route(
             "/api/evaluation/fix",
             _chair_call(messages.FixEvaluation, messages.answer_fix_evaluation),
@@ -387,5 +366,6 @@ def routes() -> list[Any]:
         Route("/check", _page("check")),
         Route("/api/receipts", receipts),
         Route("/healthz", health),
+        *downloads.routes(),
         Mount("/static", KioskFiles(directory=str(static_dir), check_dir=False), name="static"),
     ]

@@ -3,7 +3,7 @@
 // with the date of the 党组研究 meeting (POST /api/evaluation/fix). Every save is a new entry:
 // the record keeps what it replaced, shown under 录入记录.
 import {
-  CHAIR_KEY_STORE, h, keyForm, setText, show, syncList, takeKeyFromUrl,
+  CHAIR_KEY_STORE, downloadFile, h, keyForm, setText, show, syncList, takeKeyFromUrl,
 } from "/static/common.js";
 
 const ui = Object.fromEntries([...document.querySelectorAll("[id]")].map((n) => [n.id, n]));
@@ -163,31 +163,15 @@ ui.entry.addEventListener("submit", async (event) => {
   if (result(ui["entry-result"], reply, `已保存 ${name} 的综合评价`)) await load();
 });
 
-// The 备案 package: one signed zip of the whole record, made by the server (pingyi archive).
-ui.archive.addEventListener("click", async () => {
-  ui.archive.disabled = true;
-  setText(ui["archive-result"], "正在生成（签名汇总表和结果表，约需数秒）…");
-  try {
-    const response = await fetch("/api/archive", {
-      headers: { Authorization: `Bearer ${key}` }, cache: "no-store",
-    });
-    if (!response.ok) {
-      const body = await response.json().catch(() => ({}));
-      setText(ui["archive-result"], `未生成：${(body.error && body.error.msg) || `HTTP ${response.status}`}`);
-      return;
-    }
-    const name = decodeURIComponent((response.headers.get("Content-Disposition") || "").split("''")[1] || "备案.zip");
-    const link = document.createElement("a");
-    link.href = URL.createObjectURL(await response.blob());
-    link.download = name;
-    link.click();
-    setText(ui["archive-result"], `已下载 ${name}（可用 pingyi verify 核验）`);
-  } catch {
-    setText(ui["archive-result"], "网络已断开，未生成，请稍后重试");
-  } finally {
-    ui.archive.disabled = false;
-  }
-});
+async function download(button) {
+  button.disabled = true;
+  await downloadFile(button.dataset.kind, key, ui[`${button.id}-result`]);
+  button.disabled = false;
+}
+
+for (const button of ui["archive-row"].querySelectorAll("button[data-kind]")) {
+  button.addEventListener("click", () => download(button));
+}
 
 ui.fix.addEventListener("submit", async (event) => {
   event.preventDefault();

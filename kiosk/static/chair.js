@@ -1,13 +1,15 @@
 // The chair console (/chair): drives the agenda (the natural next action as one big button),
 // records the 点评 comment, watches turnout (never a count of marks while voting runs), enters
 // paper ballots against a card's short code, shows the result once a round is closed, and
-// takes the 监票人's key when a crash left a closed round sealed.
+// takes the 监票人's key when a crash left a closed round sealed. 下载与打印 fetches the
+// meeting's paper as `pingyi print` / `pingyi export` make it, and warns when the join cards'
+// address opens on this machine only.
 // Safety on the day: the main button locks for a moment after what it does changes (a double
 // click never reaches the next action), 结束投票 and 结束会议 ask first in a dialog showing the
 // turnout against the quorum, and the 点评 saves itself as the chair types. 重新测评 (voiding a
 // closed, unrevealed round) asks for a written reason, which goes on the record and the sheet.
 import {
-  CHAIR_KEY_STORE, connect, DEFAULT_GRADES, fetchMeeting, gradeClass, h, keyForm, mmss, PHASES, plan, speaking,
+  CHAIR_KEY_STORE, connect, DEFAULT_GRADES, downloadFile, fetchMeeting, gradeClass, h, keyForm, mmss, PHASES, plan, speaking,
   randomHex, serverNow, setText, show, showNetStatus, stepClock, syncList, syncTurnoutBars,
   takeKeyFromUrl, toggleClass,
 } from "/static/common.js";
@@ -29,6 +31,7 @@ const AUTOSAVE_MS = 1000; // the 点评 is saved this long after typing stops (a
 const OFFLINE_REPLY = { t: "error", msg: "网络已断开，操作未发送，请稍后重试" };
 
 let view = null;
+let chairKey = null; // for the downloads and the addresses (plain HTTP, not the socket)
 let grades = DEFAULT_GRADES; // the meeting's scale, from /api/meeting
 let session = null;
 let busy = false;
@@ -56,6 +59,7 @@ const askForKey = keyForm(ui, ui.console, (key) => {
 });
 
 function start(key) {
+  chairKey = key;
   session = connect({
     hello: () => ({ t: "hello", role: "chair", key }),
     onStatus(state, reason) {
@@ -72,7 +76,10 @@ function start(key) {
       }
     },
     onMessage(msg) {
-      if (msg.t === "welcome") linkProjector(key);
+      if (msg.t === "welcome") {
+        linkProjector(key);
+        warnIfLoopback(key);
+      }
       if (msg.t === "welcome" || msg.t === "view") {
         view = msg.view;
         show(ui.login, false);
@@ -101,6 +108,46 @@ async function linkProjector(key) {
   } catch {
     // offline: the next welcome tries again
   }
+}
+
+// Cards printed for 127.0.0.1 or localhost open on no phone in the hall: say so, once.
+let addressChecked = false;
+async function warnIfLoopback(key) {
+  if (addressChecked) return;
+  try {
+    const response = await fetch("/api/addresses", {
+      headers: { Authorization: `Bearer ${key}` },
+      cache: "no-store",
+    });
+    const body = await response.json();
+    if (!response.ok) return;
+    addressChecked = true;
+    if (!body.loopback) return;
+    const lan = body.lan.length ? `（本机局域网地址：${body.lan.join("、")}，可用 --url 指定）` : "";
+    setText(ui["address-warn"], `手机扫码地址 ${body.public_url} 仅本机可访问，会场手机无法打开：请以 pingyi serve --host 0.0.0.0 重新启动${lan}`);
+    show(ui["address-warn"], true);
+  } catch {
+    // offline: the next welcome tries again
+  }
+}
+
+// ---- 下载与打印: GET /api/download/{kind}, the same files as the commands ------------------
+
+function renderDownloads() {
+  show(ui["dl-cards-row"], view.meeting.join === "cards");
+  const counted = Boolean(view.result) && !(view.round && view.round.status === "open");
+  show(ui["dl-counted"], counted);
+  show(ui["dl-later"], !counted);
+}
+
+async function download(button) {
+  button.disabled = true;
+  await downloadFile(button.dataset.kind, chairKey, ui[`${button.id}-result`]);
+  button.disabled = false;
+}
+
+for (const button of ui.downloads.querySelectorAll("button[data-kind]")) {
+  button.addEventListener("click", () => download(button));
 }
 
 // ---- sending --------------------------------------------------------------------------------
@@ -292,18 +339,20 @@ function render() {
   renderUnseal();
   renderResult();
   renderPaper();
+  renderDownloads();
 }
 
 function renderNow() {
   const round = view.round;
   let phase = { not_started: "会议未开始", finished: "会议已结束" }[view.state];
-  if (!phase) phase = view.phase === "vote" && round ? `投票 · ${roundLabel(round.status)}` : PHASES[view.phase] || "";
+  const voting = view.phase === "vote" && round;
+  const speaks = view.state === "running" && !voting && view.phase;
+  const [spoken, who, second] = speaks ? speaking(currentStep(), reporterById) : ["", "", ""];
+  if (!phase) phase = voting ? `投票 · ${roundLabel(round.status)}` : spoken || PHASES[view.phase] || "";
   setText(ui.phase, phase);
   show(ui.paused, view.paused);
-  const r = view.reporter ? reporterById(view.reporter) : null;
-  const voting = view.phase === "vote" && round;
-  setText(ui.who, r ? r.name : voting ? `评议 ${round.reporters.length} 位述职人` : "");
-  setText(ui.org, r ? r.org : "");
+  setText(ui.who, voting ? `评议 ${round.reporters.length} 位述职人` : who);
+  setText(ui.org, second);
   tick();
 }
 
@@ -412,7 +461,7 @@ function fillCommenters(names) {
   const select = ui["comment-by"];
   select.replaceChildren(
     ...names.map((n) => h("option", { value: n }, n)),
-    h("option", { value: OTHER }, "其他点评人…"),
+    h("option", { value: OTHER }, currentStep().kind === "speech" ? "其他讲话人…" : "其他点评人…"),
   );
   select.value = commentBy;
   ui["comment-other"].value = "";

@@ -322,3 +322,37 @@ export function speaking(step, reporterById) {
   const second = step.kind === "comment" && commenters ? `${r.org} · 点评：${commenters}` : r.org;
   return [PHASES[step.kind] || "", r.name, second];
 }
+
+// A file the server makes (GET /api/download/{kind}: the printouts, the export, the 备案
+// package), fetched with the chair key (a plain link could not send it) and saved under the
+// server's name. `out` says how it went: 正在生成, 已下载 <name>, or the refusal's message.
+export async function downloadFile(kind, key, out) {
+  out.className = "paper-result";
+  setText(out, "正在生成（签名的文件约需数秒）…");
+  try {
+    const response = await fetch(`/api/download/${kind}`, {
+      headers: { Authorization: `Bearer ${key}` }, cache: "no-store",
+    });
+    if (!response.ok) {
+      const body = await response.json().catch(() => ({}));
+      out.className = "paper-result bad";
+      setText(out, `未生成：${(body.error && body.error.msg) || `HTTP ${response.status}`}`);
+      return false;
+    }
+    const disposition = response.headers.get("Content-Disposition") || "";
+    const name = decodeURIComponent(disposition.split("''")[1] || kind);
+    const link = document.createElement("a");
+    link.href = URL.createObjectURL(await response.blob());
+    link.download = name;
+    link.click();
+    setTimeout(() => URL.revokeObjectURL(link.href), 60_000);
+    out.className = "paper-result ok";
+    const verify = kind === "archive" || kind === "tally" || kind === "evaluation" ? "（可用 pingyi verify 核验）" : "";
+    setText(out, `已下载 ${name}${verify}`);
+    return true;
+  } catch {
+    out.className = "paper-result bad";
+    setText(out, "网络已断开，未生成，请稍后重试");
+    return false;
+  }
+}

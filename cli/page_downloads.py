@@ -1,0 +1,121 @@
+"""The files the chair console and the 会后 page download (`GET /api/download/{kind}`), made by
+the same functions as the `pingyi print`, `pingyi export` and `pingyi archive` commands, so a
+page's file says what the command's says. `pingyi serve` hands `make_download` to the server,
+which itself prints nothing (docs/architecture.md: the layers)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+from cli.files import read_meeting
+from cli.print_cmd import NOT_FIXED, card_sheet
+from cli.signed_sheets import signed_evaluation, signed_tally, signing_identity
+from cli.sources import Loaded, load
+from tally.errors import InputError
+
+PDF = "application/pdf"
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+CSV = "text/csv; charset=utf-8"
+NOT_COUNTED = "投票尚未结束计票：结束投票后才能下载{what}"
+NO_VOTE = "尚未投票：结束投票后才能下载{what}"
+
+# kind -> what it is called on the page (in the refusals too)
+KINDS = {
+    "cards": "参会卡",
+    "ballots": "述职评议表",
+    "tally": "测评结果汇总表",
+    "evaluation": "综合评价结果表",
+    "feedback": "反馈单",
+    "xlsx": "测评结果表",
+    "export": "选票导出",
+    "archive": "备案材料",
+}
+
+Download = tuple[str, bytes, str]  # file name, bytes, media type
+
+
+def make_download(kind: str, meeting_path: Path, data_dir: Path, public_url: str) -> Download:
+    """One file for the page. Raises KeyError for an unknown kind, InputError (in Chinese)
+    for one that cannot be made yet."""
+    what = KINDS[kind]
+    if kind == "cards":
+        return _cards(meeting_path, data_dir, public_url)
+    if kind == "ballots":
+        from printouts.ballot_form import render_ballots
+
+        meeting, _ = read_meeting(meeting_path)
+        return f"{what}.pdf", render_ballots(meeting), PDF
+    if kind == "archive":
+        from cli.archive_cmd import build_package
+
+        name, package, _ = build_package(meeting_path, data_dir)
+        return name, package, "application/zip"
+    loaded = _counted(meeting_path, data_dir, what)
+    return MAKERS[kind](loaded, data_dir, what)
+
+
+def _cards(meeting_path: Path, data_dir: Path, public_url: str) -> Download:
+    meeting, _ = read_meeting(meeting_path)
+    if meeting.join != "cards":
+        raise InputError("", "本次会议开放入场（扫码入场，不用参会卡），没有参会卡可打印")
+    pdf, _ = card_sheet(meeting, data_dir, public_url)
+    return "参会卡.pdf", pdf, PDF
+
+
+def _counted(meeting_path: Path, data_dir: Path, what: str) -> Loaded:
+    """The record, refused while a round is open or before any is counted: a sheet of half a
+    vote is no sheet (`pingyi print` would only warn; a page cannot)."""
+    from server.record_reader import load_record
+
+    meeting, _ = read_meeting(meeting_path)
+    record = load_record(meeting, data_dir)  # a round still sealed: InputError, said so
+    if not record.rounds:
+        raise InputError("", NO_VOTE.format(what=what))
+    if "open" in record.rounds.values() or record.result is None:
+        raise InputError("", NOT_COUNTED.format(what=what))
+    return load(meeting_path, None, data_dir)
+
+
+def _tally(loaded: Loaded, data_dir: Path, what: str) -> Download:
+    identity = signing_identity(None, None, data_dir, loaded.meeting)
+    return f"{what}.pdf", signed_tally(loaded, identity), PDF
+
+
+def _evaluation(loaded: Loaded, data_dir: Path, what: str) -> Download:
+    if loaded.evaluation is None:
+        raise InputError("", NOT_FIXED)
+    identity = signing_identity(None, None, data_dir, loaded.meeting)
+    return f"{what}.pdf", signed_evaluation(loaded, identity), PDF
+
+
+def _feedback(loaded: Loaded, data_dir: Path, what: str) -> Download:
+    from printouts.feedback import render_feedback
+
+    pdf = render_feedback(
+        loaded.meeting, loaded.result, loaded.remarks, evaluation=loaded.evaluation
+    )
+    return f"{what}.pdf", pdf, PDF
+
+
+def _xlsx(loaded: Loaded, data_dir: Path, what: str) -> Download:
+    from printouts.xlsx import results_xlsx
+
+    workbook = results_xlsx(
+        loaded.result, loaded.meeting, loaded.digests, evaluation=loaded.evaluation
+    )
+    return f"{what}.xlsx", workbook, XLSX
+
+
+def _export(loaded: Loaded, data_dir: Path, what: str) -> Download:
+    # The bytes the tally sheet's digest is of: `pingyi verify --ballots` takes this file.
+    return "选票.csv", loaded.ballots_bytes, CSV
+
+
+MAKERS: dict[str, Callable[[Loaded, Path, str], Download]] = {
+    "tally": _tally,
+    "evaluation": _evaluation,
+    "feedback": _feedback,
+    "xlsx": _xlsx,
+    "export": _export,
+}
