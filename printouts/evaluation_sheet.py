@@ -201,7 +201,7 @@ class _Sheet:
     def columns(self, sources: list[str]) -> list[Column]:
         fixed = [Column("序号", 9 * mm), Column("姓名", 18 * mm), Column("单位", 34 * mm, "left")]
         grades = [Column("测评等次", 16 * mm)]
-        grades += [Column(name, 20 * mm) for name in sources]
+        grades += [Column(name, 32 * mm) for name in sources]  # a short note fits a line
         grades.append(Column("综合评价等次", 20 * mm))
         used = sum(c.width for c in fixed + grades)
         return fixed + grades + [Column("与测评等次不同的理由", WIDTH - used, "left")]
