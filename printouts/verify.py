@@ -32,6 +32,7 @@ import re
 import shutil
 import subprocess
 from dataclasses import dataclass, field
+from typing import ClassVar
 
 from asn1crypto import cms
 from asn1crypto import x509 as asn1_x509
@@ -62,6 +63,9 @@ class Check:
 class Verdict:
     checks: list[Check] = field(default_factory=list)
     note: str = ""  # said after the conclusion: e.g. that the signer is unpinned
+    # The conclusion, in the words of what was checked (a subclass names its own document).
+    PASSED: ClassVar[str] = "结论：全部一致，汇总表与选票、会议文件相符。"
+    FAILED: ClassVar[str] = "结论：不一致（{failed}项未通过），汇总表不能作为这些文件的计票结果。"
 
     @property
     def ok(self) -> bool:
@@ -73,14 +77,16 @@ class Verdict:
     def report(self) -> str:
         lines = [f"[{'通过' if c.ok else '不符'}] {c.name}：{c.detail}" for c in self.checks]
         failed = sum(not c.ok for c in self.checks)
-        lines.append(
-            "结论：全部一致，汇总表与选票、会议文件相符。"
-            if self.ok
-            else f"结论：不一致（{failed}项未通过），汇总表不能作为这些文件的计票结果。"
-        )
+        lines.append(self.PASSED if self.ok else self.FAILED.format(failed=failed))
         if self.note:
             lines.append(self.note)
         return "\n".join(lines)
+
+
+def quiet_pyhanko() -> None:
+    """pyHanko logs its findings in English: the verdicts report them in Chinese instead."""
+    logging.getLogger("pyhanko").setLevel(logging.CRITICAL)
+    logging.getLogger("pyhanko_certvalidator").setLevel(logging.CRITICAL)
 
 
 def verify(
@@ -104,8 +110,7 @@ def verify(
     if b"%PDF" not in pdf[:1024] and b"%%EOF" not in pdf[-1024:]:
         raise InputError(pdf_name, "不是PDF文件")
     verdict = Verdict()
-    logging.getLogger("pyhanko").setLevel(logging.CRITICAL)  # we report in Chinese below
-    logging.getLogger("pyhanko_certvalidator").setLevel(logging.CRITICAL)
+    quiet_pyhanko()
     try:
         reader = PdfFileReader(io.BytesIO(pdf), strict=False)
         keywords = _keywords_record(reader)

@@ -14,13 +14,12 @@ from __future__ import annotations
 
 import io
 import json
-import logging
 import zipfile
 from collections.abc import Callable
 
 from printouts import archive as a
 from printouts.signing import load_certificates
-from printouts.verify import Verdict, _check_signature, verify
+from printouts.verify import Verdict, _check_signature, quiet_pyhanko, verify
 from printouts.verify_evaluation import verify_evaluation
 from tally.errors import InputError
 
@@ -31,17 +30,8 @@ MAX_TOTAL = 256 * 1024 * 1024  # inflated bytes: a real package is a few MB
 class ArchiveVerdict(Verdict):
     """A Verdict whose conclusion speaks of the package, not of one sheet."""
 
-    def report(self) -> str:
-        lines = [f"[{'通过' if c.ok else '不符'}] {c.name}：{c.detail}" for c in self.checks]
-        failed = sum(not c.ok for c in self.checks)
-        lines.append(
-            "结论：全部一致，备案包完整，与签名的备案清单相符。"
-            if self.ok
-            else f"结论：不一致（{failed}项未通过），备案包不能作为本次述职评议的备案材料。"
-        )
-        if self.note:
-            lines.append(self.note)
-        return "\n".join(lines)
+    PASSED = "结论：全部一致，备案包完整，与签名的备案清单相符。"
+    FAILED = "结论：不一致（{failed}项未通过），备案包不能作为本次述职评议的备案材料。"
 
 
 def is_zip(data: bytes) -> bool:
@@ -154,7 +144,7 @@ def _check_list(verdict: Verdict, files: dict[str, bytes], pins, roots) -> dict 
     if pdf is None:
         verdict.add(check, False, "包中没有备案清单.pdf，无法核对")
         return None
-    logging.getLogger("pyhanko").setLevel(logging.CRITICAL)
+    quiet_pyhanko()
     try:
         reader = PdfFileReader(io.BytesIO(pdf), strict=False)
         attached = a.read_attached_manifest(reader)

@@ -22,7 +22,6 @@ from __future__ import annotations
 import dataclasses
 import datetime
 import io
-import logging
 import shutil
 
 from cryptography import x509
@@ -40,7 +39,13 @@ from printouts.evaluation_sheet import (
 from printouts.inputs import parse_ballots, recompute, sha256
 from printouts.sheet_record import read_attached
 from printouts.signing import fingerprint, load_certificates, signer_name
-from printouts.verify import Verdict, _check_signature, _page_differences, _words
+from printouts.verify import (
+    Verdict,
+    _check_signature,
+    _page_differences,
+    _words,
+    quiet_pyhanko,
+)
 from tally.errors import InputError
 from tally.meeting_file import parse_meeting_text
 from tally.model import Meeting
@@ -62,17 +67,8 @@ _WORDING = (
 
 
 class EvaluationVerdict(Verdict):
-    def report(self) -> str:
-        lines = [f"[{'通过' if c.ok else '不符'}] {c.name}：{c.detail}" for c in self.checks]
-        failed = sum(not c.ok for c in self.checks)
-        lines.append(
-            "结论：全部一致，综合评价结果表与选票、会议文件及其附带的记录相符。"
-            if self.ok
-            else f"结论：不一致（{failed}项未通过），综合评价结果表不能作为这些文件的综合评价结果。"
-        )
-        if self.note:
-            lines.append(self.note)
-        return "\n".join(lines)
+    PASSED = "结论：全部一致，综合评价结果表与选票、会议文件及其附带的记录相符。"
+    FAILED = "结论：不一致（{failed}项未通过），综合评价结果表不能作为这些文件的综合评价结果。"
 
 
 def is_evaluation_sheet(pdf: bytes) -> bool:
@@ -100,8 +96,7 @@ def verify_evaluation(
     pins = load_certificates(cert_pem, cert_name) if cert_pem is not None else []
     roots = load_certificates(ca_pem, ca_name) if ca_pem is not None else []
     verdict = EvaluationVerdict()
-    logging.getLogger("pyhanko").setLevel(logging.CRITICAL)
-    logging.getLogger("pyhanko_certvalidator").setLevel(logging.CRITICAL)
+    quiet_pyhanko()
     try:
         reader = PdfFileReader(io.BytesIO(pdf), strict=False)
         record = read_attached(reader, ATTACHMENT)
