@@ -26,6 +26,7 @@ from printouts import signing
 from printouts.verify_archive import verify_archive
 from tally.model import Meeting
 from testkit import ServerProcess, http_json, stop_embedded_redis, wait_until, write_meeting
+from testkit.after_meeting import cast_ballots, enter_and_fix_evaluation
 from tests.helpers import ROOT
 
 pytestmark = pytest.mark.slow
@@ -71,36 +72,6 @@ def to_the_vote(server: ServerProcess) -> dict:
     raise AssertionError("the vote was never reached")
 
 
-def cast(server: ServerProcess, meeting: Meeting, round_info: dict, voters: int) -> None:
-    grades = ["好", "较好", "好", "一般"]
-    for number, card in enumerate(server.cards(meeting)[:voters]):
-        marks = {rid: grades[(number + i) % 4] for i, rid in enumerate(round_info["reporters"])}
-        body = {"token": card.token, "round": round_info["id"], "marks": marks, "cid": card.token}
-        code, reply = http_json(f"{server.base}/api/cast", body)
-        assert code == 200, reply
-
-
-def evaluate(server: ServerProcess) -> None:
-    """Enters each reporter's 综合评价 (the 测评等次, r03's 差 from 问责) and fixes it."""
-    url = f"{server.base}/api/evaluation"
-    view = http_json(url, key=server.chair_key)[1]
-    for reporter in view["reporters"]:
-        grade = reporter["vote_grade"] or "好"
-        body = {
-            "reporter": reporter["id"],
-            "grade": grade,
-            "opinion": OPINION,
-            "entered_by": "李敏",
-        }
-        if not reporter["vote_grade"]:
-            body["reason"] = "测评待定"
-        code, reply = http_json(url, body, server.chair_key)
-        assert code == 200, reply
-    fix = {"studied_on": "2026-12-30", "entered_by": "李敏", "rectify_by": "2027-01-31"}
-    code, reply = http_json(f"{url}/fix", fix, server.chair_key)
-    assert code == 200, reply
-
-
 @dataclass
 class Made:
     meeting: Meeting
@@ -129,7 +100,7 @@ def made(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Made]:
         server.start()
         status["before"] = pingyi("status", meeting_path, "--data", data).stdout
         round_info = to_the_vote(server)
-        cast(server, meeting, round_info, voters=6)
+        cast_ballots(server, meeting, round_info["id"], round_info["reporters"], voters=6)
         status["voting"] = pingyi("status", meeting_path, "--data", data).stdout
         assert server.chair("close", force=True)[0] == 200
         wait_until(
@@ -143,7 +114,7 @@ def made(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Made]:
         )
         refused = pingyi("archive", meeting_path, "--data", data, cwd=tmp)
         downloads = {"before the fix": download(server, server.chair_key)}
-        evaluate(server)
+        enter_and_fix_evaluation(server, OPINION)
         downloads["without the key"] = download(server, None)
         downloads["fixed"] = download(server, server.chair_key)
         server.stop()

@@ -26,6 +26,7 @@ from printouts.verify_archive import verify_archive
 from server.datadir import DataDir
 from tally.model import Meeting
 from testkit import ServerProcess, http_json, stop_embedded_redis, wait_until, write_meeting
+from testkit.after_meeting import cast_ballots, enter_and_fix_evaluation
 from tests.helpers import ROOT
 
 pytestmark = pytest.mark.slow
@@ -59,35 +60,6 @@ def fetch(server: ServerProcess, path: str, key: str | None) -> Reply:
 
 def refusal(reply: Reply) -> str:
     return json.loads(reply[2])["error"]["msg"]
-
-
-def cast(server: ServerProcess, meeting: Meeting, round_id: int, reporters: list[str]) -> None:
-    grades = ["好", "较好", "好", "一般"]
-    for number, card in enumerate(server.cards(meeting)[:6]):
-        marks = {rid: grades[(number + i) % 4] for i, rid in enumerate(reporters)}
-        body = {"token": card.token, "round": round_id, "marks": marks, "cid": card.token}
-        code, reply = http_json(f"{server.base}/api/cast", body)
-        assert code == 200, reply
-
-
-def evaluate(server: ServerProcess) -> None:
-    """Each reporter's 综合评价 as the vote graded them (好 where undecided), then fixed."""
-    url = f"{server.base}/api/evaluation"
-    opinion = {"成绩": "成效明显", "问题": "创新不足", "要求": "限期整改"}
-    for reporter in http_json(url, key=server.chair_key)[1]["reporters"]:
-        body = {
-            "reporter": reporter["id"],
-            "grade": reporter["vote_grade"] or "好",
-            "opinion": opinion,
-            "entered_by": "李敏",
-        }
-        if not reporter["vote_grade"]:
-            body["reason"] = "测评待定"
-        code, reply = http_json(url, body, server.chair_key)
-        assert code == 200, reply
-    fix = {"studied_on": "2026-12-30", "entered_by": "李敏", "rectify_by": "2027-01-31"}
-    code, reply = http_json(f"{url}/fix", fix, server.chair_key)
-    assert code == 200, reply
 
 
 @dataclass
@@ -134,7 +106,7 @@ def made(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Made]:
         made.others["addresses"] = fetch(server, "/api/addresses", key)
         made.others["addresses without a key"] = fetch(server, "/api/addresses", None)
         round_id = server.vote_step()
-        cast(server, meeting, round_id, [r.id for r in meeting.reporters])
+        cast_ballots(server, meeting, round_id, [r.id for r in meeting.reporters], voters=6)
         stage("open", ("tally", "export"))
         assert server.chair("close", force=True)[0] == 200
         wait_until(
@@ -142,7 +114,7 @@ def made(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Made]:
             timeout=20,
         )
         stage("counted", COUNTED)
-        evaluate(server)
+        enter_and_fix_evaluation(server)
         stage("fixed", FIXED)
         made.others["archive alias"] = fetch(server, "/api/archive", key)
         server.stop()
