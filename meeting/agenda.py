@@ -283,17 +283,20 @@ def decide(state: MeetingState, command: c.Command, now: float) -> list[e.Event]
             if not state.paused:
                 raise Refused("会议没有暂停")
             return [e.MeetingResumed(now)]
-        case c.RecordComment(text=text, by=by):
-            return [_remark(state, text, by, now)]
+        case c.RecordComment():
+            return [_remark(state, command, now)]
     raise Refused("未知的操作")
 
 
-def _remark(state: MeetingState, text: str, by: str, now: float) -> e.CommentRecorded:
-    current = state.step
-    kind = current.remark_kind if current is not None and state.started else None
+def _remark(state: MeetingState, command: c.RecordComment, now: float) -> e.CommentRecorded:
+    current = state.step if state.started else None
+    if command.step is not None:
+        current = _afterwards(state, command.step)
+    kind = current.remark_kind if current is not None else None
     if current is None or kind is None:
         raise Refused("当前不在点评或讲话环节")
     what = "讲话" if kind == "speech" else "点评"
+    text, by = command.text, command.by
     if len(text) > c.COMMENT_MAX_CHARS:
         raise Refused(f"{what}内容过长：最多{c.COMMENT_MAX_CHARS}字")
     by = one_line(by)
@@ -306,6 +309,17 @@ def _remark(state: MeetingState, text: str, by: str, now: float) -> e.CommentRec
             raise BadField(f"请选择{what}人（{'、'.join(current.commenters)}）", "by")
         by = ""
     return e.CommentRecorded(current.reporter or "", text, now, by=by, kind=kind)
+
+
+def _afterwards(state: MeetingState, position: int) -> Step:
+    """The agenda step a 点评 is pasted in for after the meeting (补录)."""
+    if not state.finished:
+        raise Refused("会议结束后才能补录点评；会议进行中请在当前点评环节录入")
+    if state.evaluation.fixed is not None:
+        raise Refused("综合评价已经党组研究确定，不能再补录点评")
+    if not 0 <= position < len(state.steps):
+        raise BadField(f"议程没有第{position + 1}项", "step")
+    return state.steps[position]
 
 
 def _void(state: MeetingState, reason: str, now: float) -> e.RoundVoided:

@@ -63,11 +63,14 @@ class Resume(Command):
 @dataclass(frozen=True)
 class RecordComment(Command):
     """A 点评 (or, on the closing step, the 讲话) saved as typed: `by` names who gives it, one
-    of the step's commenters or another name ("" only where the meeting names nobody)."""
+    of the step's commenters or another name ("" only where the meeting names nobody). On the
+    current step; or, once the meeting is over, on the agenda step `step` (补录: pasted in
+    afterwards, until the 综合评价 is fixed)."""
 
     ACTION = "comment"
     text: str = ""
     by: str = ""
+    step: int | None = None
 
 
 # The order in which the console offers the actions that fit: the natural next one first.
@@ -91,10 +94,16 @@ COMMENTER_MAX_CHARS = 40  # a name with its post, as the meeting file allows
 VOID_REASON_MAX_CHARS = 200
 
 
-def command_for(action: str, text: str | None = None, force: bool = False, by: str = "") -> Command:
+def command_for(
+    action: str,
+    text: str | None = None,
+    force: bool = False,
+    by: str = "",
+    step: int | None = None,
+) -> Command:
     """The command for a chair action name; KeyError when there is none."""
     if action == RecordComment.ACTION:
-        return RecordComment(text or "", by)
+        return RecordComment(text or "", by, step)
     if action == CloseVoting.ACTION:
         return CloseVoting(force)
     if action == VoidRound.ACTION:

@@ -234,6 +234,19 @@ def evaluation_view(meeting: Meeting, state: MeetingState) -> dict[str, Any]:
         "deadline": evaluation.filing_deadline(meeting.date),
         "fixed": dataclasses.asdict(fixed) if fixed is not None else None,
         "outcomes": evaluation.outcome_lists(record, meeting),
+        # the 点评 and 讲话, which may be pasted in once the meeting is over (补录)
+        "remark_steps": [
+            {
+                "step": position,
+                "kind": step.remark_kind,
+                "reporters": list(step.reporters),
+                "commenters": list(step.commenters),
+            }
+            for position, step in enumerate(state.steps)
+            if step.remark_kind is not None
+        ],
+        "remarks": remarks_view(state),
+        "finished": state.finished,
         "reporters": [
             {
                 "id": r.id,

@@ -54,6 +54,7 @@ BOUNDS = {
     "teller_key": f"监票人密钥最多{TELLER_KEY_MAX_CHARS}个字符",
     "round": "字段 round 应为64位整数",
     "expect": "字段 expect 应为64位整数",
+    "step": "字段 step 应为64位整数",
     "marks": f"marks 最多{MARKS_MAX}位述职人，编号和等次各最多{MARK_MAX_CHARS}个字符",
     "cid": f"选票编号 cid 应为{CID_MIN}到{CID_MAX}位字符",  # as meeting.ballot_checks says
     "text": f"点评内容过长：最多{COMMENT_MAX_CHARS}字",  # as meeting.agenda says
@@ -98,6 +99,7 @@ class Chair(ClientMessage, tag="chair"):
     action: Word
     text: Annotated[str, Meta(max_length=COMMENT_MAX_CHARS)] = ""  # with `comment`
     by: Annotated[str, Meta(max_length=COMMENTER_MAX_CHARS)] = ""  # with `comment`: who
+    step: Int64 | UnsetType = UNSET  # with `comment` after the meeting: the agenda step (补录)
     expect: Int64 | UnsetType = UNSET
     force: bool = False  # with `close`: the chair confirmed closing early or with no ballot
 
@@ -272,7 +274,13 @@ def _refusal(
 
 async def answer_chair(service: MeetingService, message: Chair) -> dict[str, Any]:
     try:
-        command = command_for(message.action, message.text, message.force, message.by)
+        command = command_for(
+            message.action,
+            message.text,
+            message.force,
+            message.by,
+            None if message.step is UNSET else message.step,
+        )
     except KeyError:
         raise BadField(f"未知的操作：{message.action}", "action") from None
     expect = None if message.expect is UNSET else message.expect

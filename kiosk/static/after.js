@@ -76,12 +76,78 @@ function render() {
   setText(ui["outcomes-state"], fixed ? "已确定" : "暂定，以党组研究确定为准");
   setText(ui["outcome-interview"], `约谈提醒、限期整改（综合评价等次为${record.grades.slice(2).join("、")}）：${names(record.outcomes.interview)}`);
   setText(ui["outcome-not-excellent"], `年度考核不得评定为优秀（综合评价等次为${record.grades[record.grades.length - 1]}）：${names(record.outcomes.not_excellent)}`);
+  renderRemarks();
   show(ui.entry, !fixed);
   show(ui.fix, !fixed);
   if (fixed) return;
   if (!ui["entry-reporter"].options.length) buildForm();
   fillEntry();
 }
+
+// 点评与讲话: each comment step's texts with who gave them; once the meeting is over and until
+// the 综合评价 is fixed, a text can be pasted in (补录) for a step and a name.
+const stepTitle = (s) =>
+  s.kind === "speech" ? "讲话" : s.kind === "together" ? "集中点评" : `${reporterById(s.reporters[0]).name} 点评`;
+const remarkKey = (s) => [s.kind, s.kind === "comment" ? s.reporters[0] : ""];
+const remarksOn = (s) => {
+  const [kind, reporter] = remarkKey(s);
+  return record.remarks.filter((r) => r.kind === kind && r.reporter === reporter);
+};
+
+function renderRemarks() {
+  syncList(
+    ui["remarks-list"],
+    record.remark_steps,
+    (s) => String(s.step),
+    () => h("div.remark-step", {}, h("h3"), h("ul")),
+    (node, s) => {
+      setText(node.querySelector("h3"), stepTitle(s));
+      const said = remarksOn(s).filter((r) => r.text);
+      node.querySelector("ul").replaceChildren(
+        ...(said.length ? said.map((r) => h("li", {}, `${r.by || "（未署名）"}：${r.text}`)) : [h("li.none", {}, "未录入")]),
+      );
+    },
+  );
+  const open = record.finished && !record.fixed;
+  show(ui["remark-form"], open);
+  setText(ui["remarks-hint"], record.fixed ? "综合评价已确定，点评与讲话不再补录。"
+    : record.finished ? "会议中未及录入的点评、讲话，可在此补录（按议程和点评人保存，原记录保留）。"
+      : "会议结束后可在此补录点评和讲话。");
+  if (open && !ui["remark-step"].options.length) {
+    ui["remark-step"].replaceChildren(...record.remark_steps.map((s) => h("option", { value: s.step }, stepTitle(s))));
+    fillRemark();
+  }
+}
+
+function remarkStep() {
+  return record.remark_steps.find((s) => String(s.step) === ui["remark-step"].value);
+}
+
+function fillRemark() {
+  const s = remarkStep();
+  const names = [...new Set([...s.commenters, ...remarksOn(s).map((r) => r.by).filter(Boolean)])];
+  ui["remark-names"].replaceChildren(...names.map((n) => h("option", { value: n })));
+  setText(ui["remark-by"].labels[0], s.kind === "speech" ? "讲话人" : "点评人");
+  if (!names.includes(ui["remark-by"].value)) ui["remark-by"].value = names[0] || "";
+  fillRemarkText();
+}
+
+function fillRemarkText() {
+  const found = remarksOn(remarkStep()).find((r) => r.by === ui["remark-by"].value.trim());
+  ui["remark-text"].value = found ? found.text : "";
+}
+
+ui["remark-step"].addEventListener("change", fillRemark);
+ui["remark-by"].addEventListener("change", fillRemarkText);
+ui["remark-form"].addEventListener("submit", async (event) => {
+  event.preventDefault();
+  ui["remark-save"].disabled = true;
+  const reply = await call("/api/chair", {
+    action: "comment", step: remarkStep().step, by: ui["remark-by"].value, text: ui["remark-text"].value,
+  });
+  ui["remark-save"].disabled = false;
+  if (result(ui["remark-result"], reply, "已保存")) await load();
+});
 
 function buildForm() {
   ui["entry-reporter"].replaceChildren(...record.reporters.map((r) => h("option", { value: r.id }, r.name)));

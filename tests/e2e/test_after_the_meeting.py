@@ -171,6 +171,16 @@ def evaluate_and_download(live, after, tmp_path: Path, doc_shot) -> Path:
     after.goto(f"{live.url}/after?key={live.chair_key}")
     expect(after.locator("#list-body tr")).to_have_count(3)
     expect(after.locator("#archive-row")).to_be_hidden()
+    # 补录: a 点评 nobody typed in the hall is pasted in afterwards, under who gave it
+    expect(after.locator("#remarks-list .remark-step")).to_have_count(3)  # 2 点评, the 讲话
+    after.select_option("#remark-step", label="李秀英 点评")
+    after.fill("#remark-by", "孙明（县委常委、组织部部长）")
+    after.fill("#remark-text", "会后补录：基层治理创新值得推广。")
+    after.click("#remark-save")
+    expect(after.locator("#remark-result")).to_have_text("已保存")
+    expect(after.locator("#remarks-list .remark-step").nth(1)).to_contain_text(
+        "孙明（县委常委、组织部部长）：会后补录：基层治理创新值得推广。"
+    )
     after.fill("#entry-by", "组织科 李敏")
     for rid, grade, reason in [
         ("r1", "较好", "督导调研发现软弱涣散村党组织整顿不到位"),
@@ -234,6 +244,7 @@ def check_the_papers(live, tmp_path: Path, downloaded: Path) -> None:
     assert {a.REMARKS_FILE, a.EVALUATION_FILE, a.FEEDBACK_FILE} <= files.keys()
     remarks = files[a.REMARKS_FILE].decode()
     assert f"讲话人：{SPEAKER}" in remarks and "点评人：周敏（县委组织部部长）" in remarks
+    assert "会后补录：基层治理创新值得推广。" in remarks
     for name in files:
         changed = dict(files)
         data_bytes = changed[name]

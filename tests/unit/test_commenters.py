@@ -212,3 +212,36 @@ def test_the_evaluation_sources_are_the_meeting_s_own_when_named() -> None:
     bad = base() | {"evaluation": {"sources": ["年度考核", "年度考核"]}}
     with pytest.raises(InputError, match="重复"):
         parse_meeting(bad, "m.toml")
+
+
+def finished(meeting):
+    state = fold(initial_state(meeting), [e.MeetingStarted(1.0)])
+    return evolve(state, e.MeetingFinished(9.0))
+
+
+def test_a_comment_is_pasted_in_after_the_meeting_for_a_named_step() -> None:
+    meeting = meeting_with("together")
+    state = finished(meeting)
+    together = next(i for i, s in enumerate(state.steps) if s.kind == "comment")
+    speech = len(state.steps) - 1
+    assert decide(state, c.RecordComment("集中点评稿", SECRETARY, together), 5.0) == [
+        e.CommentRecorded("", "集中点评稿", 5.0, by=SECRETARY, kind="together")
+    ]
+    assert decide(state, c.RecordComment("讲话稿", SPEAKER, speech), 5.0) == [
+        e.CommentRecorded("", "讲话稿", 5.0, by=SPEAKER, kind="speech")
+    ]
+    with pytest.raises(Refused, match="当前不在点评或讲话环节"):
+        decide(state, c.RecordComment("x", SECRETARY, 0), 5.0)  # a report step
+    with pytest.raises(BadField, match="议程没有第99项") as refused:
+        decide(state, c.RecordComment("x", SECRETARY, 98), 5.0)
+    assert refused.value.field == "step"
+
+
+def test_pasting_in_waits_for_the_end_and_stops_at_the_fix() -> None:
+    meeting = meeting_with()
+    running = at_step(meeting, "comment", ("r01",))
+    with pytest.raises(Refused, match="会议结束后才能补录点评"):
+        decide(running, c.RecordComment("x", SECRETARY, 1), 5.0)
+    fixed = evolve(finished(meeting), e.EvaluationFixed("2026-12-30", "李敏", 9.5))
+    with pytest.raises(Refused, match="综合评价已经党组研究确定，不能再补录点评"):
+        decide(fixed, c.RecordComment("x", SECRETARY, 1), 10.0)

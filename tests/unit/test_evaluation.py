@@ -259,6 +259,12 @@ def test_the_after_meeting_view_shows_each_reporter_s_vote_and_entries() -> None
         "deadline": "2027-01-04",
         "fixed": None,
         "outcomes": {"interview": [], "not_excellent": []},
+        "remark_steps": [
+            {"step": 1, "kind": "comment", "reporters": ["r01"], "commenters": []},
+            {"step": 3, "kind": "comment", "reporters": ["r03"], "commenters": []},
+        ],
+        "remarks": [],
+        "finished": False,
         "reporters": [
             {"id": "r01", "name": "王建国", "org": "城关镇党委", "vote_grade": "好", "history": []},
             {"id": "r02", "name": "李秀英", "org": "青溪镇党委", "vote_grade": "", "history": []},
