@@ -32,8 +32,26 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "the chair drives /chair. Uses REDIS_URL when set, else an embedded Redis in the data "
         "directory.",
     )
-    serve.add_argument("meeting", nargs="?", type=Path, help="the meeting file (TOML)")
+    serve.add_argument(
+        "meeting",
+        nargs="?",
+        type=Path,
+        help="the meeting file (TOML) [none: open the setup page, create the meeting there, "
+        "save it as meeting.toml and serve it]",
+    )
     serve.add_argument("--demo", action="store_true", help="run the demo meeting")
+    serve.add_argument(
+        "--setup",
+        action="store_true",
+        help="edit the meeting file on the setup page first (refused once a round was opened)",
+    )
+    serve.add_argument(
+        "--meeting-out",
+        type=Path,
+        default=None,
+        metavar="PATH",
+        help="without a meeting file: where the setup page saves the meeting [meeting.toml]",
+    )
     serve.add_argument("--host", default="127.0.0.1", help="address to listen on [127.0.0.1]")
     serve.add_argument("--port", type=int, default=8000, help="port [8000]")
     serve.add_argument("--data", type=Path, default=None, help="data directory [./data]")
@@ -135,13 +153,22 @@ def run_serve(args: argparse.Namespace) -> int:
     from server.wire import FrameWritingProtocol
 
     if args.demo:
+        if args.setup or args.meeting_out:
+            raise InputError("--demo", "演示会议不能与 --setup 或 --meeting-out 同用")
         meeting_path = args.meeting or DEMO_MEETING
         data = args.data or Path("demo-data")
-    elif args.meeting is None:
-        raise InputError(
-            "meeting", "请指定会议文件，例如：pingyi serve meeting.toml（或用 --demo 运行演示会议）"
-        )
+    elif args.meeting is None or args.setup:
+        from cli.setup_files import run_setup
+
+        reach = _reach(args.host, args.port, args.url)
+        saved = run_setup(args, args.host, args.port, reach.public)
+        if saved is None:
+            print("设置页面已关闭，会议未保存。")
+            return 1
+        meeting_path, data = saved, args.data or Path("data")
     else:
+        if args.meeting_out is not None:
+            raise InputError("--meeting-out", "只在不指定会议文件（打开设置页面）时使用")
         meeting_path, data = args.meeting, args.data or Path("data")
     meeting, meeting_bytes = read_meeting(meeting_path)
     data_dir = DataDir(data).ensure()
@@ -160,7 +187,10 @@ def run_serve(args: argparse.Namespace) -> int:
         lan_urls=reach.lan,
         public_url_loopback=is_loopback(base),
     )
-    redis_note = os.environ.get("REDIS_URL") and "REDIS_URL" or f"内置 Redis，数据目录 {data}"
+    redis_note = next(
+        (name for name in ("REDIS_CLUSTER_URLS", "REDIS_URL") if os.environ.get(name)),
+        f"内置 Redis，数据目录 {data}",
+    )  # the cluster wins over REDIS_URL, as server.redis_target reads them
     print(f"评议 Pingyi — {meeting.title}")
     if args.demo or sys.stdout.isatty():
         print(f"  投影屏幕   {base}/screen?key={screen_key(data_dir.chair_key())}")

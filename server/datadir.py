@@ -3,6 +3,8 @@
 Layout (all created on first use; the directory is its owner's alone: 0700, every file 0600):
     secret.key     hex of 32 random bytes: the card tokens are derived from it
     chair.key      the chair console's key (printed at start, never logged)
+    setup.key      the setup page's key while `pingyi serve` runs without a meeting file or with
+                   --setup: made afresh at each such start, deleted once the meeting is saved
     teller.pub     the 监票人's public key, which each round's key is sealed to (its private
                    half is never here: server/sealing.py)
     redis/         the embedded Redis's append-only file (every ballot) and snapshot
@@ -29,6 +31,10 @@ class DataDir:
     @property
     def chair_key_path(self) -> Path:
         return self.root / "chair.key"
+
+    @property
+    def setup_key_path(self) -> Path:
+        return self.root / "setup.key"
 
     @property
     def teller_public_path(self) -> Path:
@@ -64,6 +70,15 @@ class DataDir:
         if not self.chair_key_path.exists():
             write_private(self.chair_key_path, f"{secrets.token_urlsafe(18)}\n".encode())
         return self.chair_key_path.read_text().strip()
+
+    def new_setup_key(self) -> str:
+        """A fresh key for the setup page (a one-time key: the last one no longer opens it)."""
+        key = secrets.token_urlsafe(18)
+        write_private(self.setup_key_path, f"{key}\n".encode())
+        return key
+
+    def drop_setup_key(self) -> None:
+        self.setup_key_path.unlink(missing_ok=True)
 
 
 def write_private(path: Path, data: bytes) -> None:
