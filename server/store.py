@@ -4,6 +4,9 @@ All keys of a meeting share one hash tag, `{pingyi:<meeting>}`, so the Lua scrip
 several of them also run on a Redis Cluster. Ballots cast in the same pass of the event loop
 go to Redis in one pipeline: with `appendfsync always` that is one fsync per batch, not one
 per ballot.
+On a Redis Cluster (`server.redis_cluster`) the batch goes through the cluster client's
+pipeline, which follows a slot that moves, and is followed by `WAIT` when receipts wait for
+replicas.
 """
 
 from __future__ import annotations
@@ -16,13 +19,19 @@ from importlib import resources
 from typing import Any
 
 import redis.asyncio as aioredis
+from redis.asyncio.cluster import RedisCluster as AsyncRedisCluster
 from redis.exceptions import NoScriptError, RedisError, ResponseError, WatchError
 
 from meeting.events import Event
+from server import redis_cluster
 from server.codec import decode_entry, event_fields
 from tally.model import Meeting
 
 STREAM_BATCH = 1000
+
+
+class NotReplicated(RedisError):
+    """The replicas a receipt waits for did not confirm the batch in time (`WAIT`)."""
 
 
 class VersionConflict(Exception):
@@ -109,7 +118,7 @@ class StoredEvent:
 
 
 class Store:
-    def __init__(self, redis: aioredis.Redis, keys: Keys) -> None:
+    def __init__(self, redis: aioredis.Redis | AsyncRedisCluster, keys: Keys) -> None:
         self.redis = redis
         self.keys = keys
         self._sha: dict[str, str] = {}
@@ -220,7 +229,10 @@ class Store:
 
     async def _pipeline_cast(self, calls: list[list[Any]]) -> list[Any]:
         for attempt in (1, 2):
-            replies = await self._send_casts(calls)
+            if isinstance(self.redis, AsyncRedisCluster):
+                replies = await self._send_casts_to_cluster(self.redis, calls)
+            else:
+                replies = await self._send_casts(self.redis, calls)
             if attempt == 1 and any(isinstance(r, NoScriptError) for r in replies):
                 # Scripts that did run are idempotent by ballot id: the retry answers 'again'.
                 await self.load_scripts()
@@ -228,7 +240,7 @@ class Store:
             return replies
         return replies  # pragma: no cover
 
-    async def _send_casts(self, calls: list[list[Any]]) -> list[Any]:
+    async def _send_casts(self, client: aioredis.Redis, calls: list[list[Any]]) -> list[Any]:
         """One write of the batch's EVALSHA commands, then one reply each (errors as values).
 
         What a non-transactional pipeline does, with the commands built here because
@@ -237,7 +249,7 @@ class Store:
         """
         head = [b"EVALSHA", self._sha["cast"]]
         data = b"".join(resp_command([*head, *args]) for args in calls)
-        pool = self.redis.connection_pool
+        pool = client.connection_pool
         connection = await pool.get_connection()
 
         async def exchange() -> list[Any]:
@@ -257,6 +269,27 @@ class Store:
             return await connection.retry.call_with_retry(exchange, dropped)
         finally:
             await pool.release(connection)
+
+    async def _send_casts_to_cluster(
+        self, client: AsyncRedisCluster, calls: list[list[Any]]
+    ) -> list[Any]:
+        """The batch through the cluster's pipeline (every key in the meeting's slot: one
+        node), then, when receipts wait for replicas, `WAIT` on that slot's primary: a batch
+        the replicas did not confirm gets no receipt (`NotReplicated`, heard `unavailable`)."""
+        with redis_cluster.unreachable_as_redis_error():
+            async with client.pipeline(transaction=False) as pipe:
+                for args in calls:
+                    pipe.execute_command("EVALSHA", self._sha["cast"], *args)
+                replies: list[Any] = await pipe.execute(raise_on_error=False)
+            replicas = await redis_cluster.replicas_to_wait_for(client)
+        stored = [r for r in replies if not isinstance(r, BaseException)]
+        if replicas and stored:
+            with redis_cluster.unreachable_as_redis_error():
+                confirmed = await redis_cluster.wait_replicated(client, self.keys.events, replicas)
+            if confirmed < replicas:
+                error = NotReplicated(f"WAIT {replicas}: {confirmed} replicas confirmed")
+                return [r if isinstance(r, BaseException) else error for r in replies]
+        return replies
 
     async def ballot_members(self, round_id: int) -> list[bytes]:
         return await self.redis.zrange(self.keys.ballots(round_id), 0, -1)
@@ -357,20 +390,30 @@ class Store:
 
         During voting the AOF holds each ballot next to the spending of its token; after the
         rewrite only the data set remains (ballots in receipt order). Best effort on an
-        external Redis that does not allow it.
+        external Redis that does not allow it. On a cluster: the AOFs of the meeting's
+        slot's primary and its replicas (theirs hold the same order), not every node's.
         """
+        if not isinstance(self.redis, AsyncRedisCluster):
+            await self._rewrite_log_on({})
+            return
+        with contextlib.suppress(RedisError, OSError):
+            for node in redis_cluster.slot_nodes(self.redis, self.keys.events):
+                await self._rewrite_log_on({"target_nodes": node})
+
+    async def _rewrite_log_on(self, target: dict[str, Any]) -> None:
         try:
-            if (await self.redis.info("persistence")).get("aof_enabled") != 1:
+            if (await self.redis.info("persistence", **target)).get("aof_enabled") != 1:
                 return
             for _ in range(600):  # a rewrite started earlier may predate this one's changes
-                if not (await self.redis.info("persistence")).get("aof_rewrite_in_progress"):
+                info = await self.redis.info("persistence", **target)
+                if not info.get("aof_rewrite_in_progress"):
                     break
                 await asyncio.sleep(0.05)
-            await self.redis.bgrewriteaof()
+            await self.redis.bgrewriteaof(**target)
         except RedisError:
             return
         for _ in range(600):
-            info = await self.redis.info("persistence")
+            info = await self.redis.info("persistence", **target)
             if not info.get("aof_rewrite_in_progress") and not info.get("aof_rewrite_scheduled"):
                 return
             await asyncio.sleep(0.05)

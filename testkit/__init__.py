@@ -7,6 +7,7 @@ loop here is bounded in time.
 
 from __future__ import annotations
 
+from testkit.cluster import LocalCluster
 from testkit.meetings import SMALL_MEETING, write_meeting
 from testkit.net import free_port, http_json, http_raw, wait_until
 from testkit.peers import Peer
@@ -19,6 +20,7 @@ from testkit.processes import (
 )
 
 __all__ = [
+    "LocalCluster",
     "REDIS_SERVER",
     "SMALL_MEETING",
     "Peer",

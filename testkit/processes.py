@@ -95,6 +95,9 @@ class ServerProcess:
     port: int = field(default_factory=free_port)
     redis_url: str | None = None
     extra_args: tuple[str, ...] = ()  # more `pingyi serve` options, e.g. ("--teller-key", F)
+    # More environment, e.g. {"REDIS_CLUSTER_URLS": cluster.urls} (REDIS_URL and
+    # REDIS_CLUSTER_URLS are never inherited from the test run's own environment).
+    env: dict[str, str] = field(default_factory=dict)
     # The 监票人's key the rounds are sealed to (unless `extra_args` names one): the tests hold
     # its private half, as the 监票人 would, to read a record while a round is sealed. One per
     # data directory, so a restart, or a second process on it, seals to the same 监票人.
@@ -115,7 +118,8 @@ class ServerProcess:
         return f"ws://127.0.0.1:{self.port}/ws"
 
     def start(self) -> ServerProcess:
-        env = {k: v for k, v in os.environ.items() if k != "REDIS_URL"}
+        inherited = ("REDIS_URL", "REDIS_CLUSTER_URLS", "REDIS_WAIT_REPLICAS")
+        env = {k: v for k, v in os.environ.items() if k not in inherited}
         # Python hides ResourceWarning by default: the server's log shows any (an unclosed
         # socket, file or Redis client), and `resource_warnings()` finds them there.
         env["PYTHONWARNINGS"] = ",".join(
@@ -123,6 +127,7 @@ class ServerProcess:
         )
         if self.redis_url:
             env["REDIS_URL"] = self.redis_url
+        env.update(self.env)
         self.log_path = self.data.parent / f"server-{self.port}.log"
         with open(self.log_path, "ab") as log:  # the child has its own copy of the descriptor
             self.process = subprocess.Popen(
