@@ -354,7 +354,9 @@ def test_a_self_made_certificate_with_the_same_subject(sheet, capsys, tmp_path):
     code, out = run_verify(capsys, sheet, bad)
     genuine_print = fingerprint_of(sheet["cert"])
     assert "签名者未经核实（未给出 --cert 或 --ca）" in out
-    assert f"请将签名证书SHA-256指纹 {fake_print} 与纸质件（汇总表、结果表）上印的指纹逐位核对" in out
+    assert (
+        f"请将签名证书SHA-256指纹 {fake_print} 与纸质件（汇总表、结果表）上印的指纹逐位核对" in out
+    )
     assert fake_print != genuine_print
     # Pinned to the meeting's certificate, it fails.
     code, out = run_verify(capsys, sheet, bad, "--cert", str(sheet["cert"]))

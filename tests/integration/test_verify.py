@@ -68,7 +68,9 @@ def test_untouched_files_verify(signed, capsys):
     assert out.count("[通过]") == 5
     assert "[通过] 印刷内容" in out and "逐字一致" in out
     assert "签名者未经核实（未给出 --cert 或 --ca）" in out
-    assert re.search(r"注意：签名者未核实。请将签名证书SHA-256指纹 [0-9a-f]{64} 与纸质件（汇总表、结果表）", out)
+    assert re.search(
+        r"注意：签名者未核实。请将签名证书SHA-256指纹 [0-9a-f]{64} 与纸质件（汇总表、结果表）", out
+    )
 
 
 def test_signature_is_pades_and_fonts_are_embedded(signed):
