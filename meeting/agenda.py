@@ -94,6 +94,10 @@ class Round:
     # Rounds are held one after another: this one was the `seq`-th opened (0 first). With
     # voting = "each" a result counts every round closed before it, in this order.
     seq: int = 0
+    paper: Mapping[str, int] = field(default_factory=dict)  # of `cast`, paper ballots per group
+    # 回收 (the 计票台): paper ballots found in the box per group, as last typed, and by whom
+    returned: Mapping[str, int] = field(default_factory=dict)
+    returned_by: Mapping[str, str] = field(default_factory=dict)
 
     @property
     def total(self) -> int:
@@ -454,7 +458,22 @@ def _(event: e.BallotCast, state: MeetingState) -> MeetingState:
         return state
     cast = dict(held.cast)
     cast[event.group] = cast.get(event.group, 0) + 1
-    return replace(state, rounds={**state.rounds, event.round: replace(held, cast=cast)})
+    paper = dict(held.paper)
+    if event.paper:
+        paper[event.group] = paper.get(event.group, 0) + 1
+    counted = replace(held, cast=cast, paper=paper)
+    return replace(state, rounds={**state.rounds, event.round: counted})
+
+
+@_apply.register
+def _(event: e.PaperReturned, state: MeetingState) -> MeetingState:
+    held = state.rounds.get(event.round)
+    if held is None:
+        return state
+    returned = {**held.returned, event.group: event.count}
+    returned_by = {**held.returned_by, event.group: event.by}
+    typed = replace(held, returned=returned, returned_by=returned_by)
+    return replace(state, rounds={**state.rounds, event.round: typed})
 
 
 @_apply.register

@@ -3,7 +3,7 @@
 Each event is a frozen dataclass with a `TYPE` name and a `SCHEMA` version. They are stored
 in a Redis Stream by `server.codec`; a format change adds a new schema number and an
 upcaster there, never a rewrite of history. No ballot event ever carries a mark, a token or
-a time: `BallotCast` says only which round and which group.
+a time: `BallotCast` says only which round, which group, and whether it came on paper.
 """
 
 from __future__ import annotations
@@ -122,10 +122,30 @@ class RoundVoided(Event):
 
 @dataclass(frozen=True)
 class BallotCast(Event):
+    """Schema 2 added `paper`: a paper ballot typed in by the secretariat or at the 计票台
+    (older ballots read as phone ballots). Still never a mark, a token or a time."""
+
     TYPE = "BallotCast"
+    SCHEMA = 2
     MOVES_AGENDA = False
     round: int
     group: str
+    paper: bool = False
+
+
+@dataclass(frozen=True)
+class PaperReturned(Event):
+    """回收: how many paper ballots of a voter group the 计票人 found in the ballot box for a
+    round, as typed at the 计票台; a later one for the same round and group replaces it. `by`:
+    who typed it ("" when not given)."""
+
+    TYPE = "PaperReturned"
+    MOVES_AGENDA = False
+    round: int
+    group: str
+    count: int
+    by: str
+    at: float
 
 
 @dataclass(frozen=True)
@@ -230,6 +250,7 @@ EVENT_TYPES: dict[str, type[Event]] = {
         CommentRecorded,
         VotingOpened,
         BallotCast,
+        PaperReturned,
         VotingClosed,
         RoundVoided,
         TellerKeyNeeded,

@@ -25,10 +25,13 @@ _FULL_WIDTH = str.maketrans("０１２３４５６７８９", "0123456789")
 
 @dataclass(frozen=True)
 class RoomKeys:
-    """What a server process derives at start: the room codes' key and the screen key."""
+    """What a server process derives at start: the room codes' key, the screen key and the
+    counting station's keys (计票人 and 监票人)."""
 
     code_key: bytes
     screen_key: str
+    count_key: str = ""
+    observer_key: str = ""
 
 
 @dataclass(frozen=True)
@@ -39,20 +42,47 @@ class RoomCode:
 
 def room_keys(card_secret: bytes, chair_key: str) -> RoomKeys:
     code_key = hmac.new(card_secret, b"pingyi-room-code", hashlib.sha256).digest()
-    return RoomKeys(code_key, screen_key(chair_key))
+    return RoomKeys(code_key, screen_key(chair_key), count_key(chair_key), observer_key(chair_key))
+
+
+def _derived(chair_key: str, label: bytes) -> str:
+    mac = hmac.new(chair_key.encode(), label, hashlib.sha256).digest()
+    return base64.urlsafe_b64encode(mac[:16]).rstrip(b"=").decode()
 
 
 def screen_key(chair_key: str) -> str:
     """The projector's key: it reads the room code and nothing else. One-way from the chair
     key, so holding it never gives the chair's; a new chair key makes a new one."""
-    mac = hmac.new(chair_key.encode(), b"pingyi-screen-key", hashlib.sha256).digest()
-    return base64.urlsafe_b64encode(mac[:16]).rstrip(b"=").decode()
+    return _derived(chair_key, b"pingyi-screen-key")
+
+
+def count_key(chair_key: str) -> str:
+    """The 计票人's key (计票台): enters paper ballots and the returned counts and reads the
+    reconciliation panel; nothing of the chair's. One-way from the chair key, like the screen's."""
+    return _derived(chair_key, b"pingyi-count-key")
+
+
+def observer_key(chair_key: str) -> str:
+    """The 监票人's key to the counting station: reads the reconciliation panel, enters nothing."""
+    return _derived(chair_key, b"pingyi-observer-key")
+
+
+def _same(given: object, key: str) -> bool:
+    if not isinstance(given, str) or not key:
+        return False
+    return hmac.compare_digest(given.encode(), key.encode())
 
 
 def is_screen_key(keys: RoomKeys, given: object) -> bool:
-    if not isinstance(given, str):
-        return False
-    return hmac.compare_digest(given.encode(), keys.screen_key.encode())
+    return _same(given, keys.screen_key)
+
+
+def is_count_key(keys: RoomKeys, given: object) -> bool:
+    return _same(given, keys.count_key)
+
+
+def is_observer_key(keys: RoomKeys, given: object) -> bool:
+    return _same(given, keys.observer_key)
 
 
 def window_of(now: float) -> int:

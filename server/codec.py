@@ -35,6 +35,8 @@ UPCASTERS: dict[tuple[str, int], Upcaster] = {
     ("CommentRecorded", 2): lambda payload: {**payload, "by": "", "kind": "comment"},
     # A round opened before 重新测评 existed: every round was its step's first, id = step.
     ("VotingOpened", 3): lambda payload: {**payload, "step": payload["round"]},
+    # A ballot recorded before paper ballots were told apart in the stream: read as a phone's.
+    ("BallotCast", 1): lambda payload: {**payload, "paper": False},
 }
 
 

@@ -336,7 +336,7 @@ class KioskFiles(StaticFiles):
 
 
 def routes() -> list[Any]:
-    from server import downloads  # it builds on this module's helpers: imported once they exist
+    from server import counting, downloads  # they build on this module's helpers: imported here
 
     static_dir = resources.files("kiosk").joinpath("static")
     return [
@@ -367,5 +367,6 @@ def routes() -> list[Any]:
         Route("/api/receipts", receipts),
         Route("/healthz", health),
         *downloads.routes(),
+        *counting.routes(),
         Mount("/static", KioskFiles(directory=str(static_dir), check_dir=False), name="static"),
     ]

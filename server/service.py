@@ -400,7 +400,7 @@ class MeetingService:
                     seal.seal(receipt, group, encoded, paper)
                     if seal
                     else encode_ballot(receipt, group, encoded, paper),
-                    e.BallotCast(round_id, group),
+                    e.BallotCast(round_id, group, paper),
                 )
             if outcome != "receipt_taken":
                 break

@@ -78,6 +78,7 @@ function start(key) {
     onMessage(msg) {
       if (msg.t === "welcome") {
         linkProjector(key);
+        linkCounting(key);
         warnIfLoopback(key);
       }
       if (msg.t === "welcome" || msg.t === "view") {
@@ -105,6 +106,25 @@ async function linkProjector(key) {
     if (!response.ok || !body.url) return;
     ui["screen-link"].href = body.url;
     show(ui["screen-open"], true);
+  } catch {
+    // offline: the next welcome tries again
+  }
+}
+
+// The counting station's links (计票台, 监票人) in the 纸质票录入 card: each carries its own key,
+// derived from the chair key, never the chair key itself; the chair hands them out.
+async function linkCounting(key) {
+  if (!ui["count-links"].hidden) return;
+  try {
+    const response = await fetch("/api/count-links", {
+      headers: { Authorization: `Bearer ${key}` },
+      cache: "no-store",
+    });
+    const body = await response.json();
+    if (!response.ok || !body.count_url) return;
+    ui["count-link"].href = body.count_url;
+    ui["observer-link"].href = body.observer_url;
+    show(ui["count-links"], true);
   } catch {
     // offline: the next welcome tries again
   }

@@ -142,7 +142,8 @@ async def test_a_full_dump_after_the_meeting_links_no_ballot_to_anyone(
     events_key = next(k for k in everything if k.endswith(b":events"))
     for _, fields in everything[events_key][1]:
         if fields[b"t"] == b"BallotCast":
-            assert set(unpack(fields[b"p"])) == {"round", "group"}  # counts only, never marks
+            # counts only (and whether on paper), never marks
+            assert set(unpack(fields[b"p"])) == {"round", "group", "paper"}
 
     # The spent tokens: the hashes of the cards that voted, each with its ballot's keyed
     # fingerprint and receipt attempt (never the receipt), in an order that is not the cast order.

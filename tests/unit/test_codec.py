@@ -20,6 +20,8 @@ SAMPLES: list[e.Event] = [
     e.VotingOpened(4, ("r01", "r02"), 4.5, "ab" * 32, "cd" * 32, "ef" * 80, "12" * 8, step=4),
     e.VotingOpened(9, ("r01", "r02"), 4.5, "ab" * 32, step=4),  # held again: 重新测评
     e.BallotCast(4, "cadres"),
+    e.BallotCast(4, "cadres", paper=True),
+    e.PaperReturned(4, "cadres", 12, "王五", 5.0),
     e.VotingClosed(4, 5.5),
     e.TellerKeyNeeded(4),
     e.RoundVoided(4, "表决器故障，重新测评", 5.75),

@@ -37,7 +37,8 @@ FORMAT: dict[str, tuple[type[e.Event], int, tuple[str, ...], bool]] = {
         ),
         True,
     ),
-    "BallotCast": (e.BallotCast, 1, ("round", "group"), False),
+    "BallotCast": (e.BallotCast, 2, ("round", "group", "paper"), False),
+    "PaperReturned": (e.PaperReturned, 1, ("round", "group", "count", "by", "at"), False),
     "VotingClosed": (e.VotingClosed, 1, ("round", "at"), True),
     "RoundVoided": (e.RoundVoided, 1, ("round", "reason", "at"), True),
     "TellerKeyNeeded": (e.TellerKeyNeeded, 1, ("round",), False),
@@ -87,9 +88,10 @@ def test_the_base_event_is_a_schema_1_agenda_move_with_no_name() -> None:
     assert dataclasses.fields(e.Event) == ()
 
 
-def test_a_ballot_event_says_only_which_round_and_group() -> None:
+def test_a_ballot_event_says_only_which_round_and_group_and_whether_on_paper() -> None:
     fields = {f.name for f in dataclasses.fields(e.BallotCast)}
-    assert fields == {"round", "group"}  # never a mark, a token or a time
+    assert fields == {"round", "group", "paper"}  # never a mark, a token or a time
+    assert e.BallotCast(4, "leaders").paper is False  # a phone's, unless said otherwise
 
 
 def test_events_are_values() -> None:
