@@ -29,7 +29,12 @@ def read_text(path: Path) -> str:
 
 
 def read_meeting(path: Path) -> tuple[Meeting, bytes]:
-    """The meeting file, parsed, and its exact bytes (their SHA-256 is what rounds record)."""
+    """The meeting file, parsed, and its exact bytes (their SHA-256 is what rounds record).
+    Item lists it names (`items = "items/…toml"`) are read beside it."""
     data = read_bytes(path)
     text = decode(data, str(path)).removeprefix("\ufeff")
-    return parse_meeting_text(text, source=str(path)), data
+    folder = Path(path).parent
+    meeting = parse_meeting_text(
+        text, source=str(path), read_items=lambda name: read_text(folder / name)
+    )
+    return meeting, data

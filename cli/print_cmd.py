@@ -24,7 +24,7 @@ from printouts.feedback import render_feedback
 from printouts.xlsx import results_xlsx
 from server.datadir import DataDir
 from tally.errors import InputError
-from tally.model import Meeting
+from tally.model import OFFLINE_ONLY, Meeting
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -215,6 +215,8 @@ def card_sheet(
 
 def run_ballots(args: argparse.Namespace) -> int:
     meeting, _ = read_meeting(args.meeting)
+    if meeting.appraisal.configured:
+        raise InputError(str(args.meeting), OFFLINE_ONLY)
     write_output(args.output, render_ballots(meeting))
     print(f"已写入 {args.output}：述职评议表，{len(meeting.reporters)} 位述职人")
     return 0

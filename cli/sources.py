@@ -21,7 +21,7 @@ from printouts.inputs import digests, parse_ballots, recompute, sha256
 from printouts.sheet_record import voided_entry
 from tally.ballot_csv import format_ballots_csv
 from tally.errors import InputError
-from tally.model import Ballot, Meeting
+from tally.model import OFFLINE_ONLY, Ballot, Meeting
 
 if TYPE_CHECKING:
     from server.record_reader import MeetingRecord
@@ -57,6 +57,8 @@ def load(
     if ballots_path is None and data_dir is None:
         raise InputError("参数", "请给出选票来源：--ballots 选票CSV 或 --data 数据目录")
     meeting, meeting_bytes = read_meeting(meeting_path)
+    if meeting.appraisal.configured:
+        raise InputError(str(meeting_path), OFFLINE_ONLY)
     remarks: list[dict[str, str]] = []
     voided: list[dict] = []
     evaluation = None

@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime
 import re
 import tomllib
+from collections.abc import Callable
 from fractions import Fraction
 from typing import Any
 
@@ -32,7 +33,19 @@ from tally.model import (
 DEFAULT_GROUP_ID = "all"
 DEFAULT_GROUP_NAME = "全体"
 
-TOP_KEYS = ("meeting", "reporters", "groups", "rules", "agenda", "evaluation")
+# forms, composite, experts, indicators: read by tally.forms_file (docs/meeting-file.md)
+TOP_KEYS = (
+    "meeting",
+    "reporters",
+    "groups",
+    "rules",
+    "agenda",
+    "evaluation",
+    "forms",
+    "composite",
+    "experts",
+    "indicators",
+)
 # privacy_min_ballots once held the chair's live counts back; those counts are gone (ballots are
 # sealed until a round closes), so the key is still accepted for older files but ignored.
 MEETING_KEYS = (
@@ -45,8 +58,11 @@ MEETING_KEYS = (
     "privacy_min_ballots",
     "seats",
 )
-REPORTER_KEYS = ("id", "name", "org", "mode", "flags", "commenters")
-GROUP_KEYS = ("id", "name", "seats", "weight")
+REPORTER_KEYS = ("id", "name", "org", "mode", "flags", "commenters", "category")
+GROUP_KEYS = ("id", "name", "seats", "weight", "form", "forms", "weights")
+# The keys an unknown key's message lists: those of a meeting without forms (the forms' own
+# keys are accepted as well, and documented in docs/meeting-file.md).
+_LISTED_TOP, _LISTED_REPORTER, _LISTED_GROUP = TOP_KEYS[:6], REPORTER_KEYS[:6], GROUP_KEYS[:4]
 AGENDA_KEYS = ("report_minutes", "comment_minutes", "commenters", "comments", "closing_speech")
 EVALUATION_KEYS = ("sources",)
 NAME_MAX_CHARS = 40  # a commenter's or speaker's name with their post, as printed
@@ -79,7 +95,14 @@ _BAD_GRADE_CHARS = set(',"\n\r\t')
 class _Checker:
     """Reads one table with typed getters that know the table's key path for messages."""
 
-    def __init__(self, table: Any, path: str, allowed: tuple[str, ...], source: str) -> None:
+    def __init__(
+        self,
+        table: Any,
+        path: str,
+        allowed: tuple[str, ...],
+        source: str,
+        listed: tuple[str, ...] | None = None,
+    ) -> None:
         self.source = source
         self.path = path
         if not isinstance(table, dict):
@@ -88,7 +111,7 @@ class _Checker:
         if unknown:
             self.fail(
                 _join(path, unknown[0]),
-                f"未知的键“{unknown[0]}”；允许的键：{', '.join(allowed)}",
+                f"未知的键“{unknown[0]}”；允许的键：{', '.join(listed or allowed)}",
             )
         self.table = table
 
@@ -174,13 +197,17 @@ class _Checker:
         return tuple(out)  # type: ignore[arg-type]
 
 
-def parse_meeting_text(text: str, source: str = "meeting.toml") -> Meeting:
+def parse_meeting_text(
+    text: str, source: str = "meeting.toml", read_items: Callable[[str], str] | None = None
+) -> Meeting:
+    """`read_items` reads a form's items file (`tally.forms_file`): a path as written in the
+    meeting file → its text; None: such a path is refused."""
     text = text.removeprefix("\ufeff")  # Windows Notepad saves UTF-8 with a BOM
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as error:
         raise _toml_error(str(error), text, source) from None
-    return parse_meeting(data, source)
+    return parse_meeting(data, source, read_items)
 
 
 def _toml_error(message: str, text: str, source: str) -> InputError:
@@ -195,8 +222,12 @@ def _toml_error(message: str, text: str, source: str) -> InputError:
     return InputError(f"{source}:{line}:{column}", f"TOML语法错误：{reason}")
 
 
-def parse_meeting(data: dict, source: str = "meeting.toml") -> Meeting:
-    top = _Checker(data, "", TOP_KEYS, source)
+def parse_meeting(
+    data: dict, source: str = "meeting.toml", read_items: Callable[[str], str] | None = None
+) -> Meeting:
+    from tally.forms_file import parse_forms  # it reads tables with this module's _Checker
+
+    top = _Checker(data, "", TOP_KEYS, source, _LISTED_TOP)
     if not top.has("meeting"):
         top.fail("meeting", "缺少[meeting]表（至少要写title和date）")
     m = _Checker(data["meeting"], "meeting", MEETING_KEYS, source)
@@ -221,6 +252,7 @@ def parse_meeting(data: dict, source: str = "meeting.toml") -> Meeting:
         voting=voting,  # type: ignore[arg-type]
         agenda=agenda,
         evaluation_sources=_evaluation_sources(data.get("evaluation", {}), source),
+        appraisal=parse_forms(data, source, reporters, groups, rules, read_items),
     )
 
 
@@ -245,7 +277,7 @@ def _reporters(top: _Checker, source: str) -> tuple[Reporter, ...]:
     seen: set[str] = set()
     out = []
     for i, item in enumerate(items, 1):
-        r = _Checker(item, f"reporters[{i}]", REPORTER_KEYS, source)
+        r = _Checker(item, f"reporters[{i}]", REPORTER_KEYS, source, _LISTED_REPORTER)
         rid = _ident(r, seen, "述职人")
         name = r.text("name")
         if not name.strip():
@@ -269,7 +301,7 @@ def _groups(top: _Checker, m: _Checker, source: str) -> tuple[Group, ...]:
     seen: set[str] = set()
     out = []
     for i, item in enumerate(items, 1):
-        g = _Checker(item, f"groups[{i}]", GROUP_KEYS, source)
+        g = _Checker(item, f"groups[{i}]", GROUP_KEYS, source, _LISTED_GROUP)
         gid = _ident(g, seen, "分组")
         if "weight" not in g.table and len(items) > 1:
             g.fail(g.key("weight"), "有多个分组时每组都要写权重weight（各组之和为1）")

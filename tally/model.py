@@ -12,7 +12,13 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from fractions import Fraction
 from math import ceil
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
+
+if TYPE_CHECKING:  # only for the annotations: these modules import this one
+    from tally.composite import Composite
+    from tally.experts import ExpertPanel
+    from tally.indicators import Indicator
+    from tally.items import ItemForm
 
 ABSTAIN = ""  # a blank box: the voter abstained on this reporter (弃权)
 SPOILED = "废"  # a spoiled mark (废票): unreadable, two boxes ticked, ...
@@ -126,6 +132,9 @@ class Meeting:
     agenda: Agenda = field(default_factory=Agenda)
     # what the 综合评价 records beside the vote: a grade or a note each ([evaluation] sources)
     evaluation_sources: tuple[str, ...] = DEFAULT_EVALUATION_SOURCES
+    # forms, categories, the composite, experts and indicators (`tally.forms_file`); the
+    # default, nothing declared, is today's meeting: one grade per reporter
+    appraisal: Appraisal = field(default_factory=lambda: Appraisal())
 
     def commenters_of(self, reporter_id: str) -> tuple[str, ...]:
         """Who comments on this reporter's report: their own list, else the agenda's."""
@@ -166,8 +175,107 @@ class Ballot:
     group: str
     marks: dict[str, str]
     paper: bool = False
+    # 逐项测评 (item forms): {reporter id: {item id: answer}}, answer an option, ABSTAIN or
+    # SPOILED; a reporter missing was not on this ballot's checklist (`tally.item_csv`).
+    # `marks` keeps the grade part (forms of kind "grade" and "both").
+    items: dict[str, dict[str, str]] = field(default_factory=dict)
 
     @property
     def spoiled_as_a_whole(self) -> bool:
         """整张作废: at least one mark, and every mark 废 (a ballot not counted as 有效票)."""
         return bool(self.marks) and all(mark == SPOILED for mark in self.marks.values())
+
+
+FormKind = Literal["grade", "items", "both"]
+
+
+@dataclass(frozen=True)
+class Form:
+    """A ballot form ([[forms]]): one grade per reporter (`grade`, today's ballot), a
+    checklist of items (`items`, 逐项测评) or both, whose two parts weigh `grade_weight` and
+    `items_weight` (summing to 1) in the voter group's score of the reporter."""
+
+    id: str
+    name: str
+    kind: FormKind = "grade"
+    checklist: ItemForm | None = None  # kind "items" and "both"
+    grade_weight: Fraction = Fraction(1)
+    items_weight: Fraction = Fraction(0)
+
+    @property
+    def has_grade(self) -> bool:
+        return self.kind in ("grade", "both")
+
+    @property
+    def has_items(self) -> bool:
+        return self.kind in ("items", "both")
+
+
+# The form of a group that names none: one grade per reporter, as every meeting had before.
+GRADE_FORM = Form("grade", "等次测评")
+
+
+@dataclass(frozen=True)
+class GroupForms:
+    """What one voter group fills in and weighs, per reporter category ([[groups]] `form`,
+    `forms`, `weights`): a category's own entry first, then the group's `form` / `weight`."""
+
+    group: str
+    form: str = ""  # "": the built-in GRADE_FORM
+    by_category: tuple[tuple[str, str], ...] = ()  # (category, form id)
+    weights: tuple[tuple[str, Fraction], ...] = ()  # (category, weight)
+
+
+@dataclass(frozen=True)
+class Appraisal:
+    """Everything beyond one grade per reporter: forms, reporter categories, the composite
+    (综合得分) and its sources' settings. Nothing declared: today's meeting, unchanged."""
+
+    forms: tuple[Form, ...] = ()
+    categories: tuple[tuple[str, str], ...] = ()  # (reporter id, category), categorised only
+    group_forms: tuple[GroupForms, ...] = ()
+    # The composite: the meeting file's [composite], or, with forms and no [composite], one
+    # source "vote" graded by the rules' scale (see `tally.forms_file`); None: neither.
+    composite: Composite | None = None
+    composite_declared: bool = False  # [composite] written in the meeting file
+    experts: ExpertPanel | None = None  # [experts]; None: the defaults
+    indicators: tuple[Indicator, ...] = ()  # [[indicators]]
+
+    @property
+    def configured(self) -> bool:
+        """Anything beyond today's meeting: then `tally.appraisal` computes more."""
+        return bool(self.forms) or self.composite_declared
+
+    def category_of(self, reporter_id: str) -> str:
+        return dict(self.categories).get(reporter_id, "")
+
+    def form(self, form_id: str) -> Form:
+        for form in self.forms:
+            if form.id == form_id:
+                return form
+        raise KeyError(form_id)
+
+    def form_for(self, reporter_id: str, group_id: str) -> Form:
+        """The form `group_id` fills in for this reporter."""
+        category = self.category_of(reporter_id)
+        for entry in self.group_forms:
+            if entry.group == group_id:
+                chosen = dict(entry.by_category).get(category, entry.form)
+                return self.form(chosen) if chosen else GRADE_FORM
+        return GRADE_FORM
+
+    def weight_for(self, reporter_id: str, group: Group) -> Fraction:
+        """The group's weight for this reporter: its category's entry, else the group's."""
+        category = self.category_of(reporter_id)
+        for entry in self.group_forms:
+            if entry.group == group.id:
+                return dict(entry.weights).get(category, group.weight)
+        return group.weight
+
+
+# Until the live meeting, the paper form and the sheets carry item forms and the composite,
+# a meeting that declares them is refused there rather than run as if it had only grades.
+OFFLINE_ONLY = (
+    "本会议文件设有逐项测评表（[[forms]]）或综合得分（[composite]），目前只能用 "
+    "pingyi tally 离线计算；现场投票、纸质评议表和汇总表暂只支持按等次测评"
+)

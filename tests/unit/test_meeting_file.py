@@ -421,6 +421,8 @@ def test_two_to_ten_grades(count: int) -> None:
 
 
 def test_every_key_is_documented() -> None:
+    from tally import forms_file
+
     doc = (EXAMPLE.parents[1] / "docs" / "meeting-file.md").read_text(encoding="utf-8")
     for key in (
         *TOP_KEYS,
@@ -430,6 +432,13 @@ def test_every_key_is_documented() -> None:
         *RULE_KEYS,
         *AGENDA_KEYS,
         *EVALUATION_KEYS,
+        *forms_file.FORM_KEYS,
+        *forms_file.ITEM_KEYS,
+        *forms_file.ITEMS_FILE_KEYS,
+        *forms_file.COMPOSITE_KEYS,
+        *forms_file.SOURCE_KEYS,
+        *forms_file.EXPERTS_KEYS,
+        *forms_file.INDICATOR_KEYS,
     ):
         assert (
             f"`{key}`" in doc or f"[{key}]" in doc or f"[[{key}]]" in doc or f"[rules.{key}]" in doc
