@@ -190,6 +190,21 @@ def test_with_a_round_per_reporter_each_round_has_its_own_spoiled_ballots() -> N
     assert [g["spoiled"] for g in count_view(each, state)["groups"]] == [1, 1]
 
 
+def test_a_round_s_spoiled_ballots_wait_for_the_count_of_the_round_before() -> None:
+    """A result with voting = "each" counts every round so far: until the earlier round is
+    counted too (its key awaited, say), this round's own spoiled ballots are not known."""
+    each = dataclasses.replace(END, voting="each")
+    state = initial_state(each)
+    for command in (c.Start(), c.Next(), c.Next(), c.OpenVoting()):
+        state = fold(state, decide(state, command, 1.0))
+    state = fold(state, [e.VotingClosed(2, 20.0)])  # closed, its count not yet in
+    for command in (c.Next(), c.OpenVoting()):
+        state = fold(state, decide(state, command, 30.0))
+    both = {"groups": [{"id": "leaders", "spoiled": 3}, {"id": "cadres", "spoiled": 1}]}
+    state = fold(state, [e.VotingClosed(3, 40.0), e.ResultComputed(3, both)])
+    assert [g["spoiled"] for g in count_view(each, state)["groups"]] == [None, None]
+
+
 def test_before_any_round_the_panel_is_empty_and_returned_is_refused() -> None:
     state = initial_state(END)
     view = count_view(END, state)
