@@ -5,7 +5,16 @@ from __future__ import annotations
 import argparse
 import sys
 
-from cli import archive_cmd, paper_cmd, print_cmd, serve_cmd, status_cmd, tally_cmd, teller_keys
+from cli import (
+    archive_cmd,
+    paper_cmd,
+    print_cmd,
+    rehearsal_cmd,
+    serve_cmd,
+    status_cmd,
+    tally_cmd,
+    teller_keys,
+)
 from tally.errors import InputError
 
 # Each module has `register(subparsers)` that adds its subcommands with `func` set.
@@ -17,6 +26,7 @@ COMMAND_MODULES = (
     paper_cmd,
     archive_cmd,
     status_cmd,
+    rehearsal_cmd,
 )
 
 

@@ -19,6 +19,10 @@ XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 CSV = "text/csv; charset=utf-8"
 NOT_COUNTED = "投票尚未结束计票：结束投票后才能下载{what}"
 NO_VOTE = "尚未投票：结束投票后才能下载{what}"
+# On a rehearsal server (演练) only the cards and the paper ballot, marked 演练; the signed
+# and official files come from the meeting's record alone.
+REHEARSAL_KINDS = ("cards", "ballots")
+NOT_IN_REHEARSAL = "演练不生成正式文件：{what}只在正式会议中生成"
 
 # kind -> what it is called on the page (in the refusals too)
 KINDS = {
@@ -35,17 +39,22 @@ KINDS = {
 Download = tuple[str, bytes, str]  # file name, bytes, media type
 
 
-def make_download(kind: str, meeting_path: Path, data_dir: Path, public_url: str) -> Download:
+def make_download(
+    kind: str, meeting_path: Path, data_dir: Path, public_url: str, rehearsal: bool = False
+) -> Download:
     """One file for the page. Raises KeyError for an unknown kind, InputError (in Chinese)
-    for one that cannot be made yet."""
+    for one that cannot be made yet, or not in a rehearsal (`rehearsal`: its files are
+    named 演练, its cards are its own test cards)."""
     what = KINDS[kind]
+    if rehearsal and kind not in REHEARSAL_KINDS:
+        raise InputError("", NOT_IN_REHEARSAL.format(what=what))
     if kind == "cards":
-        return _cards(meeting_path, data_dir, public_url)
+        return _cards(meeting_path, data_dir, public_url, rehearsal)
     if kind == "ballots":
         from printouts.ballot_form import render_ballots
 
         meeting, _ = read_meeting(meeting_path)
-        return f"{what}.pdf", render_ballots(meeting), PDF
+        return f"{'演练-' if rehearsal else ''}{what}.pdf", render_ballots(meeting), PDF
     if kind == "archive":
         from cli.archive_cmd import build_package
 
@@ -55,12 +64,12 @@ def make_download(kind: str, meeting_path: Path, data_dir: Path, public_url: str
     return MAKERS[kind](loaded, data_dir, what)
 
 
-def _cards(meeting_path: Path, data_dir: Path, public_url: str) -> Download:
+def _cards(meeting_path: Path, data_dir: Path, public_url: str, rehearsal: bool) -> Download:
     meeting, _ = read_meeting(meeting_path)
     if meeting.join != "cards":
         raise InputError("", "本次会议开放入场（扫码入场，不用参会卡），没有参会卡可打印")
-    pdf, _ = card_sheet(meeting, data_dir, public_url)
-    return "参会卡.pdf", pdf, PDF
+    pdf, _ = card_sheet(meeting, data_dir, public_url, rehearsal=rehearsal)
+    return ("演练参会卡.pdf" if rehearsal else "参会卡.pdf"), pdf, PDF
 
 
 def _counted(meeting_path: Path, data_dir: Path, what: str) -> Loaded:

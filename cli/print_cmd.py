@@ -59,6 +59,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         action="store_true",
         help="issue new tokens: every card printed before stops working",
     )
+    cards.add_argument(
+        "--rehearsal",
+        action="store_true",
+        help="the rehearsal's test cards (演练), from their own secret: they open only "
+        "`pingyi serve --rehearsal`, never the meeting",
+    )
     cards.set_defaults(func=run_cards)
 
     ballots = _kind(kinds, "ballots", "the paper ballot (述职评议表), 30 reporters per A4 page")
@@ -195,22 +201,25 @@ def run_cards(args: argparse.Namespace) -> int:
         raise InputError("--url", f"“{args.url}”不是网址：应如 http://192.168.1.10:8000")
     if is_loopback(args.url) and not args.allow_loopback:  # 80 cards no phone can open
         raise InputError("--url", LOOPBACK.format(url=args.url))
-    pdf, count = card_sheet(meeting, args.data, args.url, regenerate=args.regenerate)
+    rehearsal = args.rehearsal
+    pdf, count = card_sheet(meeting, args.data, args.url, args.regenerate, rehearsal)
     write_output(args.output, pdf)
-    print(f"已写入 {args.output}：{count} 张参会卡，{-(-count // 8)} 页")
+    what = "演练参会卡（仅用于 pingyi serve --rehearsal）" if rehearsal else "参会卡"
+    print(f"已写入 {args.output}：{count} 张{what}，{-(-count // 8)} 页")
     if args.regenerate:
-        print("已生成新的卡片密钥：此前打印的参会卡全部作废。服务器须重新启动才会加载新卡。")
+        print(f"已生成新的卡片密钥：此前打印的{what}全部作废。服务器须重新启动才会加载新卡。")
     return 0
 
 
 def card_sheet(
-    meeting: Meeting, data: Path, url: str, regenerate: bool = False
+    meeting: Meeting, data: Path, url: str, regenerate: bool = False, rehearsal: bool = False
 ) -> tuple[bytes, int]:
     """The join cards' PDF and how many cards it holds (`pingyi print cards` and the chair
-    console's download: the same cards from the same secret)."""
-    secret = DataDir(data).card_secret(regenerate=regenerate)
+    console's download: the same cards from the same secret). `rehearsal`: the rehearsal's
+    test cards, from its own secret and marked 演练; never mixed with the real ones."""
+    secret = DataDir(data).card_secret(regenerate=regenerate, rehearsal=rehearsal)
     cards = issue_cards(secret, meeting)
-    return render_cards(meeting, cards, url), len(cards)
+    return render_cards(meeting, cards, url, rehearsal=rehearsal), len(cards)
 
 
 def run_ballots(args: argparse.Namespace) -> int:

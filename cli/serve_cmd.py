@@ -68,6 +68,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="addresses of reverse proxies whose X-Forwarded-For is trusted, comma-separated "
         "(also FORWARDED_ALLOW_IPS) [none: the rate limits count the connecting address]",
     )
+    serve.add_argument(
+        "--rehearsal",
+        action="store_true",
+        help="run the meeting as a rehearsal (演练) with the test cards of `pingyi print cards "
+        "--rehearsal`: every page says 演练, nothing reaches the record, the real cards stay "
+        "unused; each start begins afresh (it deletes the last rehearsal)",
+    )
     teller_keys.add_serve_options(serve)
     serve.set_defaults(func=run_serve)
 
@@ -157,6 +164,8 @@ def run_serve(args: argparse.Namespace) -> int:
             raise InputError("--demo", "演示会议不能与 --setup 或 --meeting-out 同用")
         meeting_path = args.meeting or DEMO_MEETING
         data = args.data or Path("demo-data")
+    elif args.rehearsal and (args.meeting is None or args.setup):
+        raise InputError("--rehearsal", "演练须指定已保存的会议文件，不能与设置页面同用")
     elif args.meeting is None or args.setup:
         from cli.setup_files import run_setup
 
@@ -176,6 +185,7 @@ def run_serve(args: argparse.Namespace) -> int:
     reach = _reach(args.host, args.port, args.url)
     base = reach.public
     teller = teller_keys.serve_keys(args, data_dir)
+    rehearsal = args.rehearsal
     settings = Settings(
         meeting=meeting,
         data_dir=data_dir,
@@ -183,32 +193,44 @@ def run_serve(args: argparse.Namespace) -> int:
         meeting_digest=sha256(meeting_bytes),
         teller_public=teller.public,
         teller_private=teller.private,
-        make_download=lambda kind: make_download(kind, meeting_path, data, base),
+        make_download=lambda kind: make_download(kind, meeting_path, data, base, rehearsal),
         lan_urls=reach.lan,
         public_url_loopback=is_loopback(base),
+        rehearsal=rehearsal,
     )
     redis_note = next(
         (name for name in ("REDIS_CLUSTER_URLS", "REDIS_URL") if os.environ.get(name)),
         f"内置 Redis，数据目录 {data}",
     )  # the cluster wins over REDIS_URL, as server.redis_target reads them
-    print(f"评议 Pingyi — {meeting.title}")
+    mark = "（演练）" if rehearsal else ""  # on every URL line: no test link passes for a real one
+    print(f"评议 Pingyi — {meeting.title}{mark}")
+    if rehearsal:
+        print("  演练       模拟测评：数据与正式会议分开存放，不进入记录、汇总表、导出和备案；")
+        print("             每次以 --rehearsal 启动都从头开始（清除上次演练）")
     if args.demo or sys.stdout.isatty():
-        print(f"  投影屏幕   {base}/screen?key={screen_key(data_dir.chair_key())}")
-        print(f"  主持台     {base}/chair?key={data_dir.chair_key()}")
+        print(f"  投影屏幕   {base}/screen?key={screen_key(data_dir.chair_key())}{mark}")
+        print(f"  主持台     {base}/chair?key={data_dir.chair_key()}{mark}")
     else:  # a log file or a service manager's journal: the keys stay out of it
-        print(f"  投影屏幕   {base}/screen（入场码和二维码：请从主持台的“打开大屏”打开）")
-        print(f"  主持台     {base}/chair?key=<密钥>（密钥见 {data_dir.chair_key_path}）")
-    print(f"  会后页面   {base}/after（计票后录入综合评价、下载结果表和备案材料；用主持人密钥）")
-    if meeting.join == "open":
-        print(f"  扫码入场   {base}/join（投影屏幕显示二维码）")
+        print(f"  投影屏幕   {base}/screen{mark}（入场码和二维码：请从主持台的“打开大屏”打开）")
+        print(f"  主持台     {base}/chair?key=<密钥>{mark}（密钥见 {data_dir.chair_key_path}）")
+    if rehearsal:
+        print(f"  会后页面   {base}/after{mark}（演练不生成正式文件）")
     else:
         print(
-            f"  参会卡     pingyi print cards {meeting_path} --data {data} --url {base} -o cards.pdf"
+            f"  会后页面   {base}/after（计票后录入综合评价、下载结果表和备案材料；用主持人密钥）"
+        )
+    if meeting.join == "open":
+        print(f"  扫码入场   {base}/join{mark}（投影屏幕显示二维码）")
+    else:
+        flag = " --rehearsal" if rehearsal else ""
+        print(
+            f"  {'演练卡' if rehearsal else '参会卡'}     pingyi print cards {meeting_path} "
+            f"--data {data} --url {base}{flag} -o {'rehearsal-' if rehearsal else ''}cards.pdf"
         )
     if args.demo:
-        for card in issue_cards(data_dir.card_secret(), meeting)[:3]:
+        for card in issue_cards(data_dir.card_secret(rehearsal=rehearsal), meeting)[:3]:
             print(
-                f"  演示手机   {join_url(base, card.token)}  （{meeting.group(card.group).name}）"
+                f"  演示手机   {join_url(base, card.token)}{mark}  （{meeting.group(card.group).name}）"
             )
     for note in reach.notes:
         print(note)

@@ -3,6 +3,9 @@
 Each card shows the meeting title, its voter group, the QR code of its join URL and the short
 code for a paper ballot. No card carries a name or a seat number: every card of a group is
 alike but for its token, and each token is printed on exactly one card.
+
+A rehearsal's test cards (`rehearsal=True`, from the rehearsal's own secret) say 演练 in large
+type on each card and on each sheet: they open only the rehearsal (`pingyi serve --rehearsal`).
 """
 
 from __future__ import annotations
@@ -17,12 +20,18 @@ from tally.model import Meeting
 COLUMNS, ROWS = 2, 4
 CARD_W, CARD_H = 90 * mm, 62 * mm
 QR_SIDE = 40 * mm
+REHEARSAL = "演练"
+REHEARSAL_NOTE = "演练用卡 · 仅用于模拟测评 · 正式会议无效"
 
 
-def render_cards(meeting: Meeting, cards: Sequence[Card], base_url: str) -> bytes:
-    """The PDF of every card, eight to an A4 sheet, in group order."""
+def render_cards(
+    meeting: Meeting, cards: Sequence[Card], base_url: str, rehearsal: bool = False
+) -> bytes:
+    """The PDF of every card, eight to an A4 sheet, in group order; `rehearsal`: test cards,
+    marked 演练."""
     buffer = io.BytesIO()
-    canvas = new_canvas(buffer, f"{meeting.title} 参会卡", subject="pingyi cards")
+    name = f"{REHEARSAL}参会卡" if rehearsal else "参会卡"
+    canvas = new_canvas(buffer, f"{meeting.title} {name}", subject="pingyi cards")
     page_w, page_h = A4
     left = (page_w - COLUMNS * CARD_W) / 2
     bottom = (page_h - ROWS * CARD_H) / 2
@@ -34,13 +43,14 @@ def render_cards(meeting: Meeting, cards: Sequence[Card], base_url: str) -> byte
         chunk = cards[page * per_page : (page + 1) * per_page]
         for index, card in enumerate(chunk):
             column, row = index % COLUMNS, index // COLUMNS
-            _draw_card(canvas, meeting, card, base_url, xs[column], ys[ROWS - row - 1])
+            x, y = xs[column], ys[ROWS - row - 1]
+            _draw_card(canvas, meeting, card, base_url, x, y, rehearsal)
         crop_marks(canvas, xs, ys)
         draw_text(
             canvas,
             page_w / 2,
             bottom - 12 * mm,
-            f"参会卡  沿裁切线裁开  第{page + 1}页/共{pages}页",
+            f"{name}  沿裁切线裁开  第{page + 1}页/共{pages}页",
             8,
             "centre",
         )
@@ -49,7 +59,9 @@ def render_cards(meeting: Meeting, cards: Sequence[Card], base_url: str) -> byte
     return buffer.getvalue()
 
 
-def _draw_card(canvas, meeting: Meeting, card: Card, base_url: str, x: float, y: float) -> None:
+def _draw_card(
+    canvas, meeting: Meeting, card: Card, base_url: str, x: float, y: float, rehearsal: bool
+) -> None:
     pad = 4 * mm
     inner = CARD_W - 2 * pad
     title_size = 9.5
@@ -72,6 +84,7 @@ def _draw_card(canvas, meeting: Meeting, card: Card, base_url: str, x: float, y:
     line_y -= 7 * mm
     draw_text(canvas, text_x, line_y, card.code, fit_size(card.code, 15, text_w), mono=True)
     note_y = y + pad + 1 * mm
-    draw_text(
-        canvas, x + CARD_W / 2, note_y, "手机扫码参加评议 · 本卡不记名 · 请勿转借", 7, "centre"
-    )
+    note = REHEARSAL_NOTE if rehearsal else "手机扫码参加评议 · 本卡不记名 · 请勿转借"
+    draw_text(canvas, x + CARD_W / 2, note_y, note, 7, "centre")
+    if rehearsal:  # large, in the space under the short code: no test card passes for a real one
+        draw_text(canvas, x + CARD_W - pad, qr_top - 37 * mm, REHEARSAL, 21, "right")

@@ -63,6 +63,10 @@ class Settings:
     # console (`GET /api/addresses`); and whether `public_url` opens on this machine only.
     lan_urls: tuple[str, ...] = ()
     public_url_loopback: bool = False
+    # A rehearsal (演练, `pingyi serve --rehearsal`): the meeting in a namespace of its own
+    # (`meeting_key(meeting, rehearsal=True)`), wiped at each start, with its own card secret;
+    # every view says `rehearsal: true`, every HTTP answer carries `X-Pingyi-Rehearsal: 1`.
+    rehearsal: bool = False
 
 
 class SecurityHeaders:
@@ -80,6 +84,29 @@ class SecurityHeaders:
             await send(message)
 
         await self.app(scope, receive, send_with_headers)
+
+
+REHEARSAL_HEADER = (b"x-pingyi-rehearsal", b"1")
+
+
+class RehearsalHeader:
+    """On a rehearsal server every HTTP answer, pages included, says so: a page that has no
+    view yet (the join page, the 会后 page) shows the 演练 banner from it (common.js)."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+
+        async def send_with_header(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                message["headers"] = [*message.get("headers", []), REHEARSAL_HEADER]
+            await send(message)
+
+        await self.app(scope, receive, send_with_header)
 
 
 def create_app(settings: Settings, target: RedisTarget | None = None) -> Starlette:
@@ -102,7 +129,8 @@ def create_app(settings: Settings, target: RedisTarget | None = None) -> Starlet
             # hall may share one address behind NAT, so the bound is generous).
             app.state.join_attempts = FailureLimiter(limit=300, window=60)
             data = settings.data_dir  # the room codes and the screen key: docs/security.md
-            app.state.room_keys = room_keys(data.card_secret(), data.chair_key())
+            secret = data.card_secret(rehearsal=settings.rehearsal)
+            app.state.room_keys = room_keys(secret, data.chair_key())
             follower = asyncio.create_task(service.follow_forever())
             if owned:
                 supervisor.start()
@@ -124,6 +152,8 @@ def create_app(settings: Settings, target: RedisTarget | None = None) -> Starlet
     )
     app.add_middleware(GZipMiddleware, minimum_size=1000)  # phones' first load: ~20 KB
     app.add_middleware(SecurityHeaders)
+    if settings.rehearsal:
+        app.add_middleware(RehearsalHeader)
     return app
 
 
@@ -136,9 +166,12 @@ async def _start_service(settings: Settings, redis_target: RedisTarget) -> Meeti
         if warning:
             log.warning(warning)
     meeting = settings.meeting
-    store = Store(redis_target.async_client(), Keys(meeting_key(meeting)))
+    store = Store(redis_target.async_client(), Keys(meeting_key(meeting, settings.rehearsal)))
+    if settings.rehearsal:  # a rehearsal starts from a clean slate: that is its reset
+        wiped = await store.wipe()
+        log.warning("演练：已清除上次演练的数据（%d 个键），从头开始", wiped)
     join_url = f"{settings.public_url.rstrip('/')}/join"
-    secret = settings.data_dir.card_secret()
+    secret = settings.data_dir.card_secret(rehearsal=settings.rehearsal)
     service = MeetingService(
         meeting,
         store,
@@ -148,6 +181,7 @@ async def _start_service(settings: Settings, redis_target: RedisTarget) -> Meeti
         card_secret=secret,
         teller_public=settings.teller_public,
         teller_private=settings.teller_private,
+        rehearsal=settings.rehearsal,
     )
     # Before the replay, so that a restart mid-vote keeps the collector out of it too.
     service.projection.event_observers.append(gc_policy.observer(lambda: service.state))

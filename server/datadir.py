@@ -2,6 +2,8 @@
 
 Layout (all created on first use; the directory is its owner's alone: 0700, every file 0600):
     secret.key     hex of 32 random bytes: the card tokens are derived from it
+    rehearsal.key  the same for the rehearsal's test cards (演练, `pingyi serve --rehearsal`):
+                   a real card opens no rehearsal ballot, a test card no real one
     chair.key      the chair console's key (printed at start, never logged)
     setup.key      the setup page's key while `pingyi serve` runs without a meeting file or with
                    --setup: made afresh at each such start, deleted once the meeting is saved
@@ -27,6 +29,10 @@ class DataDir:
     @property
     def secret_path(self) -> Path:
         return self.root / "secret.key"
+
+    @property
+    def rehearsal_secret_path(self) -> Path:
+        return self.root / "rehearsal.key"
 
     @property
     def chair_key_path(self) -> Path:
@@ -60,11 +66,13 @@ class DataDir:
                     path.chmod(0o700 if path.is_dir() else 0o600)
         return self
 
-    def card_secret(self, regenerate: bool = False) -> bytes:
-        """The secret behind the card tokens; the same one on every re-print."""
-        if regenerate or not self.secret_path.exists():
-            write_private(self.secret_path, f"{secrets.token_hex(32)}\n".encode())
-        return bytes.fromhex(self.secret_path.read_text().strip())
+    def card_secret(self, regenerate: bool = False, rehearsal: bool = False) -> bytes:
+        """The secret behind the card tokens; the same one on every re-print. `rehearsal`:
+        the rehearsal's own (its test cards), in another file."""
+        path = self.rehearsal_secret_path if rehearsal else self.secret_path
+        if regenerate or not path.exists():
+            write_private(path, f"{secrets.token_hex(32)}\n".encode())
+        return bytes.fromhex(path.read_text().strip())
 
     def chair_key(self) -> str:
         if not self.chair_key_path.exists():

@@ -4,6 +4,8 @@ cards, the paper ballot, the signed sheets, the feedback, the workbook, the ball
 
 The files are made by the callable the command that started the server handed it
 (`Settings.make_download`: `cli.page_downloads`), since the server layer prints nothing.
+A rehearsal server (演练) makes only the cards and the paper ballot: the signed and official
+files are refused here, whatever the maker would do.
 """
 
 from __future__ import annotations
@@ -21,11 +23,17 @@ from server.errors import NotFound
 from server.http_api import NO_STORE, _handled, _require_chair
 from tally.errors import InputError
 
+REHEARSAL_KINDS = ("cards", "ballots")
+NOT_IN_REHEARSAL = "演练不生成正式文件：测评结果和备案材料只在正式会议中生成"
+
 
 async def _send(request: Request, kind: str) -> Response:
-    make = request.app.state.settings.make_download
+    settings = request.app.state.settings
+    make = settings.make_download
     if make is None:
         raise NotFound("本服务器不提供文件下载，请用 pingyi print / export / archive 命令", "kind")
+    if settings.rehearsal and kind not in REHEARSAL_KINDS:
+        raise Refused(NOT_IN_REHEARSAL, "kind")
     try:
         # In a thread: signing a sheet takes seconds, and the votes must not wait for it.
         name, body, media_type = await asyncio.to_thread(make, kind)

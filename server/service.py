@@ -100,13 +100,14 @@ class MeetingService:
         card_secret: bytes = b"",
         teller_public: bytes = b"",
         teller_private: bytes | None = None,
+        rehearsal: bool = False,
     ) -> None:
         self.meeting = meeting
         self.store = store
         self.hub = hub
         self.clock = clock
         self.projection = Projection(store, agenda.initial_state(meeting, meeting_digest))
-        self.views = ViewFeed(meeting, self.projection, store, hub, join_url, clock)
+        self.views = ViewFeed(meeting, self.projection, store, hub, join_url, clock, rehearsal)
         self.receipt_key = b""
         self.chair_key_hash = ""
         self._card_secret = card_secret

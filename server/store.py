@@ -1,7 +1,9 @@
 """The Redis adapter: the event stream, the ballot box and the meeting's keys.
 
 All keys of a meeting share one hash tag, `{pingyi:<meeting>}`, so the Lua scripts that touch
-several of them also run on a Redis Cluster. Ballots cast in the same pass of the event loop
+several of them also run on a Redis Cluster. A rehearsal (演练, `pingyi serve --rehearsal`) has
+a hash tag of its own, `{pingyi:<meeting>:rehearsal}`: nothing it stores is in the meeting's
+record, and `wipe_namespace` clears it. Ballots cast in the same pass of the event loop
 go to Redis in one pipeline: with `appendfsync always` that is one fsync per batch, not one
 per ballot.
 On a Redis Cluster (`server.redis_cluster`) the batch goes through the cluster client's
@@ -38,10 +40,14 @@ class VersionConflict(Exception):
     """The agenda moved between reading the state and appending a chair action's events."""
 
 
-def meeting_key(meeting: Meeting) -> str:
-    """Stable across restarts and edits of names; changes with the meeting's title or date."""
+REHEARSAL_SUFFIX = ":rehearsal"
+
+
+def meeting_key(meeting: Meeting, rehearsal: bool = False) -> str:
+    """Stable across restarts and edits of names; changes with the meeting's title or date.
+    A rehearsal's key differs, so its keys share another hash tag than the meeting's."""
     digest = hashlib.sha256(f"{meeting.title}\n{meeting.date}".encode()).hexdigest()
-    return digest[:12]
+    return digest[:12] + (REHEARSAL_SUFFIX if rehearsal else "")
 
 
 @dataclass(frozen=True)
@@ -50,6 +56,11 @@ class Keys:
 
     def _k(self, name: str) -> str:
         return f"{{pingyi:{self.meeting}}}:{name}"
+
+    @property
+    def pattern(self) -> str:
+        """A SCAN pattern that matches every key of this namespace and no other."""
+        return self._k("*").replace("[", "\\[").replace("?", "\\?")
 
     @property
     def events(self) -> str:
@@ -124,6 +135,15 @@ class Store:
         self._sha: dict[str, str] = {}
         self._pending: list[tuple[list[Any], asyncio.Future[Any]]] = []
         self._worker: asyncio.Task[None] | None = None
+
+    async def wipe(self) -> int:
+        """Deletes every key of this namespace: a rehearsal's reset (never the meeting's own
+        namespace: see `cli.serve_cmd`). SCAN by the hash tag's pattern, then UNLINK; on a
+        cluster every key of one hash tag is on one node. How many keys went."""
+        found = [key async for key in self.redis.scan_iter(match=self.keys.pattern, count=1000)]
+        for start in range(0, len(found), 500):
+            await self.redis.unlink(*found[start : start + 500])
+        return len(found)
 
     async def load_scripts(self) -> None:
         for name in ("append", "cast", "join"):

@@ -4,6 +4,7 @@ The projector and the chair get at most one turnout update per `FLUSH_INTERVAL` 
 agenda move at once; phones get a view only when what they see changes. At a close the room waits for the
 result on the projector, and the phones only for "voting closed": their views (thousands of
 socket writes) go out after the tally.
+On a rehearsal server (演练) every view's `meeting` header says `rehearsal: true`.
 """
 
 from __future__ import annotations
@@ -32,8 +33,10 @@ class ViewFeed:
         hub: Hub,
         join_url: str | None,
         clock: Callable[[], float],
+        rehearsal: bool = False,
     ) -> None:
         self.meeting = meeting
+        self.rehearsal = rehearsal
         self.projection = projection
         self.store = store
         self.hub = hub
@@ -56,13 +59,19 @@ class ViewFeed:
         return {"t": "view", "v": self.state.version, "now": self.clock(), "view": view}
 
     def phone_view(self) -> dict[str, Any]:
-        return views.phone_view(self.meeting, self.state)
+        return self._marked(views.phone_view(self.meeting, self.state))
 
     def screen_view(self) -> dict[str, Any]:
-        return views.screen_view(self.meeting, self.state, self.join_url)
+        return self._marked(views.screen_view(self.meeting, self.state, self.join_url))
 
     def chair_view(self) -> dict[str, Any]:
-        return views.chair_view(self.meeting, self.state, self.join_url, self.clock())
+        return self._marked(views.chair_view(self.meeting, self.state, self.join_url, self.clock()))
+
+    def _marked(self, view: dict[str, Any]) -> dict[str, Any]:
+        """A rehearsal's view says so in its header (the pages show the 演练 banner)."""
+        if not self.rehearsal:
+            return view
+        return {**view, "meeting": {**view["meeting"], "rehearsal": True}}
 
     # ---- sending them ------------------------------------------------------------------
 

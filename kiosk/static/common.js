@@ -99,6 +99,7 @@ export function connect({ hello, onMessage, onStatus }) {
       if (!msg || typeof msg !== "object") return;
       lastSeen = Date.now();
       if ("now" in msg) noteServerNow(msg.now);
+      if (msg.view && msg.view.meeting) markRehearsal(msg.view.meeting.rehearsal);
       if (typeof msg.v === "number" && (msg.t === "welcome" || msg.t === "view")) session.v = msg.v;
       if (msg.t === "welcome") {
         attempt = 0;
@@ -161,6 +162,25 @@ export function showNetStatus(banner, state) {
   banner.hidden = !text;
   banner.dataset.state = state;
 }
+
+// ---- 演练: a rehearsal server (pingyi serve --rehearsal) -------------------------------------
+
+// Every page of a rehearsal says so at its top, in one banner: from its views' header
+// (`meeting.rehearsal`) and, for a page that has no view (the join and 会后 pages), from the
+// X-Pingyi-Rehearsal header every answer of a rehearsal server carries (docs/pages.md).
+export const REHEARSAL = "演练 · 模拟测评，不计入正式结果";
+
+export function markRehearsal(on) {
+  if (!on || document.getElementById("rehearsal")) return;
+  const banner = h("p.rehearsal", { id: "rehearsal", role: "note" }, REHEARSAL);
+  document.body.prepend(banner);
+  document.documentElement.dataset.rehearsal = "true";
+}
+
+// The page's own address, asked again without its body: every page has one, setup mode too.
+fetch(location.pathname, { method: "HEAD", cache: "no-store" })
+  .then((response) => markRehearsal(response.headers.get("X-Pingyi-Rehearsal") === "1"))
+  .catch(() => {}); // offline: the first view says it
 
 // ---- ids ------------------------------------------------------------------------------------
 
