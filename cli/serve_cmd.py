@@ -232,6 +232,7 @@ def run_serve(args: argparse.Namespace) -> int:
             print(
                 f"  演示手机   {join_url(base, card.token)}{mark}  （{meeting.group(card.group).name}）"
             )
+        print("  自己的会议 ./pingyi serve（不带会议文件：打开设置页面，录入名单和规则）")
     for note in reach.notes:
         print(note)
     print(f"  存储       {redis_note}")

@@ -76,12 +76,12 @@ class DataDir:
 
     def chair_key(self) -> str:
         if not self.chair_key_path.exists():
-            write_private(self.chair_key_path, f"{secrets.token_urlsafe(18)}\n".encode())
+            write_private(self.chair_key_path, f"{typed_key()}\n".encode())
         return self.chair_key_path.read_text().strip()
 
     def new_setup_key(self) -> str:
         """A fresh key for the setup page (a one-time key: the last one no longer opens it)."""
-        key = secrets.token_urlsafe(18)
+        key = typed_key()
         write_private(self.setup_key_path, f"{key}\n".encode())
         return key
 
@@ -99,3 +99,12 @@ def write_private(path: Path, data: bytes) -> None:
         handle.flush()
         os.fsync(handle.fileno())
     os.replace(tmp, path)
+
+
+def typed_key() -> str:
+    """A key a person types or passes on a command line: 24 URL-safe characters (144 bits)
+    that never start with "-" or "_" (`--chair-key -x…` would be read as another option)."""
+    while True:
+        key = secrets.token_urlsafe(18)
+        if key[0].isalnum():
+            return key

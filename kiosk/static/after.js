@@ -58,6 +58,9 @@ function render() {
   ui.deadline.classList.toggle("late", !fixed && today > record.deadline);
   setText(ui["fixed-note"], fixed ? `综合评价已于 ${fixed.studied_on} 经党组研究确定（录入人：${fixed.entered_by}）${fixed.rectify_by ? `，限期整改至 ${fixed.rectify_by}` : ""}，不能再修改。` : "");
   show(ui["archive-row"], Boolean(fixed));
+  setText(ui["next-steps"], fixed
+    ? `接下来：打印综合评价结果表（加盖公章）和反馈单送述职人本人；下载备案材料，于 ${record.deadline} 前报上级备案（上级可用 pingyi verify 核验）。`
+    : "接下来：逐一录入综合评价 → 党组研究确定（填写研究日期和限期整改日期）→ 打印结果表和反馈单 → 下载备案材料报上级。");
   syncList(
     ui["list-body"],
     record.reporters,
@@ -235,7 +238,7 @@ async function download(button) {
   button.disabled = false;
 }
 
-for (const button of ui["archive-row"].querySelectorAll("button[data-kind]")) {
+for (const button of document.querySelectorAll(".downloads button[data-kind]")) {
   button.addEventListener("click", () => download(button));
 }
 

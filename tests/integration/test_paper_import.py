@@ -94,7 +94,7 @@ async def test_a_good_file_is_entered_once_however_often_it_is_sent(
     for key in (
         ["--data", str(server.data)],
         ["--chair-key-env"],
-        ["--chair-key", server.chair_key],
+        [f"--chair-key={server.chair_key}"],
     ):
         assert main([*argv, *key, "--round", str(round_id)]) == 0
         out = capsys.readouterr().out
@@ -108,7 +108,7 @@ async def test_a_good_file_is_entered_once_however_often_it_is_sent(
     assert main([*argv, "--chair-key-env"]) == 2
     assert "环境变量 PINGYI_CHAIR_KEY 为空" in capsys.readouterr().err
     csv_path.write_text("ballot,group,r01,r02,r03\n", encoding="utf-8")
-    assert main([*argv, "--chair-key", server.chair_key]) == 2  # refused before it is sent
+    assert main([*argv, f"--chair-key={server.chair_key}"]) == 2  # refused before it is sent
     assert "缺少“card”列" in capsys.readouterr().err
     assert cast_count(server) == 3
 
@@ -170,7 +170,7 @@ async def test_a_card_that_already_voted_refuses_the_whole_file_with_its_line(
     csv_path.write_text(HEADER + row(1, by_phone), encoding="utf-8")
     meeting_path = str(tmp_path / "meeting.toml")
     argv = ["paper-import", meeting_path, str(csv_path), "--url", server.base]
-    assert main([*argv, "--chair-key", server.chair_key]) == 1
+    assert main([*argv, f"--chair-key={server.chair_key}"]) == 1
     out = capsys.readouterr().out
     assert f"  第2行：参会卡 {by_phone.code} 本轮已投票，此纸质选票不计入" in out
     assert "未录入1张" in out and "错误：选票文件有1行不能录入，整个文件均未录入" in out
