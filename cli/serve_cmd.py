@@ -170,7 +170,7 @@ def run_serve(args: argparse.Namespace) -> int:
         from cli.setup_files import run_setup
 
         reach = _reach(args.host, args.port, args.url)
-        saved = run_setup(args, args.host, args.port, reach.public)
+        saved = run_setup(args, args.host, args.port, reach.public, reach.lan)
         if saved is None:
             print("设置页面已关闭，会议未保存。")
             return 1

@@ -85,9 +85,12 @@ def _plain(value: Any) -> Any:
     return value
 
 
-def run_setup(args: argparse.Namespace, host: str, port: int, base: str) -> Path | None:
+def run_setup(
+    args: argparse.Namespace, host: str, port: int, base: str, lan: tuple[str, ...] = ()
+) -> Path | None:
     """Serves the setup page until the meeting is saved: the saved file's path (None: stopped
-    before saving, e.g. Ctrl-C)."""
+    before saving, e.g. Ctrl-C). The address picked on the page (one of `lan`) becomes
+    `args.url`, the meeting's public address."""
     import uvicorn
 
     from server.datadir import DataDir
@@ -121,6 +124,8 @@ def run_setup(args: argparse.Namespace, host: str, port: int, base: str) -> Path
         initial=initial,
         editing=editing,
         read_items=_items_beside(out),
+        addresses=tuple(dict.fromkeys((base, *lan))),
+        choose_address=lambda url: setattr(args, "url", url),
     )
     print("评议 Pingyi — 修改会议" if editing else "评议 Pingyi — 新建会议")
     print(f"  设置页面   {base}/setup?key={key}")

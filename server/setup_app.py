@@ -68,6 +68,10 @@ class SetupSettings:
     editing: bool = False
     # Reads an items file a form names (`items = "items/….toml"`), beside the meeting file.
     read_items: Callable[[str], str] | None = None
+    # The addresses phones could open (this machine's LAN addresses), the chosen one first:
+    # the page offers them, and the meeting is served with the one picked (cards, join QR).
+    addresses: tuple[str, ...] = ()
+    choose_address: Callable[[str], None] = lambda url: None
 
 
 def create_setup_app(settings: SetupSettings) -> Starlette:
@@ -104,6 +108,7 @@ def create_setup_app(settings: SetupSettings) -> Starlette:
             "editing": settings.editing,
             "out": settings.out_name,
             "exists": settings.out_exists(),
+            "addresses": list(settings.addresses),
         }
         return JSONResponse(body, headers=NO_STORE)
 
@@ -146,6 +151,10 @@ def create_setup_app(settings: SetupSettings) -> Starlette:
         if isinstance(body, Response):
             return body
         data = body.get("meeting")
+        address = body.get("address") or ""
+        if address and address not in settings.addresses:
+            msg = "所选的手机扫码地址不是本机的地址，请从列表中选择"
+            return JSONResponse({"ok": False, "error": {"path": "", "msg": msg}}, 422)
         try:
             text = meeting_text(data, settings.read_items)
         except InputError as error:
@@ -161,6 +170,8 @@ def create_setup_app(settings: SetupSettings) -> Starlette:
         except InputError as error:
             return JSONResponse({"ok": False, "error": {"path": "", "msg": str(error)}}, 500)
         done.append(settings.out_name)
+        if address:
+            settings.choose_address(address)
         answer = {"ok": True, "path": settings.out_name, "chair": settings.chair_url()}
         return JSONResponse(answer, headers=NO_STORE, background=BackgroundTask(settings.saved))
 

@@ -59,7 +59,8 @@ async function load() {
   }
   show(ui.login, false);
   show(ui.setup, true);
-  const { meeting, editing, out, exists } = reply.body;
+  const { meeting, editing, out, exists, addresses } = reply.body;
+  fillAddresses(addresses || []);
   setText(ui.title, editing ? "修改会议" : "新建会议");
   setText(ui["out-note"], editing
     ? `保存后写回会议文件 ${out}（开始投票之前可以修改，开始投票后锁定）。`
@@ -67,6 +68,14 @@ async function load() {
   show(ui["overwrite-box"], Boolean(exists && !editing));
   fill(meeting || {});
   scheduleCheck(0);
+}
+
+// The addresses phones could open, the server's choice first; one only: nothing to pick.
+function fillAddresses(addresses) {
+  show(ui["address-box"], addresses.length > 1);
+  ui["address-list"].replaceChildren(...addresses.map((url, i) => h("div.choice", {},
+    h("input", { type: "radio", name: "address", id: `address-${i}`, value: url, checked: i === 0 }),
+    h("label", { htmlFor: `address-${i}` }, url))));
 }
 
 // ---- the form <-> the meeting dict ----------------------------------------------------------
@@ -468,7 +477,9 @@ ui.save.addEventListener("click", async () => {
   ui.save.disabled = true;
   setText(ui["save-result"], "正在保存…");
   ui["save-result"].className = "paper-result";
-  const reply = await call("/api/setup/save", { body: { meeting: meetingDict(), overwrite: ui.overwrite.checked } });
+  const chosen = ui["address-list"].querySelector("input:checked");
+  const body = { meeting: meetingDict(), overwrite: ui.overwrite.checked, address: chosen ? chosen.value : "" };
+  const reply = await call("/api/setup/save", { body });
   if (reply.status !== 200) {
     saving = false;
     ui.save.disabled = false;

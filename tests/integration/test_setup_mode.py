@@ -123,6 +123,7 @@ def test_setup_page_to_meeting(tmp_path: Path, started: list[SetupProcess]) -> N
         "editing": False,
         "out": "meeting.toml",
         "exists": False,
+        "addresses": [setup.base],  # listening on 127.0.0.1: no LAN address to pick
     }
     with urllib.request.urlopen(setup.base + "/setup") as page:
         assert "设置会议" in page.read().decode()
@@ -175,8 +176,15 @@ def test_setup_page_to_meeting(tmp_path: Path, started: list[SetupProcess]) -> N
     assert status == 422 and body["error"]["path"] == "reporters[3].id"
     assert not (tmp_path / "meeting.toml").exists()
 
+    # an address phones are to open must be one the page offered
+    status, body = setup.post(
+        "/api/setup/save", {"meeting": meeting, "address": "http://10.9.9.9:8000"}
+    )
+    assert status == 422 and "不是本机的地址" in body["error"]["msg"]
+    assert not (tmp_path / "meeting.toml").exists()
+
     # the save, then the meeting on the same address
-    status, body = setup.post("/api/setup/save", {"meeting": meeting})
+    status, body = setup.post("/api/setup/save", {"meeting": meeting, "address": setup.base})
     assert (
         status == 200 and body["path"] == "meeting.toml" and body["chair"].startswith("/chair?key=")
     )
