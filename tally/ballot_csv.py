@@ -65,25 +65,91 @@ def _header(reader: Any) -> list[str]:
     return [cell.strip() for cell in next(reader, [])]
 
 
+class RowFrame:
+    """What every row of a ballot CSV begins with, read once for the grade CSV and the item
+    CSV alike: the ballot id (present, once), the group (its id or its name), the card it was
+    written on (once), and whether it came on paper; each error names line and column."""
+
+    def __init__(self, header: list[str], meeting: Meeting, source: str) -> None:
+        self.header, self.meeting, self.source = header, meeting, source
+        group_ids = [g.id for g in meeting.groups]
+        self.group_ids = set(group_ids)
+        self.by_name: dict[str, list[str]] = {}
+        for g in meeting.groups:
+            self.by_name.setdefault(g.name, []).append(g.id)
+        if not header or header[0] != "ballot":
+            got = f"“{header[0]}”" if header else "空文件"
+            raise self.fail(1, 1, f"表头第一列应为“ballot”（选票编号），实际为{got}")
+        self.has_group = len(header) > 1 and header[1] == "group"
+        if not self.has_group and group_ids != [DEFAULT_GROUP_ID]:
+            raise self.fail(1, 2, f"表头第二列应为“group”（分组：{'、'.join(group_ids)}）")
+        self.first = 2 if self.has_group else 1  # the first column after ballot and group
+        self.card_index: int | None = None
+        self.via_index: int | None = None
+        self.seen: set[str] = set()
+        self.cards: dict[str, int] = {}  # card code -> the line it was first seen on
+
+    def fail(self, line: int, column: int, message: str) -> InputError:
+        return InputError(f"{self.source}:{line}:{column}", message)
+
+    def cells(self, row: list[str], line: int) -> list[str] | None:
+        """The row's trimmed cells; None for a blank row (Excel's trailing ",,,," too)."""
+        cells = [cell.strip() for cell in row]
+        if not any(cells):
+            return None
+        if len(cells) != len(self.header):
+            width = len(self.header)
+            raise self.fail(
+                line, min(len(cells), width) + 1, f"应有{width}列，实际为{len(cells)}列"
+            )
+        return cells
+
+    def start(self, cells: list[str], line: int) -> tuple[str, str, bool]:
+        """The row's ballot id, group id and whether it is on paper."""
+        ballot_id = cells[0]
+        if not ballot_id:
+            raise self.fail(line, 1, "选票编号为空")
+        if ballot_id in self.seen:
+            raise self.fail(line, 1, f"选票编号“{ballot_id}”重复")
+        self.seen.add(ballot_id)
+        group = cells[1] if self.has_group else DEFAULT_GROUP_ID
+        if group not in self.group_ids:
+            named = self.by_name.get(group, [])
+            if len(named) > 1:
+                raise self.fail(
+                    line, 2, f"分组名称“{group}”不唯一，请填分组编号：{'、'.join(named)}"
+                )
+            if not named:
+                known = "、".join(f"{g.id}（{g.name}）" for g in self.meeting.groups)
+                raise self.fail(line, 2, f"分组“{group}”不存在；应为：{known}")
+            group = named[0]
+        if self.card_index is not None and cells[self.card_index]:
+            card = card_code(cells[self.card_index])
+            if card in self.cards:
+                raise self.fail(
+                    line,
+                    self.card_index + 1,
+                    f"参会卡“{card}”已在第{self.cards[card]}行投过票；一张卡只能投一张选票",
+                )
+            self.cards[card] = line
+        if self.via_index is None:
+            return ballot_id, group, False
+        via = VIA_VALUES.get(cells[self.via_index].lower())
+        if via is None:
+            raise self.fail(
+                line,
+                self.via_index + 1,
+                f"无效的投票方式“{cells[self.via_index]}”（via列）；"
+                f"应为：{VIA_PAPER}或{VIA_PHONE}（也可写 paper 或 phone）",
+            )
+        return ballot_id, group, via
+
+
 def _parse(reader, meeting: Meeting, source: str) -> list[Ballot]:
     header = _header(reader)
     ids = [r.id for r in meeting.reporters]
-    group_ids = [g.id for g in meeting.groups]
-    by_name: dict[str, list[str]] = {}
-    for g in meeting.groups:
-        by_name.setdefault(g.name, []).append(g.id)
-    single = len(group_ids) == 1 and group_ids[0] == DEFAULT_GROUP_ID
-
-    def fail(line: int, column: int, message: str) -> InputError:
-        return InputError(f"{source}:{line}:{column}", message)
-
-    if not header or header[0] != "ballot":
-        got = f"“{header[0]}”" if header else "空文件"
-        raise fail(1, 1, f"表头第一列应为“ballot”（选票编号），实际为{got}")
-    has_group = len(header) > 1 and header[1] == "group"
-    if not has_group and not single:
-        raise fail(1, 2, f"表头第二列应为“group”（分组：{'、'.join(group_ids)}）")
-    first = 2 if has_group else 1
+    frame = RowFrame(header, meeting, source)
+    fail, first = frame.fail, frame.first
     allowed = ", ".join(["ballot", "group", CARD_COLUMN, VIA_COLUMN, *ids])
     for column, name in enumerate(header[first:], first + 1):
         if name not in ids and name not in (CARD_COLUMN, VIA_COLUMN):
@@ -108,53 +174,14 @@ def _parse(reader, meeting: Meeting, source: str) -> list[Ballot]:
     columns = [
         (i, rid) for i, rid in enumerate(header[first:], first) if i not in (card_index, via_index)
     ]
+    frame.card_index, frame.via_index = card_index, via_index
     ballots = []
-    seen: set[str] = set()
-    cards: dict[str, int] = {}  # card code -> the line it was first seen on
     for row in reader:
         line = reader.line_num
-        cells = [cell.strip() for cell in row]
-        if not any(cells):
-            continue  # blank lines and Excel's trailing ",,,," rows
-        if len(cells) != len(header):
-            raise fail(
-                line, min(len(cells), len(header)) + 1, f"应有{len(header)}列，实际为{len(cells)}列"
-            )
-        ballot_id = cells[0]
-        if not ballot_id:
-            raise fail(line, 1, "选票编号为空")
-        if ballot_id in seen:
-            raise fail(line, 1, f"选票编号“{ballot_id}”重复")
-        seen.add(ballot_id)
-        group = cells[1] if has_group else DEFAULT_GROUP_ID
-        if group not in group_ids:
-            named = by_name.get(group, [])
-            if len(named) > 1:
-                raise fail(line, 2, f"分组名称“{group}”不唯一，请填分组编号：{'、'.join(named)}")
-            if not named:
-                known = "、".join(f"{g.id}（{g.name}）" for g in meeting.groups)
-                raise fail(line, 2, f"分组“{group}”不存在；应为：{known}")
-            group = named[0]
-        if card_index is not None and cells[card_index]:
-            card = card_code(cells[card_index])
-            if card in cards:
-                raise fail(
-                    line,
-                    card_index + 1,
-                    f"参会卡“{card}”已在第{cards[card]}行投过票；一张卡只能投一张选票",
-                )
-            cards[card] = line
-        paper = False
-        if via_index is not None:
-            via = VIA_VALUES.get(cells[via_index].lower())
-            if via is None:
-                raise fail(
-                    line,
-                    via_index + 1,
-                    f"无效的投票方式“{cells[via_index]}”（via列）；"
-                    f"应为：{VIA_PAPER}或{VIA_PHONE}（也可写 paper 或 phone）",
-                )
-            paper = via
+        cells = frame.cells(row, line)
+        if cells is None:
+            continue
+        ballot_id, group, paper = frame.start(cells, line)
         marks = {}
         for index, rid in columns:
             cell = cells[index]

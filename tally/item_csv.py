@@ -29,16 +29,7 @@ from collections.abc import Callable
 from fractions import Fraction
 from typing import Any
 
-from tally.ballot_csv import (
-    CARD_COLUMN,
-    DEFAULT_GROUP_ID,
-    VIA_COLUMN,
-    VIA_PAPER,
-    VIA_PHONE,
-    VIA_VALUES,
-    _reader,
-    card_code,
-)
+from tally.ballot_csv import CARD_COLUMN, VIA_COLUMN, RowFrame, _reader
 from tally.errors import InputError
 from tally.experts import ExpertPanel
 from tally.items import ItemForm
@@ -94,15 +85,8 @@ def _parse(reader: Any, meeting: Meeting, source: str) -> list[Ballot]:
         return InputError(f"{source}:{line}:{column}", message)
 
     header = [cell.strip() for cell in next(reader, [])]
-    group_ids = [g.id for g in meeting.groups]
-    single = group_ids == [DEFAULT_GROUP_ID]
-    if not header or header[0] != "ballot":
-        got = f"“{header[0]}”" if header else "空文件"
-        raise fail(1, 1, f"表头第一列应为“ballot”（选票编号），实际为{got}")
-    has_group = len(header) > 1 and header[1] == "group"
-    if not has_group and not single:
-        raise fail(1, 2, f"表头第二列应为“group”（分组：{'、'.join(group_ids)}）")
-    first = 2 if has_group else 1
+    frame = RowFrame(header, meeting, source)
+    first = frame.first
     grades = grade_columns(meeting)
     items = [f"{rid}{ITEM_SEPARATOR}{item}" for rid, item in item_columns(meeting)]
     wanted = [*grades, *items]
@@ -119,59 +103,17 @@ def _parse(reader: Any, meeting: Meeting, source: str) -> list[Ballot]:
     index = {name: i for i, name in enumerate(header)}
     card_index = index.get(CARD_COLUMN)
     via_index = index.get(VIA_COLUMN)
-    by_name: dict[str, list[str]] = {}
-    for g in meeting.groups:
-        by_name.setdefault(g.name, []).append(g.id)
     checklists = {r.id: checklist_of(meeting, r.id) for r in meeting.reporters}
     appraisal = meeting.appraisal
+    frame.card_index, frame.via_index = card_index, via_index
     ballots = []
-    seen: set[str] = set()
-    cards: dict[str, int] = {}
     for row in reader:
         line = reader.line_num
-        cells = [cell.strip() for cell in row]
-        if not any(cells):
+        cells = frame.cells(row, line)
+        if cells is None:
             continue
-        if len(cells) != len(header):
-            raise fail(
-                line, min(len(cells), len(header)) + 1, f"应有{len(header)}列，实际为{len(cells)}列"
-            )
-        ballot_id = cells[0]
-        if not ballot_id:
-            raise fail(line, 1, "选票编号为空")
-        if ballot_id in seen:
-            raise fail(line, 1, f"选票编号“{ballot_id}”重复")
-        seen.add(ballot_id)
-        group = cells[1] if has_group else DEFAULT_GROUP_ID
-        if group not in group_ids:
-            named = by_name.get(group, [])
-            if len(named) > 1:
-                raise fail(line, 2, f"分组名称“{group}”不唯一，请填分组编号：{'、'.join(named)}")
-            if not named:
-                known = "、".join(f"{g.id}（{g.name}）" for g in meeting.groups)
-                raise fail(line, 2, f"分组“{group}”不存在；应为：{known}")
-            group = named[0]
+        ballot_id, group, paper = frame.start(cells, line)
         group_name = meeting.group(group).name
-        if card_index is not None and cells[card_index]:
-            card = card_code(cells[card_index])
-            if card in cards:
-                raise fail(
-                    line,
-                    card_index + 1,
-                    f"参会卡“{card}”已在第{cards[card]}行投过票；一张卡只能投一张选票",
-                )
-            cards[card] = line
-        paper = False
-        if via_index is not None:
-            via = VIA_VALUES.get(cells[via_index].lower())
-            if via is None:
-                raise fail(
-                    line,
-                    via_index + 1,
-                    f"无效的投票方式“{cells[via_index]}”（via列）；"
-                    f"应为：{VIA_PAPER}或{VIA_PHONE}（也可写 paper 或 phone）",
-                )
-            paper = via
 
         marks: dict[str, str] = {}
         for rid in grades:
