@@ -3,7 +3,7 @@
 // with the date of the 党组研究 meeting (POST /api/evaluation/fix). Every save is a new entry:
 // the record keeps what it replaced, shown under 录入记录.
 import {
-  CHAIR_KEY_STORE, downloadFile, h, keyForm, setText, show, syncList, takeKeyFromUrl,
+  CHAIR_KEY_STORE, callWithKey, downloadFile, h, keyForm, setText, show, syncList, takeKeyFromUrl,
 } from "/static/common.js";
 
 const ui = Object.fromEntries([...document.querySelectorAll("[id]")].map((n) => [n.id, n]));
@@ -15,20 +15,7 @@ const askForKey = keyForm(ui, ui.after, (typed) => {
   load();
 });
 
-async function call(path, body) {
-  const options = { headers: { Authorization: `Bearer ${key}` }, cache: "no-store" };
-  if (body) {
-    options.method = "POST";
-    options.headers["Content-Type"] = "application/json";
-    options.body = JSON.stringify(body);
-  }
-  try {
-    const response = await fetch(path, options);
-    return { status: response.status, body: await response.json() };
-  } catch {
-    return { status: 0, body: { error: { msg: "网络已断开，未保存，请稍后重试" } } };
-  }
-}
+const call = (path, body) => callWithKey(path, key, body, "网络已断开，未保存，请稍后重试");
 
 async function load() {
   const { status, body } = await call("/api/evaluation");

@@ -376,3 +376,20 @@ export async function downloadFile(kind, key, out) {
     return false;
   }
 }
+
+// A JSON call with a key (GET; POST when there is a body): {status, body}; without a network,
+// status 0 and an error saying so in the page's own words.
+export async function callWithKey(path, key, body, offline = "网络已断开，请稍后重试") {
+  const options = { headers: { Authorization: `Bearer ${key}` }, cache: "no-store" };
+  if (body) {
+    options.method = "POST";
+    options.headers["Content-Type"] = "application/json";
+    options.body = JSON.stringify(body);
+  }
+  try {
+    const response = await fetch(path, options);
+    return { status: response.status, body: await response.json().catch(() => ({})) };
+  } catch {
+    return { status: 0, body: { error: { code: "offline", msg: offline } } };
+  }
+}

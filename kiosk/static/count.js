@@ -5,7 +5,7 @@
 // When they differ both are shown side by side, the differing rows marked, and the clerk
 // takes one after checking the paper, or types both again: nothing is stored before that.
 // The 监票人's key (the observer key) opens the same panel read-only.
-import { h, randomHex, setText, show, syncList, takeKeyFromUrl, toggleClass } from "/static/common.js";
+import { callWithKey, h, randomHex, setText, show, syncList, takeKeyFromUrl, toggleClass } from "/static/common.js";
 
 const KEY_STORE = "pingyi:count-key"; // never the chair's store: this page may hold a lesser key
 const POLL_MS = 2000;
@@ -42,20 +42,7 @@ function askForKey(message) {
   ui.key.focus();
 }
 
-async function call(path, body) {
-  const options = { headers: { Authorization: `Bearer ${key}` }, cache: "no-store" };
-  if (body) {
-    options.method = "POST";
-    options.headers["Content-Type"] = "application/json";
-    options.body = JSON.stringify(body);
-  }
-  try {
-    const response = await fetch(path, options);
-    return { status: response.status, body: await response.json() };
-  } catch {
-    return { status: 0, body: { error: { code: "offline", msg: "网络已断开，请稍后重试" } } };
-  }
-}
+const call = (path, body) => callWithKey(path, key, body, "网络已断开，请稍后重试");
 
 const errorText = (body) => (body.error && (body.error.msg || body.error.code)) || "未知错误";
 
