@@ -33,6 +33,22 @@ def http_json(url: str, body: Any = None, key: str | None = None) -> tuple[int, 
     return http_raw(url, json.dumps(body).encode() if body is not None else None, key)
 
 
+def http_file(url: str, key: str | None = None) -> tuple[int, dict[str, str], bytes]:
+    """GET a file (a download): the status, the headers (names lower-cased) and the bytes,
+    an error's body included. Signing files takes seconds: the timeout is generous."""
+    request = urllib.request.Request(url)
+    if key:
+        request.add_header("Authorization", f"Bearer {key}")
+    try:
+        with urllib.request.urlopen(request, timeout=120) as response:
+            headers = {name.lower(): value for name, value in response.headers.items()}
+            return response.status, headers, response.read()
+    except urllib.error.HTTPError as error:
+        with error:
+            headers = {name.lower(): value for name, value in error.headers.items()}
+            return error.code, headers, error.read()
+
+
 def http_raw(
     url: str, data: bytes | None, key: str | None = None, headers: dict[str, str] | None = None
 ) -> tuple[int, Any]:

@@ -27,6 +27,7 @@ from printouts.verify_archive import verify_archive
 from tally.model import Meeting
 from testkit import ServerProcess, http_json, stop_embedded_redis, wait_until, write_meeting
 from testkit.after_meeting import cast_ballots, enter_and_fix_evaluation
+from testkit.net import http_file
 from tests.helpers import ROOT
 
 pytestmark = pytest.mark.slow
@@ -128,16 +129,7 @@ def made(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Made]:
 
 
 def download(server: ServerProcess, key: str | None) -> tuple[int, dict[str, str], bytes]:
-    request = urllib.request.Request(f"{server.base}/api/archive")
-    if key:
-        request.add_header("Authorization", f"Bearer {key}")
-    try:
-        with urllib.request.urlopen(request, timeout=120) as response:
-            headers = {name.lower(): value for name, value in response.headers.items()}
-            return response.status, headers, response.read()
-    except urllib.error.HTTPError as error:
-        with error:
-            return error.code, dict(error.headers), error.read()
+    return http_file(f"{server.base}/api/archive", key)
 
 
 def members(package: bytes) -> dict[str, bytes]:

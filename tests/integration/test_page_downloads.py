@@ -27,6 +27,7 @@ from server.datadir import DataDir
 from tally.model import Meeting
 from testkit import ServerProcess, http_json, stop_embedded_redis, wait_until, write_meeting
 from testkit.after_meeting import cast_ballots, enter_and_fix_evaluation
+from testkit.net import http_file
 from tests.helpers import ROOT
 
 pytestmark = pytest.mark.slow
@@ -46,16 +47,7 @@ def pingyi(*args: str | Path, cwd: Path = ROOT) -> subprocess.CompletedProcess[s
 
 
 def fetch(server: ServerProcess, path: str, key: str | None) -> Reply:
-    request = urllib.request.Request(f"{server.base}{path}")
-    if key:
-        request.add_header("Authorization", f"Bearer {key}")
-    try:
-        with urllib.request.urlopen(request, timeout=120) as response:
-            headers = {name.lower(): value for name, value in response.headers.items()}
-            return response.status, headers, response.read()
-    except urllib.error.HTTPError as error:
-        with error:
-            return error.code, dict(error.headers), error.read()
+    return http_file(f"{server.base}{path}", key)
 
 
 def refusal(reply: Reply) -> str:

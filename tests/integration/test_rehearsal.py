@@ -11,8 +11,6 @@ import json
 import os
 import subprocess
 import sys
-import urllib.error
-import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -26,6 +24,7 @@ from server.redis_target import open_target
 from server.store import Keys, meeting_key
 from tally.model import Meeting
 from testkit import ServerProcess, http_json, stop_embedded_redis, wait_until, write_meeting
+from testkit.net import http_file
 from testkit.peers import Peer
 from tests.helpers import ROOT
 
@@ -47,17 +46,7 @@ def pingyi(*args: str | Path, cwd: Path = ROOT) -> subprocess.CompletedProcess[s
 
 
 def fetch(base: str, path: str, key: str | None = None) -> tuple[int, dict[str, str], bytes]:
-    request = urllib.request.Request(f"{base}{path}")
-    if key:
-        request.add_header("Authorization", f"Bearer {key}")
-    try:
-        with urllib.request.urlopen(request, timeout=60) as response:
-            headers = {name.lower(): value for name, value in response.headers.items()}
-            return response.status, headers, response.read()
-    except urllib.error.HTTPError as error:
-        with error:
-            headers = {name.lower(): value for name, value in error.headers.items()}
-            return error.code, headers, error.read()
+    return http_file(f"{base}{path}", key)
 
 
 def rehearsal_cards(data: Path, meeting: Meeting) -> list[Card]:
