@@ -272,3 +272,46 @@ def doc_shot(artifacts: Path) -> Callable[..., None]:
             shutil.copyfile(artifacts / f"{name}.png", DOC_IMAGES / f"{name}.png")
 
     return shoot
+
+
+@pytest.fixture
+def first_run(tmp_path: Path) -> Iterator[tuple[str, Path, Path]]:
+    """`pingyi serve` with no meeting file, in an empty working directory, as a newcomer's
+    first run: (its base URL, its output log, its data directory), once the setup page
+    answers."""
+    from testkit import wait_until
+
+    port, data = free_port(), tmp_path / "data"
+    log = tmp_path / "serve.log"
+    env = {k: v for k, v in os.environ.items() if k not in ("REDIS_URL", "REDIS_CLUSTER_URLS")}
+    env["PYTHONPATH"] = str(Path(__file__).resolve().parents[2])
+    with log.open("w") as output:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "cli", "serve", "--port", str(port), "--data", str(data)],
+            cwd=tmp_path,
+            env=env,
+            stdout=output,
+            stderr=subprocess.STDOUT,
+        )
+    base = f"http://127.0.0.1:{port}"
+
+    def answers() -> bool:
+        if process.poll() is not None:
+            raise RuntimeError(log.read_text())
+        try:
+            with urllib.request.urlopen(base + "/setup", timeout=2) as page:
+                return page.status == 200
+        except OSError:
+            return False
+
+    try:
+        wait_until(answers, timeout=30)
+        yield base, log, data
+    finally:
+        process.terminate()
+        try:
+            process.wait(15)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(5)
+        stop_embedded_redis(data)

@@ -27,12 +27,10 @@ from __future__ import annotations
 import csv
 import io
 import json
-import os
 import re
 import subprocess
 import sys
 import urllib.request
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -40,7 +38,6 @@ import pytest
 from meeting.join_cards import issue_cards
 from server.datadir import DataDir
 from tally.meeting_file import parse_meeting_text
-from testkit import free_port, stop_embedded_redis, wait_until
 
 pytestmark = pytest.mark.e2e
 expect = pytest.importorskip("playwright.sync_api").expect
@@ -69,57 +66,6 @@ PAPER = {"leaders": 2, "cadres": 2, "grassroots": 2}  # 6
 GRADES = ["好", "较好", "一般", "差"]
 # What the voters mark, most of them 好 or 较好, now and then 一般, rarely 差 (about 1 in 11).
 MIX = ["好", "较好", "好", "好", "较好", "一般", "好", "较好", "好", "差", "较好"]
-
-
-@pytest.fixture
-def new_server(tmp_path: Path) -> Iterator[tuple[str, Path, Path]]:
-    """`pingyi serve --host 127.0.0.1 --port … --data …` with no meeting file, in an empty
-    working directory (as the README's first run)."""
-    port, data = free_port(), tmp_path / "data"
-    log = tmp_path / "serve.log"
-    env = {k: v for k, v in os.environ.items() if k not in ("REDIS_URL", "REDIS_CLUSTER_URLS")}
-    env["PYTHONPATH"] = str(ROOT)
-    with log.open("w") as output:
-        process = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "cli",
-                "serve",
-                "--host",
-                "127.0.0.1",
-                "--port",
-                str(port),
-                "--data",
-                str(data),
-            ],
-            cwd=tmp_path,
-            env=env,
-            stdout=output,
-            stderr=subprocess.STDOUT,
-        )
-    base = f"http://127.0.0.1:{port}"
-
-    def answers() -> bool:
-        if process.poll() is not None:
-            raise RuntimeError(log.read_text())
-        try:
-            with urllib.request.urlopen(base + "/setup", timeout=2) as page:
-                return page.status == 200
-        except OSError:
-            return False
-
-    try:
-        wait_until(answers, timeout=30)
-        yield base, log, data
-    finally:
-        process.terminate()
-        try:
-            process.wait(15)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(5)
-        stop_embedded_redis(data)
 
 
 def fill_template(template: Path, out: Path, reporters: list, groups: list) -> Path:
@@ -161,8 +107,8 @@ def type_ballot(station, code: str, marks: dict[str, str]) -> None:
     station.click("#entry-submit")
 
 
-def test_a_new_user_runs_a_whole_meeting(browser, new_server, tmp_path, artifacts) -> None:
-    base, log, data = new_server
+def test_a_new_user_runs_a_whole_meeting(browser, first_run, tmp_path, artifacts) -> None:
+    base, log, data = first_run
     downloads = tmp_path / "downloads"
     downloads.mkdir()
     printed = log.read_text()

@@ -7,19 +7,13 @@ console opens with the meeting."""
 
 from __future__ import annotations
 
-import os
 import re
-import subprocess
-import sys
-import urllib.request
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from server.roster_xlsx import roster_workbook
 from tally.meeting_file import parse_meeting_text
-from testkit import free_port, stop_embedded_redis, wait_until
 
 pytestmark = pytest.mark.e2e
 expect = pytest.importorskip("playwright.sync_api").expect
@@ -28,49 +22,8 @@ ROOT = Path(__file__).resolve().parents[2]
 EXAMPLE = ROOT / "examples" / "名单示例.xlsx"
 
 
-@pytest.fixture
-def setup_server(tmp_path: Path) -> Iterator[tuple[str, Path, subprocess.Popen]]:
-    """`pingyi serve` with no meeting file, in an empty working directory."""
-    port, data = free_port(), tmp_path / "data"
-    log = tmp_path / "serve.log"
-    env = {k: v for k, v in os.environ.items() if k != "REDIS_URL"}
-    env["PYTHONPATH"] = str(ROOT)
-    with log.open("w") as output:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "cli", "serve", "--port", str(port), "--data", str(data)],
-            cwd=tmp_path,
-            env=env,
-            stdout=output,
-            stderr=subprocess.STDOUT,
-        )
-    base = f"http://127.0.0.1:{port}"
-
-    def answers() -> bool:
-        if process.poll() is not None:
-            raise RuntimeError(log.read_text())
-        try:
-            with urllib.request.urlopen(base + "/setup", timeout=2) as page:
-                return page.status == 200
-        except OSError:
-            return False
-
-    try:
-        wait_until(answers, timeout=30)
-        yield base, log, process
-    finally:
-        process.terminate()
-        try:
-            process.wait(15)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(5)
-        stop_embedded_redis(data)
-
-
-def test_a_new_user_sets_up_the_meeting(
-    browser, setup_server, axe_clean, doc_shot, tmp_path
-) -> None:
-    base, log, _ = setup_server
+def test_a_new_user_sets_up_the_meeting(browser, first_run, axe_clean, doc_shot, tmp_path) -> None:
+    base, log, _ = first_run
     printed = log.read_text()
     url = re.search(r"设置页面\s+(\S+)", printed).group(1)  # type: ignore[union-attr]
     key = re.search(r"设置密钥\s+(\S+)（", printed).group(1)  # type: ignore[union-attr]
