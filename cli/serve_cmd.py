@@ -19,6 +19,9 @@ from tally.errors import InputError
 from tally.model import Meeting
 
 if TYPE_CHECKING:
+    from starlette.applications import Starlette
+
+    from server.app import Settings
     from server.record_reader import MeetingRecord
 
 DEMO_MEETING = Path(__file__).resolve().parents[1] / "examples" / "demo-meeting.toml"
@@ -40,6 +43,14 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "save it as meeting.toml and serve it]",
     )
     serve.add_argument("--demo", action="store_true", help="run the demo meeting")
+    serve.add_argument(
+        "--meetings",
+        type=Path,
+        default=None,
+        metavar="DIR",
+        help="host every meeting file in DIR (<id>.toml, served under /m/<id>), with the "
+        "season's admin page when DIR holds an organisation.toml (docs/organisation.md)",
+    )
     serve.add_argument(
         "--setup",
         action="store_true",
@@ -148,16 +159,14 @@ def _bracketed(host: str) -> str:
 
 
 def run_serve(args: argparse.Namespace) -> int:
-    import uvicorn
-
-    from cli.page_downloads import make_download
-    from cli.signing_files import ensure_identity
     from meeting.join_cards import issue_cards, join_url
     from meeting.room_code import screen_key
-    from server import gc_policy
-    from server.app import Settings, create_app
-    from server.datadir import DataDir
-    from server.wire import FrameWritingProtocol
+    from server.app import create_app
+
+    if args.meetings is not None:
+        from cli.deployment_cmd import run_deployment
+
+        return run_deployment(args)
 
     if args.demo:
         if args.setup or args.meeting_out:
@@ -179,25 +188,10 @@ def run_serve(args: argparse.Namespace) -> int:
         if args.meeting_out is not None:
             raise InputError("--meeting-out", "只在不指定会议文件（打开设置页面）时使用")
         meeting_path, data = args.meeting, args.data or Path("data")
-    meeting, meeting_bytes = read_meeting(meeting_path)
-    data_dir = DataDir(data).ensure()
-    ensure_identity(data_dir, meeting)  # the key that will sign the tally sheet
     reach = _reach(args.host, args.port, args.url)
     base = reach.public
-    teller = teller_keys.serve_keys(args, data_dir)
-    rehearsal = args.rehearsal
-    settings = Settings(
-        meeting=meeting,
-        data_dir=data_dir,
-        public_url=base,
-        meeting_digest=sha256(meeting_bytes),
-        teller_public=teller.public,
-        teller_private=teller.private,
-        make_download=lambda kind: make_download(kind, meeting_path, data, base, rehearsal),
-        lan_urls=reach.lan,
-        public_url_loopback=is_loopback(base),
-        rehearsal=rehearsal,
-    )
+    settings, teller = meeting_settings(args, meeting_path, data, reach)
+    meeting, data_dir, rehearsal = settings.meeting, settings.data_dir, settings.rehearsal
     redis_note = next(
         (name for name in ("REDIS_CLUSTER_URLS", "REDIS_URL") if os.environ.get(name)),
         f"内置 Redis，数据目录 {data}",
@@ -243,10 +237,21 @@ def run_serve(args: argparse.Namespace) -> int:
         print("  监票人密钥 已生成但未显示（输出不是终端）；如需崩溃后恢复，请用")
         print("             pingyi teller-key 生成密钥，并以 --teller-public 启动")
     sys.stdout.flush()
+    serve_app(create_app(settings), args)
+    return 0
+
+
+def serve_app(app: Starlette, args: argparse.Namespace) -> None:
+    """Runs the app on --host/--port until stopped (a meeting, or a deployment of many)."""
+    import uvicorn
+
+    from server import gc_policy
+    from server.wire import FrameWritingProtocol
+
     proxies = args.proxy or os.environ.get("FORWARDED_ALLOW_IPS") or ""
     gc_policy.server_starting()
     uvicorn.run(
-        create_app(settings),
+        app,
         host=args.host,
         port=args.port,
         ws=FrameWritingProtocol,  # uvicorn's websockets-sansio, plus one write per phone
@@ -259,7 +264,37 @@ def run_serve(args: argparse.Namespace) -> int:
         log_level="warning",
         timeout_graceful_shutdown=3,
     )
-    return 0
+
+
+def meeting_settings(
+    args: argparse.Namespace, meeting_path: Path, data: Path, reach: Reach, prefix: str = ""
+) -> tuple[Settings, teller_keys.ServeKeys]:
+    """One meeting's server settings, its data directory made ready (keys, signing identity);
+    `prefix`: where a deployment of many meetings serves it (/m/<id>)."""
+    from cli.page_downloads import make_download
+    from cli.signing_files import ensure_identity
+    from server.app import Settings
+    from server.datadir import DataDir
+
+    meeting, meeting_bytes = read_meeting(meeting_path)
+    data_dir = DataDir(data).ensure()
+    ensure_identity(data_dir, meeting)  # the key that will sign the tally sheet
+    base = reach.public + prefix
+    teller = teller_keys.serve_keys(args, data_dir)
+    rehearsal = args.rehearsal
+    settings = Settings(
+        meeting=meeting,
+        data_dir=data_dir,
+        public_url=base,
+        meeting_digest=sha256(meeting_bytes),
+        teller_public=teller.public,
+        teller_private=teller.private,
+        make_download=lambda kind: make_download(kind, meeting_path, data, base, rehearsal),
+        lan_urls=tuple(url + prefix for url in reach.lan),
+        public_url_loopback=is_loopback(base),
+        rehearsal=rehearsal,
+    )
+    return settings, teller
 
 
 def run_export(args: argparse.Namespace) -> int:

@@ -53,6 +53,13 @@ class BadRoomCode(Rejected):
     """Open mode: the room code (入场码) is missing, wrong or expired."""
 
 
+class PackageRefused(Rejected):
+    """A 备案 package that did not verify, or not the record of the meeting it was filed for."""
+
+    def __init__(self, msg: str) -> None:
+        super().__init__(msg, "package")
+
+
 ERRORS: dict[type[Rejected], tuple[str, int]] = {
     domain.BadField: ("bad_field", 422),
     domain.BadReporter: ("bad_reporter", 422),
@@ -78,6 +85,7 @@ ERRORS: dict[type[Rejected], tuple[str, int]] = {
     RateLimited: ("rate_limited", 429),
     BadKey: ("bad_key", 401),
     BadRoomCode: ("bad_room_code", 403),
+    PackageRefused: ("package_refused", 422),
     NotFound: ("not_found", 404),
     MethodNotAllowed: ("method_not_allowed", 405),
     Internal: ("internal", 500),

@@ -87,7 +87,7 @@ def read_record(
     live = [held for held in state.held_rounds if held.status != "voided"]
     record = MeetingRecord(
         remarks=views.remarks_view(state),
-        evaluation=_fixed_evaluation(state.evaluation),
+        evaluation=fixed_evaluation(state.evaluation),
         result=views.latest_result(state, revealed_only=False),
         rounds={held.id: held.status for held in live},
         meeting_digests={held.id: held.meeting_digest for held in state.held_rounds},
@@ -115,7 +115,7 @@ def read_record(
     return record
 
 
-def _fixed_evaluation(record: EvaluationState) -> dict[str, Any] | None:
+def fixed_evaluation(record: EvaluationState) -> dict[str, Any] | None:
     if record.fixed is None:
         return None
     entries = {rid: dataclasses.asdict(entry) for rid, entry in record.current.items()}

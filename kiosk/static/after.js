@@ -3,6 +3,7 @@
 // with the date of the 党组研究 meeting (POST /api/evaluation/fix). Every save is a new entry:
 // the record keeps what it replaced, shown under 录入记录.
 import {
+  at,
   CHAIR_KEY_STORE, callWithKey, downloadFile, h, keyForm, setText, show, syncList, takeKeyFromUrl,
 } from "/static/common.js";
 
@@ -242,7 +243,7 @@ ui.fix.addEventListener("submit", async (event) => {
 });
 
 key = takeKeyFromUrl(CHAIR_KEY_STORE);
-fetch("/api/meeting", { cache: "no-store" })
+fetch(at("/api/meeting"), { cache: "no-store" })
   .then((response) => response.json())
   .then((meeting) => {
     setText(ui.title, meeting.title);

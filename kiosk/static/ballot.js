@@ -2,6 +2,7 @@
 // it, shows the receipt. The half-filled ballot (marks and its random cid) stays in
 // localStorage until the server has acknowledged it; nothing is sent before the voter confirms.
 import {
+  at,
   DEFAULT_GRADES, agendaReporters, connect, elapsed, fetchMeeting, gradeClass, h, mmss, randomHex,
   setText, show, showNetStatus, speaking, syncList, toggleClass,
 } from "/static/common.js";
@@ -285,7 +286,7 @@ function renderDone(round, open) {
   setText(ui["done-hint"], hint);
   const revealed = Boolean(receipt && round.status === "revealed");
   show(ui["check-link"], revealed);
-  if (revealed) ui["check-link"].href = `/check#${receipt.receipt}`;
+  if (revealed) ui["check-link"].href = at(`/check#${receipt.receipt}`);
 }
 
 function renderResults() {

@@ -9,6 +9,7 @@
 // turnout against the quorum, and the 点评 saves itself as the chair types. 重新测评 (voiding a
 // closed, unrevealed round) asks for a written reason, which goes on the record and the sheet.
 import {
+  at,
   CHAIR_KEY_STORE, connect, DEFAULT_GRADES, downloadFile, fetchMeeting, gradeClass, h, keyForm, mmss, PHASES, plan, speaking,
   randomHex, serverNow, setText, show, showNetStatus, stepClock, syncList, syncTurnoutBars,
   takeKeyFromUrl, toggleClass,
@@ -98,13 +99,13 @@ function start(key) {
 async function linkProjector(key) {
   if (!ui["screen-open"].hidden) return;
   try {
-    const response = await fetch("/api/screen-link", {
+    const response = await fetch(at("/api/screen-link"), {
       headers: { Authorization: `Bearer ${key}` },
       cache: "no-store",
     });
     const body = await response.json();
     if (!response.ok || !body.url) return;
-    ui["screen-link"].href = body.url;
+    ui["screen-link"].href = at(body.url);
     show(ui["screen-open"], true);
   } catch {
     // offline: the next welcome tries again
@@ -116,14 +117,14 @@ async function linkProjector(key) {
 async function linkCounting(key) {
   if (!ui["count-links"].hidden) return;
   try {
-    const response = await fetch("/api/count-links", {
+    const response = await fetch(at("/api/count-links"), {
       headers: { Authorization: `Bearer ${key}` },
       cache: "no-store",
     });
     const body = await response.json();
     if (!response.ok || !body.count_url) return;
-    ui["count-link"].href = body.count_url;
-    ui["observer-link"].href = body.observer_url;
+    ui["count-link"].href = at(body.count_url);
+    ui["observer-link"].href = at(body.observer_url);
     show(ui["count-links"], true);
   } catch {
     // offline: the next welcome tries again
@@ -135,7 +136,7 @@ let addressChecked = false;
 async function warnIfLoopback(key) {
   if (addressChecked) return;
   try {
-    const response = await fetch("/api/addresses", {
+    const response = await fetch(at("/api/addresses"), {
       headers: { Authorization: `Bearer ${key}` },
       cache: "no-store",
     });

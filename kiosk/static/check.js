@@ -3,7 +3,7 @@
 // receipt their phone showed and sees whether it is there. A receipt in the address's
 // fragment (/check#H0AEW-2Y6G6, from the phone) fills the box; a fragment never reaches the
 // server.
-import { fetchMeeting, h, setText, show, toggleClass } from "/static/common.js";
+import { at, fetchMeeting, h, setText, show, toggleClass } from "/static/common.js";
 
 const ui = Object.fromEntries([...document.querySelectorAll("[id]")].map((n) => [n.id, n]));
 let rounds = [];
@@ -55,7 +55,7 @@ function render() {
 
 async function load() {
   try {
-    const response = await fetch("/api/receipts", { cache: "no-store" });
+    const response = await fetch(at("/api/receipts"), { cache: "no-store" });
     const body = await response.json();
     if (!response.ok) throw new Error(body.error ? body.error.msg : "加载失败");
     rounds = body.rounds || [];

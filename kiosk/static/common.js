@@ -9,6 +9,23 @@ export const PHASES = { report: "述职", comment: "点评", written: "书面述
 export const OFFLINE = "网络已断开，正在重连…";
 export const UNAVAILABLE = "系统暂不可用，正在重连";
 
+// ---- where this meeting lives --------------------------------------------------------------
+
+// One deployment may host many meetings (`pingyi serve --meetings`), each under /m/<id>: every
+// path a page asks for (the API, the socket, the other pages) is then under that prefix; the
+// files in /static are shared. A single meeting has no prefix.
+export const BASE = (location.pathname.match(/^\/m\/[a-z0-9-]+(?=\/)/) || [""])[0];
+
+export function at(path) {
+  return path.startsWith("/") ? BASE + path : path;
+}
+
+// The pages' own links ("/after", "/screen" ...) written as for a single meeting.
+for (const link of document.querySelectorAll('a[href^="/"]')) {
+  const href = link.getAttribute("href");
+  if (!href.startsWith("/static/")) link.setAttribute("href", at(href));
+}
+
 // ---- the server clock ----------------------------------------------------------------------
 
 let clockOffset = 0; // server seconds minus this device's seconds
@@ -51,7 +68,7 @@ export function stepClock(timer, budget) {
 // states: "connecting", "online", "offline", "unavailable", "refused" (hello failed: 1008)
 export function connect({ hello, onMessage, onStatus }) {
   const { encode, decode } = globalThis.MessagePack;
-  const url = `${location.protocol === "https:" ? "wss:" : "ws:"}//${location.host}/ws`;
+  const url = `${location.protocol === "https:" ? "wss:" : "ws:"}//${location.host}${BASE}/ws`;
   let ws = null;
   let attempt = 0;
   let lastSeen = 0;
@@ -197,16 +214,18 @@ export function takeKeyFromUrl(storeName) {
   return sessionStorage.getItem(storeName);
 }
 
-export const CHAIR_KEY_STORE = "pingyi:chair-key"; // the chair console and the 会后 page
+// the chair console and the 会后 page; one per meeting where a deployment hosts many
+export const CHAIR_KEY_STORE = `pingyi:chair-key${BASE}`;
 
-// The chair key's form (#login, #key, #login-error) shown in place of `page`: returns
-// ask(message), which shows it; a key typed in goes to sessionStorage and to onKey(key).
-export function keyForm(ui, page, onKey) {
+// A key's form (#login, #key, #login-error) shown in place of `page`: returns ask(message),
+// which shows it; a key typed in goes to sessionStorage (under `store`: the chair key's unless
+// told, as the admin and unit pages do) and to onKey(key).
+export function keyForm(ui, page, onKey, store = CHAIR_KEY_STORE) {
   ui.login.addEventListener("submit", (event) => {
     event.preventDefault();
     const key = ui.key.value.trim();
     if (!key) return;
-    sessionStorage.setItem(CHAIR_KEY_STORE, key);
+    sessionStorage.setItem(store, key);
     onKey(key);
   });
   return (message) => {
@@ -305,7 +324,7 @@ export function gradeClass(grades, grade) {
 
 export async function fetchMeeting() {
   try {
-    const response = await fetch("/api/meeting", { cache: "no-store" });
+    const response = await fetch(at("/api/meeting"), { cache: "no-store" });
     if (response.ok) return await response.json();
   } catch {
     // offline: the view still carries the agenda; grades fall back to the default scale
@@ -350,7 +369,7 @@ export async function downloadFile(kind, key, out) {
   out.className = "paper-result";
   setText(out, "正在生成（签名的文件约需数秒）…");
   try {
-    const response = await fetch(`/api/download/${kind}`, {
+    const response = await fetch(at(`/api/download/${kind}`), {
       headers: { Authorization: `Bearer ${key}` }, cache: "no-store",
     });
     if (!response.ok) {
@@ -387,7 +406,7 @@ export async function callWithKey(path, key, body, offline = "网络已断开，
     options.body = JSON.stringify(body);
   }
   try {
-    const response = await fetch(path, options);
+    const response = await fetch(at(path), options);
     return { status: response.status, body: await response.json().catch(() => ({})) };
   } catch {
     return { status: 0, body: { error: { code: "offline", msg: offline } } };

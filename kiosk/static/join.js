@@ -3,7 +3,7 @@
 // sent (a group carries a weight: a mis-tap must be undone before the token exists); only 确认
 // asks the server for a fresh token, which this phone keeps before going to the ballot. A
 // phone that already joined goes straight there.
-import { fetchMeeting, h, setText, show } from "/static/common.js";
+import { at, fetchMeeting, h, setText, show } from "/static/common.js";
 
 const STORE = "pingyi:join-token";
 const DIGITS = 6;
@@ -25,7 +25,7 @@ if (room.length !== DIGITS) room = "";
 let typing = !room; // the code field is shown: no code in the address, or it was refused
 
 function go(token) {
-  location.replace(`/j/${encodeURIComponent(token)}`);
+  location.replace(at(`/j/${encodeURIComponent(token)}`));
 }
 
 function fail(text, field = null) {
@@ -65,7 +65,7 @@ async function join(group) {
   fail(null);
   let response;
   try {
-    response = await fetch("/api/join", {
+    response = await fetch(at("/api/join"), {
       method: "POST",
       headers: { "Content-Type": "application/json" },
       body: JSON.stringify({ group: group.id, room }),

@@ -6,6 +6,7 @@
 // While voting runs and with the result, the inputs' digests (the meeting file's, and once the
 // round is counted the ballots') are shown small at the bottom: 会议文件 3681-7f8a, 选票 ab12-cd34.
 import {
+  at,
   agendaReporters, connect, DEFAULT_GRADES, gradeClass, h, mmss, plan, serverNow, setText, speaking,
   show, showNetStatus, stepClock, syncList, syncTurnoutBars, takeKeyFromUrl, toggleClass,
 } from "/static/common.js";
@@ -148,7 +149,7 @@ async function fetchRoom() {
   nextRoomAt = null;
   let wait = 3000; // offline or busy: ask again soon
   try {
-    const response = await fetch("/api/room", {
+    const response = await fetch(at("/api/room"), {
       headers: { Authorization: `Bearer ${screenKey}` },
       cache: "no-store",
     });
