@@ -22,9 +22,14 @@ def cast_ballots(
         assert code == 200, reply
 
 
-def enter_and_fix_evaluation(server: ServerProcess, opinion: dict[str, str] = OPINION) -> None:
+def enter_and_fix_evaluation(
+    server: ServerProcess,
+    opinion: dict[str, str] = OPINION,
+    studied_on: str = "2026-12-30",
+    rectify_by: str = "2027-01-31",
+) -> None:
     """Each reporter's 综合评价 at their 测评等次 (好 with a reason where it is 待定), then fixed
-    by the 党组 on 2026-12-30 with 限期整改 to 2027-01-31."""
+    by the 党组 on `studied_on` with 限期整改 to `rectify_by`."""
     url = f"{server.base}/api/evaluation"
     for reporter in http_json(url, key=server.chair_key)[1]["reporters"]:
         body = {
@@ -37,6 +42,6 @@ def enter_and_fix_evaluation(server: ServerProcess, opinion: dict[str, str] = OP
             body["reason"] = "测评待定"
         code, reply = http_json(url, body, server.chair_key)
         assert code == 200, reply
-    fix = {"studied_on": "2026-12-30", "entered_by": "李敏", "rectify_by": "2027-01-31"}
+    fix = {"studied_on": studied_on, "entered_by": "李敏", "rectify_by": rectify_by}
     code, reply = http_json(f"{url}/fix", fix, server.chair_key)
     assert code == 200, reply

@@ -50,7 +50,11 @@ def http_file(url: str, key: str | None = None) -> tuple[int, dict[str, str], by
 
 
 def http_raw(
-    url: str, data: bytes | None, key: str | None = None, headers: dict[str, str] | None = None
+    url: str,
+    data: bytes | None,
+    key: str | None = None,
+    headers: dict[str, str] | None = None,
+    timeout: float = 10,
 ) -> tuple[int, Any]:
     """GET (data None) or POST these exact bytes, even none; the status and the JSON answer."""
     request = urllib.request.Request(url, data=data, method="GET" if data is None else "POST")
@@ -59,7 +63,7 @@ def http_raw(
     for name, value in (headers or {}).items():
         request.add_header(name, value)
     try:
-        with urllib.request.urlopen(request, timeout=10) as response:
+        with urllib.request.urlopen(request, timeout=timeout) as response:
             return response.status, json.loads(response.read())
     except urllib.error.HTTPError as error:
         with error:  # its response is open until read and closed
