@@ -33,7 +33,7 @@ from starlette.routing import Route
 
 from meeting import season
 from meeting.errors import BadField, Refused
-from meeting.organisation import Organisation
+from meeting.organisation import Organisation, Unit
 from server.errors import BadKey, BodyTooLarge, NotFound, PackageRefused, RateLimited
 from server.http_api import NO_STORE, _handled, _page
 from server.ratelimit import FailureLimiter
@@ -81,11 +81,24 @@ class SeasonStore:
         self.packages = self.root / season_id / "packages"
         self.season_id = season_id
 
-    def keep(self, meeting_id: str, package: bytes, filed: FiledPackage, on: str) -> None:
+    def keep(self, meeting_id: str, package: bytes, filed: FiledPackage, on: str) -> bool:
+        """Keeps the package as the meeting's record; one filed before is moved to replaced/
+        (never deleted: a re-filing must not erase what was counted). Whether it replaced one."""
         self.packages.mkdir(parents=True, exist_ok=True)
-        (self.packages / f"{meeting_id}.zip").write_bytes(package)
+        earlier = self.packages / f"{meeting_id}.zip"
+        replaced = earlier.exists()
+        if replaced:
+            stamp = datetime.datetime.now(datetime.UTC).strftime("%Y%m%dT%H%M%S%fZ")
+            kept = self.packages / "replaced"
+            kept.mkdir(exist_ok=True)
+            for suffix in (".zip", ".json"):
+                old = self.packages / f"{meeting_id}{suffix}"
+                if old.exists():
+                    old.replace(kept / f"{meeting_id}-{stamp}{suffix}")
+        _write_bytes(earlier, package)
         record = {**asdict(filed), "filed_on": on}
         _write_json(self.packages / f"{meeting_id}.json", record)
+        return replaced
 
     def signer_of(self, meeting_id: str) -> str:
         """The signer of the package filed before for this meeting ("" : none yet)."""
@@ -109,7 +122,11 @@ class SeasonStore:
         return found
 
     def save_rollup(self, rows: list[season.RollupRow]) -> None:
-        _write_json(self.root / self.season_id / "rollup.json", [asdict(r) for r in rows])
+        """This season's rows, for the history of later seasons (written when they change)."""
+        path = self.root / self.season_id / "rollup.json"
+        data = [asdict(r) for r in rows]
+        if not path.exists() or json.loads(path.read_text("utf-8")) != data:
+            _write_json(path, data)
 
     def seasons(self) -> dict[str, list[dict[str, Any]]]:
         return {
@@ -119,9 +136,13 @@ class SeasonStore:
 
 
 def _write_json(path: Path, data: Any) -> None:
+    _write_bytes(path, json.dumps(data, ensure_ascii=False, indent=1).encode("utf-8"))
+
+
+def _write_bytes(path: Path, data: bytes) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
-    temporary = path.with_suffix(".tmp")
-    temporary.write_text(json.dumps(data, ensure_ascii=False, indent=1), "utf-8")
+    temporary = path.with_name(path.name + ".tmp")
+    temporary.write_bytes(data)
     temporary.replace(path)  # a reader never sees half a file
 
 
@@ -154,8 +175,9 @@ class SeasonService:
         self.failures = FailureLimiter(limit=20, window=60)
         self.lock = asyncio.Lock()  # one package written at a time
 
-    def outcomes(self) -> dict[str, season.Outcome]:
-        hosted = self.settings.hosted_outcomes()
+    def outcomes(self, hosted: dict[str, season.Outcome]) -> dict[str, season.Outcome]:
+        """The packages' (read from files: in a worker thread) and the hosted meetings' (taken
+        from their live state on the event loop, and passed in)."""
         return {**self.store.outcomes(), **hosted}
 
     def check(self, request: Request, expected: str) -> None:
@@ -168,8 +190,8 @@ class SeasonService:
             self.failures.record(address)
             raise BadKey("密钥错误", "key")
 
-    def season_view(self) -> dict[str, Any]:
-        outcomes = self.outcomes()
+    def season_view(self, hosted: dict[str, season.Outcome]) -> dict[str, Any]:
+        outcomes = self.outcomes(hosted)
         rows = season.rollup_rows(self.org, outcomes)
         self.store.save_rollup(rows)
         links = self.settings.chair_links()
@@ -196,9 +218,9 @@ class SeasonService:
             ],
         }
 
-    def unit_view(self, unit_id: str) -> dict[str, Any]:
+    def unit_view(self, unit_id: str, hosted: dict[str, season.Outcome]) -> dict[str, Any]:
         unit = self.org.unit(unit_id)
-        outcomes = self.outcomes()
+        outcomes = self.outcomes(hosted)
         statuses = season.season_status(self.org, outcomes, self.settings.today())
         return {
             "season": asdict(self.org.season),
@@ -223,23 +245,33 @@ class SeasonService:
             raise PackageRefused(error.message) from None
         meeting = parse_meeting_text(filed.meeting_text, "会议文件.toml")
         unit = self.org.unit(planned.unit)
-        if meeting.organizer and meeting.organizer != unit.name:
+        if meeting.organizer != unit.name:
+            said = f"是“{meeting.organizer}”" if meeting.organizer else "未写明（organizer）"
             raise PackageRefused(
-                f"备案包的召开单位是“{meeting.organizer}”，不是“{unit.name}”：请上传本单位的备案包"
+                f"备案包会议文件中的召开单位{said}，不是“{unit.name}”：请上传本单位的备案包"
             )
         _check_covers(self.org, meeting_id, meeting)
-        # The unit's certificate, named in the organisation file or the one that signed its
-        # first package here: a package re-signed by anyone else is not the unit's.
-        pinned = unit.cert_sha256 or self.store.signer_of(meeting_id)
-        if pinned and filed.signer_sha256.lower() != pinned.lower():
-            raise PackageRefused(
-                f"备案清单的签名证书（SHA-256指纹 {filed.signer_sha256[:16]}…）不是{unit.name}的"
-                f"（应为 {pinned[:16]}…，见组织文件或此前的备案）：请向该单位核实"
-            )
         today = self.settings.today().isoformat()
-        async with self.lock:
-            await asyncio.to_thread(self.store.keep, meeting_id, package, filed, today)
-        return {"ok": True, "meeting": meeting_id, "title": meeting.title, "report": filed.report}
+        async with self.lock:  # the pin read and the package kept as one step
+            _check_signer(unit, filed, unit.cert_sha256 or self.store.signer_of(meeting_id))
+            replaced = await asyncio.to_thread(self.store.keep, meeting_id, package, filed, today)
+        return {
+            "ok": True,
+            "meeting": meeting_id,
+            "title": meeting.title,
+            "replaced": replaced,
+            "report": filed.report,
+        }
+
+
+def _check_signer(unit: Unit, filed: FiledPackage, pinned: str) -> None:
+    """The unit's certificate, named in the organisation file or the one that signed its first
+    package here: a package re-made and re-signed by anyone else is not the unit's."""
+    if pinned and filed.signer_sha256.lower() != pinned.lower():
+        raise PackageRefused(
+            f"备案清单的签名证书（SHA-256指纹 {filed.signer_sha256[:16]}…）不是{unit.name}的"
+            f"（应为 {pinned[:16]}…，见组织文件或此前的备案）：请向该单位核实"
+        )
 
 
 def _check_covers(org: Organisation, meeting_id: str, meeting: Meeting) -> None:
@@ -260,7 +292,8 @@ def _service(request: Request) -> SeasonService:
 async def season_endpoint(request: Request) -> Response:
     service = _service(request)
     service.check(request, service.admin_key)
-    body = await asyncio.to_thread(service.season_view)
+    hosted = service.settings.hosted_outcomes()
+    body = await asyncio.to_thread(service.season_view, hosted)
     return JSONResponse(body, headers=NO_STORE)
 
 
@@ -280,7 +313,9 @@ async def unit_endpoint(request: Request) -> Response:
     if unit_id not in {u.id for u in service.org.units}:
         raise NotFound(f"没有编号为“{unit_id}”的单位", "unit")
     service.check(request, unit_key(service.admin_key, unit_id))
-    return JSONResponse(await asyncio.to_thread(service.unit_view, unit_id), headers=NO_STORE)
+    hosted = service.settings.hosted_outcomes()
+    body = await asyncio.to_thread(service.unit_view, unit_id, hosted)
+    return JSONResponse(body, headers=NO_STORE)
 
 
 async def _bounded_body(request: Request, limit: int) -> bytes:

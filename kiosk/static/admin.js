@@ -176,7 +176,8 @@ async function upload(meetingId, input, button, out, report) {
   }
   button.disabled = false;
   if (status === 200 && body.ok) {
-    uploadSays(out, "ok", `已接收：${body.title}（核验通过）`);
+    const replaced = body.replaced ? "；替换了此前上传的备案包（原包已保留）" : "";
+    uploadSays(out, "ok", `已接收：${body.title}（核验通过${replaced}）`);
     if (body.report) {
       setText(report.querySelector(".report-text"), body.report);
       show(report, true);

@@ -37,6 +37,7 @@ class Filed:
     deployment: Deployment
     package: bytes  # 城关镇's, as `pingyi archive` wrote it
     other_town: bytes  # a meeting whose organizer is another unit
+    no_organizer: bytes  # a meeting file that names no organizer
 
 
 @pytest.fixture(scope="module")
@@ -44,11 +45,12 @@ def filed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Filed]:
     tmp = tmp_path_factory.mktemp("season")
     package = town_package(tmp / "chengguan")
     other = town_package(tmp / "elsewhere", organizer="青溪镇党委")
+    nobody = town_package(tmp / "nobody", organizer="")
     season = Season(tmp / "season").write()
     deployment = Deployment(season.folder, tmp / "data")
     try:
         deployment.start()
-        yield Filed(season, deployment, package, other)
+        yield Filed(season, deployment, package, other, nobody)
     finally:
         deployment.stop()
 
@@ -126,13 +128,21 @@ def test_a_package_with_any_file_changed_is_refused_naming_it(filed: Filed, name
 @pytest.mark.parametrize(
     ("meeting", "package", "code", "says"),
     [
-        ("qingxi", "package", 422, "不是“青溪镇党委”"),  # 城关镇's package for 青溪镇
-        ("chengguan", "other_town", 422, "不是“城关镇党委”"),
+        ("qingxi", "package", 422, "是“城关镇党委”，不是“青溪镇党委”"),  # for 青溪镇
+        ("chengguan", "other_town", 422, "是“青溪镇党委”，不是“城关镇党委”"),
+        ("chengguan", "no_organizer", 422, "未写明（organizer）"),
         ("county", "package", 409, "在本系统中举行"),
         ("nowhere", "package", 422, "没有编号为“nowhere”的会议"),
         ("chengguan", "not a zip", 422, "不是zip文件"),
     ],
-    ids=["for-another-unit", "of-another-unit", "a-hosted-meeting", "no-such-meeting", "no-zip"],
+    ids=[
+        "for-another-unit",
+        "of-another-unit",
+        "no-organizer",
+        "a-hosted-meeting",
+        "no-such-meeting",
+        "no-zip",
+    ],
 )
 def test_a_package_for_the_wrong_meeting_is_refused(
     filed: Filed, meeting: str, package: str, code: int, says: str
@@ -151,8 +161,12 @@ def test_a_verified_package_is_counted_and_a_re_signed_one_refused(filed: Filed)
     town = next(m for m in view["meetings"] if m["meeting"] == "chengguan")
     assert town["stage"] == "filed" and not town["late"]
     assert view["rollup"]["levels"]["村党支部"]["reporters"] == 2
-    # the same package again is fine; one signed by someone else is not the unit's
-    assert upload(filed, "chengguan", filed.package)[0] == 200
+    assert body["replaced"] is False
+    # the same package again replaces it, the first kept; one signed by someone else is refused
+    code, body = upload(filed, "chengguan", filed.package)
+    assert code == 200 and body["replaced"] is True, body
+    kept = filed.deployment.data / "seasons/2026/packages/replaced"
+    assert [p.read_bytes() for p in kept.glob("chengguan-*.zip")] == [filed.package]
     code, body = upload(filed, "chengguan", re_signed(filed.package))
     assert code == 422, body
     assert "签名证书" in body["error"]["msg"] and "不是城关镇党委的" in body["error"]["msg"]
