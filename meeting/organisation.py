@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from tally.meeting_file import _Checker, _toml_error
+from tally.meeting_file import _ident as _checked_id
 
 ORGANISATION_FILE = "organisation.toml"
 FILING_DAYS = 7  # 于本级述职评议会议召开后7日内上报备案
@@ -184,13 +185,7 @@ def _meetings(
 
 
 def _ident(c: _Checker, seen: set[str], what: str) -> str:
-    value = c.text("id")
-    if not ID.fullmatch(value):
-        c.fail(c.key("id"), f"{what}编号只能含小写字母、数字和-（用于网址），实际为“{value}”")
-    if value in seen:
-        c.fail(c.key("id"), f"{what}编号“{value}”重复")
-    seen.add(value)
-    return value
+    return _checked_id(c, seen, what, ID, "小写字母、数字和-（用于网址）")
 
 
 def _nonblank(c: _Checker, name: str) -> str:

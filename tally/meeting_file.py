@@ -452,10 +452,16 @@ def _quota(r: _Checker, grades: tuple[str, ...], source: str) -> tuple[tuple[str
     return tuple((g, q.fraction(g, zero, zero, one)) for g in grades[:-1] if q.has(g))
 
 
-def _ident(c: _Checker, seen: set[str], what: str) -> str:
+def _ident(
+    c: _Checker,
+    seen: set[str],
+    what: str,
+    pattern: re.Pattern[str] = _ID,
+    allowed: str = "ASCII字母、数字、_或-",
+) -> str:
     value = c.text("id")
-    if not _ID.fullmatch(value):
-        c.fail(c.key("id"), f"{what}编号只能含ASCII字母、数字、_或-，实际为“{value}”")
+    if not pattern.fullmatch(value):
+        c.fail(c.key("id"), f"{what}编号只能含{allowed}，实际为“{value}”")
     if value in seen:
         c.fail(c.key("id"), f"{what}编号“{value}”重复")
     seen.add(value)
