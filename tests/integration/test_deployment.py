@@ -153,6 +153,30 @@ def test_a_package_for_the_wrong_meeting_is_refused(
     assert says in body["error"]["msg"]
 
 
+@pytest.mark.parametrize(
+    ("path", "body", "code", "error"),
+    [
+        ("/api/admin/package", b"PK", 422, "bad_field"),  # no ?meeting=
+        ("/api/admin/package?meeting=", b"PK", 422, "bad_field"),
+        ("/api/admin/package?meeting=chengguan", b"", 422, "package_refused"),
+        ("/api/admin/package?meeting=chengguan", b"PK" + b"\0" * (64 << 20), 413, "bad_frame"),
+        ("/api/unit/nowhere", None, 404, "not_found"),
+        ("/api/unit/..%2Fadmin", None, 404, "not_found"),
+        ("/api/admin/season", b"{}", 405, "method_not_allowed"),
+    ],
+    ids=["no-meeting", "empty-meeting", "empty-body", "over-64-MiB", "no-unit", "dot-dot", "post"],
+)
+def test_every_odd_request_is_refused_with_its_reason(
+    filed: Filed, path: str, body: bytes | None, code: int, error: str
+) -> None:
+    url = filed.deployment.base + path
+    headers = {"Content-Type": "application/zip"} if body is not None else None
+    status, answer = http_raw(url, body, filed.deployment.admin_key, headers, timeout=120)
+    assert status == code, answer
+    assert answer["error"]["code"] == error
+    assert answer["error"]["msg"]
+
+
 def test_a_verified_package_is_counted_and_a_re_signed_one_refused(filed: Filed) -> None:
     code, body = upload(filed, "chengguan", filed.package)
     assert code == 200, body
