@@ -41,6 +41,7 @@ class ReporterOutcome:
     opinion: Mapping[str, str] = field(default_factory=dict)  # 综合评价意见: 成绩, 问题, 要求
     rectify_by: str = ""  # 限期整改 by this date ("" : not on the 约谈提醒 list)
     bottom: bool = False  # on the 倒排 list
+    category: str = ""  # the reporter's category in the meeting file (村党支部书记 …), if any
 
 
 @dataclass(frozen=True)
@@ -74,6 +75,7 @@ def outcome(
     fixed = (evaluation or {}).get("fixed")
     entries = (evaluation or {}).get("entries") or {} if fixed else {}
     interview = _interview(meeting, entries)
+    categories = dict(meeting.appraisal.categories)
     reporters = tuple(
         ReporterOutcome(
             r.id,
@@ -84,6 +86,7 @@ def outcome(
             dict(entries.get(r.id, {}).get("opinion") or {}),
             fixed.get("rectify_by", "") if fixed and r.id in interview else "",
             r.id in bottom,
+            categories.get(r.id, ""),
         )
         for r in meeting.reporters
     )
@@ -170,6 +173,7 @@ class RollupRow:
     vote_grade: str
     final_grade: str
     bottom: bool
+    category: str = ""  # as the meeting file gives it ("" : none)
 
 
 UNMATCHED = "未对应单位"
@@ -191,26 +195,35 @@ def rollup_rows(org: Organisation, outcomes: Mapping[str, Outcome]) -> list[Roll
                     r.vote_grade,
                     r.final_grade,
                     r.bottom,
+                    r.category,
                 )
             )
     return rows
 
 
 def rollup(rows: Iterable[RollupRow]) -> dict[str, Any]:
-    """Per level of the reporting units: how many reporters, and the count per 测评等次 and per
-    综合评价等次 (待定 and 未确定 counted too); the 倒排 list, meeting by meeting."""
+    """Per level of the reporting units, and per reporter category where the meeting files
+    give one: how many reporters, and the count per 测评等次 and per 综合评价等次 (待定 and 未确定
+    counted too); the 倒排 list, meeting by meeting."""
     levels: dict[str, dict[str, Any]] = {}
+    categories: dict[str, dict[str, Any]] = {}
     bottom = []
     for row in rows:
-        level = levels.setdefault(row.level, {"reporters": 0, "vote": {}, "final": {}})
-        level["reporters"] += 1
-        vote = row.vote_grade or PENDING
-        final = row.final_grade or "未确定"
-        level["vote"][vote] = level["vote"].get(vote, 0) + 1
-        level["final"][final] = level["final"].get(final, 0) + 1
+        _count(levels, row.level, row)
+        if row.category:
+            _count(categories, row.category, row)
         if row.bottom:
             bottom.append(asdict(row))
-    return {"levels": levels, "bottom": bottom}
+    return {"levels": levels, "categories": categories, "bottom": bottom}
+
+
+def _count(table: dict[str, dict[str, Any]], key: str, row: RollupRow) -> None:
+    counts = table.setdefault(key, {"reporters": 0, "vote": {}, "final": {}})
+    counts["reporters"] += 1
+    vote = row.vote_grade or PENDING
+    final = row.final_grade or "未确定"
+    counts["vote"][vote] = counts["vote"].get(vote, 0) + 1
+    counts["final"][final] = counts["final"].get(final, 0) + 1
 
 
 def feedback_for(

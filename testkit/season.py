@@ -107,7 +107,8 @@ def _day(offset: int) -> str:
 
 
 def county_meeting() -> str:
-    return MEETING.format(
+    """The county hears its two town secretaries, each of the category 镇党委书记."""
+    text = MEETING.format(
         title="示例县镇党委书记抓基层党建述职评议会",
         date=_day(0),
         organizer="示例县委",
@@ -116,6 +117,7 @@ def county_meeting() -> str:
         second="李秀英",
         second_org="青溪镇党委",
     )
+    return text.replace('党委"\n', '党委"\ncategory = "镇党委书记"\n')
 
 
 def town_meeting(organizer: str = "城关镇党委") -> str:

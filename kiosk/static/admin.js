@@ -14,7 +14,6 @@ let key = null;
 let season = null;
 let loading = false;
 let again = false;
-let lastRollup = "";
 
 const askForKey = keyForm(ui, ui.admin, (typed) => {
   key = typed;
@@ -195,34 +194,42 @@ async function upload(meetingId, input, button, out, report) {
 
 // ---- by level -------------------------------------------------------------------------------
 
-// One row per level: 述职人数, then a count per 测评等次 and per 综合评价等次 (the grades seen,
-// in the order first seen; 待定 and 未确定 among them). Rebuilt only when the counts change.
+// One row per level (and, where the meeting files give reporters a category, per category):
+// 述职人数, then a count per 测评等次 and per 综合评价等次 (the grades seen, in the order first
+// seen; 待定 and 未确定 among them). Each table is rebuilt only when its counts change.
+const lastCounts = {};
+
 function renderRollup() {
-  const levels = Object.entries(season.rollup.levels || {});
-  const signature = JSON.stringify(levels);
-  if (signature === lastRollup) return;
-  lastRollup = signature;
-  show(ui["rollup-empty"], levels.length === 0);
-  show(ui["rollup-wrap"], levels.length > 0);
-  const union = (kind) => [...new Set(levels.flatMap(([, level]) => Object.keys(level[kind] || {})))];
+  renderCounts("levels", "level", "级别", ui["rollup-table"], ui["rollup-wrap"], ui["rollup-empty"]);
+  renderCounts("categories", "category", "类别", ui["categories-table"], ui["categories"], null);
+}
+
+function renderCounts(key, attribute, heading, table, wrap, empty) {
+  const rows = Object.entries(season.rollup[key] || {});
+  const signature = JSON.stringify(rows);
+  if (signature === lastCounts[key]) return;
+  lastCounts[key] = signature;
+  if (empty) show(empty, rows.length === 0);
+  show(wrap, rows.length > 0);
+  const union = (kind) => [...new Set(rows.flatMap(([, row]) => Object.keys(row[kind] || {})))];
   const kinds = [["vote", "测评等次", union("vote")], ["final", "综合评价等次", union("final")]];
   const head = h("thead", {},
     h("tr", {},
-      h("th", { scope: "col", rowSpan: 2 }, "级别"),
+      h("th", { scope: "col", rowSpan: 2 }, heading),
       h("th", { scope: "col", rowSpan: 2 }, "述职人数"),
       kinds.map(([kind, label, grades]) =>
         h(`th.group-head.${kind}`, { scope: "colgroup", colSpan: grades.length }, label))),
     h("tr", {},
       kinds.flatMap(([kind, , grades]) => grades.map((g) => h(`th.${kind}`, { scope: "col" }, g)))));
   const body = h("tbody", {},
-    levels.map(([name, level]) =>
+    rows.map(([name, row]) =>
       h("tr", {},
         h("th", { scope: "row" }, name),
-        h("td.num.reporters", {}, level.reporters),
+        h("td.num.reporters", {}, row.reporters),
         kinds.flatMap(([kind, , grades]) =>
           grades.map((g) =>
-            h(`td.num.${kind}`, { dataset: { level: name, kind, grade: g } }, (level[kind] || {})[g] || 0))))));
-  ui["rollup-table"].replaceChildren(
+            h(`td.num.${kind}`, { dataset: { [attribute]: name, kind, grade: g } }, (row[kind] || {})[g] || 0))))));
+  table.replaceChildren(
     h("colgroup", { span: 2 }),
     ...kinds.map(([, , grades]) => h("colgroup", { span: Math.max(1, grades.length) })),
     head,

@@ -108,6 +108,11 @@ def test_a_county_season(browser, tmp_path: Path, artifacts: Path, axe_clean, do
                     f"#rollup [data-level='{level}'][data-kind='{kind}'][data-grade='{grade}']"
                 )
                 expect(cell).to_have_text(str(count))
+        for grade, count in towns.items():  # the county's reporters carry a category
+            cell = (
+                f"#categories [data-category='镇党委书记'][data-kind='vote'][data-grade='{grade}']"
+            )
+            expect(admin.locator(cell)).to_have_text(str(count))
         expect(admin.locator("#rows")).to_contain_text("王建国")
         expect(admin.locator("#rows")).to_contain_text("赵春生")
         axe_clean(admin, "admin page")

@@ -31,7 +31,9 @@ from meeting.season import (
     rollup_rows,
     season_status,
 )
+from tally.meeting_file import parse_meeting_text
 from tally.model import Group, Meeting, Reporter
+from tests.helpers import ROOT
 
 PROPERTY = settings(max_examples=150, deadline=None)
 DAY = datetime.timedelta(days=1)
@@ -495,13 +497,37 @@ def test_rollup_counts_each_level_and_lists_the_bottom() -> None:
                 "final": {"较好": 1, "差": 1},
             },
         },
+        "categories": {},  # no meeting file here gives its reporters a category
         "bottom": [asdict(rows[3]), asdict(rows[5])],
     }
     assert rollup(rows)["bottom"][0]["name"] == "赵一"
 
 
+def test_reporters_with_a_category_are_also_counted_by_it() -> None:
+    """The 三评 example's reporters carry a category (镇党委, 村党支部书记): the outcome keeps
+    it, and the roll-up counts it beside the level."""
+    folder = ROOT / "examples"
+    meeting = parse_meeting_text(
+        (folder / "sanping-meeting.toml").read_text("utf-8"),
+        read_items=lambda name: (folder / name).read_text("utf-8"),
+    )
+    result = {"reporters": [{"id": r.id, "final_grade": "好"} for r in meeting.reporters]}
+    found = outcome(meeting, result, None)
+    assert [r.category for r in found.reporters] == ["镇党委"] * 2 + ["村党支部书记"] * 4
+    rows = [
+        RollupRow("m", "", UNMATCHED, r.name, r.org, r.vote_grade, "", False, r.category)
+        for r in found.reporters
+    ]
+    counted = rollup(rows)
+    assert counted["categories"] == {
+        "镇党委": {"reporters": 2, "vote": {"好": 2}, "final": {"未确定": 2}},
+        "村党支部书记": {"reporters": 4, "vote": {"好": 4}, "final": {"未确定": 4}},
+    }
+    assert counted["levels"][UNMATCHED]["reporters"] == 6
+
+
 def test_an_empty_rollup() -> None:
-    assert rollup([]) == {"levels": {}, "bottom": []}
+    assert rollup([]) == {"levels": {}, "categories": {}, "bottom": []}
 
 
 ROWS = st.lists(
@@ -567,6 +593,7 @@ def test_feedback_is_the_fixed_decision_on_the_units_own_secretary() -> None:
             "opinion": {"要求": "限期整改"},
             "rectify_by": "2027-03-31",
             "bottom": False,
+            "category": "",
             "fixed_on": "2027-01-12",
         }
     ]
