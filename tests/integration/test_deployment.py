@@ -29,6 +29,17 @@ from testkit.season import Deployment, Season, hold_and_fix, town_meeting, town_
 from tests.helpers import ROOT
 
 UPLOAD = "/api/admin/package?meeting={}"
+LAST_SEASON = {
+    "meeting": "county",
+    "unit": "城关镇党委",
+    "level": "镇党委",
+    "name": "王建国",
+    "org": "城关镇党委",
+    "vote_grade": "一般",
+    "final_grade": "一般",
+    "bottom": True,
+    "category": "",
+}
 
 
 @dataclass
@@ -47,6 +58,9 @@ def filed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Filed]:
     other = town_package(tmp / "elsewhere", organizer="青溪镇党委")
     nobody = town_package(tmp / "nobody", organizer="")
     season = Season(tmp / "season").write()
+    earlier = tmp / "data" / "seasons" / "2025" / "rollup.json"  # what last season's page kept
+    earlier.parent.mkdir(parents=True)
+    earlier.write_text(json.dumps([LAST_SEASON], ensure_ascii=False), "utf-8")
     deployment = Deployment(season.folder, tmp / "data")
     try:
         deployment.start()
@@ -209,7 +223,10 @@ def test_the_hosted_meeting_the_roll_up_and_the_feedback(filed: Filed) -> None:
     towns = view["rollup"]["levels"]["镇党委"]
     assert towns["reporters"] == 2
     assert sum(towns["vote"].values()) == sum(towns["final"].values()) == 2
-    assert "王建国（城关镇党委）" in view["history"]
+    seasons = view["history"]["王建国（城关镇党委）"]
+    assert [(s["season"], s["vote_grade"]) for s in seasons][0] == ("2025", "一般")
+    assert [s["season"] for s in seasons] == ["2025", "2026"]
+    assert "李秀英（青溪镇党委）" in view["history"]  # this season only
     # the county's decision on 城关镇's secretary, on 城关镇's own page
     units = {u["id"]: u for u in view["units"]}
     url = units["chengguan"]["feedback_url"]
