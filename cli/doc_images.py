@@ -11,9 +11,10 @@ tally sheets, for docs/printouts.md: the demo meeting's (two pages,
 For docs/after-the-meeting.md and docs/printouts.md, the demo meeting's 综合评价结果表
 with the fixed record of `printouts.samples.sample_evaluation` (the one the feedback sheet
 carries): its first page, the table (`printout-evaluation.png`), and its last, the 结果运用
-with the signature lines and the digests (`printout-evaluation-end.png`). Standard output
-lists the first set only (what tests/integration/test_print_readme.py pins); the 会后 images
-are named on standard error.
+with the signature lines and the digests (`printout-evaluation-end.png`). For the item
+checklists on paper (docs/printouts.md), the first page of the 三评 example's paper ballot
+(`printout-ballot-items.png`). Standard output lists the first set only (what
+tests/integration/test_print_readme.py pins); the others are named on standard error.
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ from cli.files import read_bytes, read_meeting
 from meeting.join_cards import issue_cards
 from printouts import ballot_form, card_sheet, evaluation_sheet, feedback, tally_sheet
 from printouts.inputs import digests, parse_ballots, recompute, sha256
+from printouts.item_ballot_form import render_item_ballots
 from printouts.samples import sample_ballots, sample_evaluation, sample_meeting
 from printouts.sheet_record import BEIJING
 from tally.model import Meeting
@@ -171,6 +173,22 @@ def render_after_images(out_dir: Path) -> list[Path]:
     return written
 
 
+def render_item_ballot_image(out_dir: Path) -> Path:
+    """The first page of the 三评 example's paper ballot (逐项测评: the grid of tick boxes)."""
+    meeting, _ = read_meeting(EXAMPLES / "sanping-meeting.toml")
+    out_dir.mkdir(parents=True, exist_ok=True)
+    target = out_dir / "printout-ballot-items"
+    with tempfile.TemporaryDirectory() as tmp:
+        source = Path(tmp) / "ballot-items.pdf"
+        source.write_bytes(render_item_ballots(meeting))
+        subprocess.run(
+            ["pdftoppm", "-png", "-r", "100", "-f", "1", "-l", "1", "-singlefile"]
+            + [str(source), str(target)],
+            check=True,
+        )
+    return target.with_suffix(".png")
+
+
 def _page_count(pdf: Path) -> int:
     info = subprocess.run(["pdfinfo", str(pdf)], check=True, capture_output=True, text=True)
     return next(
@@ -184,3 +202,4 @@ if __name__ == "__main__":  # pragma: no cover
         print(path)
     for path in render_after_images(target):
         print(path, file=sys.stderr)
+    print(render_item_ballot_image(target), file=sys.stderr)
