@@ -15,16 +15,17 @@ from cli.addresses import is_loopback
 from cli.files import read_bytes, read_meeting
 from cli.outputs import write_output
 from cli.signed_sheets import signed_evaluation, signed_tally, signing_identity
-from cli.sources import load
+from cli.sources import load, load_appraisal
 from meeting.join_cards import issue_cards
 from printouts import signing
 from printouts.ballot_form import render_ballots
 from printouts.card_sheet import render_cards
 from printouts.feedback import render_feedback
+from printouts.item_ballot_form import papers, render_item_ballots
 from printouts.xlsx import results_xlsx
 from server.datadir import DataDir
 from tally.errors import InputError
-from tally.model import OFFLINE_ONLY, Meeting
+from tally.model import Meeting
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -80,6 +81,18 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="with --data: where to write the ballot export the digest is of "
         "[next to the PDF: <name>-ballots.csv]",
     )
+    tally.add_argument(
+        "--experts",
+        type=Path,
+        metavar="CSV",
+        help="三评 meetings ([composite]): the expert scores (专家评分), with --ballots",
+    )
+    tally.add_argument(
+        "--indicators",
+        type=Path,
+        metavar="CSV",
+        help="三评 meetings ([composite]): the indicator values (项目指标), with --ballots",
+    )
     tally.set_defaults(func=run_tally)
 
     evaluation = _kind(kinds, "evaluation", "the signed 综合评价结果表 (after the 党组 fixed it)")
@@ -120,7 +133,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="check a signed tally sheet, 综合评价结果表 or 备案 package (核验)",
         description="A sheet (PDF): checks its signature (and its signer, with --cert or --ca), "
         "the SHA-256 of the ballot and meeting files, every figure of the attached record "
-        "against a fresh tally, and the printed text against it. A 备案 package (zip): checks "
+        "against a fresh tally, and the printed text against it; a 三评 sheet also the "
+        "--experts and --indicators files and the item lists beside the meeting file. "
+        "A 备案 package (zip): checks "
         "the signed list, every file against it, and each sheet in it against the package's own "
         "meeting file and ballots. Exit 0: all match; 1: a mismatch; 2: bad input.",
     )
@@ -129,6 +144,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     verify.add_argument("--ballots", type=Path, help="the ballot CSV (with a sheet)")
     verify.add_argument("--meeting", type=Path, help="the meeting file (TOML; with a sheet)")
+    verify.add_argument(
+        "--experts", type=Path, help="the expert scores (专家评分 CSV; with a 三评 sheet)"
+    )
+    verify.add_argument(
+        "--indicators", type=Path, help="the indicator values (项目指标 CSV; with a 三评 sheet)"
+    )
     verify.add_argument(
         "--cert",
         type=Path,
@@ -224,14 +245,25 @@ def card_sheet(
 
 def run_ballots(args: argparse.Namespace) -> int:
     meeting, _ = read_meeting(args.meeting)
-    if meeting.appraisal.configured:
-        raise InputError(str(args.meeting), OFFLINE_ONLY)
+    if meeting.appraisal.configured:  # [[forms]]: one paper per set of forms, items as grids
+        kinds = len(papers(meeting))
+        write_output(args.output, render_item_ballots(meeting))
+        print(
+            f"已写入 {args.output}：述职评议表{kinds}种（按各投票组别所用测评表），"
+            f"{len(meeting.reporters)} 位述职人"
+        )
+        return 0
     write_output(args.output, render_ballots(meeting))
     print(f"已写入 {args.output}：述职评议表，{len(meeting.reporters)} 位述职人")
     return 0
 
 
 def run_tally(args: argparse.Namespace) -> int:
+    meeting, _ = read_meeting(args.meeting)
+    if meeting.appraisal.configured:  # 三评: from the files only (the server does not run it)
+        return _run_appraisal_tally(args)
+    if args.experts is not None or args.indicators is not None:
+        raise InputError("--experts/--indicators", NO_COMPOSITE)
     export = args.export_ballots
     if args.ballots is None and export is None:
         export = args.output.with_name(f"{args.output.stem}-ballots.csv")
@@ -248,6 +280,41 @@ def run_tally(args: argparse.Namespace) -> int:
         print(f"选票导出已写入 {export}（核验时用它）")
     for entry in loaded.voided:
         print(f"汇总表载明：{entry['at']} 作废的一次测评（{entry['cast']}张选票，不计入）")
+    return 0
+
+
+NO_COMPOSITE = "会议文件未设[composite]，不能使用专家评分或项目指标"
+
+
+def _run_appraisal_tally(args: argparse.Namespace) -> int:
+    """The 三评 sheet (`printouts.appraisal_sheet`): from --ballots, --experts, --indicators;
+    --data, when given, only lends the meeting's signing key."""
+    from printouts.appraisal_sheet import FILE_NAMES, NOT_GIVEN, render_appraisal
+
+    if args.export_ballots is not None:
+        raise InputError("--export-ballots", "三评会议的汇总表只能由 --ballots 选票CSV 打印")
+    loaded = load_appraisal(args.meeting, args.ballots, args.experts, args.indicators)
+    identity = signing_identity(args.key, args.cert, args.data, loaded.meeting)
+    pdf = render_appraisal(
+        loaded.meeting,
+        loaded.result,
+        loaded.inputs,
+        signed_by=identity.name,
+        signer_sha256=identity.fingerprint,
+    )
+    write_output(args.output, identity.sign(pdf, "测评结果汇总表", args.tsa))
+    print(f"已写入并签名 {args.output}（三评；{signing.describe(identity.cert)}）")
+    print(f"会议文件 SHA-256：{loaded.inputs['meeting_sha256']}")
+    for key, label in FILE_NAMES.items():
+        print(f"{label} SHA-256：{loaded.inputs[key] or NOT_GIVEN}")
+    print(f"签名证书 SHA-256指纹：{identity.fingerprint}")
+    if args.tsa:
+        print(f"已加RFC 3161时间戳（{args.tsa}）")
+    composite = loaded.meeting.appraisal.composite
+    used = {s.id: s.name for s in composite.sources} if composite is not None else {}
+    for source, given in (("experts", args.experts), ("indicators", args.indicators)):
+        if source in used and given is None:
+            print(f"提示：未给出 --{source}，{used[source]}缺失，其权重在其余来源间按比例折算")
     return 0
 
 
@@ -303,6 +370,7 @@ def run_xlsx(args: argparse.Namespace) -> int:
 
 def run_verify(args: argparse.Namespace) -> int:
     from printouts.verify import verify  # pyHanko's validation stack is slow to import
+    from printouts.verify_appraisal import is_appraisal_sheet, verify_appraisal
     from printouts.verify_archive import is_zip, verify_archive
     from printouts.verify_evaluation import is_evaluation_sheet, verify_evaluation
 
@@ -316,19 +384,30 @@ def run_verify(args: argparse.Namespace) -> int:
         for option, given in (("--ballots", args.ballots), ("--meeting", args.meeting)):
             if given is None:
                 raise InputError(option, f"核验汇总表或结果表须给出 {option}（备案包 zip 则不必）")
-        # A 综合评价结果表 carries pingyi-evaluation.json; anything else is read as a tally sheet.
-        check = verify_evaluation if is_evaluation_sheet(data) else verify
-        verdict = check(
-            data,
-            read_bytes(args.ballots),
-            read_bytes(args.meeting),
-            cert,
-            ca_pem=ca,
-            pdf_name=str(args.pdf),
-            ballots_name=str(args.ballots),
-            meeting_name=str(args.meeting),
-            **names,
-        )
+        files = {"pdf_name": str(args.pdf), "ballots_name": str(args.ballots), **names}
+        files["meeting_name"] = str(args.meeting)
+        ballots, meeting = read_bytes(args.ballots), read_bytes(args.meeting)
+        if is_appraisal_sheet(data):  # a 三评 sheet carries pingyi-appraisal.json
+            folder = args.meeting.parent  # the item lists are read beside the meeting file
+            verdict = verify_appraisal(
+                data,
+                ballots,
+                meeting,
+                cert,
+                ca_pem=ca,
+                experts=None if args.experts is None else read_bytes(args.experts),
+                indicators=None if args.indicators is None else read_bytes(args.indicators),
+                read_items=lambda name: read_bytes(folder / name),
+                experts_name=str(args.experts),
+                indicators_name=str(args.indicators),
+                **files,
+            )
+        else:
+            if args.experts is not None or args.indicators is not None:
+                raise InputError("--experts/--indicators", "只用于核验三评汇总表，此文件不是")
+            # A 综合评价结果表 carries pingyi-evaluation.json; anything else: a tally sheet.
+            check = verify_evaluation if is_evaluation_sheet(data) else verify
+            verdict = check(data, ballots, meeting, cert, ca_pem=ca, **files)
     print(f"核验 {args.pdf}")
     print(verdict.report())
     return 0 if verdict.ok else 1

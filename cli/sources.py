@@ -17,10 +17,12 @@ from typing import TYPE_CHECKING
 
 from cli.files import read_bytes, read_meeting, read_text
 from cli.outputs import write_output
-from printouts.inputs import digests, parse_ballots, recompute, sha256
+from printouts.appraisal_sheet import appraisal_inputs, appraise_files
+from printouts.inputs import decode, digests, parse_ballots, recompute, sha256
 from printouts.sheet_record import voided_entry
 from tally.ballot_csv import format_ballots_csv
 from tally.errors import InputError
+from tally.meeting_file import parse_meeting_text
 from tally.model import OFFLINE_ONLY, Ballot, Meeting
 
 if TYPE_CHECKING:
@@ -182,3 +184,52 @@ def _check_record(record: MeetingRecord, result: dict) -> None:
 
 def _warn(text: str) -> None:
     print(f"警告：{text}", file=sys.stderr)
+
+
+@dataclass
+class LoadedAppraisal:
+    """A 三评 meeting's inputs, as `pingyi print tally` signs them: the files' digests
+    (`appraisal_sheet.appraisal_inputs`) and `appraise()`'s result."""
+
+    meeting: Meeting
+    inputs: dict
+    result: dict
+
+
+def read_appraisal_meeting(path: Path) -> tuple[Meeting, bytes, dict[str, bytes]]:
+    """The meeting file, its bytes and the bytes of each item list it names (read beside it,
+    as `read_meeting` does): the lists decide the item scores, so the sheet digests them."""
+    data = read_bytes(path)
+    lists: dict[str, bytes] = {}
+
+    def read_items(name: str) -> str:
+        lists[name] = read_bytes(Path(path).parent / name)
+        return decode(lists[name], str(Path(path).parent / name))
+
+    text = decode(data, str(path)).removeprefix("\ufeff")
+    return parse_meeting_text(text, source=str(path), read_items=read_items), data, lists
+
+
+def load_appraisal(
+    meeting_path: Path,
+    ballots_path: Path | None,
+    experts_path: Path | None,
+    indicators_path: Path | None,
+) -> LoadedAppraisal:
+    """A meeting with forms or a composite, from files only: the live server does not run
+    such meetings yet, so there is no --data record to read."""
+    if ballots_path is None:
+        raise InputError(str(meeting_path), f"{OFFLINE_ONLY}；打印汇总表请用 --ballots 选票CSV")
+    meeting, meeting_bytes, lists = read_appraisal_meeting(meeting_path)
+    ballots_bytes = read_bytes(ballots_path)
+    experts_bytes = read_bytes(experts_path) if experts_path is not None else None
+    indicators_bytes = None if indicators_path is None else read_bytes(indicators_path)
+    result = appraise_files(
+        meeting,
+        ballots_bytes,
+        experts_bytes,
+        indicators_bytes,
+        names=(str(ballots_path), str(experts_path), str(indicators_path)),
+    )
+    inputs = appraisal_inputs(meeting_bytes, ballots_bytes, experts_bytes, indicators_bytes, lists)
+    return LoadedAppraisal(meeting, inputs, result)

@@ -273,9 +273,10 @@ class Appraisal:
         return group.weight
 
 
-# Until the live meeting, the paper form and the sheets carry item forms and the composite,
-# a meeting that declares them is refused there rather than run as if it had only grades.
+# Until the live meeting and the record's printouts carry item forms and the composite, a
+# meeting that declares them is refused there rather than run as if it had only grades.
 OFFLINE_ONLY = (
-    "本会议文件设有逐项测评表（[[forms]]）或综合得分（[composite]），目前只能用 "
-    "pingyi tally 离线计算；现场投票、纸质评议表和汇总表暂只支持按等次测评"
+    "本会议文件设有逐项测评表（[[forms]]）或综合得分（[composite]），目前只能离线计算："
+    "pingyi tally、pingyi print ballots（纸质评议表）和 pingyi print tally --ballots（三评汇总表）；"
+    "现场投票、会后材料和Excel暂只支持按等次测评"
 )

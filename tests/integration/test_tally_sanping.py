@@ -141,17 +141,18 @@ def test_without_the_files_the_sources_are_left_out(tmp_path: Path, capsys) -> N
     "command",
     [
         ("serve", "MEETING", "--data", "DATA"),
-        ("print", "ballots", "MEETING", "-o", "OUT"),
-        ("print", "tally", "MEETING", "--ballots", "BALLOTS", "-o", "OUT"),
         ("print", "xlsx", "MEETING", "--ballots", "BALLOTS", "-o", "OUT"),
+        ("print", "feedback", "MEETING", "--ballots", "BALLOTS", "-o", "OUT"),
     ],
-    ids=["serve", "paper form", "tally sheet", "xlsx"],
+    ids=["serve", "xlsx", "feedback"],  # the live record's tally sheet: test_appraisal_sheet.py
 )
 def test_what_cannot_carry_items_yet_refuses_such_a_meeting(
     command: tuple[str, ...], tmp_path: Path
 ) -> None:
     """Run as grades only, an item or composite meeting would give another result than
-    `pingyi tally`: until they carry them, the live server and the sheets say so and stop."""
+    `pingyi tally`: until they carry them, the live server and the record's printouts say so
+    and stop (the paper form and the 三评 sheet from a ballot file carry them:
+    tests/unit/test_item_ballot_form.py, tests/integration/test_appraisal_sheet.py)."""
     names = {
         "MEETING": str(EXAMPLES / "sanping-meeting.toml"),
         "DATA": str(tmp_path / "data"),
@@ -166,5 +167,5 @@ def test_what_cannot_carry_items_yet_refuses_such_a_meeting(
         cwd=ROOT,
     )
     assert done.returncode == 2, done.stdout + done.stderr
-    assert "目前只能用 pingyi tally 离线计算" in done.stderr
+    assert "目前只能离线计算" in done.stderr
     assert not (tmp_path / "out").exists()
