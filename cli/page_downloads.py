@@ -5,13 +5,19 @@ which itself prints nothing (docs/architecture.md: the layers)."""
 
 from __future__ import annotations
 
+import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
 from cli.files import read_meeting
 from cli.print_cmd import NOT_FIXED, card_sheet
-from cli.signed_sheets import signed_evaluation, signed_tally, signing_identity
-from cli.sources import Loaded, load
+from cli.signed_sheets import (
+    signed_appraisal,
+    signed_evaluation,
+    signed_tally,
+    signing_identity,
+)
+from cli.sources import Loaded, load, load_appraisal
 from tally.errors import InputError
 
 PDF = "application/pdf"
@@ -52,15 +58,19 @@ def make_download(
         return _cards(meeting_path, data_dir, public_url, rehearsal)
     if kind == "ballots":
         from printouts.ballot_form import render_ballots
+        from printouts.item_ballot_form import render_item_ballots
 
         meeting, _ = read_meeting(meeting_path)
-        return f"{'演练-' if rehearsal else ''}{what}.pdf", render_ballots(meeting), PDF
+        render = render_item_ballots if meeting.appraisal.forms else render_ballots
+        return f"{'演练-' if rehearsal else ''}{what}.pdf", render(meeting), PDF
     if kind == "archive":
         from cli.archive_cmd import build_package
 
         name, package, _ = build_package(meeting_path, data_dir)
         return name, package, "application/zip"
-    loaded = _counted(meeting_path, data_dir, what)
+    loaded = _counted(meeting_path, data_dir, what, items_ok=kind in ("tally", "export"))
+    if kind == "tally" and loaded.meeting.appraisal.configured:
+        return _appraisal_tally(meeting_path, loaded, data_dir, what)
     return MAKERS[kind](loaded, data_dir, what)
 
 
@@ -72,7 +82,7 @@ def _cards(meeting_path: Path, data_dir: Path, public_url: str, rehearsal: bool)
     return ("演练参会卡.pdf" if rehearsal else "参会卡.pdf"), pdf, PDF
 
 
-def _counted(meeting_path: Path, data_dir: Path, what: str) -> Loaded:
+def _counted(meeting_path: Path, data_dir: Path, what: str, items_ok: bool = False) -> Loaded:
     """The record, refused while a round is open or before any is counted: a sheet of half a
     vote is no sheet (`pingyi print` would only warn; a page cannot)."""
     from server.record_reader import load_record
@@ -83,7 +93,18 @@ def _counted(meeting_path: Path, data_dir: Path, what: str) -> Loaded:
         raise InputError("", NO_VOTE.format(what=what))
     if "open" in record.rounds.values() or record.result is None:
         raise InputError("", NOT_COUNTED.format(what=what))
-    return load(meeting_path, None, data_dir)
+    return load(meeting_path, None, data_dir, items_ok=items_ok)
+
+
+def _appraisal_tally(meeting_path: Path, loaded: Loaded, data_dir: Path, what: str) -> Download:
+    """A 三评 meeting's sheet from the record's export (the sources not entered live, 专家点评
+    and 项目指标, missing: their weights renormalised, as the sheet says)."""
+    with tempfile.TemporaryDirectory() as folder:
+        export = Path(folder) / "选票.csv"
+        export.write_bytes(loaded.ballots_bytes)
+        appraisal = load_appraisal(meeting_path, export, None, None)
+    identity = signing_identity(None, None, data_dir, loaded.meeting)
+    return f"{what}.pdf", signed_appraisal(appraisal, identity), PDF
 
 
 def _tally(loaded: Loaded, data_dir: Path, what: str) -> Download:

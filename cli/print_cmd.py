@@ -14,7 +14,12 @@ from urllib.parse import urlsplit
 from cli.addresses import is_loopback
 from cli.files import read_bytes, read_meeting
 from cli.outputs import write_output
-from cli.signed_sheets import signed_evaluation, signed_tally, signing_identity
+from cli.signed_sheets import (
+    signed_appraisal,
+    signed_evaluation,
+    signed_tally,
+    signing_identity,
+)
 from cli.sources import load, load_appraisal
 from meeting.join_cards import issue_cards
 from printouts import signing
@@ -287,22 +292,19 @@ NO_COMPOSITE = "会议文件未设[composite]，不能使用专家评分或项�
 
 
 def _run_appraisal_tally(args: argparse.Namespace) -> int:
-    """The 三评 sheet (`printouts.appraisal_sheet`): from --ballots, --experts, --indicators;
-    --data, when given, only lends the meeting's signing key."""
-    from printouts.appraisal_sheet import FILE_NAMES, NOT_GIVEN, render_appraisal
+    """The 三评 sheet (`printouts.appraisal_sheet`): from --ballots, --experts, --indicators,
+    or from the live record in --data (its ballots exported beside the PDF, as for a grade
+    sheet: the file `pingyi verify --ballots` takes)."""
+    from printouts.appraisal_sheet import FILE_NAMES, NOT_GIVEN
 
-    if args.export_ballots is not None:
-        raise InputError("--export-ballots", "三评会议的汇总表只能由 --ballots 选票CSV 打印")
-    loaded = load_appraisal(args.meeting, args.ballots, args.experts, args.indicators)
+    ballots = args.ballots
+    if ballots is None and args.data is not None:
+        ballots = args.export_ballots or args.output.with_name(f"{args.output.stem}-ballots.csv")
+        load(args.meeting, None, args.data, export_to=ballots, items_ok=True)
+        print(f"已导出选票 {ballots}（核验汇总表时用 --ballots 给出此文件）")
+    loaded = load_appraisal(args.meeting, ballots, args.experts, args.indicators)
     identity = signing_identity(args.key, args.cert, args.data, loaded.meeting)
-    pdf = render_appraisal(
-        loaded.meeting,
-        loaded.result,
-        loaded.inputs,
-        signed_by=identity.name,
-        signer_sha256=identity.fingerprint,
-    )
-    write_output(args.output, identity.sign(pdf, "测评结果汇总表", args.tsa))
+    write_output(args.output, signed_appraisal(loaded, identity, args.tsa))
     print(f"已写入并签名 {args.output}（三评；{signing.describe(identity.cert)}）")
     print(f"会议文件 SHA-256：{loaded.inputs['meeting_sha256']}")
     for key, label in FILE_NAMES.items():

@@ -10,7 +10,7 @@ from pathlib import Path
 from cryptography import x509
 
 from cli.signing_files import ensure_identity, key_passphrase, read_identity
-from cli.sources import Loaded
+from cli.sources import Loaded, LoadedAppraisal
 from printouts import signing
 from printouts.evaluation_sheet import render_evaluation
 from printouts.tally_sheet import effective_ballots, render_tally
@@ -99,3 +99,19 @@ def signed_evaluation(loaded: Loaded, identity: Identity, tsa_url: str | None = 
         signer_sha256=identity.fingerprint,
     )
     return identity.sign(pdf, "综合评价结果表", tsa_url)
+
+
+def signed_appraisal(
+    loaded: LoadedAppraisal, identity: Identity, tsa_url: str | None = None
+) -> bytes:
+    """The signed 测评结果汇总表 of a 三评 meeting (`printouts.appraisal_sheet`)."""
+    from printouts.appraisal_sheet import render_appraisal
+
+    pdf = render_appraisal(
+        loaded.meeting,
+        loaded.result,
+        loaded.inputs,
+        signed_by=identity.name,
+        signer_sha256=identity.fingerprint,
+    )
+    return identity.sign(pdf, "测评结果汇总表", tsa_url)

@@ -20,6 +20,7 @@ from cli.outputs import write_output
 from printouts.appraisal_sheet import appraisal_inputs, appraise_files
 from printouts.inputs import decode, digests, parse_ballots, recompute, sha256
 from printouts.sheet_record import voided_entry
+from tally.appraisal import appraise
 from tally.ballot_csv import format_ballots_csv
 from tally.errors import InputError
 from tally.meeting_file import parse_meeting_text
@@ -53,13 +54,16 @@ def load(
     comments_path: Path | None = None,
     export_to: Path | None = None,
     redis_url: str | None = None,
+    items_ok: bool = False,
 ) -> Loaded:
     """Reads the meeting and its ballots: from --ballots if given, else from --data (and the
-    Redis at `redis_url`, else REDIS_URL, else the data directory's own)."""
+    Redis at `redis_url`, else REDIS_URL, else the data directory's own). A meeting with forms
+    or a composite only for a caller that reads them (`items_ok`: the export, the 三评 sheet);
+    the other printouts carry grades alone and refuse it."""
     if ballots_path is None and data_dir is None:
         raise InputError("参数", "请给出选票来源：--ballots 选票CSV 或 --data 数据目录")
     meeting, meeting_bytes = read_meeting(meeting_path)
-    if meeting.appraisal.configured:
+    if meeting.appraisal.configured and not items_ok:
         raise InputError(str(meeting_path), OFFLINE_ONLY)
     remarks: list[dict[str, str]] = []
     voided: list[dict] = []
@@ -79,7 +83,8 @@ def load(
         ]
     # With --data too, the sheet is what a recount of the export gives (verify recounts it);
     # the server's own result, when there is one, is only compared with it.
-    result = recompute(meeting, ballots)
+    configured = meeting.appraisal.configured
+    result = appraise(meeting, ballots) if configured else recompute(meeting, ballots)
     if ballots_path is None:
         check_recorded_inputs(record, meeting_bytes, ballots_bytes, meeting_path)
         _check_record(record, result)
@@ -216,10 +221,10 @@ def load_appraisal(
     experts_path: Path | None,
     indicators_path: Path | None,
 ) -> LoadedAppraisal:
-    """A meeting with forms or a composite, from files only: the live server does not run
-    such meetings yet, so there is no --data record to read."""
+    """A meeting with forms or a composite, from its files: the ballots (a live record is
+    exported first), and the expert scores and indicator values where given."""
     if ballots_path is None:
-        raise InputError(str(meeting_path), f"{OFFLINE_ONLY}；打印汇总表请用 --ballots 选票CSV")
+        raise InputError("参数", "请给出选票来源：--ballots 选票CSV 或 --data 数据目录")
     meeting, meeting_bytes, lists = read_appraisal_meeting(meeting_path)
     ballots_bytes = read_bytes(ballots_path)
     experts_bytes = read_bytes(experts_path) if experts_path is not None else None

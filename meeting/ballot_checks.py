@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from typing import Any
 
 from meeting.errors import BadField, BadGrade, BadReporter
@@ -44,13 +44,21 @@ def receipt_score(receipt: str) -> int:
 
 
 def ballot_fingerprint(
-    receipt_key: bytes, round_id: int, token_hash: str, cid: str, marks: Mapping[str, str]
+    receipt_key: bytes,
+    round_id: int,
+    token_hash: str,
+    cid: str,
+    marks: Mapping[str, str],
+    items: Mapping[str, Mapping[str, str]] | None = None,
 ) -> str:
     """What the spent-token entry holds: the same ballot sent again matches it, another does not.
 
     192 bits, so that the entry stays within Redis's compact small-hash encoding (values up to
-    64 bytes), whose order after the close-time sort is the sorted order."""
+    64 bytes), whose order after the close-time sort is the sorted order. A ballot without
+    item answers (every grade-only ballot) is fingerprinted exactly as before they existed."""
     words = "\x1f".join(f"{reporter}\x1e{mark}" for reporter, mark in marks.items())
+    for reporter, answers in (items or {}).items():
+        words += "".join(f"\x1f{reporter}.{item}\x1e{answer}" for item, answer in answers.items())
     message = f"ballot:{round_id}:{token_hash}:{cid}:{words}".encode()
     return hmac.new(receipt_key, message, hashlib.sha256).hexdigest()[:48]
 
@@ -62,9 +70,14 @@ def check_cid(cid: Any) -> str:
 
 
 def check_marks(
-    marks: Any, meeting: Meeting, round_reporters: tuple[str, ...], allow_spoiled: bool
+    marks: Any,
+    meeting: Meeting,
+    round_reporters: tuple[str, ...],
+    allow_spoiled: bool,
+    ungraded: Collection[str] = (),
 ) -> dict[str, str]:
-    """Every reporter of the round with its mark; a missing or nil mark is a blank (弃权)."""
+    """Every reporter of the round with its mark; a missing or nil mark is a blank (弃权).
+    `ungraded`: the reporters this group's form asks no grade of (逐项测评 only): blank."""
     if not isinstance(marks, Mapping):
         raise BadField("marks 应为“述职人编号 → 等次”的映射", "marks")
     grades = meeting.rules.grades
@@ -75,6 +88,8 @@ def check_marks(
             raise BadReporter(f"述职人“{reporter}”不在本轮测评中", "marks")
         if mark is None or mark == ABSTAIN:
             continue
+        if reporter in ungraded:
+            raise BadReporter(f"述职人“{reporter}”在本组的评议表上只作逐项测评，不评等次", "marks")
         if not isinstance(mark, str) or mark not in allowed:  # a list or map is unhashable
             words = "/".join(grades)
             raise BadGrade(f"“{mark}”不是有效等次：应为{words}或留空", "marks")

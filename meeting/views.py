@@ -14,6 +14,7 @@ from typing import Any
 
 from meeting import evaluation
 from meeting.agenda import MeetingState, Round, allowed_actions
+from meeting.ballot_layout import forms_info
 from tally.model import Meeting
 
 
@@ -29,7 +30,8 @@ def meeting_header(meeting: Meeting) -> dict[str, Any]:
 
 
 def meeting_info(meeting: Meeting) -> dict[str, Any]:
-    """`/api/meeting`: the header, the reporters, the voter groups and the grades."""
+    """`/api/meeting`: the header, the reporters, the voter groups and the grades; with item
+    checklists, the forms and which group fills in which (`meeting.ballot_layout`)."""
     return {
         **meeting_header(meeting),
         "reporters": [
@@ -37,6 +39,7 @@ def meeting_info(meeting: Meeting) -> dict[str, Any]:
         ],
         "groups": [{"id": g.id, "name": g.name, "seats": g.seats} for g in meeting.groups],
         "grades": list(meeting.rules.grades),
+        **forms_info(meeting),  # a meeting with item checklists: each group's form
     }
 
 

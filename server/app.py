@@ -26,8 +26,7 @@ from server.redis_target import RedisTarget, check_durability, open_target
 from server.service import MeetingService
 from server.store import Keys, Store, meeting_key
 from server.ws import websocket_endpoint
-from tally.errors import InputError
-from tally.model import OFFLINE_ONLY, Meeting
+from tally.model import Meeting
 
 log = logging.getLogger("pingyi")
 
@@ -111,8 +110,6 @@ class RehearsalHeader:
 
 def create_app(settings: Settings, target: RedisTarget | None = None) -> Starlette:
     """The Starlette app. Pass `target` to share a Redis the caller owns (and will stop)."""
-    if settings.meeting.appraisal.configured:
-        raise InputError("meeting", OFFLINE_ONLY)
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:

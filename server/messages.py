@@ -41,6 +41,15 @@ RequestId = Annotated[str, Meta(max_length=ID_MAX_CHARS)] | Int64
 Word = Annotated[str, Meta(max_length=WORD_MAX_CHARS)]
 MarkText = Annotated[str, Meta(max_length=MARK_MAX_CHARS)]
 Marks = Annotated[dict[MarkText, MarkText | None], Meta(max_length=MARKS_MAX)]
+ITEMS_PER_REPORTER_MAX = 200  # a checklist's items (the documents' lists have 26 and 28)
+# 逐项测评: reporter id → item id → answer (meeting.ballot_layout)
+Items = Annotated[
+    dict[
+        MarkText,
+        Annotated[dict[MarkText, MarkText | None], Meta(max_length=ITEMS_PER_REPORTER_MAX)],
+    ],
+    Meta(max_length=MARKS_MAX),
+]
 Cid = Annotated[str, Meta(min_length=CID_MIN, max_length=CID_MAX)]
 Token = Annotated[str, Meta(max_length=TOKEN_MAX_CHARS)]
 
@@ -56,6 +65,8 @@ BOUNDS = {
     "expect": "字段 expect 应为64位整数",
     "step": "字段 step 应为64位整数",
     "marks": f"marks 最多{MARKS_MAX}位述职人，编号和等次各最多{MARK_MAX_CHARS}个字符",
+    "items": f"items 最多{MARKS_MAX}位述职人、每人最多{ITEMS_PER_REPORTER_MAX}项，编号和回答各最多"
+    f"{MARK_MAX_CHARS}个字符",
     "cid": f"选票编号 cid 应为{CID_MIN}到{CID_MAX}位字符",  # as meeting.ballot_checks says
     "text": f"点评内容过长：最多{COMMENT_MAX_CHARS}字",  # as meeting.agenda says
     "by": f"点评人姓名过长：最多{COMMENTER_MAX_CHARS}字",
@@ -87,9 +98,10 @@ class Cast(ClientMessage, tag="cast"):
     round: Int64
     marks: Marks
     cid: Cid
+    items: Items | UnsetType = UNSET  # a meeting with item checklists: the answers
 
 
-class CastBody(Cast, tag="cast"):
+class CastBody(Cast, tag="cast", kw_only=True):
     """`POST /api/cast`: a cast and the card's token (which a WebSocket phone sent in hello)."""
 
     token: Token
@@ -109,6 +121,7 @@ class Paper(ClientMessage, tag="paper"):
     round: Int64
     marks: Marks
     cid: Cid | UnsetType = UNSET
+    items: Items | UnsetType = UNSET
 
 
 class Unseal(ClientMessage, tag="unseal"):
@@ -290,7 +303,8 @@ async def answer_chair(service: MeetingService, message: Chair) -> dict[str, Any
 
 async def answer_paper(service: MeetingService, message: Paper) -> dict[str, Any]:
     cid = None if message.cid is UNSET else message.cid
-    receipt, again = await service.paper(message.code, message.round, message.marks, cid)
+    items = None if message.items is UNSET else message.items
+    receipt, again = await service.paper(message.code, message.round, message.marks, cid, items)
     return {"t": "receipt", "round": message.round, "receipt": receipt, "again": again}
 
 
@@ -301,8 +315,9 @@ async def answer_unseal(service: MeetingService, message: Unseal) -> dict[str, A
 async def answer_cast(
     service: MeetingService, token_hash: str, group: str, message: Cast
 ) -> dict[str, Any]:
+    items = None if message.items is UNSET else message.items
     receipt, again = await service.cast(
-        token_hash, group, message.round, message.marks, message.cid
+        token_hash, group, message.round, message.marks, message.cid, items=items
     )
     return {"t": "receipt", "round": message.round, "receipt": receipt, "again": again}
 

@@ -27,6 +27,7 @@ from redis.exceptions import RedisError
 from meeting import errors as refusal
 from meeting.agenda import Round
 from meeting.ballot_checks import ballot_fingerprint, check_marks
+from meeting.ballot_layout import asks_items, ballot_parts, check_items
 from meeting.errors import Rejected
 from meeting.join_cards import normalise_code
 from server.errors import BodyTooLarge, error_code, error_status
@@ -51,6 +52,7 @@ class Line:
     receipt: str | None = None
     again: bool = False
     error: Rejected | None = None
+    items: dict[str, dict[str, str]] | None = None  # the answers, where its form asks items
 
     def answer(self) -> dict[str, Any]:
         error = self.error
@@ -148,8 +150,16 @@ async def _check(service: MeetingService, held: Round, line: Line, lines: list[L
     # A card that already voted: passes only if it is this very ballot (the file sent again).
     key = service.receipt_key
     cid = paper_cid(key, held.id, line.code)
-    marks = check_marks(line.row.ballot.marks, service.meeting, held.reporters, True)
-    fingerprint = ballot_fingerprint(key, held.id, token, cid, marks)
+    parts = ballot_parts(service.meeting, group, held.reporters)
+    ungraded = {part.reporter for part in parts if not part.graded}
+    try:
+        marks = check_marks(line.row.ballot.marks, service.meeting, held.reporters, True, ungraded)
+        line.items = line.row.ballot.items if asks_items(parts) else None
+        answers = check_items(line.items, parts, True)
+    except Rejected as error:
+        line.error = type(error)(where + error.msg, "csv")
+        return
+    fingerprint = ballot_fingerprint(key, held.id, token, cid, marks, answers)
     spent = await service.store.spent_fingerprint(held.id, token)
     if spent is not None and spent != fingerprint:
         line.error = refusal.AlreadyVoted(
@@ -174,7 +184,7 @@ async def _enter(service: MeetingService, round_id: int, line: Line) -> None:
     cid = paper_cid(service.receipt_key, round_id, line.code)
     try:
         line.receipt, line.again = await service.paper(
-            line.code, round_id, line.row.ballot.marks, cid
+            line.code, round_id, line.row.ballot.marks, cid, line.items
         )
     except refusal.AlreadyVoted:  # the card voted by phone since the check
         line.error = refusal.AlreadyVoted(

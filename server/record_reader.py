@@ -13,6 +13,7 @@ from typing import Any
 
 from meeting import agenda, views
 from meeting.agenda import Round
+from meeting.ballot_layout import parts_of
 from meeting.evaluation import EvaluationState
 from server.codec import decode_entry
 from server.datadir import DataDir
@@ -129,7 +130,8 @@ def _ballots(
     members = client.zrange(keys.ballots(held.id), 0, -1)
     if any(is_sealed(member) for member in members):
         members = _opened(held, members, teller_private)
-    return decode_ballots(members, held.reporters, meeting.rules.grades)
+    layout = parts_of(meeting, held.reporters)
+    return decode_ballots(members, held.reporters, meeting.rules.grades, layout)
 
 
 def _opened(held: Round, members: list[bytes], teller_private: bytes | None) -> list[bytes]:

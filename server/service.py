@@ -32,6 +32,7 @@ from meeting.ballot_checks import (
     receipt_for,
     receipt_score,
 )
+from meeting.ballot_layout import answer_codes, ballot_parts, check_items, parts_of
 from meeting.commands import Command
 from meeting.join_cards import Card, card_hash_key, code_hash, looks_like_token, token_hash
 from server.hub import Hub
@@ -47,8 +48,8 @@ from server.stored_ballots import (
     receipt_of,
 )
 from server.view_feed import ViewFeed
+from tally.appraisal import appraise
 from tally.ballot_csv import format_ballots_csv
-from tally.engine import result_to_json, tally
 from tally.errors import InputError
 from tally.model import Ballot, Meeting
 
@@ -103,6 +104,7 @@ class MeetingService:
         rehearsal: bool = False,
     ) -> None:
         self.meeting = meeting
+        self._forms = bool(meeting.appraisal.forms)  # item checklists: meeting.ballot_layout
         self.store = store
         self.hub = hub
         self.clock = clock
@@ -276,8 +278,11 @@ class MeetingService:
         round_private = self.keys.private_key(held)
         if round_private is None:
             return False
-        opened = open_members(members, BallotOpener(round_id, round_private))
-        scores = {member: receipt_score(receipt_of(member)) for member in opened}
+        # Thousands of decryptions: in a thread, so that the event loop keeps serving the room
+        # (it gets the interpreter back every few milliseconds) instead of stalling for them.
+        scores = await asyncio.to_thread(
+            _opened_scores, members, BallotOpener(round_id, round_private)
+        )
         await self.store.replace_ballots(round_id, scores)
         self.keys.forget(round_id)
         return True
@@ -314,16 +319,22 @@ class MeetingService:
         """Tallies every round closed so far (with voting = "each" the result is cumulative)."""
         closed = [r.id for r in self._counted_up_to(round_id)]
         ballots: list[Ballot] = []
+        grades = self.meeting.rules.grades
         for closed_id in closed:
             members = await self.store.ballot_members(closed_id)
             reporters = self.state.rounds[closed_id].reporters
-            ballots += decode_ballots(members, reporters, self.meeting.rules.grades)
+            # Decoding and hashing thousands of ballots go to the thread the tally runs in:
+            # the event loop keeps serving the room meanwhile.
+            layout = parts_of(self.meeting, reporters)
+            decode = decode_ballots
+            ballots += await asyncio.to_thread(decode, members, reporters, grades, layout)
         on_ballot = {rid for r in closed for rid in self.state.rounds[r].reporters}
         meeting = dataclasses.replace(
             self.meeting, reporters=tuple(r for r in self.meeting.reporters if r.id in on_ballot)
         )
-        result = await asyncio.to_thread(lambda: result_to_json(tally(meeting, ballots)))
-        digest = ballots_digest(self.meeting, ballots)
+        # appraise(): the grade tally as ever, and a meeting's forms and composite where it has them
+        result = await asyncio.to_thread(appraise, meeting, ballots)
+        digest = await asyncio.to_thread(ballots_digest, self.meeting, ballots)
         await self.store.append([e.ResultComputed(round_id, result, digest)], expect=None)
         await self.projection.catch_up()
         self._in_background(self._forget_cast_order(round_id, after=FORGET_AFTER))
@@ -371,9 +382,11 @@ class MeetingService:
         cid: Any,
         allow_spoiled: bool = False,
         paper: bool = False,
+        items: Any = None,
     ) -> tuple[str, bool]:
         """Stores one ballot; its receipt and whether it had been accepted before. `paper`: a
-        paper ballot typed in by the secretariat, stored as one (`server.stored_ballots`)."""
+        paper ballot typed in by the secretariat, stored as one (`server.stored_ballots`).
+        `items`: the answers to the group's item checklists (meeting.ballot_layout), if any."""
         if not isinstance(round_id, int) or isinstance(round_id, bool):
             raise refusal.BadField("round 应为整数（本轮投票编号）", "round")
         cid = check_cid(cid)
@@ -383,10 +396,13 @@ class MeetingService:
             held = self.state.rounds.get(round_id)
         if held is None:
             raise refusal.NotOpen("该轮投票尚未开启", "round")
-        checked = check_marks(marks, self.meeting, held.reporters, allow_spoiled)
+        parts = ballot_parts(self.meeting, group, held.reporters) if self._forms else ()
+        ungraded = {part.reporter for part in parts if not part.graded}
+        checked = check_marks(marks, self.meeting, held.reporters, allow_spoiled, ungraded)
+        answers = check_items(items, parts, allow_spoiled) if self._forms else _no_items(items)
         key = self.receipt_key
-        fingerprint = ballot_fingerprint(key, round_id, token_hash_, cid, checked)
-        encoded = mark_bytes(checked, self.meeting.rules.grades)
+        fingerprint = ballot_fingerprint(key, round_id, token_hash_, cid, checked, answers)
+        encoded = mark_bytes(checked, self.meeting.rules.grades) + answer_codes(answers, parts)
         seal = self.keys.sealer(held)
         for attempt in range(RECEIPT_ATTEMPTS):
             receipt = receipt_for(key, round_id, token_hash_, cid, attempt)
@@ -418,7 +434,9 @@ class MeetingService:
             raise refusal.BadToken("参会卡无效", "token")
         raise refusal.Unavailable()
 
-    async def paper(self, code: Any, round_id: Any, marks: Any, cid: Any) -> tuple[str, bool]:
+    async def paper(
+        self, code: Any, round_id: Any, marks: Any, cid: Any, items: Any = None
+    ) -> tuple[str, bool]:
         """A paper ballot entered by the secretariat against the card's short code."""
         if not isinstance(code, str):
             raise refusal.BadField("code 应为卡片短码，如 ABCD-EFGH", "code")
@@ -431,7 +449,9 @@ class MeetingService:
             raise refusal.UnknownCode(f"卡片短码“{code}”不存在", "code")
         token, group = card
         cid = cid if cid is not None else secrets.token_hex(16)
-        return await self.cast(token, group, round_id, marks, cid, allow_spoiled=True, paper=True)
+        return await self.cast(
+            token, group, round_id, marks, cid, allow_spoiled=True, paper=True, items=items
+        )
 
     async def join_open(self, group: Any) -> str:
         """Open join mode: a fresh token bound to a group with seats left."""
@@ -467,10 +487,22 @@ class MeetingService:
         return True
 
 
+def _no_items(items: Any) -> dict[str, dict[str, str]]:
+    """A meeting without item forms takes no item answers (an empty map is no answer)."""
+    if items not in (None, {}):
+        raise refusal.BadField("本次会议没有逐项测评，不接受 items", "items")
+    return {}
+
+
 def ballots_digest(meeting: Meeting, ballots: list[Ballot]) -> str:
     """SHA-256 of the ballots as `pingyi export` writes them (sorted by receipt, UTF-8)."""
     ordered = sorted(ballots, key=lambda ballot: ballot.id)
     return hashlib.sha256(format_ballots_csv(meeting, ordered).encode("utf-8")).hexdigest()
+
+
+def _opened_scores(members: list[bytes], opener: BallotOpener) -> dict[bytes, int]:
+    """A round's ballots opened, each scored by its receipt (the stored order)."""
+    return {member: receipt_score(receipt_of(member)) for member in open_members(members, opener)}
 
 
 def _open_round_change(before: MeetingState, after: MeetingState) -> tuple[str, str]:

@@ -2,7 +2,10 @@
 
 A member is a schema byte and then msgpack: `SCHEMA` (3) + `[receipt, group, marks]`, where
 `marks` is one byte per reporter of the round, in the round's order (`VotingOpened.reporters`):
-a grade's index in the round's grades, or `BLANK` / `SPOILED_MARK`. The set's order is the
+a grade's index in the round's grades, or `BLANK` / `SPOILED_MARK`. In a meeting with item
+checklists (`[[forms]]`) one byte per item answer follows, as the group's form lays them out
+(`meeting.ballot_layout`); a reporter the form grades not is stored `BLANK` and read as not
+on the ballot. The set's order is the
 receipts' (random) order, not the order in which ballots came in, and bytes unpack fast enough
 to read thousands of ballots back at a close.
 
@@ -25,6 +28,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import cast
 
+from meeting.ballot_layout import Part, answers_from_codes, item_count
 from server.codec import pack, unpack
 from server.sealing import BallotOpener, is_sealed
 from tally.model import ABSTAIN, SPOILED, Ballot
@@ -37,6 +41,8 @@ BLANK, SPOILED_MARK = 0xFE, 0xFF  # a stored mark byte that is not a grade's ind
 # (receipt, group, marks bytes): a stored ballot in today's form.
 Stored = tuple[str, str, bytes]
 Upcaster = Callable[[list, tuple[str, ...], tuple[str, ...]], list]
+# A group's ballot layout in this round (meeting.ballot_layout.ballot_parts), for item forms.
+PartsOf = Callable[[str], tuple[Part, ...]]
 
 
 def _codes(grades: tuple[str, ...]) -> dict[str, int]:
@@ -92,7 +98,7 @@ def upcast(member: bytes, reporters: tuple[str, ...], grades: tuple[str, ...]) -
         fields = UPCASTERS[schema](fields, reporters, grades)
         schema += 1
     receipt, group, marks = fields
-    if len(marks) != len(reporters):
+    if len(marks) < len(reporters):
         raise ValueError(f"stored ballot {receipt}: {len(marks)} marks, not {len(reporters)}")
     return receipt, group, marks
 
@@ -117,15 +123,29 @@ def _words(grades: tuple[str, ...]) -> list[str | None]:
 
 
 def decode_ballots(
-    members: list[bytes], reporters: tuple[str, ...], grades: tuple[str, ...]
+    members: list[bytes],
+    reporters: tuple[str, ...],
+    grades: tuple[str, ...],
+    parts_of: PartsOf | None = None,
 ) -> list[Ballot]:
-    """The ballots of one round, whose reporters (in order) and grades are given."""
+    """The ballots of one round, whose reporters (in order) and grades are given; `parts_of`
+    for a meeting with item forms (None: one grade byte per reporter, nothing after)."""
     words = _words(grades)
-    return [
-        Ballot(id=receipt, group=group, marks=_marks(reporters, marks, words), paper=is_paper(m))
-        for m in members
-        for receipt, group, marks in (upcast(m, reporters, grades),)
-    ]
+    ballots = []
+    for member in members:
+        receipt, group, marks = upcast(member, reporters, grades)
+        parts = parts_of(group) if parts_of is not None else ()
+        if len(marks) != len(reporters) + item_count(parts):
+            expected = len(reporters) + item_count(parts)
+            raise ValueError(f"stored ballot {receipt}: {len(marks)} bytes, not {expected}")
+        grade_bytes = marks[: len(reporters)]
+        found = _marks(reporters, grade_bytes, words)
+        if parts:
+            found = {p.reporter: found[p.reporter] for p in parts if p.graded}
+        items = answers_from_codes(marks[len(reporters) :], parts) if parts else {}
+        paper = is_paper(member)
+        ballots.append(Ballot(id=receipt, group=group, marks=found, paper=paper, items=items))
+    return ballots
 
 
 def _marks(reporters: tuple[str, ...], marks: bytes, words: list[str | None]) -> dict[str, str]:

@@ -49,6 +49,12 @@ def card_code(text: str) -> str:
 
 
 def parse_ballots_csv(text: str, meeting: Meeting, source: str = "ballots.csv") -> list[Ballot]:
+    """The ballots of a ballot CSV (a meeting with item forms: the item ballot CSV of
+    `tally.item_csv`, whose columns hold each reporter's item answers too)."""
+    if meeting.appraisal.forms:
+        from tally.item_csv import parse_item_ballots_csv  # it builds on this module
+
+        return parse_item_ballots_csv(text, meeting, source)
     reader = _reader(text)
     try:
         return _parse(reader, meeting, source)
@@ -195,6 +201,12 @@ def _parse(reader, meeting: Meeting, source: str) -> list[Ballot]:
 
 
 def format_ballots_csv(meeting: Meeting, ballots: Iterable[Ballot]) -> str:
+    """The ballot CSV `parse_ballots_csv` reads back (a meeting with item forms: the item
+    ballot CSV of `tally.item_csv`), sorted by ballot id."""
+    if meeting.appraisal.forms:
+        from tally.item_csv import format_item_ballots_csv  # it builds on this module
+
+        return format_item_ballots_csv(meeting, list(ballots))
     ids = [r.id for r in meeting.reporters]
     group_ids = {g.id for g in meeting.groups}
     valid_marks = {*meeting.rules.grades, ABSTAIN, SPOILED}
@@ -264,6 +276,8 @@ def parse_ballot_rows(
         if need_card and not card:
             raise InputError(f"{source}:{line}:{header.index(CARD_COLUMN) + 1}", "参会卡短码为空")
         for index, rid in columns:
+            if not meeting.appraisal.form_for(rid, ballot.group).has_grade:
+                continue  # 逐项测评 only: its cell stays blank (tally.item_csv checks it)
             if wanted is not None and (rid in wanted) != (rid in ballot.marks):
                 raise InputError(
                     f"{source}:{line}:{index + 1}",

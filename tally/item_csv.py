@@ -24,12 +24,20 @@ Every error names ``file:line:column`` (column = CSV field, from 1), in Chinese.
 from __future__ import annotations
 
 import csv
+import io
 import re
 from collections.abc import Callable
 from fractions import Fraction
 from typing import Any
 
-from tally.ballot_csv import CARD_COLUMN, VIA_COLUMN, RowFrame, _reader
+from tally.ballot_csv import (
+    CARD_COLUMN,
+    VIA_COLUMN,
+    VIA_PAPER,
+    VIA_PHONE,
+    RowFrame,
+    _reader,
+)
 from tally.errors import InputError
 from tally.experts import ExpertPanel
 from tally.items import ItemForm
@@ -183,6 +191,25 @@ def _parse(reader: Any, meeting: Meeting, source: str) -> list[Ballot]:
             answers[rid] = given
         ballots.append(Ballot(ballot_id, group, marks, paper, answers))
     return ballots
+
+
+def format_item_ballots_csv(meeting: Meeting, ballots: list[Ballot]) -> str:
+    """The item ballot CSV (as `parse_item_ballots_csv` reads it) of these ballots, sorted by
+    id: a grade column per graded reporter, an `r01.a01` column per item; a cell the ballot
+    does not carry is `-` (not on this ballot), a blank cell 弃权."""
+    grades = grade_columns(meeting)
+    items = item_columns(meeting)
+    via = any(ballot.paper for ballot in ballots)
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    names = [*grades, *(f"{rid}{ITEM_SEPARATOR}{item}" for rid, item in items)]
+    writer.writerow(["ballot", "group", *([VIA_COLUMN] if via else []), *names])
+    for ballot in sorted(ballots, key=lambda b: b.id):
+        how = [VIA_PAPER if ballot.paper else VIA_PHONE] if via else []
+        marks = [ballot.marks.get(rid, NOT_ON_BALLOT) for rid in grades]
+        answers = [ballot.items.get(rid, {}).get(item, NOT_ON_BALLOT) for rid, item in items]
+        writer.writerow([ballot.id, ballot.group, *how, *marks, *answers])
+    return out.getvalue()
 
 
 # -- expert scores and indicator values ---------------------------------------------------------

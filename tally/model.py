@@ -273,10 +273,9 @@ class Appraisal:
         return group.weight
 
 
-# Until the live meeting and the record's printouts carry item forms and the composite, a
-# meeting that declares them is refused there rather than run as if it had only grades.
+# Until the printouts after the vote carry item forms and the composite, a meeting that
+# declares them is refused there rather than printed as if it had only grades.
 OFFLINE_ONLY = (
-    "本会议文件设有逐项测评表（[[forms]]）或综合得分（[composite]），目前只能离线计算："
-    "pingyi tally、pingyi print ballots（纸质评议表）和 pingyi print tally --ballots（三评汇总表）；"
-    "现场投票、会后材料和Excel暂只支持按等次测评"
+    "本会议文件设有逐项测评表（[[forms]]）或综合得分（[composite]）：反馈单、Excel结果表、"
+    "综合评价结果表和备案材料暂只支持按等次测评；测评结果请用 pingyi print tally 打印三评汇总表"
 )

@@ -272,14 +272,6 @@ def test_an_edited_attachment_fails(sheet, capsys, tmp_path) -> None:
     assert "杨丽（r06） 综合等次：汇总表为一般，重新计票为差" in out
 
 
-def test_the_live_record_of_a_sanping_meeting_is_still_refused(sheet, capsys, tmp_path) -> None:
-    out = tmp_path / "live.pdf"
-    code = main(["print", "tally", str(sheet["meeting"]), "--data", str(tmp_path), "-o", str(out)])
-    assert code == 2
-    assert "目前只能离线计算" in capsys.readouterr().err
-    assert not out.exists()
-
-
 def test_experts_are_refused_for_a_grade_only_meeting(capsys, tmp_path) -> None:
     demo = [str(EXAMPLES / "demo-meeting.toml"), "--ballots", str(EXAMPLES / "demo-ballots.csv")]
     experts = ["--experts", str(EXAMPLES / "sanping-experts.csv")]

@@ -140,11 +140,10 @@ def test_without_the_files_the_sources_are_left_out(tmp_path: Path, capsys) -> N
 @pytest.mark.parametrize(
     "command",
     [
-        ("serve", "MEETING", "--data", "DATA"),
         ("print", "xlsx", "MEETING", "--ballots", "BALLOTS", "-o", "OUT"),
         ("print", "feedback", "MEETING", "--ballots", "BALLOTS", "-o", "OUT"),
     ],
-    ids=["serve", "xlsx", "feedback"],  # the live record's tally sheet: test_appraisal_sheet.py
+    ids=["xlsx", "feedback"],  # the live record's tally sheet: test_appraisal_sheet.py
 )
 def test_what_cannot_carry_items_yet_refuses_such_a_meeting(
     command: tuple[str, ...], tmp_path: Path
@@ -167,5 +166,5 @@ def test_what_cannot_carry_items_yet_refuses_such_a_meeting(
         cwd=ROOT,
     )
     assert done.returncode == 2, done.stdout + done.stderr
-    assert "目前只能离线计算" in done.stderr
+    assert "暂只支持按等次测评" in done.stderr
     assert not (tmp_path / "out").exists()
