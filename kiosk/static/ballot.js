@@ -1,11 +1,14 @@
 // The phone ballot (/j/{token}): follows the agenda, fills in the 述职评议表, reviews and casts
 // it, shows the receipt. The half-filled ballot (marks and its random cid) stays in
 // localStorage until the server has acknowledged it; nothing is sent before the voter confirms.
+// When the meeting gives this phone's group item forms (逐项测评, issue 17), the form is
+// ballot_items.js's one-reporter-per-page checklist instead; the flow and the draft are the same.
 import {
   at,
   DEFAULT_GRADES, agendaReporters, connect, elapsed, fetchMeeting, gradeClass, h, mmss, randomHex,
   setText, show, showNetStatus, speaking, syncList, toggleClass,
 } from "/static/common.js";
+import { castParts, hasAnswers, itemPlan, mountItems } from "/static/ballot_items.js";
 
 const token = decodeURIComponent(location.pathname.split("/").filter(Boolean).pop() || "");
 const KEY = `pingyi:${token}`;
@@ -20,7 +23,14 @@ let refused = false;
 let online = false; // the socket is up (a pending ballot goes as soon as it is)
 let errorText = "";
 let draft = null; // {round, cid, marks: {id: grade}, stage: "form"|"review", pending, sent, at}
+// (with item forms also items: {id: {item id: option}} and page: the reporter page shown)
 let restorePlace = true; // after a (re)load, the ballot scrolls back to where the voter was
+let group = null; // this card's voter group (welcome.group): which forms it votes with
+// The meeting's forms ({forms, ballot_forms} from /api/meeting; kept in localStorage so a
+// failed fetch still finds them). Until the first fetch has settled the form is not shown:
+// a ballot must not start as grade-only and turn into a checklist under the voter's thumb.
+let formsConfig = load("forms");
+let meetingSettled = false;
 
 // ---- localStorage ---------------------------------------------------------------------------
 
@@ -78,9 +88,11 @@ const session = connect({
       case "welcome":
         voted = new Set(msg.voted || []);
         setText(ui.group, msg.group_name ? `${msg.group_name}` : "");
+        group = msg.group == null ? null : msg.group;
         view = msg.view;
         render();
         submitPending();
+        if (meetingSettled && !meetingLoaded) loadMeeting(); // the first fetch failed: try again
         break;
       case "view":
         view = msg.view;
@@ -132,16 +144,83 @@ function fullMarks(round) {
   return Object.fromEntries(round.reporters.map((id) => [id, draft.marks[id] || null]));
 }
 
+// The cast: today's {t, round, marks, cid} (every reporter of the round, null for 弃权) for a
+// grade-only ballot; with item forms {t, round, marks, items, cid}, marks only for the reporters
+// whose form has a grade part and items for those whose form has items (ballot_items.js).
+function castMessage(round) {
+  const plan = planFor(round);
+  if (!plan) return { t: "cast", round: round.id, marks: fullMarks(round), cid: draft.cid };
+  const { marks, items } = castParts(plan, draft, grades);
+  return { t: "cast", round: round.id, marks, items, cid: draft.cid };
+}
+
 function submitPending() {
   const round = view && view.round;
   if (!draft || !draft.pending || !round || round.id !== draft.round) return;
   if (round.status !== "open") return;
-  const sent = session.send({ t: "cast", round: round.id, marks: fullMarks(round), cid: draft.cid });
+  if (!formsKnown()) return; // sent once the meeting's forms are known (loadMeeting)
+  const sent = session.send(castMessage(round));
   if (sent && !draft.sent) {
     draft.sent = true; // once sent, a "voted" from the server may be this very ballot
     saveDraft();
   }
 }
+
+// ---- the forms ------------------------------------------------------------------------------
+
+let meetingLoaded = false;
+
+function formsKnown() {
+  return meetingSettled || formsConfig != null;
+}
+
+// null: today's grade-only ballot; else the item plan of this round for this phone's group
+function planFor(round) {
+  return itemPlan(formsConfig, group, round);
+}
+
+function loadMeeting() {
+  return fetchMeeting().then((meeting) => {
+    const first = !meetingSettled;
+    meetingSettled = true;
+    if (meeting) {
+      meetingLoaded = true;
+      const config = meeting.forms && meeting.ballot_forms
+        ? { forms: meeting.forms, ballot_forms: meeting.ballot_forms }
+        : null;
+      const changed = JSON.stringify(config) !== JSON.stringify(formsConfig);
+      formsConfig = config;
+      save("forms", config);
+      if (changed && view) render();
+    }
+    if (meeting && Array.isArray(meeting.grades) && meeting.grades.length) {
+      grades = meeting.grades;
+      if (view) {
+        ui.ballot.replaceChildren(); // rebuild the buttons with the meeting's own scale
+        render();
+      }
+    } else if (first && view) {
+      render();
+    }
+    submitPending();
+  });
+}
+
+const itemPages = mountItems(ui, {
+  reporterById: (id) => reporterById(id),
+  editable: () => Boolean(draft && !draft.pending),
+  changed() {
+    saveDraft();
+    render();
+  },
+  toReview: () => toReview(),
+  toForm() {
+    draft.stage = "form";
+    saveDraft();
+    render();
+    window.scrollTo(0, 0);
+  },
+});
 
 // ---- rendering ------------------------------------------------------------------------------
 
@@ -233,7 +312,33 @@ function renderBallot(round) {
   }
 }
 
+// 逐项测评: one reporter per page (ballot_items.js); a reload comes back to the page it was on.
+function renderItems(round, plan) {
+  if (!draft.items) draft.items = {};
+  const before = draft.page;
+  itemPages.render(plan, draft, grades);
+  if (draft.page !== before) saveDraft();
+  if (restorePlace) {
+    restorePlace = false;
+    if (draft.page && draft.page !== plan.reporters[0].id) ui["items-status"].scrollIntoView({ block: "start" });
+  }
+}
+
 function renderReview(round) {
+  const plan = planFor(round);
+  if (plan) {
+    const { allBlank } = itemPages.renderReview(plan, draft, grades);
+    show(ui["all-blank"], allBlank);
+    show(ui["pending-note"], draft.pending && !online);
+    ui.confirm.disabled = draft.pending;
+    ui["back-edit"].disabled = draft.pending;
+    setText(ui.confirm, draft.pending ? "正在提交…" : allBlank ? "确认全部弃权并提交" : "确认提交");
+    return;
+  }
+  if (ui["review-list"].dataset.mode) {
+    ui["review-list"].replaceChildren(); // the lines were the checklist's
+    delete ui["review-list"].dataset.mode;
+  }
   const blanks = round.reporters.filter((id) => !draft.marks[id]);
   const summary = `共 ${round.reporters.length} 人，已评 ${round.reporters.length - blanks.length} 人`;
   setText(ui["review-summary"], blanks.length ? `${summary}，弃权 ${blanks.length} 人。` : `${summary}。`);
@@ -265,7 +370,7 @@ function isTwin(round, receipt) {
   if (receipt) return false;
   if (load(`twin:${round.id}`)) return true;
   const kept = storedDraft(round);
-  return Boolean(kept && !kept.pending && !kept.sent && Object.keys(kept.marks || {}).length);
+  return Boolean(kept && !kept.pending && !kept.sent && hasAnswers(kept));
 }
 
 function renderDone(round, open) {
@@ -326,11 +431,12 @@ function render() {
   const open = Boolean(round && round.status === "open");
   const hasVoted = Boolean(round && (voted.has(round.id) || receiptOf(round.id)));
   const pending = Boolean(round && storedDraft(round) && draft.pending);
-  const filling = open && (!hasVoted || pending);
+  // (the form waits for the meeting's forms: until then the page still shows who speaks)
+  const filling = open && (!hasVoted || pending) && formsKnown();
   // Voting closed while this phone still held a ballot (on the form or the review, or sent
   // but never acknowledged): it was not counted, and the voter must not think otherwise.
   const kept = round && !open && !hasVoted && round.status !== "ready" ? storedDraft(round) : null;
-  const missed = Boolean(kept && (kept.pending || kept.stage === "review" || Object.keys(kept.marks).length));
+  const missed = Boolean(kept && (kept.pending || kept.stage === "review" || hasAnswers(kept)));
   let stage = null;
   if (filling) stage = draftFor(round).stage;
 
@@ -348,7 +454,14 @@ function render() {
     renderNow();
     renderAgenda();
   }
-  if (stage === "form") renderBallot(round);
+  const plan = stage === "form" ? planFor(round) : null;
+  show(ui["ballot-intro"], !plan);
+  show(ui.ballot, !plan);
+  show(ui["ballot-bar"], !plan);
+  show(ui["ballot-items"], Boolean(plan));
+  if (stage !== "form") itemPages.closeDialog();
+  if (stage === "form" && plan) renderItems(round, plan);
+  else if (stage === "form") renderBallot(round);
   if (stage === "review") renderReview(round);
   if (hasVoted && !filling) renderDone(round, open);
   renderResults();
@@ -367,13 +480,15 @@ ui.ballot.addEventListener("click", (event) => {
   render();
 });
 
-ui["to-review"].addEventListener("click", () => {
+function toReview() {
   draft.stage = "review";
   errorText = "";
   saveDraft();
   render();
   window.scrollTo(0, 0);
-});
+}
+
+ui["to-review"].addEventListener("click", toReview);
 
 ui.jump.addEventListener("click", () => {
   const item = [...ui.ballot.children].find((li) => !li.classList.contains("marked"));
@@ -404,12 +519,4 @@ setInterval(() => {
   if (view && !ui["now-timer"].hidden) setText(ui["now-timer"], mmss(elapsed(view.timer)));
 }, 500);
 
-fetchMeeting().then((meeting) => {
-  if (meeting && Array.isArray(meeting.grades) && meeting.grades.length) {
-    grades = meeting.grades;
-    if (view) {
-      ui.ballot.replaceChildren(); // rebuild the buttons with the meeting's own scale
-      render();
-    }
-  }
-});
+loadMeeting();
