@@ -17,7 +17,7 @@ from cli.signed_sheets import (
     signed_tally,
     signing_identity,
 )
-from cli.sources import Loaded, load, load_appraisal
+from cli.sources import Loaded, export_panel, load, load_appraisal
 from tally.errors import InputError
 
 PDF = "application/pdf"
@@ -97,12 +97,16 @@ def _counted(meeting_path: Path, data_dir: Path, what: str, items_ok: bool = Fal
 
 
 def _appraisal_tally(meeting_path: Path, loaded: Loaded, data_dir: Path, what: str) -> Download:
-    """A 三评 meeting's sheet from the record's export (the sources not entered live, 专家点评
-    and 项目指标, missing: their weights renormalised, as the sheet says)."""
+    """A 三评 meeting's sheet from the record's export and the 专家点评 and 项目指标 recorded
+    (a source not recorded is missing: its weight renormalised, as the sheet says)."""
+    from server.record_reader import load_record
+
+    record = load_record(loaded.meeting, data_dir)
     with tempfile.TemporaryDirectory() as folder:
         export = Path(folder) / "选票.csv"
         export.write_bytes(loaded.ballots_bytes)
-        appraisal = load_appraisal(meeting_path, export, None, None)
+        experts, indicators = export_panel(loaded.meeting, record, Path(folder) / "选票")
+        appraisal = load_appraisal(meeting_path, export, experts, indicators)
     identity = signing_identity(None, None, data_dir, loaded.meeting)
     return f"{what}.pdf", signed_appraisal(appraisal, identity), PDF
 

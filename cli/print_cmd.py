@@ -20,7 +20,7 @@ from cli.signed_sheets import (
     signed_tally,
     signing_identity,
 )
-from cli.sources import load, load_appraisal
+from cli.sources import export_panel, load, load_appraisal
 from meeting.join_cards import issue_cards
 from printouts import signing
 from printouts.ballot_form import render_ballots
@@ -297,12 +297,21 @@ def _run_appraisal_tally(args: argparse.Namespace) -> int:
     sheet: the file `pingyi verify --ballots` takes)."""
     from printouts.appraisal_sheet import FILE_NAMES, NOT_GIVEN
 
-    ballots = args.ballots
-    if ballots is None and args.data is not None:
+    ballots, experts, indicators = args.ballots, args.experts, args.indicators
+    if ballots is None and args.data is not None:  # the record, its panel's files beside it
+        from server.record_reader import load_record
+
         ballots = args.export_ballots or args.output.with_name(f"{args.output.stem}-ballots.csv")
-        load(args.meeting, None, args.data, export_to=ballots, items_ok=True)
-        print(f"已导出选票 {ballots}（核验汇总表时用 --ballots 给出此文件）")
-    loaded = load_appraisal(args.meeting, ballots, args.experts, args.indicators)
+        loaded_record = load(args.meeting, None, args.data, export_to=ballots, items_ok=True)
+        record = load_record(loaded_record.meeting, args.data)
+        stem = args.output.with_name(args.output.stem)
+        recorded = export_panel(loaded_record.meeting, record, stem)
+        experts, indicators = experts or recorded[0], indicators or recorded[1]
+        written = [str(p) for p in (ballots, *recorded) if p is not None]
+        print(
+            f"已导出 {'、'.join(written)}（核验汇总表时用 --ballots/--experts/--indicators 给出）"
+        )
+    loaded = load_appraisal(args.meeting, ballots, experts, indicators)
     identity = signing_identity(args.key, args.cert, args.data, loaded.meeting)
     write_output(args.output, signed_appraisal(loaded, identity, args.tsa))
     print(f"已写入并签名 {args.output}（三评；{signing.describe(identity.cert)}）")
@@ -314,7 +323,7 @@ def _run_appraisal_tally(args: argparse.Namespace) -> int:
         print(f"已加RFC 3161时间戳（{args.tsa}）")
     composite = loaded.meeting.appraisal.composite
     used = {s.id: s.name for s in composite.sources} if composite is not None else {}
-    for source, given in (("experts", args.experts), ("indicators", args.indicators)):
+    for source, given in (("experts", experts), ("indicators", indicators)):
         if source in used and given is None:
             print(f"提示：未给出 --{source}，{used[source]}缺失，其权重在其余来源间按比例折算")
     return 0

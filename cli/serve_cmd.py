@@ -298,7 +298,7 @@ def meeting_settings(
 
 
 def run_export(args: argparse.Namespace) -> int:
-    from cli.sources import check_recorded_inputs
+    from cli.sources import check_recorded_inputs, export_panel
     from server.record_reader import load_record
     from tally.ballot_csv import format_ballots_csv
 
@@ -311,6 +311,9 @@ def run_export(args: argparse.Namespace) -> int:
     check_recorded_inputs(record, meeting_bytes, ballots_bytes, args.meeting)
     write_output(args.out, ballots_bytes)
     print(f"已导出 {len(record.ballots)} 张选票 → {args.out}")
+    for path in export_panel(meeting, record, args.out.with_name(args.out.stem)):
+        if path is not None:  # 专家点评 / 项目指标 entered live: the files `pingyi tally` takes
+            print(f"已导出 → {path}")
     _export_voided(record, meeting, args.out)
     if args.json:
         text = json.dumps(record.result, ensure_ascii=False, indent=2)

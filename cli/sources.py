@@ -238,3 +238,32 @@ def load_appraisal(
     )
     inputs = appraisal_inputs(meeting_bytes, ballots_bytes, experts_bytes, indicators_bytes, lists)
     return LoadedAppraisal(meeting, inputs, result)
+
+
+def export_panel(
+    meeting: Meeting, record: MeetingRecord, stem: Path
+) -> tuple[Path | None, Path | None]:
+    """The 专家点评 and 项目指标 recorded live, written as `<stem>-experts.csv` and
+    `<stem>-indicators.csv` (the files `pingyi tally`, `print tally` and `verify` take); None
+    for a source with nothing recorded."""
+    from tally.item_csv import format_score_table
+
+    written: list[Path | None] = []
+    for suffix, table, columns in (
+        ("experts", record.experts, _expert_columns(meeting, record.experts)),
+        ("indicators", record.indicators, [i.id for i in meeting.appraisal.indicators]),
+    ):
+        if table is None:
+            written.append(None)
+            continue
+        path = stem.with_name(f"{stem.name}-{suffix}.csv")
+        write_output(path, format_score_table(meeting, table, columns).encode("utf-8"))
+        written.append(path)
+    return written[0], written[1]
+
+
+def _expert_columns(meeting: Meeting, table: dict | None) -> list[str]:
+    panel = meeting.appraisal.experts
+    named = [eid for eid, _ in panel.members] if panel is not None else []
+    others = sorted({eid for row in (table or {}).values() for eid in row} - set(named))
+    return named + others

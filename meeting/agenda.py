@@ -17,6 +17,8 @@ from meeting import commands as c
 from meeting import evaluation
 from meeting import events as e
 from meeting.errors import BadField, ReasonNeeded, Refused, TooEarly
+from meeting.panel import PanelState
+from meeting.panel import evolve as evolve_panel
 from meeting.text import has_unprintable, has_visible, one_line
 from tally.model import Meeting
 
@@ -132,6 +134,8 @@ class MeetingState:
     meeting_digest: str = ""
     # 综合评价: the organisers' decision after the meeting (meeting.evaluation)
     evaluation: evaluation.EvaluationState = field(default_factory=evaluation.EvaluationState)
+    # 专家点评 and 项目指标 entered live (meeting.panel)
+    panel: PanelState = field(default_factory=PanelState)
 
     @property
     def started(self) -> bool:
@@ -516,6 +520,12 @@ def _(event: e.ResultsRevealed, state: MeetingState) -> MeetingState:
 @_apply.register(e.EvaluationFixed)
 def _(event: e.Event, state: MeetingState) -> MeetingState:
     return replace(state, evaluation=evaluation.evolve(state.evaluation, event))
+
+
+@_apply.register(e.ExpertScored)
+@_apply.register(e.IndicatorsImported)
+def _(event: e.Event, state: MeetingState) -> MeetingState:
+    return replace(state, panel=evolve_panel(state.panel, event))
 
 
 @_apply.register

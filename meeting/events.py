@@ -240,6 +240,35 @@ class EvaluationFixed(Event):
     rectify_by: str = ""  # 限期整改 by this date (YYYY-MM-DD; "" when nobody is to rectify)
 
 
+@dataclass(frozen=True)
+class ExpertScored(Event):
+    """专家点评 (meeting.panel): a named expert's score of a reporter, on the panel's scale as
+    an exact decimal ("" clears it). Not anonymous, by design: the panel signs its scores.
+    `entered_by`: "" when the expert entered it on their own page, else who typed it in from
+    the expert's paper."""
+
+    TYPE = "ExpertScored"
+    MOVES_AGENDA = False
+    expert: str
+    reporter: str
+    score: str
+    entered_by: str
+    at: float
+
+
+@dataclass(frozen=True)
+class IndicatorsImported(Event):
+    """项目指标 (meeting.panel): the actual values per reporter and indicator as imported,
+    each an exact decimal or "" (none); a later import replaces the whole table. `name`: the
+    file it came from."""
+
+    TYPE = "IndicatorsImported"
+    MOVES_AGENDA = False
+    values: dict[str, dict[str, str]]
+    name: str
+    at: float
+
+
 EVENT_TYPES: dict[str, type[Event]] = {
     cls.TYPE: cls
     for cls in (
@@ -258,6 +287,8 @@ EVENT_TYPES: dict[str, type[Event]] = {
         ResultsRevealed,
         MeetingPaused,
         MeetingResumed,
+        ExpertScored,
+        IndicatorsImported,
         MeetingFinished,
         EvaluationEntered,
         EvaluationFixed,

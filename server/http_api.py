@@ -336,7 +336,8 @@ class KioskFiles(StaticFiles):
 
 
 def routes() -> list[Any]:
-    from server import counting, downloads  # they build on this module's helpers: imported here
+    # they build on this module's helpers: imported here
+    from server import counting, downloads, panel_api
 
     static_dir = resources.files("kiosk").joinpath("static")
     return [
@@ -368,5 +369,6 @@ def routes() -> list[Any]:
         Route("/healthz", health),
         *downloads.routes(),
         *counting.routes(),
+        *panel_api.routes(),
         Mount("/static", KioskFiles(directory=str(static_dir), check_dir=False), name="static"),
     ]

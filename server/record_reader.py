@@ -8,10 +8,11 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass, field
+from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
-from meeting import agenda, views
+from meeting import agenda, panel, views
 from meeting.agenda import Round
 from meeting.ballot_layout import parts_of
 from meeting.evaluation import EvaluationState
@@ -60,6 +61,9 @@ class MeetingRecord:
     meeting_digests: dict[int, str] = field(default_factory=dict)
     # SHA-256 of the ballots each round's result counted, as exported ("" where none was)
     ballot_digests: dict[int, str] = field(default_factory=dict)
+    # 专家点评 and 项目指标 entered live (meeting.panel): {reporter: {expert or indicator: value}}
+    experts: dict[str, dict[str, Fraction | None]] | None = None
+    indicators: dict[str, dict[str, Fraction | None]] | None = None
 
 
 def load_record(
@@ -89,6 +93,8 @@ def read_record(
     record = MeetingRecord(
         remarks=views.remarks_view(state),
         evaluation=fixed_evaluation(state.evaluation),
+        experts=panel.experts_table(state.panel, meeting),
+        indicators=panel.indicators_table(state.panel),
         result=views.latest_result(state, revealed_only=False),
         rounds={held.id: held.status for held in live},
         meeting_digests={held.id: held.meeting_digest for held in state.held_rounds},

@@ -21,7 +21,7 @@ from typing import Any
 
 from redis.exceptions import RedisError
 
-from meeting import agenda, evaluation, views
+from meeting import agenda, evaluation, panel, views
 from meeting import errors as refusal
 from meeting import events as e
 from meeting.agenda import MeetingState, Round
@@ -244,6 +244,31 @@ class MeetingService:
             return max(self.state.version, version)
         raise refusal.Conflict("综合评价刚刚被修改，请重试")
 
+    async def record_panel(self, command: panel.Command) -> int:
+        """Records an expert's score or the imported indicator values (`meeting.panel`),
+        refused once the vote is counted; the new version. Appended against the agenda
+        version, so nothing lands after a close that was decided after it."""
+        for _ in range(APPEND_ATTEMPTS):
+            before = self.state
+            closed = closed_reporters(before)
+            decided = panel.decide(before.panel, command, self.meeting, closed, self.clock())
+            try:
+                with _unavailable_on_store_error():
+                    version, _ = await self.store.append(decided, before.agenda_version)
+            except VersionConflict:
+                await self._catch_up()
+                continue
+            await self._catch_up()
+            return max(self.state.version, version)
+        raise refusal.Conflict("专家评分或项目指标刚刚被修改，请重试")
+
+    def expert_for_key(self, key: str | None) -> str | None:
+        return panel.expert_for_key(self._card_secret, self.meeting, key)
+
+    def expert_key(self, expert_id: str) -> str:
+        """An expert's personal key (for the chair console's links only)."""
+        return panel.expert_key(self._card_secret, expert_id)
+
     # ---- closing a round: open its ballots, count them -----------------------------------
 
     async def _close_round(self, round_id: int, closed_here: bool = False) -> None:
@@ -332,8 +357,11 @@ class MeetingService:
         meeting = dataclasses.replace(
             self.meeting, reporters=tuple(r for r in self.meeting.reporters if r.id in on_ballot)
         )
-        # appraise(): the grade tally as ever, and a meeting's forms and composite where it has them
-        result = await asyncio.to_thread(appraise, meeting, ballots)
+        # appraise(): the grade tally as ever, and a meeting's forms and composite where it has
+        # them, with the panel's scores and the indicators of the reporters voted on so far
+        experts = panel.experts_table(self.state.panel, meeting)
+        indicators = panel.indicators_table(self.state.panel, on_ballot)
+        result = await asyncio.to_thread(appraise, meeting, ballots, experts, indicators)
         digest = await asyncio.to_thread(ballots_digest, self.meeting, ballots)
         await self.store.append([e.ResultComputed(round_id, result, digest)], expect=None)
         await self.projection.catch_up()
@@ -485,6 +513,11 @@ class MeetingService:
         except (RedisError, OSError):
             return False
         return True
+
+
+def closed_reporters(state: MeetingState) -> frozenset[str]:
+    """The reporters of every round closed and counted (their panel scores are closed too)."""
+    return frozenset(rid for r in state.held_rounds if r.counted for rid in r.reporters)
 
 
 def _no_items(items: Any) -> dict[str, dict[str, str]]:

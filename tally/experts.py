@@ -30,6 +30,9 @@ class ExpertPanel:
 
     max_score: Fraction = HUNDRED
     trim_from: int = DEFAULT_TRIM_FROM
+    # (id, name) of each expert scoring live on their own page ([experts] members); () : the
+    # scores come only from a file (pingyi tally --experts)
+    members: tuple[tuple[str, str], ...] = ()
 
     def __post_init__(self) -> None:
         top = exact(self.max_score, "experts.max_score")

@@ -51,7 +51,8 @@ ITEMS_FILE_KEYS = ("title", "note", "options", "items")
 COMPOSITE_KEYS = ("sources", "grades", "cutoffs")
 SOURCE_KEYS = ("id", "name", "weight")
 SOURCE_IDS = ("vote", "indicators", "experts")  # 群众测评, 项目指标, 专家点评
-EXPERTS_KEYS = ("max_score", "trim_from")
+EXPERTS_KEYS = ("max_score", "trim_from", "members")
+MEMBER_KEYS = ("id", "name")
 INDICATOR_KEYS = (
     "id",
     "name",
@@ -456,7 +457,20 @@ def _experts(data: dict, source: str) -> ExpertPanel | None:
             e.fail(e.key("max_score"), f"满分应大于0，实际为{_show(e.table['max_score'])}")
         top = value  # type: ignore[assignment]
     trim = e.integer("trim_from", 3) if e.has("trim_from") else 5
-    return ExpertPanel(top, trim)
+    return ExpertPanel(top, trim, _members(e, source))
+
+
+def _members(e: _Checker, source: str) -> tuple[tuple[str, str], ...]:
+    seen: set[str] = set()
+    out = []
+    for i, item in enumerate(e.array("members", []), 1):
+        m = _Checker(item, f"experts.members[{i}]", MEMBER_KEYS, source)
+        expert_id = _ident(m, seen, "专家")
+        name = m.text("name")
+        if not name.strip():
+            m.fail(m.key("name"), "不能为空")
+        out.append((expert_id, name.strip()))
+    return tuple(out)
 
 
 def _indicators(items: Any, source: str) -> tuple[Indicator, ...]:

@@ -26,7 +26,7 @@ from __future__ import annotations
 import csv
 import io
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from fractions import Fraction
 from typing import Any
 
@@ -42,7 +42,7 @@ from tally.errors import InputError
 from tally.experts import ExpertPanel
 from tally.items import ItemForm
 from tally.model import ABSTAIN, NOT_ON_BALLOT, SPOILED, Ballot, Meeting
-from tally.numbers import short
+from tally.numbers import exact_text, short
 
 ITEM_SEPARATOR = "."  # the column of reporter r01's item a01 is r01.a01
 REPORTER_COLUMN = "reporter"
@@ -249,6 +249,23 @@ def parse_indicators_csv(
         return None
 
     return _score_table(text, meeting, source, "指标", column, lambda _: None, required=ids)
+
+
+def format_score_table(
+    meeting: Meeting, table: Mapping[str, Mapping[str, Fraction | None]], columns: list[str]
+) -> str:
+    """Expert scores or indicator values as `parse_experts_csv` / `parse_indicators_csv` read
+    them back: `reporter` then the columns; a row per reporter in the table, speaking order;
+    each value exact (`exact_text`), blank for none."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow([REPORTER_COLUMN, *columns])
+    for reporter in meeting.reporters:
+        row = table.get(reporter.id)
+        if row is not None:
+            cells = [row.get(c) for c in columns]
+            writer.writerow([reporter.id, *("" if v is None else exact_text(v) for v in cells)])
+    return out.getvalue()
 
 
 def _score_table(

@@ -36,3 +36,20 @@ def pct(value: Fraction) -> str:
 
 def pct_against(value: Fraction, limit: Fraction) -> str:
     return f"{against(value * 100, [limit * 100], 1)}%"
+
+
+def exact_text(value: Fraction) -> str:
+    """The number as text that reads back to exactly it: a decimal where one is exact (12.5,
+    80), else the fraction (1/3)."""
+    text = f"{value.numerator}/{value.denominator}"
+    scale = 1
+    while scale <= 10**12:
+        if (value * scale).denominator == 1:
+            whole = value * scale
+            digits = str(abs(whole.numerator)).rjust(len(str(scale)), "0")
+            places = len(str(scale)) - 1
+            sign = "-" if value < 0 else ""
+            head, tail = digits[: len(digits) - places] or "0", digits[len(digits) - places :]
+            return sign + (f"{head}.{tail}".rstrip("0").rstrip(".") if places else head)
+        scale *= 10
+    return text

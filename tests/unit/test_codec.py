@@ -41,6 +41,8 @@ SAMPLES: list[e.Event] = [
         10.5,
     ),
     e.EvaluationFixed("2026-12-30", "李", 11.5),
+    e.ExpertScored("e1", "r01", "92.5", "", 12.0),
+    e.IndicatorsImported({"r01": {"income": "12.5", "members": ""}}, "项目指标.xlsx", 13.0),
 ]
 
 

@@ -68,6 +68,13 @@ FORMAT: dict[str, tuple[type[e.Event], int, tuple[str, ...], bool]] = {
         ("studied_on", "entered_by", "at", "rectify_by"),
         True,
     ),
+    "ExpertScored": (
+        e.ExpertScored,
+        1,
+        ("expert", "reporter", "score", "entered_by", "at"),
+        False,
+    ),
+    "IndicatorsImported": (e.IndicatorsImported, 1, ("values", "name", "at"), False),
 }
 
 

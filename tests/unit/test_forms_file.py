@@ -281,6 +281,14 @@ BAD = [
     (put(("experts", "trim_from"), 2), "experts.trim_from", "不小于3"),
     (put(("experts", "max_score"), 0), "experts.max_score", "满分应大于0"),
     (put(("experts", "chair"), 1), "experts.chair", "未知的键"),
+    (put(("experts", "members"), [{"id": "e1", "name": " "}]), "experts.members[1].name", "不能为空"),
+    (
+        put(("experts", "members"), [{"id": "e1", "name": "甲"}, {"id": "e1", "name": "乙"}]),
+        "experts.members[2].id",
+        "重复",
+    ),
+    (put(("experts", "members"), [{"id": "e 1", "name": "甲"}]), "experts.members[1].id", "编号"),
+    (put(("experts", "members"), ["e1"]), "experts.members[1]", "应是一个表"),
     (put(("indicators", 0, "rule"), "log"), "indicators[1].rule", "实际为“log”"),
     (put(("indicators", 0, "target"), DELETE), "indicators[1].target", "规则需要目标值"),
     (put(("indicators", 0, "target"), -1), "indicators[1].target", "目标值-1无效"),
@@ -411,6 +419,16 @@ def test_a_scale_whose_best_points_are_zero_keeps_its_cutoffs_as_written() -> No
     vote_alone({"points": [0, -1, -2, -3], "score_cutoffs": [90, 80, 60]})(data)
     composite = parse_meeting(data, "m.toml").appraisal.composite
     assert composite is not None and composite.cutoffs == (90, 80, 60)
+
+
+def test_the_panel_s_members_are_read_in_order() -> None:
+    data = base()
+    data["experts"]["members"] = [
+        {"id": "e2", "name": " 李研究员 "},
+        {"id": "e1", "name": "张教授"},
+    ]
+    experts = parse_meeting(data, "m.toml").appraisal.experts
+    assert experts is not None and experts.members == (("e2", "李研究员"), ("e1", "张教授"))
 
 
 def test_experts_without_a_max_score_are_scored_out_of_100() -> None:
