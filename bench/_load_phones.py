@@ -82,6 +82,21 @@ def _head(raw: bytes) -> int | None:
     return None
 
 
+class FloorReader(asyncio.Protocol):
+    """One idle reader of the fan-out floor (`bench/_fanout_floor.py`): takes the bytes, as
+    an idle phone takes a view, and keeps nothing."""
+
+    def __init__(self) -> None:
+        self.transport: asyncio.BaseTransport | None = None
+        self.received = 0
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        self.transport = transport
+
+    def data_received(self, data: bytes) -> None:
+        self.received += len(data)
+
+
 class Wire(asyncio.Protocol):
     """One phone's connection: whole binary messages in, `on_message` called for each.
 
@@ -170,6 +185,7 @@ class Phone:
     wire: Wire | None = None
     views: list[tuple[int, float]] = field(default_factory=list)  # (v, arrival time)
     round_id: int | None = None
+    last_view: bytes = b""
     pending: asyncio.Future[dict[str, Any]] | None = None
 
     async def join(self) -> float:
@@ -195,6 +211,7 @@ class Phone:
         head = _head(raw)
         if head is not None:  # a view: only its version is needed
             self.views.append((head, now))
+            self.last_view = raw  # what the fan-out floor writes: the same bytes
             return
         if self.pending is not None and not self.pending.done():
             self.pending.set_result(msgpack.unpackb(raw, raw=False, strict_map_key=False))
@@ -229,6 +246,7 @@ class Generator:
     def __init__(self, phones: list[Phone], seed: int) -> None:
         self.phones = phones
         self.random = random.Random(seed)
+        self.floor_readers: list[FloorReader] = []
 
     async def join(self, concurrency: int) -> dict[str, Any]:
         gate = asyncio.Semaphore(concurrency)
@@ -261,16 +279,49 @@ class Generator:
         return found
 
     async def ballots(
-        self, schedule: dict[int, float], round_id: int, reporters: list[str], grades: list[str]
-    ) -> list[tuple[float, float, str, str]]:
+        self,
+        schedule: dict[int, float],
+        round_id: int,
+        reporters: list[str],
+        grades: list[str],
+        round_ids: dict[str, int] | None = None,
+    ) -> list[tuple[float, float, str, str, int]]:
+        """(send time, accept latency, outcome, receipt, phone index) per scheduled phone;
+        `round_ids` by server URL when the phones are in several meetings."""
         jobs = []
         for phone in self.phones:
-            phone.round_id = round_id
+            phone.round_id = (round_ids or {}).get(phone.url, round_id)
             if phone.index not in schedule:
                 continue
             marks = {r: self.random.choice(grades) for r in reporters}
-            jobs.append(phone.cast(marks, schedule[phone.index]))
+            jobs.append(self._cast(phone, marks, schedule[phone.index]))
         return list(await asyncio.gather(*jobs))
+
+    @staticmethod
+    async def _cast(
+        phone: Phone, marks: dict[str, str], at: float
+    ) -> tuple[float, float, str, str, int]:
+        return (*await phone.cast(marks, at), phone.index)
+
+    async def floor_join(self, port: int, count: int) -> int:
+        """Opens `count` idle readers to the fan-out floor's port."""
+        loop = asyncio.get_running_loop()
+        for _ in range(count):
+            _, reader = await loop.create_connection(FloorReader, "127.0.0.1", port)
+            self.floor_readers.append(reader)
+        return len(self.floor_readers)
+
+    def floor_close(self) -> int:
+        received = sum(r.received for r in self.floor_readers)
+        for reader in self.floor_readers:
+            if reader.transport is not None:
+                reader.transport.close()
+        self.floor_readers = []
+        return received
+
+    def last_view(self) -> bytes:
+        """The payload of the newest view a phone of this process got."""
+        return next((p.last_view for p in self.phones if p.last_view), b"")
 
     def seen(self, version: int) -> int:
         """How many phones have had a view of at least this version."""
@@ -289,6 +340,12 @@ async def _serve(conn: Connection, phones: list[Phone], seed: int) -> None:
             result: Any = await generator.join(**args)
         elif command == "arrivals":
             result = generator.arrivals(**args)
+        elif command == "floor_join":
+            result = await generator.floor_join(**args)
+        elif command == "floor_close":
+            result = generator.floor_close()
+        elif command == "last_view":
+            result = generator.last_view()
         elif command == "seen":
             result = generator.seen(**args)
         elif command == "ballots":

@@ -12,6 +12,12 @@ the same Redis: the first has every phone vote within the burst window, the seco
 ballots at a steady rate (each card votes once per round, so a second rate needs a second
 round of fresh phones). Ends by reading each meeting's record back and checking that every
 ballot that got a receipt is counted exactly once.
+
+Each server runs with `PINGYI_LOOP_MONITOR` (server/loop_monitor.py): its event loop's longest
+stall in each phase is reported (bench/_stalls.py). The fan-out's CPU is compared with its
+floor, a bare asyncio writer of the same frame to as many readers measured in the same run
+(bench/_fanout_floor.py). `--meetings N` runs N meetings at once in one server process instead
+(bench/_load_meetings.py, its own section of the page).
 """
 
 from __future__ import annotations
@@ -40,10 +46,14 @@ import msgpack
 import psutil
 from websockets.asyncio.client import connect
 
+from bench import _fanout_floor
 from bench import _load_phones as phones_mod
+from bench._stalls import Phases, longest_by_phase, longest_gc, read_stalls
 from meeting.join_cards import issue_cards
 from server.datadir import DataDir
-from server.gc_policy import COLLECT_AFTER
+from server.loop_monitor import ENVIRONMENT as LOOP_MONITOR
+from server.loop_monitor import REPORT_OVER
+from server.wire import binary_frame
 from tally.meeting_file import parse_meeting_text
 from testkit import RedisServer, ServerProcess
 
@@ -52,6 +62,8 @@ DOC = ROOT / "docs" / "benchmarks.md"
 SECTION = "## Live server"
 FANOUT_TOGGLES = 8  # pause/resume pairs: samples of one chair action reaching every phone
 STEP_TIMEOUT = 120.0  # the longest any one phase may take
+FANOUT_GAP = 0.3  # seconds between two measured chair actions
+AFTER_REVEAL = 4.5  # seconds watched after the reveal (the room reads the results)
 
 
 def percentile(values: list[float], p: float) -> float:
@@ -250,10 +262,19 @@ class Cluster:
     servers: list[ServerProcess] = field(default_factory=list)
 
     def start(self) -> Cluster:
-        for _ in range(self.count):  # one after the other: the first one initialises the data
-            server = ServerProcess(self.meeting_path, self.data, redis_url=self.redis.url)
+        for n in range(self.count):  # one after the other: the first one initialises the data
+            monitor = {LOOP_MONITOR: str(self.stall_file(n))}  # its stalls, phase by phase
+            server = ServerProcess(
+                self.meeting_path, self.data, redis_url=self.redis.url, env=monitor
+            )
             self.servers.append(server.start())
         return self
+
+    def stall_file(self, n: int) -> Path:
+        return self.data.parent / f"{self.data.name}-stalls-{n}.txt"
+
+    def stalls(self) -> list[tuple[float, str, float]]:
+        return [s for n in range(self.count) for s in read_stalls(self.stall_file(n))]
 
     def stop(self) -> None:
         for server in self.servers:
@@ -267,6 +288,68 @@ class Cluster:
 
     def cpu(self) -> float:
         return cpu_seconds(self.procs())
+
+    def system_cpu(self) -> float:
+        """The kernel's share of `cpu()`: the socket writes' system calls and loopback TCP."""
+        return sum(p.cpu_times().system for p in self.procs())
+
+
+class Floor:
+    """The fan-out floor's process (`bench/_fanout_floor.py`)."""
+
+    def __init__(self, open_files: int) -> None:
+        context = multiprocessing.get_context("spawn")
+        self.pipe, theirs = context.Pipe()
+        self.process = context.Process(
+            target=_fanout_floor.run, args=(theirs, open_files), daemon=True
+        )
+        self.process.start()
+        self.port: int = self.ask_now()
+
+    def ask_now(self, command: str | None = None, args: Any = None) -> Any:
+        if command is not None:
+            self.pipe.send((command, args))
+        if not self.pipe.poll(STEP_TIMEOUT):
+            raise TimeoutError(f"the fan-out floor did not answer {command}")
+        return self.pipe.recv()
+
+    async def ask(self, command: str, args: Any = None) -> Any:
+        return await asyncio.to_thread(self.ask_now, command, args)
+
+    def close(self) -> None:
+        with contextlib.suppress(Exception):
+            self.ask_now("close")
+        self.process.join(10)
+        if self.process.is_alive():
+            self.process.kill()
+
+
+async def fan_out_floor(
+    generators: Generators, readers: int, rounds: int, open_files: int
+) -> dict[str, float]:
+    """The bare cost of one view to `readers` idle readers, the same frame bytes as the
+    phones' last view, on this machine now."""
+    payload = next((v for v in await generators.ask("last_view") if v), b"")
+    floor = Floor(open_files)
+    try:
+        share = [len(part) for part in split_evenly(readers, len(generators.pipes))]
+        await generators.ask("floor_join", [{"port": floor.port, "count": n} for n in share])
+        deadline = time.monotonic() + STEP_TIMEOUT
+        while await floor.ask("held") < readers and time.monotonic() < deadline:
+            await asyncio.sleep(0.1)
+        phones_mod.collect_between_measurements()
+        frame = binary_frame(payload)
+        result: dict[str, float] = await floor.ask(
+            "fan_out", {"frame": frame, "rounds": rounds, "gap": FANOUT_GAP}
+        )
+        await generators.ask("floor_close")
+        return result | {"frame_bytes": len(frame)}
+    finally:
+        floor.close()
+
+
+def split_evenly(total: int, parts: int) -> list[range]:
+    return [range(total)[n::parts] for n in range(parts)]
 
 
 def redis_cpu(redis: RedisServer) -> float:
@@ -284,16 +367,25 @@ async def fan_out(
 ) -> tuple[list[dict[str, float]], dict[str, float], int]:
     """Per chair action: when its view reached each phone, relative to the chair's send."""
     sent: dict[int, float] = {}
-    cpu_before = cluster.cpu(), generators.cpu()
+    # What the server spends with nothing to send (the keepalive pings of thousands of
+    # connections, the stream follower, the bench's loop monitor), over as long as the actions
+    # take: the fan-out's own cost is the rest.
+    window = len(actions) * FANOUT_GAP + 1.0
+    idle_before = cluster.cpu()
+    await asyncio.sleep(window)
+    idle = cluster.cpu() - idle_before
+    cpu_before = cluster.cpu(), generators.cpu(), cluster.system_cpu()
     for action in actions:
         at, reply = await chair.chair(action)
         sent[reply["v"]] = at
-        await asyncio.sleep(0.3)
+        await asyncio.sleep(FANOUT_GAP)
     await asyncio.sleep(1.0)
     views = len(actions) * expected
     cpu = {
         "server_cpu_per_view": (cluster.cpu() - cpu_before[0]) / max(1, views),
         "generator_cpu_per_view": (generators.cpu() - cpu_before[1]) / max(1, views),
+        "server_system_cpu_per_view": (cluster.system_cpu() - cpu_before[2]) / max(1, views),
+        "server_idle_cpu_per_view": idle / max(1, views),
     }
     found: dict[int, list[float]] = collections.defaultdict(list)
     for part in await generators.ask("arrivals", {"versions": list(sent)}):
@@ -391,6 +483,7 @@ async def run_meeting(
     slices = [(n, c.token, urls[n % len(urls)]) for n, c in enumerate(cards)]
     generators = Generators(slices, args.generators, args.open_files)
     consoles: list[Console] = []
+    phases = Phases()
     try:
         chair = await Console.open(urls[0], role="chair", key=cluster.servers[0].chair_key)
         screen = await Console.open(urls[-1], role="screen")
@@ -398,6 +491,7 @@ async def run_meeting(
         await asyncio.sleep(1.0)
         rss_before = cluster.rss()
         print(f"[{kind}] joining {args.phones} phones to {len(urls)} server process(es)…")
+        phases.begin("join")
         joined = await join_all(generators, args.join_concurrency)
         connected = len(joined["times"])
         result["join"] = pcts(joined["times"]) | {
@@ -415,8 +509,16 @@ async def run_meeting(
         else:
             actions = ["start", "open"]
         phones_mod.collect_between_measurements()
+        phases.begin("fan-out")
         samples, fan_cpu, opened = await fan_out(chair, generators, cluster, actions, connected)
         await wait_seen(generators, opened, connected)
+        if kind == "burst":
+            print(f"[{kind}] the fan-out floor: {connected} bare readers")
+            phases.begin("floor")  # the server idles meanwhile
+            floor = await fan_out_floor(generators, connected, len(actions), args.open_files)
+            fan_cpu["floor_cpu_per_view"] = floor["cpu_per_view"]
+            fan_cpu["floor_system_cpu_per_view"] = floor["system_cpu_per_view"]
+            print(f"[{kind}] fan-out CPU per view: {fan_cpu}")
         _, view = await chair.view_where(lambda v: (v.get("round") or {}).get("status") == "open")
         round_id = view["round"]["id"]
         if kind == "burst":
@@ -431,6 +533,7 @@ async def run_meeting(
         print(f"[{kind}] {len(schedule)} ballots × {args.reporters} reporters…")
         cpu_before, redis_before = cluster.cpu(), redis_cpu(redis)
         phones_mod.collect_between_measurements()
+        phases.begin(kind)
         sent = await ballots(generators, schedule, round_id, meeting)
         summary = summarise_ballots(sent)
         accepted = summary["accepted"]
@@ -442,14 +545,27 @@ async def run_meeting(
         if kind == "burst":
             print(f"[{kind}] close and reveal")
             await asyncio.sleep(0.5)
+            result["rss_before_close"] = cluster.rss()
+            phases.begin("close")
             closed_at, _ = await chair.chair("close")
+            phases.begin("reveal")
             revealed_at, _ = await chair.chair("reveal")
             at, _ = await screen.view_where(lambda v: v.get("result") is not None, closed_at)
+            phases.begin("after")
             result["close_to_result"] = at - closed_at
             result["close_to_ok"] = revealed_at - closed_at
             result["reveal_to_screen"] = at - revealed_at
-            # The one full garbage collection runs a few seconds after the reveal.
-            result["pause_after_reveal"] = await chair.longest_pause(COLLECT_AFTER + 1.5)
+            result["pause_after_reveal"] = await chair.longest_pause(AFTER_REVEAL)
+            result["rss_after_reveal"] = cluster.rss()
+        phases.begin("end")
+        stalls = cluster.stalls()
+        result["stalls"] = longest_by_phase(stalls, phases.starts)
+        result["busy"] = longest_by_phase(stalls, phases.starts, kind="busy")
+        result["phases"] = phases.starts
+        result["gc"] = longest_by_phase(stalls, phases.starts, kind="gc")
+        result["longest_gc"] = longest_gc(stalls, phases.starts[0][1])
+        print(f"[{kind}] longest loop stall per phase: {result['stalls']}")
+        print(f"[{kind}] … the loop's own CPU in the longest busy stall: {result['busy']}")
         result["round"] = round_id
         for console in consoles:
             await console.close()
@@ -468,11 +584,50 @@ async def run_meeting(
 
 
 def ms(seconds: float) -> str:
-    return "–" if seconds != seconds else f"{seconds * 1000:,.0f} ms"
+    if seconds != seconds:
+        return "–"
+    return f"{seconds * 1000:,.1f} ms" if seconds < 0.01 else f"{seconds * 1000:,.0f} ms"
 
 
 def us(seconds: float) -> str:
     return "–" if seconds != seconds else f"{seconds * 1e6:,.0f} µs"
+
+
+def mib(size: float) -> str:
+    return "–" if size != size else f"{size / 2**20:,.0f} MiB"
+
+
+def floor_ratio(fan_cpu: dict[str, float]) -> str:
+    """The floor, then the server's CPU per view against it: all of it, and less what the
+    server spends idle over as long a stretch."""
+    floor = fan_cpu.get("floor_cpu_per_view", math.nan)
+    if floor != floor:
+        return "–"
+    server = fan_cpu["server_cpu_per_view"]
+    net = server - fan_cpu.get("server_idle_cpu_per_view", math.nan)
+    return f"{us(floor)} / {server / floor:.2f}× ({net / floor:.2f}× less idle)"
+
+
+STALL_PHASES = ("join", "fan-out", "burst", "close", "reveal", "after")
+
+
+def stall_rows(burst: dict[str, Any], steady: dict[str, Any]) -> list[tuple[str, str, str]]:
+    """The longest event-loop stall of each phase (`server.loop_monitor`)."""
+    found = [(phase, burst) for phase in STALL_PHASES] + [("steady", steady)]
+    return [
+        (
+            f"longest event-loop stall: {phase} (wall / the loop's own CPU)",
+            f"{stall_ms((run.get('stalls') or {}).get(phase, math.nan))} / "
+            f"{stall_ms((run.get('busy') or {}).get(phase, math.nan))}",
+            "< 50 ms",
+        )
+        for phase, run in found
+    ]
+
+
+def stall_ms(seconds: float) -> str:
+    """A phase without any stall over the monitor's threshold says so."""
+    return f"< {REPORT_OVER * 1000:.0f} ms" if seconds == 0 else ms(seconds)
 
 
 def trio(stats: dict[str, float]) -> str:
@@ -521,6 +676,11 @@ def rows(run: dict[str, Any]) -> list[tuple[str, str, str]]:
             f"{us(fan_cpu['server_cpu_per_view'])} / {us(fan_cpu['generator_cpu_per_view'])}",
             "",
         ),
+        (
+            "fan-out CPU per phone view: bare `transport.write` floor / server ÷ floor",
+            floor_ratio(fan_cpu),
+            "≤ 1.3×",
+        ),
         ("close → result on the projector", ms(burst["close_to_result"]), "< 300 ms"),
         (
             "… of which close → `ok` (tally stored) / reveal → projector",
@@ -529,11 +689,18 @@ def rows(run: dict[str, Any]) -> list[tuple[str, str, str]]:
             "",
         ),
         (
-            "longest server pause after the reveal (its one full garbage collection)",
+            "longest chair ping round trip in the 4.5 s after the reveal",
             ms(burst.get("pause_after_reveal", math.nan)),
             "",
         ),
+        *stall_rows(burst, steady),
         ("server RSS per idle phone", f"{burst['rss_per_phone'] / 1024:,.1f} KiB", "< 32 KiB"),
+        (
+            "server RSS before the close / 4.5 s after the reveal",
+            f"{mib(burst.get('rss_before_close', math.nan))} / "
+            f"{mib(burst.get('rss_after_reveal', math.nan))}",
+            "",
+        ),
         ("server CPU per ballot (burst)", f"{b['cpu_per_ballot'] * 1e6:,.0f} µs", ""),
         ("Redis CPU per ballot (burst)", f"{b['redis_cpu_per_ballot'] * 1e6:,.0f} µs", ""),
         (
@@ -568,6 +735,10 @@ def cpu_model() -> str:
     return platform.processor() or platform.machine()
 
 
+def machine() -> str:
+    return f"{os.cpu_count()} cores (`nproc`), {cpu_model()}, Python {platform.python_version()}"
+
+
 def stored_runs() -> list[dict[str, Any]]:
     if not DOC.exists():
         return []
@@ -586,9 +757,14 @@ def compact(value: Any) -> Any:
         return {
             k: compact([{f: s[f] for f in keep} for s in v] if k == "fanout" else v)
             for k, v in value.items()
-            if k not in ("failures", "outcomes")
+            if k not in ("failures", "outcomes", "phases")
         }
     return value
+
+
+def other_machine(run: dict[str, Any], machine: str) -> str:
+    """The machine of a run taken on another one than the section names (the VM moved)."""
+    return "" if run["machine"] == machine else f"; on {run['machine']}"
 
 
 def section(runs: list[dict[str, Any]], notes: str) -> str:
@@ -611,7 +787,7 @@ def section(runs: list[dict[str, Any]], notes: str) -> str:
         f"Machine: {machine}. Server, Redis and load generator share it.  ",
         *(
             f"Command: `{run['command']}` (load average {run.get('load', math.nan):.1f} "
-            "at its start)  "
+            f"at its start{other_machine(run, machine)})  "
             for run in runs
         ),
         "",
@@ -664,10 +840,26 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         "--record", action="store_true", help="write the figures into docs/benchmarks.md"
     )
     parser.add_argument("--json", type=Path, default=None, help="also write the figures here")
+    parser.add_argument(
+        "--meetings",
+        type=int,
+        default=0,
+        help="N meetings voting within the same minute in one `pingyi serve --meetings` "
+        "process, --phones phones each (bench/_load_meetings.py)",
+    )
+    parser.add_argument(
+        "--cluster", action="store_true", help="with --meetings: a local 3-primary Redis Cluster"
+    )
+    parser.add_argument(
+        "--vote-window", type=float, default=20.0, help="with --meetings: seconds [20]"
+    )
     args = parser.parse_args(argv)
-    if not 1 <= args.phones <= 20_000 or not 1 <= args.servers <= 8:
-        parser.error("--phones 1..20000, --servers 1..8")
-    args.open_files = args.phones * 2 + 1024
+    total = args.phones * max(1, args.meetings)
+    if not 1 <= total <= 20_000 or not 1 <= args.servers <= 8 or not 0 <= args.meetings <= 100:
+        parser.error("--phones (× --meetings) 1..20000, --servers 1..8, --meetings 0..100")
+    if args.cluster and not args.meetings:
+        parser.error("--cluster goes with --meetings")
+    args.open_files = total * 2 + 1024
     return args
 
 
@@ -682,9 +874,8 @@ async def amain(args: argparse.Namespace, command: str) -> dict[str, Any]:
             "offered_rate": args.offered_rate,
             "burst_window": args.burst_window,
             "command": command,
-            "machine": f"{os.cpu_count()} cores (`nproc`), {cpu_model()}, "
-            f"Python {platform.python_version()}",
-            "load": os.getloadavg()[0],
+            "machine": machine(),
+            "load": os.getloadavg()[0],  # the host is shared: the figures shift with it
         }
         run["burst"] = await run_meeting("burst", args, redis, workdir)
         run["steady"] = await run_meeting("steady", args, redis, workdir)
@@ -706,6 +897,10 @@ def main(argv: list[str] | None = None) -> int:
         if a not in ("--record", "--json") and (n == 0 or given[n - 1] != "--json")
     ]
     command = " ".join(["python -m bench.load", *shown])
+    if args.meetings:
+        from bench import _load_meetings  # it builds on this module
+
+        return _load_meetings.main(args, command)
     run = asyncio.run(amain(args, command))
     print(run_label(run))
     print_table(run)

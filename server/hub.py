@@ -5,6 +5,11 @@ client of that role. A client whose connection is idle gets them written at once
 (`server.wire`); otherwise its sender task, which has one slot for the newest view and a queue
 for the client's own replies, sends them when the connection drains. A slow phone only ever
 gets the latest view and never holds up the others.
+
+Thousands of phones make the write itself the cost of a view (docs/benchmarks.md: the system
+call is most of it), so the loop over them is kept tight: a client says whether it is `idle`
+(welcomed, nothing queued, its sender not sending: a frame written now cannot overtake one of
+its own) in one field it keeps up to date, and only a client that is not goes the long way.
 """
 
 from __future__ import annotations
@@ -37,6 +42,8 @@ class Client:
         self.role = role
         self.send = send
         self.write_frame = write_frame
+        self._write_now: WriteFrame = write_frame or _refused
+        self.idle = False  # a frame may be written straight to the socket now (`_refresh`)
         self.token_hash: str | None = None
         self.group: str | None = None
         self._view: bytes | None = None
@@ -46,23 +53,30 @@ class Client:
         self._sending = False
         self.closed = False
 
+    def _refresh(self) -> None:
+        self.idle = (
+            self.write_frame is not None
+            and not self._held
+            and not self._sending
+            and not self._replies
+            and self._view is None
+        )
+
     def _written_now(self, data: bytes, frame: bytes | None) -> bool:
         """Writes straight to the socket when nothing is queued ahead (keeps the order)."""
-        if self.write_frame is None or self._held or self._sending:
-            return False
-        if self._replies or self._view is not None:
-            return False
-        return self.write_frame(frame or binary_frame(data))
+        return self.idle and self._write_now(frame or binary_frame(data))
 
     def deliver_view(self, data: bytes, frame: bytes | None = None) -> None:
         if self._written_now(data, frame):
             return
         self._view = data
+        self.idle = False
         if not self._held:
             self._wakeup.set()
 
     def welcome(self, message: dict[str, Any]) -> None:
         self._held = False
+        self._refresh()
         self.reply(message)
 
     def reply(self, message: dict[str, Any]) -> None:
@@ -72,6 +86,7 @@ class Client:
         if self._written_now(data, frame):
             return
         self._replies.append(data)
+        self.idle = False
         if not self._held:
             self._wakeup.set()
 
@@ -81,6 +96,7 @@ class Client:
             await self._wakeup.wait()
             self._wakeup.clear()
             self._sending = True
+            self.idle = False
             try:
                 while self._replies:
                     await self.send(self._replies.popleft())
@@ -89,6 +105,19 @@ class Client:
                     await self.send(data)
             finally:
                 self._sending = False
+                self._refresh()
+
+
+def _refused(frame: bytes) -> bool:
+    """The direct write of a client that has none (another ASGI server): always queued."""
+    return False
+
+
+def deliver(clients: list[Client], data: bytes, frame: bytes) -> None:
+    """One view to each client: straight onto an idle client's socket, else into its slot."""
+    for client in clients:
+        if not (client.idle and client._write_now(frame)):
+            client.deliver_view(data, frame)
 
 
 class Hub:
@@ -119,8 +148,7 @@ class Hub:
         frame = binary_frame(data)
         clients = list(self.clients[role])
         if len(clients) <= DELIVERY_CHUNK:
-            for client in clients:
-                client.deliver_view(data, frame)
+            deliver(clients, data, frame)
             return
         # Thousands of phones: wake their senders a chunk at a time, so that whatever else is
         # ready (a tally at close, a ballot batch) runs between chunks instead of after all of
@@ -139,8 +167,7 @@ class Hub:
             for start in range(0, len(clients), DELIVERY_CHUNK):
                 if start:
                     await asyncio.sleep(0)
-                for client in clients[start : start + DELIVERY_CHUNK]:
-                    client.deliver_view(data, frame)
+                deliver(clients[start : start + DELIVERY_CHUNK], data, frame)
         finally:
             if self._deliveries.get(role) is asyncio.current_task():
                 del self._deliveries[role]

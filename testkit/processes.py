@@ -104,6 +104,9 @@ class ServerProcess:
     teller: TellerKeys = field(default=None)  # type: ignore[assignment]
     process: subprocess.Popen[bytes] | None = None
     log_path: Path | None = None
+    # `pingyi serve --meetings DIR`: one process hosting every meeting file of DIR (each under
+    # /m/<id>/), instead of the one meeting at `meeting_path`.
+    meetings: Path | None = None
 
     def __post_init__(self) -> None:
         if self.teller is None:
@@ -136,7 +139,8 @@ class ServerProcess:
                     "-m",
                     "cli",
                     "serve",
-                    str(self.meeting_path),
+                    *(["--meetings", str(self.meetings)] if self.meetings else []),
+                    *([] if self.meetings else [str(self.meeting_path)]),
                     "--data",
                     str(self.data),
                     "--port",

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
+import weakref
 
 import pytest
 import uvicorn
@@ -133,3 +135,84 @@ async def test_a_phone_that_stops_reading_gets_the_welcome_first_then_only_the_n
     assert versions == sorted(versions), "a view overtook a newer one"
     assert versions[0] == 0 and versions[-1] == 300
     assert len(versions) < 300, "every view was sent: the slow phone was not coalesced"
+
+
+@pytest.mark.parametrize("goodbye", ["close", "abort"])
+async def test_a_departed_phone_is_freed_without_the_garbage_collector(goodbye: str) -> None:
+    """The collector walks no connection while a meeting runs (`server.gc_policy`): a phone
+    that leaves, with a close frame or by dropping the connection, must be freed by reference
+    counting alone, its protocol, transport and sender included."""
+    hub = Hub()
+    left: list[weakref.ref[object]] = []
+    gone = asyncio.Event()
+
+    async def endpoint(websocket: WebSocket) -> None:
+        await websocket.accept()
+        write = websocket.scope["extensions"][EXTENSION]
+        client = Client("phone", websocket.send_bytes, write)
+        left.extend(weakref.ref(o) for o in (write.__self__, write.__self__.transport, client))
+        async with connected(hub, client):
+            hub.add(client)
+            client.welcome({"t": "welcome"})
+            hub.broadcast("phone", {"t": "view", "v": 1})
+            with contextlib.suppress(Exception):
+                while True:
+                    message = await websocket.receive()
+                    if message["type"] == "websocket.disconnect":
+                        break
+        gone.set()
+
+    gc.collect()
+    gc.disable()
+    try:
+        async with wire_server(endpoint) as url:
+            phone = await connect(url, compression=None)
+            assert unpack(await asyncio.wait_for(phone.recv(), 5))["t"] == "welcome"
+            assert unpack(await asyncio.wait_for(phone.recv(), 5))["v"] == 1
+            if goodbye == "close":
+                await phone.close()
+            else:
+                phone.transport.abort()
+            await asyncio.wait_for(gone.wait(), 5)
+            for _ in range(50):  # the transport's last callbacks run on the next passes
+                if all(ref() is None for ref in left):
+                    break
+                await asyncio.sleep(0.02)
+            assert [ref() for ref in left] == [None, None, None]
+            if goodbye == "abort":
+                await phone.close()
+    finally:
+        gc.enable()
+
+
+async def test_messages_over_a_passs_allowance_reach_the_app_in_order_and_before_a_close(
+    monkeypatch,  # type: ignore[no-untyped-def]
+) -> None:
+    from server import wire
+
+    monkeypatch.setattr(wire, "_admission", wire.Admission(per_pass=2))
+    holds = []
+    hold = wire.FrameWritingProtocol._hold
+    monkeypatch.setattr(
+        wire.FrameWritingProtocol, "_hold", lambda self: holds.append(1) or hold(self)
+    )
+    got: list[object] = []
+    done = asyncio.Event()
+
+    async def endpoint(websocket: WebSocket) -> None:
+        await websocket.accept()
+        while True:
+            message = await websocket.receive()
+            if message["type"] == "websocket.disconnect":
+                break
+            got.append(unpack(message["bytes"])["n"])
+        got.append("gone")
+        done.set()
+
+    async with wire_server(endpoint) as url:
+        async with connect(url, compression=None) as client:
+            for n in range(30):  # sent back to back: a few passes' worth in one read
+                await client.send(pack({"n": n}))
+        await asyncio.wait_for(done.wait(), 5)
+    assert holds, "no message found its pass full"
+    assert got == [*range(30), "gone"]

@@ -30,9 +30,23 @@ FIELDS = (
     "writable",
     "conn",
     "transport",
+    "frames",  # a message's frames, which a held message takes as uvicorn would
+    "curr_msg_data_type",
     "scope",
 )
-METHODS = ("send_receive_event_to_app", "handle_connect")
+# Overridden by server/wire.py: to hold messages over a pass's allowance (and hand them over
+# before a disconnection), to keep `frames_ok`, and to break a finished connection's cycles.
+METHODS = (
+    "send_receive_event_to_app",
+    "handle_connect",
+    "on_task_complete",
+    "connection_lost",
+    "handle_close",
+    "handle_parser_exception",
+    "shutdown",
+    "pause_writing",
+    "resume_writing",
+)
 WHAT_TO_DO = (
     "server/wire.py (FrameWritingProtocol) uses it: adapt server/wire.py to uvicorn {version}, "
     "then widen the uvicorn pin in pyproject.toml"
