@@ -177,6 +177,9 @@ class Wire(asyncio.Protocol):
             self.transport.write(b"".join(out))
 
 
+ANSWERS = ["能"] * 9 + ["不能"]  # the item answers a phone gives (with --items)
+
+
 @dataclass
 class Phone:
     index: int  # global, across every generator process
@@ -222,13 +225,22 @@ class Phone:
         self.wire.send(msgpack.packb(message))
         return await asyncio.wait_for(self.pending, REPLY_TIMEOUT)
 
-    async def cast(self, marks: dict[str, str], at: float) -> tuple[float, float, str, str]:
+    async def cast(
+        self, marks: dict[str, str], at: float, items: dict[str, dict[str, str]] | None = None
+    ) -> tuple[float, float, str, str]:
         """(send time, accept latency, outcome, receipt) for one ballot sent at `at`."""
         await asyncio.sleep(max(0.0, at - time.time()))
         cid = f"load-{self.index:06d}-{random.getrandbits(64):016x}"
         sent = time.time()
         try:
-            message = {"t": "cast", "round": self.round_id, "marks": marks, "cid": cid}
+            message: dict[str, Any] = {
+                "t": "cast",
+                "round": self.round_id,
+                "marks": marks,
+                "cid": cid,
+            }
+            if items is not None:
+                message["items"] = items
             reply = await self._request(message)
         except Exception as error:  # noqa: BLE001 - counted, reported
             return sent, time.time() - sent, f"failed:{type(error).__name__}", ""
@@ -285,6 +297,7 @@ class Generator:
         reporters: list[str],
         grades: list[str],
         round_ids: dict[str, int] | None = None,
+        items: int = 0,
     ) -> list[tuple[float, float, str, str, int]]:
         """(send time, accept latency, outcome, receipt, phone index) per scheduled phone;
         `round_ids` by server URL when the phones are in several meetings."""
@@ -294,14 +307,21 @@ class Generator:
             if phone.index not in schedule:
                 continue
             marks = {r: self.random.choice(grades) for r in reporters}
-            jobs.append(self._cast(phone, marks, schedule[phone.index]))
+            answers = None
+            if items:  # 能 mostly, as a room answers
+                ids = [f"a{n:02d}" for n in range(1, items + 1)]
+                pick = self.random.choices
+                answers = {
+                    r: dict(zip(ids, pick(ANSWERS, k=items), strict=True)) for r in reporters
+                }
+            jobs.append(self._cast(phone, marks, schedule[phone.index], answers))
         return list(await asyncio.gather(*jobs))
 
     @staticmethod
     async def _cast(
-        phone: Phone, marks: dict[str, str], at: float
+        phone: Phone, marks: dict[str, str], at: float, items: dict | None
     ) -> tuple[float, float, str, str, int]:
-        return (*await phone.cast(marks, at), phone.index)
+        return (*await phone.cast(marks, at, items), phone.index)
 
     async def floor_join(self, port: int, count: int) -> int:
         """Opens `count` idle readers to the fan-out floor's port."""

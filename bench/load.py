@@ -81,7 +81,9 @@ def pcts(values: list[float]) -> dict[str, float]:
 # ---- the meeting ---------------------------------------------------------------------------
 
 
-def meeting_text(title: str, phones: int, reporters: int) -> str:
+def meeting_text(title: str, phones: int, reporters: int, items: int = 0) -> str:
+    """The bench's meeting; with `items`, every group answers a grade and an `items`-long
+    能/不能 checklist on every reporter (issue 17's 28-item form)."""
     seats = [math.ceil(phones / 3)] * 3
     lines = [
         "[meeting]",
@@ -109,7 +111,12 @@ def meeting_text(title: str, phones: int, reporters: int) -> str:
         strict=True,
     ):
         lines += ["[[groups]]", f'id = "{gid}"', f'name = "{name}"', f"seats = {seat}"]
-        lines += [f"weight = {weight}", ""]
+        lines += [f"weight = {weight}", *(['form = "items"'] if items else []), ""]
+    if items:
+        lines += ["[[forms]]", 'id = "items"', 'name = "逐项测评"', 'kind = "both"']
+        lines += ["grade_weight = 0.3", "items_weight = 0.7", ""]
+        for n in range(1, items + 1):
+            lines += ["[[forms.items]]", f'id = "a{n:02d}"', f'text = "能不能做好第{n}项工作"', ""]
     lines += ["[rules]", "quorum = 0", ""]
     return "\n".join(lines)
 
@@ -428,6 +435,7 @@ async def ballots(
         "round_id": round_id,
         "reporters": [r.id for r in meeting.reporters],
         "grades": list(meeting.rules.grades),
+        "items": len(meeting.appraisal.forms[0].checklist.items) if meeting.appraisal.forms else 0,
     }
     return [b for part in await generators.ask("ballots", args) for b in part]
 
@@ -472,7 +480,7 @@ async def run_meeting(
     kind: str, args: argparse.Namespace, redis: RedisServer, workdir: Path
 ) -> dict[str, Any]:
     title = f"压力测试会议（{kind}）"
-    text = meeting_text(title, args.phones, args.reporters)
+    text = meeting_text(title, args.phones, args.reporters, args.items)
     meeting = parse_meeting_text(text)
     meeting_path = workdir / f"{kind}.toml"
     meeting_path.write_text(text, encoding="utf-8")
@@ -849,6 +857,12 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     )
     parser.add_argument(
         "--cluster", action="store_true", help="with --meetings: a local 3-primary Redis Cluster"
+    )
+    parser.add_argument(
+        "--items",
+        type=int,
+        default=0,
+        help="each ballot also answers an N-item 能/不能 checklist per reporter [0: grades only]",
     )
     parser.add_argument(
         "--vote-window", type=float, default=20.0, help="with --meetings: seconds [20]"
