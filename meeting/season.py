@@ -19,6 +19,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any, Literal
 
 from meeting.organisation import Organisation, PlannedMeeting
+from meeting.views import measured_grade
 from tally.model import Meeting
 
 Stage = Literal["planned", "held", "fixed", "filed"]
@@ -70,7 +71,7 @@ def outcome(
     as the 综合评价结果表 attaches it). A hosted meeting is filed when its record is fixed."""
     if result is None:
         return Outcome(meeting.title, None, via=via)
-    votes = {r["id"]: r.get("final_grade") or "" for r in result.get("reporters", [])}
+    votes = {r["id"]: measured_grade(r) for r in result.get("reporters", [])}
     bottom = set(result.get("bottom") or [])
     fixed = (evaluation or {}).get("fixed")
     entries = (evaluation or {}).get("entries") or {} if fixed else {}

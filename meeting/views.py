@@ -171,12 +171,26 @@ def latest_result(state: MeetingState, revealed_only: bool) -> dict[str, Any] | 
 def phone_view(meeting: Meeting, state: MeetingState) -> dict[str, Any]:
     view = agenda_view(meeting, state)
     result = latest_result(state, revealed_only=True)
-    view["results"] = (
-        [{"id": r["id"], "final_grade": r["final_grade"]} for r in result["reporters"]]
-        if result
-        else None
-    )
+    view["results"] = [_phone_row(r) for r in result["reporters"]] if result else None
     return view
+
+
+COMPOSITE = ("composite_grade", "composite_score")  # a 三评 meeting's 测评等次 and 综合得分
+
+
+def _phone_row(row: dict[str, Any]) -> dict[str, Any]:
+    """What a phone shows of a reporter's result: the grade, and in a 三评 meeting the
+    composite's (the 测评等次 there; `final_grade` is only the vote's part)."""
+    shown = {"id": row["id"], "final_grade": row["final_grade"]}
+    shown |= {key: row[key] for key in COMPOSITE if key in row}
+    return shown
+
+
+def measured_grade(row: dict[str, Any]) -> str:
+    """A reporter's 测评等次 in a result: the composite's in a 三评 meeting, else the vote's
+    ("" for 待定)."""
+    grade = row["composite_grade"] if "composite_grade" in row else row.get("final_grade")
+    return grade or ""
 
 
 def turnout(meeting: Meeting, state: MeetingState) -> dict[str, Any]:
@@ -219,7 +233,7 @@ def chair_view(
 def vote_grades(state: MeetingState) -> dict[str, str]:
     """Each reporter's 测评等次 in the latest count ("" for 待定); {} before any count."""
     result = latest_result(state, revealed_only=False) or {}
-    return {r["id"]: r.get("final_grade") or "" for r in result.get("reporters", [])}
+    return {r["id"]: measured_grade(r) for r in result.get("reporters", [])}
 
 
 def evaluation_view(meeting: Meeting, state: MeetingState) -> dict[str, Any]:

@@ -107,7 +107,7 @@ def _scorer(request: Request, body: dict[str, Any]) -> tuple[str, str]:
 async def panel_links(request: Request) -> Response:
     _require_chair(request)
     service = _service(request)
-    body = panel.panel_view(service.state.panel, service.meeting)
+    body = _panel(service)
     for entry in body["experts"]:
         entry["url"] = f"/expert?key={service.expert_key(entry['id'])}"
     return JSONResponse(body, headers=NO_STORE)
@@ -128,10 +128,14 @@ async def indicators(request: Request) -> Response:
     except InputError as error:
         raise BadField(str(error), "indicators") from None
     version = await service.record_panel(panel.ImportIndicators(values, name))
-    return JSONResponse(
-        {"v": version, **panel.panel_view(service.state.panel, service.meeting)},
-        headers=NO_STORE,
-    )
+    return JSONResponse({"v": version, **_panel(service)}, headers=NO_STORE)
+
+
+def _panel(service: MeetingService) -> dict[str, Any]:
+    return {
+        **panel.panel_view(service.state.panel, service.meeting),
+        "has_indicators": bool(service.meeting.appraisal.indicators),
+    }
 
 
 def _as_csv(raw: bytes, name: str) -> str:

@@ -401,14 +401,23 @@ function renderResults() {
     ui["results-list"],
     results,
     (r) => r.id,
-    () => h("li", {}, h("span.name"), h("span.org"), h("span.grade")),
+    (r) =>
+      "composite_grade" in r || "composite_score" in r
+        ? h("li", {}, h("span.name"), h("span.org"), h("span.final", {}, h("span.score.num"), " ", h("span.grade")))
+        : h("li", {}, h("span.name"), h("span.org"), h("span.grade")),
     (node, r) => {
       const rep = reporterById(r.id);
       setText(node.querySelector(".name"), rep.name);
       setText(node.querySelector(".org"), rep.org);
+      // a 三评 meeting (issue 17): the result is the composite's 测评等次 (final_grade is only
+      // the vote's part), with its 综合得分
+      const composite = "composite_grade" in r || "composite_score" in r;
+      const grade = composite ? r.composite_grade : r.final_grade;
       const badge = node.querySelector(".grade");
-      setText(badge, r.final_grade || "待定");
-      badge.className = `grade ${gradeClass(grades, r.final_grade)}`;
+      setText(badge, grade || "待定");
+      badge.className = `grade ${gradeClass(grades, grade)}`;
+      const line = node.querySelector(".score");
+      if (line) setText(line, r.composite_score == null ? "" : Number(r.composite_score).toFixed(2));
     },
   );
 }

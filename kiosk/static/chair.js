@@ -14,6 +14,7 @@ import {
   randomHex, serverNow, setText, show, showNetStatus, stepClock, syncList, syncTurnoutBars,
   takeKeyFromUrl, toggleClass,
 } from "/static/common.js";
+import { mountPanel } from "/static/chair_panel.js";
 
 const ui = Object.fromEntries(
   [...document.querySelectorAll("[id]")].map((node) => [node.id, node]),
@@ -569,6 +570,74 @@ function renderUnseal() {
   show(ui["unseal-card"], waiting.length > 0);
 }
 
+// A 三评 meeting's result (issue 17), compactly: per reporter (in composite_rank order) each
+// group's score, 群众测评, each other source ("缺" when missing: its weight spread over the
+// others), 综合得分 and 测评等次 with the reason. Rows carry data-reporter, cells data-col.
+function compositeTable(result) {
+  const appraisal = result.appraisal;
+  const grades = appraisal.grades || result.grades || DEFAULT_GRADES;
+  const sources = appraisal.sources || [];
+  const groups = (result.groups || []).map((g) => ({ col: g.id, name: g.name, kind: "group" }));
+  const cols = [
+    ...groups,
+    { col: "vote", name: (sources.find((x) => x.id === "vote") || {}).name || "群众测评", kind: "vote" },
+    ...sources.filter((x) => x.id !== "vote").map((x) => ({ col: x.id, name: x.name || x.id, kind: "source" })),
+    { col: "composite", name: "综合得分", kind: "composite" },
+  ];
+  const weightOf = (c) => {
+    const x = sources.find((y) => y.id === c.col);
+    return x && x.weight != null ? `×${x.weight}` : "";
+  };
+  const signature = cols.map((c) => c.col).join("|");
+  const head = ui["result-head"];
+  if (head.dataset.cols !== signature) {
+    head.dataset.cols = signature;
+    head.replaceChildren(
+      h("th", {}, "述职人"),
+      ...cols.map((c) => h("th", { dataset: { col: c.col } }, c.name, weightOf(c) ? h("small", {}, ` ${weightOf(c)}`) : null)),
+      h("th", { dataset: { col: "grade" } }, "测评等次"),
+      h("th", {}, "依据"),
+    );
+  }
+  const score = (x) => (x == null ? null : Number(x).toFixed(2));
+  const value = (r, c) => {
+    if (c.kind === "group") return score(((r.by_group || {})[c.col] || {}).score);
+    if (c.kind === "vote") return score(r.vote_score ?? (r.sources || {}).vote);
+    if (c.kind === "source") return score((r.sources || {})[c.col]);
+    return score(r.composite_score);
+  };
+  const rank = (r) => (r.composite_rank == null ? Infinity : r.composite_rank);
+  const rows = [...(result.reporters || [])].sort((a, b) => rank(a) - rank(b));
+  syncList(
+    ui["result-body"],
+    rows,
+    (r) => r.id,
+    (r) => h("tr", { dataset: { reporter: r.id } }),
+    (node, r) => {
+      if (node.childElementCount !== cols.length + 3) {
+        node.replaceChildren(
+          h("td"),
+          ...cols.map((c) => h(`td.num.sp-${c.kind}`, { dataset: { col: c.col } })),
+          h("td", { dataset: { col: "grade" } }, h("span.grade")),
+          h("td.sp-why"),
+        );
+      }
+      const cells = node.children;
+      setText(cells[0], `${r.composite_rank ?? ""} ${r.name}`.trim());
+      cols.forEach((c, i) => {
+        const v = value(r, c);
+        const missing = v == null && c.kind === "source";
+        setText(cells[i + 1], missing ? "缺" : v ?? "—");
+        toggleClass(cells[i + 1], "sp-missing", missing);
+      });
+      const badge = cells[cols.length + 1].querySelector(".grade");
+      setText(badge, r.composite_grade || "待定");
+      badge.className = `grade ${gradeClass(grades, r.composite_grade)}`;
+      setText(cells[cols.length + 2], r.composite_decided_by || "");
+    },
+  );
+}
+
 function renderResult() {
   const result = view.result;
   show(ui["result-card"], Boolean(result));
@@ -576,14 +645,16 @@ function renderResult() {
   const revealed = view.round && view.round.status === "revealed";
   setText(ui["result-state"], revealed || view.state === "finished" ? "已公布" : "尚未公布");
   const grades = result.grades || DEFAULT_GRADES;
-  const rows = (result.reporters || []).map((r) => {
+  if (result.appraisal) compositeTable(result);
+  else if (ui["result-head"].dataset.cols) delete ui["result-head"].dataset.cols;
+  const rows = result.appraisal ? [] : (result.reporters || []).map((r) => {
     const badge = { grade: r.final_grade || "待定", cls: gradeClass(grades, r.final_grade) };
     return {
       id: r.id, name: r.name, counts: r.counts || {}, blank: (r.abstain || 0) + (r.invalid || 0),
       extra: [r.score == null ? "—" : r.score.toFixed(2), badge, r.decided_by || ""],
     };
   });
-  countsTable(ui["result-head"], ui["result-body"], grades, rows, ["得分", "测评等次", "依据"]);
+  if (!result.appraisal) countsTable(ui["result-head"], ui["result-body"], grades, rows, ["得分", "测评等次", "依据"]);
   const notes = (result.undecided || []).map((u) => `待会议决定：${u.reporters.map((id) => reporterById(id).name).join("、")} — ${u.why}`);
   if (result.valid === false) notes.unshift("未达到规定的参会比例，本次测评无效");
   show(ui.undecided, notes.length > 0);
@@ -739,7 +810,10 @@ ui["paper-code"].addEventListener("input", () => {
 
 setInterval(tick, 250);
 
+let meetingInfo = null; // /api/meeting: the reporters for the panel card's score entry
+
 fetchMeeting().then((meeting) => {
+  meetingInfo = meeting;
   if (meeting && Array.isArray(meeting.grades) && meeting.grades.length) {
     grades = meeting.grades;
     paperRound = null; // rebuild the paper form with the meeting's own scale
@@ -750,3 +824,4 @@ fetchMeeting().then((meeting) => {
 const key = takeKeyFromUrl(CHAIR_KEY_STORE);
 if (key) start(key);
 else askForKey("");
+mountPanel(ui, () => chairKey, () => meetingInfo); // 专家评分与项目指标 (a 三评 meeting only)

@@ -286,6 +286,7 @@ function renderAgenda() {
 function renderResults() {
   const result = view.result;
   const grades = result.grades || DEFAULT_GRADES;
+  if (result.appraisal || ui.stable) renderComposite(result);
   // The poor-vote rule's grade names its column (不合格票率 on a scale of one's own).
   const poor = result.poor_grade || grades[grades.length - 1];
   setText(ui["poor-head"], `${poor}票率`);
@@ -299,6 +300,10 @@ function renderResults() {
     );
   }
   renderBanner(result);
+  if (result.appraisal) {
+    renderUndecided(result);
+    return;
+  }
   ui.rtable.style.setProperty("--rows", Math.max(rows.length, 6));
   const header = ui.rtable.querySelector(".row.head");
   const body = ui.rtable.querySelector(".rows") || ui.rtable.appendChild(h("div.rows", { role: "rowgroup" }));
@@ -355,6 +360,10 @@ function renderResults() {
       setText(node.querySelector(".why"), r.decided_by || "");
     },
   );
+  renderUndecided(result);
+}
+
+function renderUndecided(result) {
   const notes = [];
   for (const u of result.undecided || []) {
     const names = (u.reporters || []).map((id) => reporterById(id).name).join("、");
@@ -368,6 +377,186 @@ function renderResults() {
     (note) => h("span.note", {}, note),
     () => {},
   );
+}
+
+// ---- a 三评 meeting (issue 17): the combined result beside each constituency's ----------------
+
+// Its table (#stable) is made the first time such a result is shown, in place of #rtable: one
+// row per reporter in composite_rank order; a column per voter group, then 群众测评 and each
+// other source of the composite (项目指标, 专家点评 ...), 综合得分 and 测评等次. Each row carries
+// data-reporter, each cell data-col (group id, "vote", source id, "composite", "grade").
+const SCORE = (x) => (x == null ? null : Number(x).toFixed(2));
+
+function weightText(w) {
+  if (w == null) return "";
+  return typeof w === "string" ? `×${w}` : `×${Math.round(Number(w) * 1000) / 1000}`;
+}
+
+// The groups' columns: the result's groups, and any other group a reporter was scored by.
+function compositeGroups(result) {
+  const groups = (result.groups || []).map((g) => ({ id: g.id, name: g.name }));
+  for (const r of result.reporters || []) {
+    for (const [id, g] of Object.entries(r.by_group || {})) {
+      if (!groups.some((x) => x.id === id)) groups.push({ id, name: g.name || id });
+    }
+  }
+  // a group's weight in the header; where it differs by 类别, each one (×0.5/0.3), and the
+  // reporter's own in its cell's title
+  for (const g of groups) {
+    const weights = new Set(
+      (result.reporters || []).map((r) => (r.by_group || {})[g.id]).filter(Boolean).map((x) => x.weight),
+    );
+    weights.delete(null);
+    weights.delete(undefined);
+    g.weight = weights.size ? [...weights].map((w) => Math.round(Number(w) * 1000) / 1000).join("/") : null;
+  }
+  return groups;
+}
+
+function compositeColumns(result) {
+  const appraisal = result.appraisal;
+  const sources = appraisal.sources || [];
+  const vote = sources.find((s) => s.id === "vote") || { id: "vote", name: "群众测评", weight: null };
+  const cols = compositeGroups(result).map((g) => ({
+    col: g.id, kind: "group", name: g.name, weight: g.weight,
+  }));
+  cols.push({ col: "vote", kind: "vote", name: vote.name || "群众测评", weight: vote.weight });
+  for (const s of sources) {
+    if (s.id !== "vote") cols.push({ col: s.id, kind: "source", name: s.name || s.id, weight: s.weight });
+  }
+  cols.push({ col: "composite", kind: "composite", name: "综合得分", weight: null });
+  return cols;
+}
+
+function compositeRows(result) {
+  const rows = [...(result.reporters || [])];
+  const rank = (r) => (r.composite_rank == null ? Infinity : r.composite_rank);
+  return rows.sort((a, b) => rank(a) - rank(b)); // a stable sort: ties keep the result's order
+}
+
+function cellValue(r, c) {
+  if (c.kind === "group") {
+    const g = (r.by_group || {})[c.col];
+    return g ? SCORE(g.score) : null;
+  }
+  if (c.kind === "vote") return SCORE(r.vote_score ?? (r.sources || {}).vote);
+  if (c.kind === "source") return SCORE((r.sources || {})[c.col]);
+  return SCORE(r.composite_score);
+}
+
+function renderComposite(result) {
+  if (!result.appraisal) {
+    // a grade-only result after a 三评 one (not expected in one meeting): today's table back
+    show(ui.stable, false);
+    show(ui["stable-note"], false);
+    show(ui.rtable, true);
+    return;
+  }
+  const grades = result.appraisal.grades || result.grades || DEFAULT_GRADES;
+  const cols = compositeColumns(result);
+  const signature = cols.map((c) => `${c.col}:${c.name}:${c.weight}`).join("|");
+  if (!ui.stable) {
+    ui.stable = h("div.rtable.stable", { id: "stable", role: "table", "aria-label": "综合评议结果" });
+    ui["stable-note"] = h("p.stable-note", { id: "stable-note", hidden: true });
+    ui.rtable.after(ui.stable, ui["stable-note"]);
+  }
+  show(ui.rtable, false);
+  show(ui.stable, true);
+  const table = ui.stable;
+  if (table.dataset.cols !== signature) {
+    table.dataset.cols = signature;
+    table.replaceChildren(
+      h(
+        "div.row.head",
+        { role: "row" },
+        h("span.idx", { role: "columnheader", dataset: { col: "rank" } }, "名次"),
+        h("span", { role: "columnheader", dataset: { col: "name" } }, "姓名"),
+        h("span", { role: "columnheader", dataset: { col: "org" } }, "单位"),
+        cols.map((c) =>
+          h(
+            `span.sc.${c.kind}`,
+            { role: "columnheader", dataset: { col: c.col } },
+            h("span.cname", {}, c.name),
+            c.weight == null ? null : h("span.cw.num", {}, weightText(c.weight)),
+          ),
+        ),
+        h("span.final", { role: "columnheader", dataset: { col: "grade" } }, "测评等次"),
+      ),
+      h("div.rows", { role: "rowgroup" }),
+    );
+  }
+  table.style.setProperty("--cols", cols.length);
+  const rows = compositeRows(result);
+  table.style.setProperty("--rows", Math.max(rows.length, 6));
+  let missing = false;
+  syncList(
+    table.querySelector(".rows"),
+    rows,
+    (r) => r.id,
+    (r) =>
+      h(
+        "div.row",
+        { role: "row", dataset: { reporter: r.id } },
+        h("span.idx.num", { role: "cell", dataset: { col: "rank" } }),
+        h("span.who", { role: "cell", dataset: { col: "name" } }, h("span.name"), h("span.tag.category", { hidden: true })),
+        h("span.org", { role: "cell", dataset: { col: "org" } }),
+        cols.map((c) => h(`span.sc.num.${c.kind}`, { role: "cell", dataset: { col: c.col } })),
+        h("span.final", { role: "cell", dataset: { col: "grade" } }, h("span.grade")),
+      ),
+    (node, r) => {
+      setText(node.querySelector(".idx"), r.composite_rank ?? "");
+      setText(node.querySelector(".name"), r.name);
+      const tag = node.querySelector(".tag.category");
+      setText(tag, r.category || "");
+      show(tag, Boolean(r.category));
+      setText(node.querySelector(".org"), r.org);
+      for (const c of cols) {
+        const cell = node.querySelector(`.sc[data-col="${CSS.escape(c.col)}"]`);
+        const value = cellValue(r, c);
+        // a source the composite had to do without: 缺, its weight spread over the others
+        const absent = value == null && c.kind === "source";
+        if (absent) missing = true;
+        toggleClass(cell, "missing", absent);
+        if (absent) {
+          if (!cell.querySelector(".fn")) cell.replaceChildren("—", h("sup.fn", {}, "*"));
+        } else {
+          setText(cell, value ?? "—");
+        }
+        let title = "";
+        if (c.kind === "group") {
+          const g = (r.by_group || {})[c.col];
+          if (g) title = [g.why, g.weight == null ? "" : `权重 ${weightText(g.weight)}`].filter(Boolean).join("，");
+        } else if (c.kind === "vote" || c.kind === "source") {
+          const used = (r.weights || {})[c.col];
+          title = absent ? "缺：权重已按比例折算" : used == null ? "" : `实际权重 ${weightText(used)}`;
+        } else {
+          const step = (r.composite_steps || []).find((s) => s.rule === "composite");
+          title = step ? step.why : "";
+        }
+        if (cell.title !== title) cell.title = title;
+      }
+      const badge = node.querySelector(".grade");
+      setText(badge, r.composite_grade || "待定");
+      badge.className = `grade ${gradeClass(grades, r.composite_grade)}`;
+      const why = r.composite_decided_by || "";
+      if (badge.title !== why) badge.title = why;
+    },
+  );
+  // the footnote: which weights were used in place of the declared ones
+  let note = "";
+  if (missing) {
+    note = "* 缺：权重已按比例折算";
+    const used = new Set(rows.map((r) => JSON.stringify(r.weights || {})));
+    if (used.size === 1) {
+      const weights = rows.length ? rows[0].weights || {} : {};
+      const named = cols
+        .filter((c) => (c.kind === "vote" || c.kind === "source") && weights[c.col] != null && weights[c.col] > 0)
+        .map((c) => `${c.name}${weightText(weights[c.col])}`);
+      if (named.length) note += `（本次按 ${named.join("、")} 计）`;
+    }
+  }
+  setText(ui["stable-note"], note);
+  show(ui["stable-note"], Boolean(note));
 }
 
 // 应到 / 实到 / 参评率 / 有效, large; red, saying 本次测评无效 and why, when the quorum was missed.
