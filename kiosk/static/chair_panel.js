@@ -94,5 +94,5 @@ export function mountPanel(ui, getKey, meeting) {
   });
 
   load();
-  setInterval(load, 10_000);
+  setInterval(load, 5_000);
 }

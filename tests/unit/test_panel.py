@@ -32,9 +32,8 @@ from tests.helpers import ROOT
 
 EXAMPLES = ROOT / "examples"
 TEXT = (EXAMPLES / "sanping-meeting.toml").read_text("utf-8")
-MEMBERS = 'members = [{ id = "e1", name = "张教授" }, { id = "e2", name = "李研究员" }]\n'
-MEETING = parse_meeting_text(
-    TEXT.replace("trim_from = 5\n", "trim_from = 5\n" + MEMBERS, 1),
+MEETING = parse_meeting_text(  # its panel: e1 张教授, e2 李研究员, e3 … e5
+    TEXT,
     read_items=lambda name: (EXAMPLES / name).read_text("utf-8"),
 )
 NO_PANEL = parse_meeting_text(
@@ -62,7 +61,7 @@ def test_an_expert_scores_revises_and_clears() -> None:
     )
     assert state.scores == {"r01": {"e1": "90.25", "e2": "88.5"}, "r02": {}}
     assert experts_table(state, MEETING) == {
-        "r01": {"e1": Fraction(361, 4), "e2": Fraction(177, 2)}
+        "r01": {"e1": Fraction(361, 4), "e2": Fraction(177, 2), "e3": None, "e4": None, "e5": None}
     }
     [event] = decide(PanelState(), ScoreReporter("e2", "r02", 70, "  李敏 "), MEETING, OPEN, 5.0)
     assert event == e.ExpertScored("e2", "r02", "70", "李敏", 5.0)
@@ -70,7 +69,9 @@ def test_an_expert_scores_revises_and_clears() -> None:
 
 def test_an_expert_who_scored_some_reporters_is_none_for_the_others() -> None:
     state = fold(ScoreReporter("e1", "r01", 92))
-    assert experts_table(state, MEETING) == {"r01": {"e1": Fraction(92), "e2": None}}
+    assert experts_table(state, MEETING) == {
+        "r01": {"e1": Fraction(92), "e2": None, "e3": None, "e4": None, "e5": None}
+    }
     assert experts_table(PanelState(), MEETING) is None
 
 
@@ -138,8 +139,8 @@ def test_indicators_replace_the_table_exactly_and_a_meeting_without_them_refuses
 def test_each_expert_s_key_opens_their_page_only() -> None:
     secret = b"s" * 32
     keys = {eid: expert_key(secret, eid) for eid, _ in members(MEETING)}
-    assert len(set(keys.values())) == 2 and all(len(k) == 24 for k in keys.values())
-    assert {expert_for_key(secret, MEETING, k) for k in keys.values()} == {"e1", "e2"}
+    assert len(set(keys.values())) == 5 and all(len(k) == 24 for k in keys.values())
+    assert {expert_for_key(secret, MEETING, k) for k in keys.values()} == set(keys)
     assert expert_for_key(secret, MEETING, "0" * 24) is None
     assert expert_for_key(secret, MEETING, None) is None
     assert expert_for_key(b"t" * 32, MEETING, keys["e1"]) is None
@@ -149,9 +150,10 @@ def test_each_expert_s_key_opens_their_page_only() -> None:
 def test_the_views_show_counts_and_an_expert_only_their_own_scores() -> None:
     state = fold(ScoreReporter("e1", "r01", 92), ScoreReporter("e2", "r02", 80))
     summary = panel_view(state, MEETING)
-    assert summary["experts"] == [
+    assert summary["experts"][:3] == [
         {"id": "e1", "name": "张教授", "scored": 1},
         {"id": "e2", "name": "李研究员", "scored": 1},
+        {"id": "e3", "name": "王处长", "scored": 0},
     ]
     assert (summary["reporters"], summary["indicators"], summary["indicator_rows"]) == (6, "", 0)
     mine = expert_view(state, MEETING, "e1", frozenset({"r02"}))
