@@ -49,16 +49,17 @@ def ballot_fingerprint(
     token_hash: str,
     cid: str,
     marks: Mapping[str, str],
-    items: Mapping[str, Mapping[str, str]] | None = None,
+    item_codes: bytes = b"",
 ) -> str:
     """What the spent-token entry holds: the same ballot sent again matches it, another does not.
 
     192 bits, so that the entry stays within Redis's compact small-hash encoding (values up to
-    64 bytes), whose order after the close-time sort is the sorted order. A ballot without
-    item answers (every grade-only ballot) is fingerprinted exactly as before they existed."""
+    64 bytes), whose order after the close-time sort is the sorted order. `item_codes`: the
+    item answers as stored (`meeting.ballot_layout.answer_codes`); a ballot without them (every
+    grade-only ballot) is fingerprinted exactly as before they existed."""
     words = "\x1f".join(f"{reporter}\x1e{mark}" for reporter, mark in marks.items())
-    for reporter, answers in (items or {}).items():
-        words += "".join(f"\x1f{reporter}.{item}\x1e{answer}" for item, answer in answers.items())
+    if item_codes:
+        words += f"\x1f#items\x1e{item_codes.hex()}"
     message = f"ballot:{round_id}:{token_hash}:{cid}:{words}".encode()
     return hmac.new(receipt_key, message, hashlib.sha256).hexdigest()[:48]
 

@@ -93,18 +93,15 @@ def answer_codes(answers: Mapping[str, Mapping[str, str]], parts: tuple[Part, ..
     """`check_items`' answers as one byte each, reporter by reporter in the round's order."""
     out = bytearray()
     for part in parts:
-        for item in part.items:
-            answer = answers[part.reporter][item]
-            out.append(_code(answer, part.options))
+        if part.items:
+            codes = _codes(part.options)
+            row = answers[part.reporter]
+            out += bytes(codes[row[item]] for item in part.items)
     return bytes(out)
 
 
-def _code(answer: str, options: tuple[str, ...]) -> int:
-    if answer == ABSTAIN:
-        return BLANK
-    if answer == SPOILED:
-        return SPOILED_CODE
-    return options.index(answer)
+def _codes(options: tuple[str, ...]) -> dict[str, int]:
+    return {ABSTAIN: BLANK, SPOILED: SPOILED_CODE} | {o: i for i, o in enumerate(options)}
 
 
 def answers_from_codes(codes: bytes, parts: tuple[Part, ...]) -> dict[str, dict[str, str]]:

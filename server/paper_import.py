@@ -27,7 +27,7 @@ from redis.exceptions import RedisError
 from meeting import errors as refusal
 from meeting.agenda import Round
 from meeting.ballot_checks import ballot_fingerprint, check_marks
-from meeting.ballot_layout import asks_items, ballot_parts, check_items
+from meeting.ballot_layout import answer_codes, asks_items, ballot_parts, check_items
 from meeting.errors import Rejected
 from meeting.join_cards import normalise_code
 from server.errors import BodyTooLarge, error_code, error_status
@@ -159,7 +159,8 @@ async def _check(service: MeetingService, held: Round, line: Line, lines: list[L
     except Rejected as error:
         line.error = type(error)(where + error.msg, "csv")
         return
-    fingerprint = ballot_fingerprint(key, held.id, token, cid, marks, answers)
+    codes = answer_codes(answers, parts)
+    fingerprint = ballot_fingerprint(key, held.id, token, cid, marks, codes)
     spent = await service.store.spent_fingerprint(held.id, token)
     if spent is not None and spent != fingerprint:
         line.error = refusal.AlreadyVoted(

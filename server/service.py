@@ -32,7 +32,7 @@ from meeting.ballot_checks import (
     receipt_for,
     receipt_score,
 )
-from meeting.ballot_layout import answer_codes, ballot_parts, check_items, parts_of
+from meeting.ballot_layout import Part, answer_codes, ballot_parts, check_items, parts_of
 from meeting.commands import Command
 from meeting.join_cards import Card, card_hash_key, code_hash, looks_like_token, token_hash
 from server.hub import Hub
@@ -105,6 +105,7 @@ class MeetingService:
     ) -> None:
         self.meeting = meeting
         self._forms = bool(meeting.appraisal.forms)  # item checklists: meeting.ballot_layout
+        self._layouts: dict[tuple[str, tuple[str, ...]], tuple[Part, ...]] = {}
         self.store = store
         self.hub = hub
         self.clock = clock
@@ -424,13 +425,14 @@ class MeetingService:
             held = self.state.rounds.get(round_id)
         if held is None:
             raise refusal.NotOpen("该轮投票尚未开启", "round")
-        parts = ballot_parts(self.meeting, group, held.reporters) if self._forms else ()
+        parts = self._parts(group, held.reporters) if self._forms else ()
         ungraded = {part.reporter for part in parts if not part.graded}
         checked = check_marks(marks, self.meeting, held.reporters, allow_spoiled, ungraded)
         answers = check_items(items, parts, allow_spoiled) if self._forms else _no_items(items)
+        codes = answer_codes(answers, parts)
         key = self.receipt_key
-        fingerprint = ballot_fingerprint(key, round_id, token_hash_, cid, checked, answers)
-        encoded = mark_bytes(checked, self.meeting.rules.grades) + answer_codes(answers, parts)
+        fingerprint = ballot_fingerprint(key, round_id, token_hash_, cid, checked, codes)
+        encoded = mark_bytes(checked, self.meeting.rules.grades) + codes
         seal = self.keys.sealer(held)
         for attempt in range(RECEIPT_ATTEMPTS):
             receipt = receipt_for(key, round_id, token_hash_, cid, attempt)
@@ -461,6 +463,13 @@ class MeetingService:
         if outcome == "bad_token":
             raise refusal.BadToken("参会卡无效", "token")
         raise refusal.Unavailable()
+
+    def _parts(self, group: str, reporters: tuple[str, ...]) -> tuple[Part, ...]:
+        """A group's ballot layout in a round (meeting.ballot_layout), made once per round."""
+        key = (group, reporters)
+        if key not in self._layouts:
+            self._layouts[key] = ballot_parts(self.meeting, group, reporters)
+        return self._layouts[key]
 
     async def paper(
         self, code: Any, round_id: Any, marks: Any, cid: Any, items: Any = None

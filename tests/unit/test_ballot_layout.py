@@ -192,9 +192,10 @@ def test_a_grade_only_meeting_reads_and_writes_as_before() -> None:
     assert (ballot.marks, ballot.items) == ({"r01": "好"}, {})
     key = b"k" * 32
     before = ballot_fingerprint(key, 1, "t", "c" * 16, {"r01": "好"})
-    assert ballot_fingerprint(key, 1, "t", "c" * 16, {"r01": "好"}, {}) == before
-    with_items = ballot_fingerprint(key, 1, "t", "c" * 16, {"r01": "好"}, {"r01": {"a01": "能"}})
-    assert with_items != before
+    assert ballot_fingerprint(key, 1, "t", "c" * 16, {"r01": "好"}, b"") == before
+    with_items = ballot_fingerprint(key, 1, "t", "c" * 16, {"r01": "好"}, bytes([0, BLANK]))
+    other_items = ballot_fingerprint(key, 1, "t", "c" * 16, {"r01": "好"}, bytes([1, BLANK]))
+    assert len({before, with_items, other_items}) == 3
 
 
 def test_a_layout_is_made_once_per_group() -> None:
