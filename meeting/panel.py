@@ -26,7 +26,7 @@ from meeting import events as e
 from meeting.errors import BadField, BadReporter, Refused
 from meeting.text import one_line
 from tally.model import Meeting
-from tally.numbers import exact_text, short
+from tally.numbers import exact_text, parse_number, short
 
 NAME_MAX_CHARS = 40
 LOCKED = "测评结果已计算：专家评分和项目指标已计入结果，不能再录入或修改"
@@ -110,13 +110,10 @@ def _score(command: ScoreReporter, meeting: Meeting, now: float) -> e.ExpertScor
 
 
 def _number(value: Any) -> Fraction | None:
+    """A score as typed: an integer or a decimal (`tally.numbers.parse_number`)."""
     if isinstance(value, bool) or not isinstance(value, int | float | str):
         return None
-    try:
-        number = Fraction(str(value)) if not isinstance(value, int) else Fraction(value)
-    except (ValueError, ZeroDivisionError):
-        return None
-    return number
+    return parse_number(str(value))
 
 
 def _indicators(command: ImportIndicators, meeting: Meeting, now: float) -> e.IndicatorsImported:

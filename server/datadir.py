@@ -75,9 +75,11 @@ class DataDir:
         return bytes.fromhex(path.read_text().strip())
 
     def chair_key(self) -> str:
-        if not self.chair_key_path.exists():
-            write_private(self.chair_key_path, f"{typed_key()}\n".encode())
-        return self.chair_key_path.read_text().strip()
+        return _key_in(self.chair_key_path)
+
+    def admin_key(self) -> str:
+        """A deployment's 汇总 page key (`pingyi serve --meetings`, server/season_app.py)."""
+        return _key_in(self.root / "admin.key")
 
     def new_setup_key(self) -> str:
         """A fresh key for the setup page (a one-time key: the last one no longer opens it)."""
@@ -87,6 +89,13 @@ class DataDir:
 
     def drop_setup_key(self) -> None:
         self.setup_key_path.unlink(missing_ok=True)
+
+
+def _key_in(path: Path) -> str:
+    """The key kept in this file, made (0600) at first use."""
+    if not path.exists():
+        write_private(path, f"{typed_key()}\n".encode())
+    return path.read_text().strip()
 
 
 def write_private(path: Path, data: bytes) -> None:

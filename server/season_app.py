@@ -34,6 +34,7 @@ from starlette.routing import Route
 from meeting import season
 from meeting.errors import BadField, Refused
 from meeting.organisation import Organisation, Unit
+from server.datadir import DataDir
 from server.errors import BadKey, BodyTooLarge, NotFound, PackageRefused, RateLimited
 from server.http_api import NO_STORE, _handled, _page
 from server.ratelimit import FailureLimiter
@@ -147,19 +148,8 @@ def _write_bytes(path: Path, data: bytes) -> None:
 
 
 def admin_key(data: Path) -> str:
-    """The admin key (`<data>/admin.key`), made on first use."""
-    path = data / "admin.key"
-    if not path.exists():
-        data.mkdir(parents=True, exist_ok=True)
-        path.write_text(hashlib.sha256(_random()).hexdigest()[:32] + "\n", "utf-8")
-        path.chmod(0o600)
-    return path.read_text("utf-8").strip()
-
-
-def _random() -> bytes:
-    import secrets
-
-    return secrets.token_bytes(32)
+    """The admin key (`<data>/admin.key`, 0600), made on first use."""
+    return DataDir(data).admin_key()
 
 
 def unit_key(admin: str, unit_id: str) -> str:

@@ -42,7 +42,7 @@ from tally.errors import InputError
 from tally.experts import ExpertPanel
 from tally.items import ItemForm
 from tally.model import ABSTAIN, NOT_ON_BALLOT, SPOILED, Ballot, Meeting
-from tally.numbers import exact_text, short
+from tally.numbers import exact_text, parse_number, short
 
 ITEM_SEPARATOR = "."  # the column of reporter r01's item a01 is r01.a01
 REPORTER_COLUMN = "reporter"
@@ -334,10 +334,9 @@ def _scores(
             if not cell:
                 values[name] = None
                 continue
-            try:
-                value = Fraction(cell)
-            except (ValueError, ZeroDivisionError):
-                raise fail(line, column, f"“{cell}”不是数（{name}列）；不填请留空") from None
+            value = parse_number(cell)
+            if value is None:
+                raise fail(line, column, f"“{cell}”不是数（{name}列）；不填请留空")
             problem = check_cell(value)
             if problem:
                 raise fail(line, column, f"{problem}（{name}列）")

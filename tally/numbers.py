@@ -3,6 +3,7 @@ compared with, so a reason never reads "90.00 < 90" or "10.0% > 10%"."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from fractions import Fraction
 
@@ -53,3 +54,15 @@ def exact_text(value: Fraction) -> str:
             return sign + (f"{head}.{tail}".rstrip("0").rstrip(".") if places else head)
         scale *= 10
     return text
+
+
+# A number as a file or a form gives it: digits with at most one decimal point, or a fraction
+# as `exact_text` writes one. Never an exponent: Fraction("1e999999") would take the process
+# seconds and a megabyte to build.
+NUMBER_TEXT = re.compile(r"-?[0-9]{1,15}(\.[0-9]{1,15}|/[1-9][0-9]{0,15})?")
+
+
+def parse_number(text: str) -> Fraction | None:
+    """The exact number this text writes (`NUMBER_TEXT`), or None."""
+    text = text.strip()
+    return Fraction(text) if NUMBER_TEXT.fullmatch(text) else None

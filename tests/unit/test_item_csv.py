@@ -9,6 +9,7 @@ import pytest
 
 from tally.errors import InputError
 from tally.item_csv import (
+    format_score_table,
     grade_columns,
     item_columns,
     parse_experts_csv,
@@ -249,3 +250,21 @@ def test_indicator_values_need_indicators_in_the_meeting() -> None:
         "i.csv",
         "会议文件没有[[indicators]]，不能读取项目指标",
     )
+
+
+def test_expert_and_indicator_tables_are_written_as_they_are_read() -> None:
+    m = meeting()
+    experts = {"c1": {"e1": F(185, 2), "e2": None}, "z1": {"e1": F(80), "e2": F(1, 3)}}
+    text = format_score_table(m, experts, ["e1", "e2"])
+    assert text.splitlines()[0] == "reporter,e1,e2"
+    assert text.splitlines()[1].startswith("z1,")  # speaking order
+    assert parse_experts_csv(text, m, "x.csv") == experts
+    values = {"c2": {"income": F(25, 2)}}
+    assert parse_indicators_csv(format_score_table(m, values, ["income"]), m) == values
+
+
+@pytest.mark.parametrize("cell", ["1e999999", "9" * 16, "1/0", "0x10", "1_000", "١٢"])
+def test_a_cell_that_is_no_plain_number_is_refused_before_it_is_built(cell: str) -> None:
+    """Never an exponent (Fraction("1e999999") would take seconds and a megabyte)."""
+    with pytest.raises(InputError, match="不是数"):
+        parse_experts_csv(f"reporter,e1\nz1,{cell}\n", meeting(), "x.csv")
