@@ -174,3 +174,16 @@ def test_exact_text_reads_back_to_the_same_number(value: Fraction) -> None:
     assert Fraction(text) == value
     if value.denominator == 1:
         assert "." not in text and "/" not in text
+
+
+def test_the_meeting_state_folds_the_panel_s_events() -> None:
+    from meeting import agenda
+
+    events = [
+        e.ExpertScored("e1", "r01", "92", "", 1.0),
+        e.IndicatorsImported({"r01": {"income": "12.5"}}, "项目指标.csv", 2.0),
+    ]
+    state = agenda.fold(agenda.initial_state(MEETING), events)
+    assert state.panel.scores == {"r01": {"e1": "92"}}
+    assert state.panel.indicators_name == "项目指标.csv"
+    assert state.version == 2 and state.agenda_version == 0  # neither moves the agenda
