@@ -229,30 +229,32 @@ class MeetingService:
         """Records a 综合评价 entry, or fixes the record (`meeting.evaluation`), against the
         测评等次 of the latest result; the new version. Appended against the agenda version, so
         an entry decided before a fix that lands first is refused, not recorded after it."""
-        for _ in range(APPEND_ATTEMPTS):
-            before = self.state
+
+        def decide(before: MeetingState) -> list[e.Event]:
             votes = views.vote_grades(before)
-            decided = evaluation.decide(
-                before.evaluation, command, self.meeting, votes, self.clock()
-            )
-            try:
-                with _unavailable_on_store_error():
-                    version, _ = await self.store.append(decided, before.agenda_version)
-            except VersionConflict:
-                await self._catch_up()
-                continue
-            await self._catch_up()
-            return max(self.state.version, version)
-        raise refusal.Conflict("综合评价刚刚被修改，请重试")
+            return evaluation.decide(before.evaluation, command, self.meeting, votes, self.clock())
+
+        return await self._decided_and_appended(decide, "综合评价刚刚被修改，请重试")
 
     async def record_panel(self, command: panel.Command) -> int:
         """Records an expert's score or the imported indicator values (`meeting.panel`),
         refused once the vote is counted; the new version. Appended against the agenda
         version, so nothing lands after a close that was decided after it."""
+
+        def decide(before: MeetingState) -> list[e.Event]:
+            closed = closed_reporters(before)
+            return panel.decide(before.panel, command, self.meeting, closed, self.clock())
+
+        return await self._decided_and_appended(decide, "专家评分或项目指标刚刚被修改，请重试")
+
+    async def _decided_and_appended(
+        self, decide: Callable[[MeetingState], list[e.Event]], conflict: str
+    ) -> int:
+        """Decides against the state as it is and appends against its agenda version; decided
+        again on a conflict (another process moved the agenda meanwhile); the new version."""
         for _ in range(APPEND_ATTEMPTS):
             before = self.state
-            closed = closed_reporters(before)
-            decided = panel.decide(before.panel, command, self.meeting, closed, self.clock())
+            decided = decide(before)
             try:
                 with _unavailable_on_store_error():
                     version, _ = await self.store.append(decided, before.agenda_version)
@@ -261,7 +263,7 @@ class MeetingService:
                 continue
             await self._catch_up()
             return max(self.state.version, version)
-        raise refusal.Conflict("专家评分或项目指标刚刚被修改，请重试")
+        raise refusal.Conflict(conflict)
 
     def expert_for_key(self, key: str | None) -> str | None:
         return panel.expert_for_key(self._card_secret, self.meeting, key)
