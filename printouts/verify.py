@@ -32,7 +32,7 @@ import re
 import shutil
 import subprocess
 from dataclasses import dataclass, field
-from typing import ClassVar
+from typing import Any, ClassVar
 
 from asn1crypto import cms
 from asn1crypto import x509 as asn1_x509
@@ -105,8 +105,7 @@ def verify(
     """Checks the signed sheet pdf against the ballot and meeting files' bytes. cert_pem (PEM
     or DER; a chain) pins the signer: its certificate must be in it; ca_pem holds trust roots
     the signer's certificate must chain to."""
-    pins = load_certificates(cert_pem, cert_name) if cert_pem is not None else []
-    roots = load_certificates(ca_pem, ca_name) if ca_pem is not None else []
+    pins, roots = trust(cert_pem, ca_pem, cert_name, ca_name)
     if b"%PDF" not in pdf[:1024] and b"%%EOF" not in pdf[-1024:]:
         raise InputError(pdf_name, "不是PDF文件")
     verdict = Verdict()
@@ -173,6 +172,41 @@ def _keywords_record(reader: PdfFileReader) -> dict | None:
     except json.JSONDecodeError:
         return None
     return record if isinstance(record, dict) else None
+
+
+def trust(
+    cert_pem: bytes | None, ca_pem: bytes | None, cert_name: str, ca_name: str
+) -> tuple[list, list]:
+    """The certificates the signer is pinned to (--cert) and the roots it must chain to
+    (--ca); none given: [] (the signer is then reported unpinned)."""
+    pins = load_certificates(cert_pem, cert_name) if cert_pem is not None else []
+    roots = load_certificates(ca_pem, ca_name) if ca_pem is not None else []
+    return pins, roots
+
+
+def signed_record(
+    verdict: Verdict,
+    pdf: bytes,
+    attachment: str,
+    pins: list,
+    roots: list,
+    pdf_name: str,
+    what: str,
+) -> tuple[dict, Any] | None:
+    """A signed sheet's attached record and its signer (the signature checked into
+    `verdict`); None when the PDF is too damaged to read (said in `verdict`). A PDF without
+    that record is not `what` (e.g. 综合评价结果表): InputError naming `pdf_name`."""
+    quiet_pyhanko()
+    try:
+        reader = PdfFileReader(io.BytesIO(pdf), strict=False)
+        record = read_attached(reader, attachment)
+        signatures = reader.embedded_signatures
+    except Exception as error:  # a damaged PDF fails in many ways inside the parser
+        verdict.add("数字签名", False, f"PDF结构已损坏，无法读取（文件被改动？）：{error}")
+        return None
+    if record is None:
+        raise InputError(pdf_name, f"不是 Pingyi 的{what}（没有附带的 {attachment}）")
+    return record, _check_signature(verdict, signatures, pins, roots, record)
 
 
 def _check_signature(

@@ -18,8 +18,7 @@ import zipfile
 from collections.abc import Callable
 
 from printouts import archive as a
-from printouts.signing import load_certificates
-from printouts.verify import Verdict, _check_signature, quiet_pyhanko, verify
+from printouts.verify import Verdict, _check_signature, quiet_pyhanko, trust, verify
 from printouts.verify_evaluation import verify_evaluation
 from tally.errors import InputError
 
@@ -52,8 +51,7 @@ def verify_archive(
     holds trust roots it must chain to. Not a zip at all: InputError."""
     if not is_zip(zip_bytes):
         raise InputError(name, "不是zip文件（备案包）")
-    pins = load_certificates(cert_pem, cert_name) if cert_pem is not None else []
-    roots = load_certificates(ca_pem, ca_name) if ca_pem is not None else []
+    pins, roots = trust(cert_pem, ca_pem, cert_name, ca_name)
     verdict = ArchiveVerdict()
     files = _read_zip(verdict, zip_bytes)
     if files is None:

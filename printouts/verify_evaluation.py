@@ -38,13 +38,13 @@ from printouts.evaluation_sheet import (
 )
 from printouts.inputs import parse_ballots, recompute, sha256
 from printouts.sheet_record import read_attached
-from printouts.signing import fingerprint, load_certificates, signer_name
+from printouts.signing import fingerprint, signer_name
 from printouts.verify import (
     Verdict,
-    _check_signature,
     _page_differences,
     _words,
-    quiet_pyhanko,
+    signed_record,
+    trust,
 )
 from tally.errors import InputError
 from tally.meeting_file import parse_meeting_text
@@ -93,20 +93,12 @@ def verify_evaluation(
     cert_name: str = "--cert",
     ca_name: str = "--ca",
 ) -> Verdict:
-    pins = load_certificates(cert_pem, cert_name) if cert_pem is not None else []
-    roots = load_certificates(ca_pem, ca_name) if ca_pem is not None else []
+    pins, roots = trust(cert_pem, ca_pem, cert_name, ca_name)
     verdict = EvaluationVerdict()
-    quiet_pyhanko()
-    try:
-        reader = PdfFileReader(io.BytesIO(pdf), strict=False)
-        record = read_attached(reader, ATTACHMENT)
-        signatures = reader.embedded_signatures
-    except Exception as error:  # a damaged PDF fails in many ways inside the parser
-        verdict.add("数字签名", False, f"PDF结构已损坏，无法读取（文件被改动？）：{error}")
+    opened = signed_record(verdict, pdf, ATTACHMENT, pins, roots, pdf_name, "综合评价结果表")
+    if opened is None:
         return verdict
-    if record is None:
-        raise InputError(pdf_name, f"不是 Pingyi 的综合评价结果表（没有附带的 {ATTACHMENT}）")
-    signer = _check_signature(verdict, signatures, pins, roots, record)
+    record, signer = opened
     inputs = _dict(record.get("inputs"))
     _check_digest(verdict, "会议文件", meeting_name, meeting, inputs.get("meeting_sha256"))
     _check_digest(verdict, "选票文件", ballots_name, ballots, inputs.get("ballots_sha256"))
