@@ -35,6 +35,22 @@ def render_ballots(meeting: Meeting) -> bytes:
     return buffer.getvalue()
 
 
+def draw_card_code(canvas, meeting: Meeting, y: float, page_w: float) -> None:
+    """The card's short code boxes (卡号, for the tellers' CSV) and the date and place."""
+    draw_text(canvas, MARGIN, y, "卡号：", 11)
+    box_x = MARGIN + 13 * mm
+    canvas.setLineWidth(0.6)
+    for index in range(9):  # 8 characters and the dash, as printed on the card: ABCD-EFGH
+        if index == 4:
+            draw_text(canvas, box_x + 2.2 * mm, y, "-", 11)
+            box_x += 6 * mm
+            continue
+        canvas.rect(box_x, y - 2 * mm, 7 * mm, 7.5 * mm)
+        box_x += 7.5 * mm
+    meta = "   ".join(part for part in (meeting.date, meeting.place) if part)
+    draw_text(canvas, page_w - MARGIN, y, meta, 10, "right")
+
+
 def _columns(meeting: Meeting, width: float) -> list[Column]:
     grades = meeting.rules.grades
     fixed = [Column("序号", 11 * mm), Column("姓名", 24 * mm), Column("述职方式", 18 * mm)]
@@ -53,18 +69,7 @@ def _draw_page(canvas, meeting: Meeting, chunk, first: int, page: int, pages: in
     title_size = fit_size(meeting.title, 11, width)
     draw_text(canvas, page_w / 2, y, meeting.title, title_size, "centre")
     y -= 10 * mm
-    draw_text(canvas, MARGIN, y, "卡号：", 11)
-    box_x = MARGIN + 13 * mm
-    canvas.setLineWidth(0.6)
-    for index in range(9):  # 8 characters and the dash, as printed on the card: ABCD-EFGH
-        if index == 4:
-            draw_text(canvas, box_x + 2.2 * mm, y, "-", 11)
-            box_x += 6 * mm
-            continue
-        canvas.rect(box_x, y - 2 * mm, 7 * mm, 7.5 * mm)
-        box_x += 7.5 * mm
-    meta = "   ".join(part for part in (meeting.date, meeting.place) if part)
-    draw_text(canvas, page_w - MARGIN, y, meta, 10, "right")
+    draw_card_code(canvas, meeting, y, page_w)
     y -= 9 * mm
     _group_and_number(canvas, meeting, y, page_w)
     y -= 7 * mm

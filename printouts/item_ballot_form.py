@@ -18,6 +18,7 @@ import io
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from printouts.ballot_form import MARGIN, draw_card_code  # one header, one margin
 from printouts.fonts import fonts
 from printouts.layout import (
     A4,
@@ -37,7 +38,6 @@ from tally.items import Item
 from tally.model import Form, Group, Meeting, Reporter
 
 MODE_LABEL = {"onsite": "现场", "written": "书面"}
-MARGIN = 14 * mm
 WIDTH = A4[0] - 2 * MARGIN
 TEXT_SIZE = 9.5  # item text: readable at arm's length
 ID_SIZE = 6.5  # the CSV column beside each row, for the clerk only
@@ -362,18 +362,7 @@ def _page_header(canvas: Canvas, meeting: Meeting, paper: Paper, first: bool) ->
     y -= 7 * mm
     draw_text(canvas, page_w / 2, y, meeting.title, fit_size(meeting.title, 10.5, WIDTH), "centre")
     y -= 9 * mm
-    draw_text(canvas, MARGIN, y, "卡号：", 11)
-    box_x = MARGIN + 13 * mm
-    canvas.setLineWidth(0.6)
-    for index in range(9):  # 8 characters and the dash, as printed on the card: ABCD-EFGH
-        if index == 4:
-            draw_text(canvas, box_x + 2.2 * mm, y, "-", 11)
-            box_x += 6 * mm
-            continue
-        canvas.rect(box_x, y - 2 * mm, 7 * mm, 7.5 * mm)
-        box_x += 7.5 * mm
-    meta = "   ".join(part for part in (meeting.date, meeting.place) if part)
-    draw_text(canvas, page_w - MARGIN, y, meta, 10, "right")
+    draw_card_code(canvas, meeting, y, page_w)
     y -= 9 * mm
     if _has_groups(meeting):
         x = MARGIN + draw_text(canvas, MARGIN, y, "投票组别：", 11)
