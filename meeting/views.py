@@ -12,7 +12,7 @@ from __future__ import annotations
 import dataclasses
 from typing import Any
 
-from meeting import evaluation
+from meeting import evaluation, panel
 from meeting.agenda import MeetingState, Round, allowed_actions
 from meeting.ballot_layout import forms_info
 from tally.model import Meeting
@@ -275,3 +275,13 @@ def evaluation_view(meeting: Meeting, state: MeetingState) -> dict[str, Any]:
             for r in meeting.reporters
         ],
     }
+
+
+def closed_reporters(state: MeetingState) -> frozenset[str]:
+    """The reporters of every round closed and counted (their panel scores are closed too)."""
+    return frozenset(rid for r in state.held_rounds if r.counted for rid in r.reporters)
+
+
+def expert_view(meeting: Meeting, state: MeetingState, expert_id: str) -> dict[str, Any]:
+    """An expert's own page (`meeting.panel.expert_view`) as the state stands."""
+    return panel.expert_view(state.panel, meeting, expert_id, closed_reporters(state))

@@ -23,7 +23,7 @@ from typing import Any
 from server.codec import pack
 from server.wire import binary_frame
 
-ROLES = ("phone", "screen", "chair")
+ROLES = ("phone", "screen", "chair", "expert")
 DELIVERY_CHUNK = 500
 
 
@@ -46,6 +46,7 @@ class Client:
         self.idle = False  # a frame may be written straight to the socket now (`_refresh`)
         self.token_hash: str | None = None
         self.group: str | None = None
+        self.expert: str | None = None  # an expert's id (role expert): each sees only their own
         self._view: bytes | None = None
         self._replies: collections.deque[bytes] = collections.deque()
         self._wakeup = asyncio.Event()

@@ -17,7 +17,7 @@ from typing import Annotated, Any, TypeVar, get_args
 import msgspec
 from msgspec import UNSET, Meta, Struct, UnsetType
 
-from meeting import evaluation
+from meeting import evaluation, panel, views
 from meeting.ballot_checks import CID_MAX, CID_MIN
 from meeting.commands import COMMENT_MAX_CHARS, COMMENTER_MAX_CHARS, command_for
 from meeting.errors import BadField, Rejected
@@ -71,6 +71,7 @@ BOUNDS = {
     "text": f"点评内容过长：最多{COMMENT_MAX_CHARS}字",  # as meeting.agenda says
     "by": f"点评人姓名过长：最多{COMMENTER_MAX_CHARS}字",
     "reporter": f"字段 reporter 最多{MARK_MAX_CHARS}个字符",
+    "score": f"字段 score 应为数值，或最多{MARK_MAX_CHARS}个字符的小数",
     "grade": f"字段 grade 最多{MARK_MAX_CHARS}个字符",
     "studied_on": f"字段 studied_on 最多{MARK_MAX_CHARS}个字符",
     "rectify_by": f"字段 rectify_by 最多{MARK_MAX_CHARS}个字符",
@@ -91,7 +92,7 @@ class ClientMessage(Struct, tag_field="t", forbid_unknown_fields=True, kw_only=T
 class Hello(ClientMessage, tag="hello"):
     role: Word
     token: Token = ""  # phones
-    key: Annotated[str, Meta(max_length=KEY_MAX_CHARS)] = ""  # the chair
+    key: Annotated[str, Meta(max_length=KEY_MAX_CHARS)] = ""  # the chair's, or an expert's own
 
 
 class Cast(ClientMessage, tag="cast"):
@@ -130,6 +131,14 @@ class Unseal(ClientMessage, tag="unseal"):
     teller_key: Annotated[str, Meta(max_length=TELLER_KEY_MAX_CHARS)]
 
 
+class Score(ClientMessage, tag="score"):
+    """An expert's score of one reporter (专家点评, role `expert`); nil clears it. A number or
+    the decimal as typed: `meeting.panel` reads it exactly and checks it against the scale."""
+
+    reporter: MarkText
+    score: MarkText | Int64 | float | None
+
+
 class Ping(ClientMessage, tag="ping"):
     pass
 
@@ -158,7 +167,7 @@ class FixEvaluation(ClientMessage, tag="fix_evaluation"):
     rectify_by: MarkText = ""
 
 
-Message = Hello | Cast | Chair | Paper | Unseal | Ping
+Message = Hello | Cast | Chair | Paper | Unseal | Score | Ping
 MESSAGE_TYPES: dict[str, type[ClientMessage]] = {
     str(cls.__struct_config__.tag): cls for cls in get_args(Message)
 }
@@ -166,6 +175,7 @@ ROLE_MESSAGES = {
     "phone": {"cast", "ping"},
     "screen": {"ping"},
     "chair": {"chair", "paper", "unseal", "ping"},
+    "expert": {"score", "ping"},
 }
 M = TypeVar("M", bound=ClientMessage)
 
@@ -320,6 +330,14 @@ async def answer_cast(
         token_hash, group, message.round, message.marks, message.cid, items=items
     )
     return {"t": "receipt", "round": message.round, "receipt": receipt, "again": again}
+
+
+async def answer_score(service: MeetingService, expert: str, message: Score) -> dict[str, Any]:
+    """The expert's own score recorded; the reply carries their page as it now stands."""
+    command = panel.ScoreReporter(expert, message.reporter, message.score, "")
+    version = await service.record_panel(command)
+    view = views.expert_view(service.meeting, service.state, expert)
+    return {"t": "ok", "v": version, "view": view}
 
 
 async def answer_evaluate(service: MeetingService, message: Evaluate) -> dict[str, Any]:

@@ -21,12 +21,12 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from meeting import panel
+from meeting import panel, views
 from meeting.errors import BadField, Refused
 from server.errors import BadKey, BodyTooLarge, RateLimited
 from server.http_api import NO_STORE, _handled, _page, _require_chair, _service
 from server.roster_xlsx import read_roster_xlsx
-from server.service import MeetingService, closed_reporters
+from server.service import MeetingService
 from tally.errors import InputError
 from tally.item_csv import parse_indicators_csv
 from tally.roster import RosterRejected
@@ -57,8 +57,7 @@ def _expert(request: Request) -> str:
 
 
 def _view(service: MeetingService, expert: str) -> dict[str, Any]:
-    state = service.state
-    return panel.expert_view(state.panel, service.meeting, expert, closed_reporters(state))
+    return views.expert_view(service.meeting, service.state, expert)
 
 
 async def _json(request: Request) -> dict[str, Any]:

@@ -242,7 +242,7 @@ class MeetingService:
         version, so nothing lands after a close that was decided after it."""
 
         def decide(before: MeetingState) -> list[e.Event]:
-            closed = closed_reporters(before)
+            closed = views.closed_reporters(before)
             return panel.decide(before.panel, command, self.meeting, closed, self.clock())
 
         return await self._decided_and_appended(decide, "专家评分或项目指标刚刚被修改，请重试")
@@ -524,11 +524,6 @@ class MeetingService:
         except (RedisError, OSError):
             return False
         return True
-
-
-def closed_reporters(state: MeetingState) -> frozenset[str]:
-    """The reporters of every round closed and counted (their panel scores are closed too)."""
-    return frozenset(rid for r in state.held_rounds if r.counted for rid in r.reporters)
 
 
 def _no_items(items: Any) -> dict[str, dict[str, str]]:

@@ -11,12 +11,14 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import weakref
 from collections.abc import Callable, Iterator
 from typing import Any
 
 from meeting import views
 from meeting.agenda import MeetingState
-from server.hub import Hub
+from server.codec import pack
+from server.hub import Client, Hub
 from server.projection import Projection
 from server.store import Store
 from tally.model import Meeting
@@ -46,6 +48,9 @@ class ViewFeed:
         self._last_flush = 0.0
         self._phone_view_due = False
         self._phones_wait = 0  # > 0 while a close is being tallied
+        self._expert_sent: weakref.WeakKeyDictionary[Client, dict[str, Any]] = (
+            weakref.WeakKeyDictionary()
+        )
         projection.on_applied = self.events_applied
         projection.on_redis = lambda ok: hub.broadcast_all({"t": "status", "redis": ok})
 
@@ -66,6 +71,9 @@ class ViewFeed:
 
     def chair_view(self) -> dict[str, Any]:
         return self._marked(views.chair_view(self.meeting, self.state, self.join_url, self.clock()))
+
+    def expert_view(self, expert: str) -> dict[str, Any]:
+        return views.expert_view(self.meeting, self.state, expert)
 
     def _marked(self, view: dict[str, Any]) -> dict[str, Any]:
         """A rehearsal's view says so in its header (the pages show the 演练 banner)."""
@@ -113,3 +121,14 @@ class ViewFeed:
             self.hub.broadcast("screen", self.message(self.screen_view()))
         if self.hub.count("chair"):
             self.hub.broadcast("chair", self.message(self.chair_view()))
+        self._send_expert_views()
+
+    def _send_expert_views(self) -> None:
+        """Each expert their own page (a panel has a handful): their scores are theirs alone,
+        so no view is shared; a page that has not changed is not sent again."""
+        for client in list(self.hub.clients["expert"]):
+            assert client.expert is not None
+            view = self.expert_view(client.expert)
+            if self._expert_sent.get(client) != view:
+                self._expert_sent[client] = view
+                client.deliver_view(pack(self.message(view)))

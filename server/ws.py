@@ -173,6 +173,13 @@ async def _hello(
             failures.record(address)
             await websocket.close(CLOSE_POLICY, "bad_key")
             return None
+    elif role == "expert":
+        expert = None if failures.blocked(address) else service.expert_for_key(message.key)
+        if expert is None:
+            failures.record(address)
+            await websocket.close(CLOSE_POLICY, "bad_key")
+            return None
+        client.expert = expert
     elif role != "screen":
         await websocket.close(CLOSE_POLICY, "bad_role")
         return None
@@ -192,6 +199,9 @@ async def _welcome(
         welcome["voted"] = await service.voted_rounds(client.token_hash)
     elif client.role == "screen":
         welcome["view"] = service.views.screen_view()
+    elif client.role == "expert":
+        assert client.expert is not None
+        welcome["view"] = service.views.expert_view(client.expert)
     else:
         welcome["view"] = service.views.chair_view()
     _echo_id(welcome, hello)
@@ -215,6 +225,9 @@ async def _dispatch(
             answer = await messages.answer_paper(service, message)
         elif isinstance(message, messages.Unseal):
             answer = await messages.answer_unseal(service, message)
+        elif isinstance(message, messages.Score):
+            assert client.expert is not None
+            answer = await messages.answer_score(service, client.expert, message)
         else:  # ping: the one other message a ready session may send
             answer = {"t": "pong", "now": service.clock()}
     except Rejected as error:

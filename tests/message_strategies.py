@@ -80,6 +80,13 @@ FIELDS: dict[str, dict[str, tuple[bool, Check]]] = {
         "cid": (False, lambda v: is_text(v, CID_MAX, CID_MIN)),
     },
     "unseal": {"teller_key": (True, lambda v: is_text(v, TELLER_KEY_MAX_CHARS))},
+    "score": {
+        "reporter": (True, lambda v: is_text(v, MARK_MAX_CHARS)),
+        "score": (
+            True,
+            lambda v: v is None or is_text(v, MARK_MAX_CHARS) or is_int64(v) or type(v) is float,
+        ),
+    },
     "ping": {},
 }
 HTTP_EXTRA = {"cast": {"token": (True, lambda v: is_text(v, TOKEN_MAX_CHARS))}}
@@ -163,7 +170,7 @@ marks = st.one_of(
     wrong,
 )
 GOOD_AND_BAD: dict[str, st.SearchStrategy[Any]] = {
-    "role": st.sampled_from(["phone", "screen", "chair"]) | texts(WORD_MAX_CHARS),
+    "role": st.sampled_from(["phone", "screen", "chair", "expert"]) | texts(WORD_MAX_CHARS),
     "token": texts(TOKEN_MAX_CHARS),
     "key": texts(KEY_MAX_CHARS),
     "round": ints,
@@ -175,6 +182,8 @@ GOOD_AND_BAD: dict[str, st.SearchStrategy[Any]] = {
     "force": st.booleans(),
     "code": st.just("ABCD-EFGH") | texts(CODE_MAX_CHARS),
     "teller_key": texts(TELLER_KEY_MAX_CHARS),
+    "reporter": st.sampled_from(["r01", "r09"]) | mark_texts,
+    "score": st.one_of(st.none(), ints, st.floats(allow_nan=True), st.just("88.5"), mark_texts),
 }
 request_ids = st.one_of(
     texts(ID_MAX_CHARS), ints, st.booleans(), st.floats(), st.lists(ints, max_size=2)

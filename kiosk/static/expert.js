@@ -1,7 +1,8 @@
 // The expert's page (/expert?key=…): an expert of the meeting's panel ([experts] members)
-// scores each reporter (GET and POST /api/expert, behind the expert's personal key). Named,
-// not anonymous; a reporter's score locks once their vote is counted.
-import { callWithKey, h, setText, show, syncList, takeKeyFromUrl } from "/static/common.js";
+// scores each reporter over a WebSocket session (hello role="expert" with the expert's
+// personal key; the `score` message). Named, not anonymous; a reporter's score locks once
+// their vote is counted, and the page hears of it at once.
+import { connect, h, setText, show, showNetStatus, syncList, takeKeyFromUrl } from "/static/common.js";
 
 const ui = Object.fromEntries([...document.querySelectorAll("[id]")].map((n) => [n.id, n]));
 const key = takeKeyFromUrl("pingyi:expert-key");
@@ -13,13 +14,26 @@ function fail(message) {
   setText(ui.error, message);
 }
 
-async function load() {
+function start() {
   if (!key) return fail("缺少专家密钥：请使用会务组提供的专家评分链接打开本页。");
-  const { status, body } = await callWithKey("/api/expert", key);
-  if (status !== 200) return fail((body.error && body.error.msg) || `无法读取（HTTP ${status}）`);
-  show(ui.error, false);
-  view = body;
-  render();
+  return connect({
+    hello: () => ({ t: "hello", role: "expert", key }),
+    onStatus(state, reason) {
+      showNetStatus(ui.net, state);
+      if (state !== "online" && view) render(); // a save in flight gets no reply: allow a retry
+      if (state === "refused") {
+        show(ui.expert, false);
+        fail(reason === "bad_key" || !reason ? "专家密钥不正确：请使用会务组提供的专家评分链接打开本页。" : `无法连接：${reason}`);
+      }
+    },
+    onMessage(msg) {
+      if (msg.t === "welcome" || msg.t === "view") {
+        show(ui.error, false);
+        view = msg.view;
+        render();
+      }
+    },
+  });
 }
 
 function render() {
@@ -56,9 +70,9 @@ function render() {
       const out = node.querySelector(".saved");
       const last = said.get(r.id);
       out.className = `saved${last && last.bad ? " bad" : ""}`;
-      let text = saved != null ? `已保存：${saved} 分` : "尚未评分";
+      let text = last ? last.text : saved != null ? `已保存：${saved} 分` : "尚未评分";
       if (r.closed) text += "（已计票，评分已锁定）";
-      setText(out, last ? last.text : text);
+      setText(out, text);
     },
   );
 }
@@ -75,20 +89,23 @@ ui.reporters.addEventListener("click", async (event) => {
   const row = button.closest("li");
   const text = row.querySelector("input").value.trim();
   const score = text === "" ? null : text;
-  button.disabled = true;
-  const { status, body } = await callWithKey("/api/expert", key, { reporter, score }, "网络已断开，未保存，请稍后重试");
-  button.disabled = false;
-  if (status === 200) {
-    delete row.dataset.dirty;
-    view = body;
-    said.set(reporter, { bad: false, text: score == null ? "已撤销评分" : `已保存：${body.scores[reporter]} 分` });
-  } else {
-    said.set(reporter, { bad: true, text: `未保存：${(body.error && body.error.msg) || `HTTP ${status}`}` });
+  const sent = session && session.send({ t: "score", reporter, score }, (reply) => {
+    button.disabled = false;
+    if (reply.t === "ok") {
+      delete row.dataset.dirty;
+      view = reply.view;
+      said.set(reporter, { bad: false, text: score == null ? "已撤销评分" : `已保存：${view.scores[reporter]} 分` });
+    } else {
+      said.set(reporter, { bad: true, text: `未保存：${reply.msg || "请重试"}` });
+    }
+    render();
+  });
+  if (!sent) {
+    said.set(reporter, { bad: true, text: "网络已断开，未保存，请稍后重试" });
+    render();
+    return;
   }
-  render();
+  button.disabled = true;
 });
 
-load();
-setInterval(() => {
-  if (view) load();
-}, 10_000);
+const session = start();

@@ -76,7 +76,9 @@ def test_a_sanping_meeting(browser, tmp_path: Path, axe_clean, doc_shot) -> None
             if n == 1:
                 axe_clean(page, "an expert's page")
                 doc_shot(page, "page-expert")
-            page.close()
+                first_expert = page  # stays open: it hears the close over its WebSocket
+            else:
+                page.close()
         expect(card.locator("#panel-experts li").first).to_contain_text(
             "已评 6 / 6 人", timeout=15_000
         )
@@ -129,6 +131,9 @@ def test_a_sanping_meeting(browser, tmp_path: Path, axe_clean, doc_shot) -> None
         chair.click("#action-main")
         chair.click("#confirm-ok")
         expect(chair.locator("#action-label")).to_have_text("公布结果", timeout=30_000)
+        locked = first_expert.locator("li[data-reporter='r01']")
+        expect(locked.locator(".saved")).to_contain_text("已计票，评分已锁定")
+        expect(locked.locator("input")).to_be_disabled()
         chair.click("#action-main")
         table = screen.locator("#stable")
         expect(table).to_be_visible()

@@ -6,6 +6,7 @@ Real server, real Redis, 127.0.0.1."""
 
 from __future__ import annotations
 
+import asyncio
 import csv
 import io
 import json
@@ -16,12 +17,14 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+import websockets
 from openpyxl import Workbook
 
 from cli.files import read_meeting
 from tally.model import Meeting
 from testkit import ServerProcess, http_json, http_raw, stop_embedded_redis, wait_until
 from testkit.commands import pingyi
+from testkit.peers import Peer
 from tests.helpers import ROOT
 
 EXAMPLES = ROOT / "examples"
@@ -101,6 +104,44 @@ def test_an_expert_sees_only_their_own_scores_and_a_wrong_key_nothing(live: Live
     assert code == 200 and cleared["scores"] == {}
     code, other = http_json(f"{live.server.base}/api/expert", key=key_of(live, "e3"))
     assert code == 200 and other["expert"]["name"] == "王处长" and other["scores"] == {}
+
+
+def test_an_expert_scores_over_the_websocket_and_each_page_hears_only_its_own(
+    live: Live,
+) -> None:
+    """`hello role="expert"`: the welcome is the expert's page, `score` saves and answers with
+    it, another device of the same expert hears the change, another expert hears nothing of it;
+    a wrong key is closed like a wrong chair key, and an expert may send nothing else."""
+
+    async def run() -> None:
+        url = live.server.ws_url
+        async with (
+            Peer.connect(url, role="expert", key=key_of(live, "e4")) as first,
+            Peer.connect(url, role="expert", key=key_of(live, "e4")) as second,
+            Peer.connect(url, role="expert", key=key_of(live, "e3")) as other,
+        ):
+            assert first.welcome["view"]["expert"] == {"id": "e4", "name": "赵书记"}
+            reply = await first.request({"t": "score", "reporter": "r03", "score": "88.5"})
+            assert reply["t"] == "ok" and reply["view"]["scores"] == {"r03": "88.5"}, reply
+            seen = await second.view_where(lambda v: v["scores"].get("r03") == "88.5")
+            assert seen["expert"]["id"] == "e4"
+            for bad, field in (({"reporter": "r03", "score": 101}, "score"),
+                               ({"reporter": "r99", "score": 1}, "reporter"),
+                               ({"reporter": "r03", "score": [1]}, "score")):  # fmt: skip
+                reply = await first.request({"t": "score", **bad})
+                assert reply["t"] == "error" and reply.get("field") == field, (bad, reply)
+            reply = await first.request({"t": "cast", "round": 1, "marks": {}, "cid": "x" * 16})
+            assert reply["t"] == "error" and reply["code"] == "unknown_type", reply
+            cleared = await first.request({"t": "score", "reporter": "r03", "score": None})
+            assert cleared["view"]["scores"] == {}
+            assert all("r03" not in m.get("view", {}).get("scores", {}) for m in other.seen)
+        async with Peer.connect(url) as stranger:
+            await stranger.send({"t": "hello", "role": "expert", "key": "0" * 24})
+            with pytest.raises(websockets.ConnectionClosed) as closed:
+                await stranger.recv()
+            assert closed.value.rcvd is not None and closed.value.rcvd.reason == "bad_key"
+
+    asyncio.run(run())
 
 
 def test_the_secretariat_types_a_score_in_from_paper_saying_who(live: Live) -> None:

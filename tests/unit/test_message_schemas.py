@@ -61,7 +61,7 @@ def test_every_message_decodes_to_its_schema() -> None:
     unseal = {"t": "unseal", "teller_key": "ABCD-EFGH"}
     assert messages.decode_frame(frame(unseal)) == messages.Unseal(teller_key="ABCD-EFGH")
     assert set(messages.MESSAGE_TYPES) == set(FIELDS)
-    assert set(messages.ROLE_MESSAGES) == {"phone", "screen", "chair"}
+    assert set(messages.ROLE_MESSAGES) == {"phone", "screen", "chair", "expert"}
     assert set().union(*messages.ROLE_MESSAGES.values()) <= set(messages.MESSAGE_TYPES)
 
 
@@ -265,6 +265,8 @@ def check_decoded(message: messages.Message) -> None:
             assert value is msgspec.UNSET or is_id(value)
         elif name == "force":
             assert type(value) is bool
+        elif name == "score":  # an expert's score: read exactly by meeting.panel
+            assert value is None or type(value) in (str, float) or is_int64(value)
         else:
             assert value is msgspec.UNSET or type(value) is str
 

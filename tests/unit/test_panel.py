@@ -187,3 +187,16 @@ def test_the_meeting_state_folds_the_panel_s_events() -> None:
     assert state.panel.scores == {"r01": {"e1": "92"}}
     assert state.panel.indicators_name == "项目指标.csv"
     assert state.version == 2 and state.agenda_version == 0  # neither moves the agenda
+
+
+def test_the_expert_s_live_page_is_their_view_of_the_folded_state() -> None:
+    from meeting import agenda, views
+
+    events = [
+        e.ExpertScored("e1", "r01", "92", "", 1.0),
+        e.ExpertScored("e2", "r01", "80", "", 2.0),
+    ]
+    state = agenda.fold(agenda.initial_state(MEETING), events)
+    page = views.expert_view(MEETING, state, "e1")
+    assert page == expert_view(state.panel, MEETING, "e1", frozenset())
+    assert page["scores"] == {"r01": "92"}

@@ -26,6 +26,7 @@ from meeting.views import (
     _round_view,
     agenda_view,
     chair_view,
+    closed_reporters,
     latest_result,
     meeting_info,
     phone_view,
@@ -545,3 +546,11 @@ def test_the_room_sees_the_meeting_file_at_open_and_the_ballots_at_close() -> No
     assert not shown["sealed"]
     sealed = evolve(state, e.VotingOpened(99, ("r01",), 1.0, "a" * 64, "ab", "cd", "ef"))
     assert _round_view(sealed, sealed.rounds[99])["sealed"] is True
+
+
+def test_a_reporter_s_panel_scores_close_once_their_round_is_closed() -> None:
+    open_round = voting("leaders")
+    assert closed_reporters(open_round) == frozenset()
+    closed = run(open_round, c.CloseVoting(force=True))
+    round_reporters = closed.rounds[closed.position].reporters
+    assert round_reporters and closed_reporters(closed) == set(round_reporters)
