@@ -5,7 +5,6 @@ which itself prints nothing (docs/architecture.md: the layers)."""
 
 from __future__ import annotations
 
-import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
@@ -17,7 +16,7 @@ from cli.signed_sheets import (
     signed_tally,
     signing_identity,
 )
-from cli.sources import Loaded, export_panel, load, load_appraisal
+from cli.sources import Loaded, LoadedAppraisal, appraisal_of_record, load
 from tally.errors import InputError
 
 PDF = "application/pdf"
@@ -68,9 +67,12 @@ def make_download(
 
         name, package, _ = build_package(meeting_path, data_dir)
         return name, package, "application/zip"
-    loaded = _counted(meeting_path, data_dir, what, items_ok=kind in ("tally", "export"))
-    if kind == "tally" and loaded.meeting.appraisal.configured:
-        return _appraisal_tally(meeting_path, loaded, data_dir, what)
+    loaded = _counted(meeting_path, data_dir, what, items_ok=kind in ITEMS_OK)
+    if kind in APPRAISAL_MAKERS and loaded.meeting.appraisal.configured:
+        # 三评: the composite, from the record's export and its 专家点评 and 项目指标 (a
+        # source not recorded is missing: its weight renormalised, as the files say)
+        appraisal, _ = appraisal_of_record(meeting_path, loaded, data_dir)
+        return APPRAISAL_MAKERS[kind](loaded, appraisal, data_dir, what)
     return MAKERS[kind](loaded, data_dir, what)
 
 
@@ -96,19 +98,31 @@ def _counted(meeting_path: Path, data_dir: Path, what: str, items_ok: bool = Fal
     return load(meeting_path, None, data_dir, items_ok=items_ok)
 
 
-def _appraisal_tally(meeting_path: Path, loaded: Loaded, data_dir: Path, what: str) -> Download:
-    """A 三评 meeting's sheet from the record's export and the 专家点评 and 项目指标 recorded
-    (a source not recorded is missing: its weight renormalised, as the sheet says)."""
-    from server.record_reader import load_record
-
-    record = load_record(loaded.meeting, data_dir)
-    with tempfile.TemporaryDirectory() as folder:
-        export = Path(folder) / "选票.csv"
-        export.write_bytes(loaded.ballots_bytes)
-        experts, indicators = export_panel(loaded.meeting, record, Path(folder) / "选票")
-        appraisal = load_appraisal(meeting_path, export, experts, indicators)
+def _appraisal_tally(
+    loaded: Loaded, appraisal: LoadedAppraisal, data_dir: Path, what: str
+) -> Download:
     identity = signing_identity(None, None, data_dir, loaded.meeting)
     return f"{what}.pdf", signed_appraisal(appraisal, identity), PDF
+
+
+def _appraisal_feedback(
+    loaded: Loaded, appraisal: LoadedAppraisal, data_dir: Path, what: str
+) -> Download:
+    from printouts.feedback import render_feedback
+
+    pdf = render_feedback(
+        loaded.meeting, appraisal.result, loaded.remarks, evaluation=loaded.evaluation
+    )
+    return f"{what}.pdf", pdf, PDF
+
+
+def _appraisal_xlsx(
+    loaded: Loaded, appraisal: LoadedAppraisal, data_dir: Path, what: str
+) -> Download:
+    from printouts.appraisal_xlsx import appraisal_xlsx
+
+    workbook = appraisal_xlsx(appraisal.result, loaded.meeting, appraisal.inputs)
+    return f"{what}.xlsx", workbook, XLSX
 
 
 def _tally(loaded: Loaded, data_dir: Path, what: str) -> Download:
@@ -153,3 +167,13 @@ MAKERS: dict[str, Callable[[Loaded, Path, str], Download]] = {
     "xlsx": _xlsx,
     "export": _export,
 }
+
+# A 三评 meeting's files, made from its composite (`pingyi print tally`, `print feedback`,
+# `print xlsx` make the same); the other kinds refuse such a meeting (`sources.STILL_OFFLINE`)
+# but the export, which is its ballots.
+APPRAISAL_MAKERS: dict[str, Callable[[Loaded, LoadedAppraisal, Path, str], Download]] = {
+    "tally": _appraisal_tally,
+    "feedback": _appraisal_feedback,
+    "xlsx": _appraisal_xlsx,
+}
+ITEMS_OK = (*APPRAISAL_MAKERS, "export")

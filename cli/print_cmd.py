@@ -20,7 +20,7 @@ from cli.signed_sheets import (
     signed_tally,
     signing_identity,
 )
-from cli.sources import export_panel, load, load_appraisal
+from cli.sources import Loaded, LoadedAppraisal, load, load_appraisal_from
 from meeting.join_cards import issue_cards
 from printouts import signing
 from printouts.ballot_form import render_ballots
@@ -86,18 +86,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="with --data: where to write the ballot export the digest is of "
         "[next to the PDF: <name>-ballots.csv]",
     )
-    tally.add_argument(
-        "--experts",
-        type=Path,
-        metavar="CSV",
-        help="三评 meetings ([composite]): the expert scores (专家评分), with --ballots",
-    )
-    tally.add_argument(
-        "--indicators",
-        type=Path,
-        metavar="CSV",
-        help="三评 meetings ([composite]): the indicator values (项目指标), with --ballots",
-    )
+    _panel_files(tally)
     tally.set_defaults(func=run_tally)
 
     evaluation = _kind(kinds, "evaluation", "the signed 综合评价结果表 (after the 党组 fixed it)")
@@ -127,10 +116,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help='the chair\'s 点评 texts: {"reporter id": "text"}',
     )
     feedback.add_argument("--reporter", metavar="ID", help="only this reporter's sheet")
+    _panel_files(feedback)
     feedback.set_defaults(func=run_feedback)
 
     xlsx = _kind(kinds, "xlsx", "the results table as an Excel workbook (上报)")
     _ballot_source(xlsx)
+    _panel_files(xlsx)
     xlsx.set_defaults(func=run_xlsx)
 
     verify = subparsers.add_parser(
@@ -193,6 +184,23 @@ def _signing_options(parser: argparse.ArgumentParser) -> None:
         "--tsa",
         metavar="URL",
         help="add an RFC 3161 timestamp from this time-stamping server (PAdES B-T)",
+    )
+
+
+def _panel_files(parser: argparse.ArgumentParser) -> None:
+    """--experts and --indicators: what a 三评 result is made from besides the ballots (with
+    --data and without them, the record's own, as `load_appraisal_from` takes them)."""
+    parser.add_argument(
+        "--experts",
+        type=Path,
+        metavar="CSV",
+        help="三评 meetings ([composite]): the expert scores (专家评分), with --ballots",
+    )
+    parser.add_argument(
+        "--indicators",
+        type=Path,
+        metavar="CSV",
+        help="三评 meetings ([composite]): the indicator values (项目指标), with --ballots",
     )
 
 
@@ -267,8 +275,7 @@ def run_tally(args: argparse.Namespace) -> int:
     meeting, _ = read_meeting(args.meeting)
     if meeting.appraisal.configured:  # 三评: from the files only (the server does not run it)
         return _run_appraisal_tally(args)
-    if args.experts is not None or args.indicators is not None:
-        raise InputError("--experts/--indicators", NO_COMPOSITE)
+    _no_panel_files(args)
     export = args.export_ballots
     if args.ballots is None and export is None:
         export = args.output.with_name(f"{args.output.stem}-ballots.csv")
@@ -291,27 +298,27 @@ def run_tally(args: argparse.Namespace) -> int:
 NO_COMPOSITE = "会议文件未设[composite]，不能使用专家评分或项目指标"
 
 
+def _no_panel_files(args: argparse.Namespace) -> None:
+    if args.experts is not None or args.indicators is not None:
+        raise InputError("--experts/--indicators", NO_COMPOSITE)
+
+
 def _run_appraisal_tally(args: argparse.Namespace) -> int:
     """The 三评 sheet (`printouts.appraisal_sheet`): from --ballots, --experts, --indicators,
     or from the live record in --data (its ballots exported beside the PDF, as for a grade
     sheet: the file `pingyi verify --ballots` takes)."""
     from printouts.appraisal_sheet import FILE_NAMES, NOT_GIVEN
 
-    ballots, experts, indicators = args.ballots, args.experts, args.indicators
-    if ballots is None and args.data is not None:  # the record, its panel's files beside it
-        from server.record_reader import load_record
-
-        ballots = args.export_ballots or args.output.with_name(f"{args.output.stem}-ballots.csv")
-        loaded_record = load(args.meeting, None, args.data, export_to=ballots, items_ok=True)
-        record = load_record(loaded_record.meeting, args.data)
+    export = stem = None
+    if args.ballots is None and args.data is not None:  # the record, its panel's files beside it
+        export = args.export_ballots or args.output.with_name(f"{args.output.stem}-ballots.csv")
         stem = args.output.with_name(args.output.stem)
-        recorded = export_panel(loaded_record.meeting, record, stem)
-        experts, indicators = experts or recorded[0], indicators or recorded[1]
-        written = [str(p) for p in (ballots, *recorded) if p is not None]
+    _, loaded, written = _appraisal(args, export_to=export, stem=stem)
+    if written:
         print(
-            f"已导出 {'、'.join(written)}（核验汇总表时用 --ballots/--experts/--indicators 给出）"
+            f"已导出 {'、'.join(map(str, written))}"
+            "（核验汇总表时用 --ballots/--experts/--indicators 给出）"
         )
-    loaded = load_appraisal(args.meeting, ballots, experts, indicators)
     identity = signing_identity(args.key, args.cert, args.data, loaded.meeting)
     write_output(args.output, signed_appraisal(loaded, identity, args.tsa))
     print(f"已写入并签名 {args.output}（三评；{signing.describe(identity.cert)}）")
@@ -321,12 +328,34 @@ def _run_appraisal_tally(args: argparse.Namespace) -> int:
     print(f"签名证书 SHA-256指纹：{identity.fingerprint}")
     if args.tsa:
         print(f"已加RFC 3161时间戳（{args.tsa}）")
+    _missing_sources(loaded)
+    return 0
+
+
+def _appraisal(
+    args: argparse.Namespace, **where: Path | None
+) -> tuple[Loaded, LoadedAppraisal, list[Path]]:
+    """A 三评 meeting's result from the command's --ballots/--data, --experts, --indicators
+    (and --comments, for the feedback sheets): the same for every printout of it."""
+    comments = getattr(args, "comments", None)
+    return load_appraisal_from(
+        args.meeting,
+        args.ballots,
+        args.data,
+        args.experts,
+        args.indicators,
+        comments_path=comments,
+        **where,
+    )
+
+
+def _missing_sources(loaded: LoadedAppraisal) -> None:
+    """Says which source of the composite had no file (nor record): its weight renormalised."""
     composite = loaded.meeting.appraisal.composite
     used = {s.id: s.name for s in composite.sources} if composite is not None else {}
-    for source, given in (("experts", experts), ("indicators", indicators)):
-        if source in used and given is None:
+    for source in ("experts", "indicators"):
+        if source in used and loaded.inputs[f"{source}_sha256"] is None:
             print(f"提示：未给出 --{source}，{used[source]}缺失，其权重在其余来源间按比例折算")
-    return 0
 
 
 NOT_FIXED = "综合评价尚未经党组研究确定（会后页面“确定”后才能打印结果表）"
@@ -353,23 +382,43 @@ def run_evaluation(args: argparse.Namespace) -> int:
 
 
 def run_feedback(args: argparse.Namespace) -> int:
-    loaded = load(args.meeting, args.ballots, args.data, comments_path=args.comments)
+    meeting, _ = read_meeting(args.meeting)
+    appraisal: LoadedAppraisal | None = None
+    if meeting.appraisal.configured:  # 三评: the composite, as `print tally` computes it
+        loaded, appraisal, _ = _appraisal(args)
+        result = appraisal.result
+    else:
+        _no_panel_files(args)
+        loaded = load(args.meeting, args.ballots, args.data, comments_path=args.comments)
+        result = loaded.result
     if args.reporter is not None and args.reporter not in {r.id for r in loaded.meeting.reporters}:
         raise InputError("--reporter", f"述职人“{args.reporter}”不在会议文件中")
     pdf = render_feedback(
         loaded.meeting,
-        loaded.result,
+        result,
         loaded.remarks,
         only=args.reporter,
         evaluation=loaded.evaluation,
     )
     write_output(args.output, pdf)
-    count = 1 if args.reporter else len(loaded.result["reporters"])
+    count = 1 if args.reporter else len(result["reporters"])
     print(f"已写入 {args.output}：{count} 份反馈单")
+    if appraisal is not None:
+        _missing_sources(appraisal)
     return 0
 
 
 def run_xlsx(args: argparse.Namespace) -> int:
+    meeting, _ = read_meeting(args.meeting)
+    if meeting.appraisal.configured:  # 三评: the composite, as `print tally` computes it
+        from printouts.appraisal_xlsx import appraisal_xlsx
+
+        _, appraisal, _ = _appraisal(args)
+        write_output(args.output, appraisal_xlsx(appraisal.result, meeting, appraisal.inputs))
+        print(f"已写入 {args.output}（三评）")
+        _missing_sources(appraisal)
+        return 0
+    _no_panel_files(args)
     loaded = load(args.meeting, args.ballots, args.data)
     workbook = results_xlsx(
         loaded.result, loaded.meeting, loaded.digests, evaluation=loaded.evaluation

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import sys
+import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -24,10 +25,21 @@ from tally.appraisal import appraise
 from tally.ballot_csv import format_ballots_csv
 from tally.errors import InputError
 from tally.meeting_file import parse_meeting_text
-from tally.model import OFFLINE_ONLY, Ballot, Meeting
+from tally.model import Ballot, Meeting
 
 if TYPE_CHECKING:
     from server.record_reader import MeetingRecord
+
+
+# What a 三评 meeting is still refused: the printouts that carry the 测评等次 of the grade part
+# alone. The tally sheet, the xlsx and the feedback sheets carry the composite (`items_ok`).
+# (It replaces tally.model.OFFLINE_ONLY, which named those three too.)
+STILL_OFFLINE = (
+    "本会议文件设有逐项测评表（[[forms]]）或综合得分（[composite]）：综合评价结果表"
+    "（pingyi print evaluation）和备案材料（pingyi archive）暂只支持按等次测评；三评的测评结果"
+    "请用 pingyi print tally（三评汇总表）、pingyi print xlsx（测评结果表）和 pingyi print "
+    "feedback（反馈单）"
+)
 
 
 @dataclass
@@ -58,13 +70,14 @@ def load(
 ) -> Loaded:
     """Reads the meeting and its ballots: from --ballots if given, else from --data (and the
     Redis at `redis_url`, else REDIS_URL, else the data directory's own). A meeting with forms
-    or a composite only for a caller that reads them (`items_ok`: the export, the 三评 sheet);
-    the other printouts carry grades alone and refuse it."""
+    or a composite only for a caller that reads them (`items_ok`: the export, the 三评 sheet,
+    the xlsx and the feedback sheets, through `load_appraisal_from`); the others carry grades
+    alone and refuse it (`STILL_OFFLINE`)."""
     if ballots_path is None and data_dir is None:
         raise InputError("参数", "请给出选票来源：--ballots 选票CSV 或 --data 数据目录")
     meeting, meeting_bytes = read_meeting(meeting_path)
     if meeting.appraisal.configured and not items_ok:
-        raise InputError(str(meeting_path), OFFLINE_ONLY)
+        raise InputError(str(meeting_path), STILL_OFFLINE)
     remarks: list[dict[str, str]] = []
     voided: list[dict] = []
     evaluation = None
@@ -238,6 +251,65 @@ def load_appraisal(
     )
     inputs = appraisal_inputs(meeting_bytes, ballots_bytes, experts_bytes, indicators_bytes, lists)
     return LoadedAppraisal(meeting, inputs, result)
+
+
+def load_appraisal_from(
+    meeting_path: Path,
+    ballots_path: Path | None,
+    data_dir: Path | None,
+    experts_path: Path | None,
+    indicators_path: Path | None,
+    *,
+    export_to: Path | None = None,
+    stem: Path | None = None,
+    comments_path: Path | None = None,
+) -> tuple[Loaded, LoadedAppraisal, list[Path]]:
+    """A 三评 meeting's inputs as `pingyi print tally` takes them, for every printout of its
+    result: --ballots, --experts and --indicators as given; without --ballots, the live record
+    in `data_dir`, with its 专家点评 and 项目指标 where no file is given (`appraisal_of_record`).
+    Returns `load()`'s answer too (the remarks, the 综合评价) and the files written."""
+    from_record = ballots_path is None
+    loaded = load(
+        meeting_path,
+        ballots_path,
+        data_dir,
+        comments_path=comments_path,
+        export_to=export_to if from_record else None,
+        items_ok=True,
+    )
+    if not from_record:
+        return loaded, load_appraisal(meeting_path, ballots_path, experts_path, indicators_path), []
+    assert data_dir is not None  # load() refuses neither --ballots nor --data
+    appraisal, written = appraisal_of_record(
+        meeting_path, loaded, data_dir, experts_path, indicators_path, export_to, stem
+    )
+    return loaded, appraisal, written
+
+
+def appraisal_of_record(
+    meeting_path: Path,
+    loaded: Loaded,
+    data_dir: Path,
+    experts_path: Path | None = None,
+    indicators_path: Path | None = None,
+    export_to: Path | None = None,
+    stem: Path | None = None,
+) -> tuple[LoadedAppraisal, list[Path]]:
+    """The record's ballots (`loaded`, read from `data_dir`) appraised with the 专家点评 and
+    项目指标 recorded live, unless files are given: the same bytes `pingyi export` writes, so the
+    digests are of files one can have. They are written to `export_to` and `<stem>-experts.csv`,
+    `<stem>-indicators.csv` when those are given (the signed sheet's files, to verify it with),
+    else to a temporary folder removed afterwards."""
+    record = _load_record(loaded.meeting, data_dir, None)
+    with tempfile.TemporaryDirectory() as folder:
+        ballots = export_to or Path(folder) / "选票.csv"
+        if export_to is None:  # load() wrote the export where one was asked for
+            ballots.write_bytes(loaded.ballots_bytes)
+        recorded = export_panel(loaded.meeting, record, stem or Path(folder) / "选票")
+        experts, indicators = experts_path or recorded[0], indicators_path or recorded[1]
+        appraisal = load_appraisal(meeting_path, ballots, experts, indicators)
+    written = [p for p in (export_to, *(recorded if stem is not None else ())) if p is not None]
+    return appraisal, written
 
 
 def export_panel(

@@ -7,6 +7,12 @@ gave it (and the 集中点评, which covers every report). Once the 党组 has f
 (meeting/evaluation.py), it also carries the 综合评价等次, the date it was fixed, the
 综合评价意见 and the 整改要求 (约谈提醒、限期整改 by the date fixed; 年度考核不得评定为优秀); a
 draft is never printed. A sheet runs onto a second page rather than drop a 点评.
+
+For a 三评 meeting (a result of `tally.appraisal.appraise` with a composite) the 测评等次 is
+the composite's (`meeting.views.measured_grade`), and the sheet shows what made it: each
+source's score with the weight it was given, the 综合得分 and 综合名次, each constituency's
+form and scores, the grade votes where groups graded the reporter, and every step of the
+sources and of the composite.
 """
 
 from __future__ import annotations
@@ -14,6 +20,7 @@ from __future__ import annotations
 import io
 
 from meeting.evaluation import outcomes_for
+from meeting.views import measured_grade
 from printouts.layout import (
     A4,
     Column,
@@ -23,6 +30,7 @@ from printouts.layout import (
     mm,
     new_canvas,
     percent,
+    row_height,
     wrap,
 )
 from tally.model import Meeting
@@ -35,6 +43,18 @@ RULE_LABEL = {
     "quota": "等次名额控制",
     "undecided": "并列待定",
     "quorum": "法定人数",
+    # a 三评 result's steps (tally.appraisal, tally.composite)
+    "composite": "综合得分",
+    "source_missing": "来源缺失",
+    "decisive": "否决项",
+    "vote": "群众测评",
+    "items": "逐项测评",
+    "item_empty": "逐项测评",
+    "experts": "专家点评",
+    "expert_missing": "专家点评",
+    "indicator": "项目指标",
+    "indicators": "项目指标",
+    "indicator_missing": "项目指标",
 }
 MARGIN = 20 * mm
 NOT_OVERALL = "本表为会议测评结果，非综合评价等次（综合评价由党组研究确定）"
@@ -178,10 +198,29 @@ def _draw_sheet(
         y -= 12 * mm
     y -= 9 * mm
     draw_text(canvas, MARGIN, y, "测评等次：", 13)
-    draw_text(canvas, MARGIN + 27 * mm, y - 1 * mm, row["final_grade"] or "未定", 26)
+    draw_text(canvas, MARGIN + 27 * mm, y - 1 * mm, measured_grade(row) or "未定", 26)
     if not result.get("valid", True):
         draw_text(canvas, page_w - MARGIN, y, "（本次测评未达法定人数，结果无效）", 10, "right")
     y -= 14 * mm
+    poor = result.get("poor_grade") or grades[-1]  # absent from results saved before it
+    if "composite_grade" in row:
+        page.y = y
+        _composite(page, result, grades, row)
+    else:
+        _grade_part(page, y, grades, row, poor)
+    if decided is not None:
+        _opinion(page, decided)
+    page.heading("点评：")
+    if not remarks:
+        page.paragraph("（未录入点评）", 11)
+    for by, text in remarks:
+        page.paragraph(f"{by}：" * bool(by) + " ".join(text.split()), 11)
+    page.footer()
+
+
+def _counts(page: _Page, y: float, grades: list[str], row: dict) -> float:
+    """The grade votes (票数 and share per grade, 弃权, 废票) at `y`; the y below them."""
+    canvas, width = page.canvas, page.width
     votes = sum(row["counts"].get(g, 0) for g in grades)
     columns = [Column(g, width / (len(grades) + 2)) for g in grades]
     columns += [
@@ -194,8 +233,13 @@ def _draw_sheet(
         f"{row['counts'].get(g, 0)}票 {percent(row['counts'].get(g, 0), votes)}" for g in grades
     ] + [f"{row['abstain']}票", f"{row['invalid']}票"]
     draw_row(canvas, MARGIN, y, columns, cells, 9 * mm, 11)
-    y -= 15 * mm
-    poor = result.get("poor_grade") or grades[-1]  # absent from results saved before it
+    return y - 15 * mm
+
+
+def _grade_part(page: _Page, y: float, grades: list[str], row: dict, poor: str) -> None:
+    """A grade-only result: the votes, the score and shares, the steps of the grade."""
+    canvas, width = page.canvas, page.width
+    y = _counts(page, y, grades, row)
     facts = (
         f"得分：{_score(row['score'])}　{poor}票比例：{_share(row['poor_share'])}"
         f"　基础等次：{row['base_grade'] or '—'}"
@@ -207,14 +251,82 @@ def _draw_sheet(
     for step in row.get("steps", []):
         rule = RULE_LABEL.get(step["rule"], step["rule"]).replace("差票", f"{poor}票")
         page.paragraph(f"· {rule}：{step['why']}", 10)
-    if decided is not None:
-        _opinion(page, decided)
-    page.heading("点评：")
-    if not remarks:
-        page.paragraph("（未录入点评）", 11)
-    for by, text in remarks:
-        page.paragraph(f"{by}：" * bool(by) + " ".join(text.split()), 11)
-    page.footer()
+
+
+def _table(page: _Page, columns: list[Column], rows: list[list[str]], size: float = 10) -> None:
+    """A header row and the rows at the cursor, the header again atop a continuation page."""
+    titles = [c.title for c in columns]
+    page.need(7 * mm + (row_height(columns, rows[0], size, 7 * mm) if rows else 0))
+    draw_row(page.canvas, MARGIN, page.y, columns, titles, 7 * mm, size)
+    page.y -= 7 * mm
+    for cells in rows:
+        height = row_height(columns, cells, size, 7 * mm)
+        if page.y - height < MARGIN + 14 * mm:
+            page.need(height + 7 * mm)
+            draw_row(page.canvas, MARGIN, page.y, columns, titles, 7 * mm, size)
+            page.y -= 7 * mm
+        draw_row(page.canvas, MARGIN, page.y, columns, cells, height, size)
+        page.y -= height
+    page.y -= 3 * mm
+
+
+def _composite(page: _Page, result: dict, grades: list[str], row: dict) -> None:
+    """A 三评 result: the composite's sources and score, each constituency's scores, the
+    grade votes where groups graded the reporter, the reasons."""
+    width = page.width
+    sources = (result.get("appraisal") or {}).get("sources") or []
+    names = {s["id"]: s["name"] for s in sources}
+    share = width * 0.7 / max(len(sources), 1)
+    columns = [Column(f"{s['name']}（×权重）", share) for s in sources]
+    columns += [Column("综合得分", width * 0.15), Column("综合名次", width * 0.15)]
+    cells = []
+    for source in sources:
+        score = row["sources"].get(source["id"])
+        weight = row["weights"].get(source["id"])
+        cells.append("缺失" if score is None else f"{_score(score)}×{_weight(weight)}")
+    rank = row.get("composite_rank")
+    cells += [_score(row["composite_score"]), "—" if rank is None else f"第{rank}名"]
+    _table(page, columns, [cells], 11)
+    forms = {f["id"]: f["name"] for f in (result.get("appraisal") or {}).get("forms") or []}
+    columns = [
+        Column("组别", width * 0.2),
+        Column("测评表", width * 0.27),
+        Column("权重", width * 0.07),
+        Column("等次票数", width * 0.13),
+        Column("等次得分", width * 0.11),
+        Column("逐项得分", width * 0.11),
+        Column("该组得分", width * 0.11),
+    ]
+    rows = []
+    for gid, part in row.get("by_group", {}).items():
+        form = forms.get(part["form"], part["form"])
+        counts = (row.get("counts_by_group") or {}).get(gid, {})
+        votes = "/".join(str(int(counts.get(g, 0))) for g in grades)
+        rows.append(
+            [part["name"], form, _weight(part["weight"])]
+            + ["—" if part["kind"] == "items" else votes]
+            + [_score(part[key]) for key in ("grade_score", "item_score", "score")]
+        )
+    vote = _score(row.get("vote_score"))
+    page.heading(f"各组测评（群众测评得分：{vote}；等次票数依次为{'/'.join(grades)}）：")
+    _table(page, columns, rows, 9.5)
+    decided = row.get("composite_decided_by") or "—"
+    page.y -= 4 * mm  # the text hangs above its baseline: clear of the table's last line
+    page.lines(wrap(f"决定等次的依据：{decided}", 11, width), 11)
+    page.heading("评定过程：")
+    steps = [
+        (names.get(sid, sid), step)
+        for sid, source_steps in (row.get("source_steps") or {}).items()
+        for step in source_steps
+    ]
+    steps += [(RULE_LABEL.get(s["rule"], s["rule"]), s) for s in row.get("composite_steps", [])]
+    for label, step in steps:
+        page.paragraph(f"· {label}：{step['why']}", 10)
+
+
+def _weight(value) -> str:
+    """A weight (0.4, 0.6667) as printed on the 三评 sheet: 40%, 66.67%."""
+    return "—" if value is None else f"{round(float(value) * 100, 2):g}%"
 
 
 OPINION_LINES = 6  # lines per part of the 综合评价意见; the rest is in the record (备案)

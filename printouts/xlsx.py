@@ -126,7 +126,7 @@ def results_xlsx(
             ]
             + (["倒排" if row["id"] in in_bottom else None] if bottom else [])
         )
-    _table(sheet, 4, formats)
+    bordered_table(sheet, 4, formats)
     widths = [6, 10, 22, 10] + [8] * (2 * len(grades)) + [6, 6, 8, 8, 9, 9, 6, 60]
     reasons = len(widths)
     widths += [6] if bottom else []
@@ -135,7 +135,7 @@ def results_xlsx(
     for cells in sheet.iter_rows(min_row=5, min_col=reasons, max_col=reasons):
         cells[0].alignment = Alignment(wrap_text=True, vertical="top")
     sheet.freeze_panes = "C5"
-    _page(sheet, "4:4")
+    landscape_page(sheet, "4:4")
     _groups_sheet(workbook.create_sheet("分组票数"), result_json, meeting, grades)
     _notes_sheet(workbook.create_sheet("说明"), result_json, meeting, digests)
     if evaluation and evaluation.get("fixed"):
@@ -150,7 +150,9 @@ def _bottom_configured(meeting: Meeting) -> bool:
     return meeting.rules.bottom_count is not None or meeting.rules.bottom_share is not None
 
 
-def _table(sheet: Worksheet, header_row: int, formats: list[str | None], last: int = 0) -> None:
+def bordered_table(
+    sheet: Worksheet, header_row: int, formats: list[str | None], last: int = 0
+) -> None:
     """Borders on a table from header_row down (to `last`, or the sheet's end), a bold grey
     header and the number formats per column."""
     end = last or sheet.max_row
@@ -165,7 +167,7 @@ def _table(sheet: Worksheet, header_row: int, formats: list[str | None], last: i
                 cell.number_format = number_format
 
 
-def _page(sheet: Worksheet, title_rows: str | None) -> None:
+def landscape_page(sheet: Worksheet, title_rows: str | None) -> None:
     """Landscape A4, one page wide, the header rows repeated on every printed page."""
     sheet.page_setup.orientation = "landscape"
     sheet.page_setup.paperSize = sheet.PAPERSIZE_A4
@@ -193,7 +195,7 @@ def _groups_sheet(sheet: Worksheet, result_json: dict, meeting: Meeting, grades:
         seats, cast = (_sum(groups, key) for key in ("seats", "cast"))
         sheet.append(["合计", seats, cast, 1, *(_sum(groups, key) for key in ways)])
     formats = [None, COUNT, COUNT, "0.####", COUNT, COUNT, COUNT]
-    _table(sheet, 1, formats, last=sheet.max_row)
+    bordered_table(sheet, 1, formats, last=sheet.max_row)
     sheet.append([])
     start = sheet.max_row + 1
     sheet.append(["姓名", "组别", *grades, "有效票", "组得分"])
@@ -203,10 +205,10 @@ def _groups_sheet(sheet: Worksheet, result_json: dict, meeting: Meeting, grades:
             values = [int(counts.get(g, 0)) for g in grades]
             score = (row.get("score_by_group") or {}).get(group["id"])
             sheet.append([row["name"], group["name"], *values, sum(values), score])
-    _table(sheet, start, [None, None, *[COUNT] * (len(grades) + 1), SCORE])
+    bordered_table(sheet, start, [None, None, *[COUNT] * (len(grades) + 1), SCORE])
     sheet.column_dimensions["A"].width = 12
     sheet.column_dimensions["B"].width = 14
-    _page(sheet, f"{start}:{start}")
+    landscape_page(sheet, f"{start}:{start}")
 
 
 def _sum(groups: list[dict], key: str) -> int | None:
@@ -284,10 +286,10 @@ def _notes_sheet(
         ]
     for label, value in lines:
         sheet.append([label, value])
-    _table(sheet, 1, [None, None])
+    bordered_table(sheet, 1, [None, None])
     sheet.column_dimensions["A"].width = 22
     sheet.column_dimensions["B"].width = 80
-    _page(sheet, "1:1")
+    landscape_page(sheet, "1:1")
 
 
 def _evaluation_sheet(
@@ -316,7 +318,7 @@ def _evaluation_sheet(
             + [entry.get("grade", ""), entry.get("reason", "")]
             + [opinion.get(part, "") for part in OPINION_PARTS]
         )
-    _table(sheet, 4, [COUNT] + [None] * (len(sheet[4]) - 1))
+    bordered_table(sheet, 4, [COUNT] + [None] * (len(sheet[4]) - 1))
     widths = [6, 10, 22, 10] + [12] * len(sources) + [12, 30] + [50] * len(OPINION_PARTS)
     for column, width in enumerate(widths, start=1):
         sheet.column_dimensions[get_column_letter(column)].width = width
@@ -324,7 +326,7 @@ def _evaluation_sheet(
         for cell in row:
             cell.alignment = Alignment(wrap_text=True, vertical="top")
     sheet.freeze_panes = "C5"
-    _page(sheet, "4:4")
+    landscape_page(sheet, "4:4")
 
 
 def _outcomes_sheet(
@@ -349,7 +351,7 @@ def _outcomes_sheet(
             sheet.append([label + rank, *names[rid], date])
         if not ids:
             sheet.append([label, "无", None, None])
-    _table(sheet, 1, [None, None, None, None])
+    bordered_table(sheet, 1, [None, None, None, None])
     for column, width in zip("ABCD", (24, 12, 24, 14), strict=True):
         sheet.column_dimensions[column].width = width
-    _page(sheet, "1:1")
+    landscape_page(sheet, "1:1")

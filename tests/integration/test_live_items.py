@@ -7,6 +7,7 @@ at close is exactly `pingyi tally` on the export; and the export prints a 三评
 from __future__ import annotations
 
 import asyncio
+import io
 import json
 import shutil
 from collections.abc import Iterator
@@ -15,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from openpyxl import load_workbook
 
 from cli.files import read_meeting
 from meeting.join_cards import Card
@@ -233,8 +235,24 @@ def test_the_vote_counted_is_pingyi_tally_on_the_export(live: Live, tmp_path: Pa
             f"{live.server.base}/api/download/{kind}", live.server.chair_key
         )
         assert status == 200, body[:300]
-    for kind in ("feedback", "xlsx"):  # grades only, still: refused with the reason
+    # the xlsx and the feedback sheets carry the composite: the result counted at close, the
+    # same as `pingyi print xlsx --data` (tests/integration/test_appraisal_outputs.py: figures)
+    downloaded = {}
+    for kind in ("feedback", "xlsx"):
         status, _, body = http_file(
             f"{live.server.base}/api/download/{kind}", live.server.chair_key
         )
-        assert status == 409 and "暂只支持按等次测评" in body.decode("utf-8")
+        assert status == 200, body[:300]
+        downloaded[kind] = body
+    table = tmp_path / "测评结果表.xlsx"
+    done = pingyi("print", "xlsx", live.path, "--data", live.server.data, "-o", table)
+    assert done.returncode == 0, done.stderr
+    for workbook in (io.BytesIO(downloaded["xlsx"]), table):
+        rows = list(load_workbook(workbook)["综合结果"].iter_rows(min_row=4, values_only=True))
+        graded = [dict(zip(rows[0], row, strict=True))["测评等次"] for row in rows[1:]]
+        assert graded == [r["composite_grade"] or "待定" for r in counted["reporters"]]
+    # grades only, still: refused with the reason
+    status, _, body = http_file(
+        f"{live.server.base}/api/download/evaluation", live.server.chair_key
+    )
+    assert status == 409 and "暂只支持按等次测评" in body.decode("utf-8")

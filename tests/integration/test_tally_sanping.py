@@ -140,18 +140,21 @@ def test_without_the_files_the_sources_are_left_out(tmp_path: Path, capsys) -> N
 @pytest.mark.parametrize(
     "command",
     [
-        ("print", "xlsx", "MEETING", "--ballots", "BALLOTS", "-o", "OUT"),
-        ("print", "feedback", "MEETING", "--ballots", "BALLOTS", "-o", "OUT"),
+        ("print", "evaluation", "MEETING", "--data", "DATA", "-o", "OUT"),
+        ("archive", "MEETING", "--data", "DATA", "-o", "OUT"),
     ],
-    ids=["xlsx", "feedback"],  # the live record's tally sheet: test_appraisal_sheet.py
+    # the live record's tally sheet: test_appraisal_sheet.py; the xlsx and the feedback
+    # sheets, which carry the composite now: test_appraisal_outputs.py
+    ids=["evaluation", "archive"],
 )
 def test_what_cannot_carry_items_yet_refuses_such_a_meeting(
     command: tuple[str, ...], tmp_path: Path
 ) -> None:
     """Run as grades only, an item or composite meeting would give another result than
     `pingyi tally`: until they carry them, the live server and the record's printouts say so
-    and stop (the paper form and the 三评 sheet from a ballot file carry them:
-    tests/unit/test_item_ballot_form.py, tests/integration/test_appraisal_sheet.py)."""
+    and stop (the paper form, the 三评 sheet, the xlsx and the feedback sheets carry them:
+    tests/unit/test_item_ballot_form.py, tests/integration/test_appraisal_sheet.py,
+    tests/integration/test_appraisal_outputs.py)."""
     names = {
         "MEETING": str(EXAMPLES / "sanping-meeting.toml"),
         "DATA": str(tmp_path / "data"),
