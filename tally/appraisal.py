@@ -39,7 +39,7 @@ from tally.experts import ExpertPanel, expert_score
 from tally.indicators import indicator_score
 from tally.item_csv import checklist_of, grade_columns
 from tally.items import GroupedItemResult, ItemTally, item_scores_by_group
-from tally.model import Ballot, Meeting, Reporter
+from tally.model import GRADE_FORM, SUPERVISION_GROUP, Ballot, Group, Meeting, Reporter
 from tally.numbers import pct, pct_against, short
 from tally.report import pad, width
 from tally.scoring import renormalise, shown, steps_to_json, weighted_mean
@@ -180,15 +180,25 @@ def _graders_only(meeting: Meeting, rid: str, row: dict) -> None:
     """The engine names the groups without grade votes; of those, name only the groups whose
     form grades this reporter (the others were never asked for a grade)."""
     config = meeting.appraisal
-    missing = [g for g in meeting.groups if not sum(row["counts_by_group"][g.id].values())]
+    groups = _constituencies(meeting, row["counts_by_group"])
+    missing = [g for g in groups if not sum(row["counts_by_group"][g.id].values())]
     if not missing:
         return
     old = f"（{'、'.join(g.name for g in missing)}无有效票，权重在其余组间按比例折算）"
-    kept = [g.name for g in missing if config.form_for(rid, g.id).has_grade]
+    # the 分管 constituency gives grades only: it is asked for one whenever it exists
+    kept = [
+        g.name for g in missing if g.id == SUPERVISION_GROUP or config.form_for(rid, g.id).has_grade
+    ]
     new = f"（{'、'.join(kept)}无有效票，权重在其余组间按比例折算）" if kept else ""
     for step in row["steps"]:
         step["why"] = step["why"].replace(old, new)
     row["decided_by"] = row["decided_by"].replace(old, new)
+
+
+def _constituencies(meeting: Meeting, counts_by_group: Mapping[str, object]) -> list[Group]:
+    """The groups, and the 分管 constituency for a reporter that has one (the engine's order)."""
+    extra = meeting.supervision_group if SUPERVISION_GROUP in counts_by_group else None
+    return list(meeting.groups) if extra is None else [*meeting.groups, extra]
 
 
 def _quorum(meeting: Meeting, out: dict, casts: dict[str, int]) -> None:
@@ -224,8 +234,14 @@ def _appraise_one(
     config = meeting.appraisal
     assert config.composite is not None
     rid = reporter.id
-    weights = {g.id: config.weight_for(rid, g) for g in meeting.groups}
-    forms = {g.id: config.form_for(rid, g.id) for g in meeting.groups}
+    # 分管: the supervisors' grades are a constituency of their own (the engine's), with the
+    # [supervision] weight beside the category's group weights
+    constituencies = _constituencies(meeting, rr.score_by_group)
+    weights = {g.id: config.weight_for(rid, g) for g in constituencies}
+    forms = {
+        g.id: GRADE_FORM if g.id == SUPERVISION_GROUP else config.form_for(rid, g.id)
+        for g in constituencies
+    }
     checklist = checklist_of(meeting, rid)
     grouped: GroupedItemResult | None = None
     if checklist is not None:
@@ -241,7 +257,7 @@ def _appraise_one(
     top = max(meeting.rules.points)
     by_group: dict[str, dict] = {}
     group_scores: dict[str, Fraction] = {}
-    for group in meeting.groups:
+    for group in constituencies:
         form = forms[group.id]
         grade_score = item_score = None
         if form.has_grade:
@@ -273,7 +289,7 @@ def _appraise_one(
 
     vote_steps = []
     vote = None
-    names = {g.id: g.name for g in meeting.groups}
+    names = {g.id: g.name for g in constituencies}
     used = renormalise(weights, group_scores)
     if used:
         vote = weighted_mean(group_scores, used)

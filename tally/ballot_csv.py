@@ -22,6 +22,11 @@ calling typed paper ballots phone ballots, or an export's phone ballots paper. R
 without the column as paper could not round-trip: the export of phone ballots would read
 back as paper ones. A hand-typed file of paper ballots gets its split printed by adding the
 column (``纸质`` in every row).
+
+A meeting with a named group (部分实名) has a ``voter`` column too: the member id of who cast
+a named group's ballot, empty for an anonymous group's. The export writes it only for such a
+meeting, so that every other export stays byte for byte what it was; a file of anonymous
+paper ballots may leave it out.
 """
 
 from __future__ import annotations
@@ -38,6 +43,7 @@ from tally.model import ABSTAIN, NOT_ON_BALLOT, SPOILED, Ballot, Meeting
 DEFAULT_GROUP_ID = "all"  # the group parse_meeting makes when the file has no [[groups]]
 CARD_COLUMN = "card"
 VIA_COLUMN = "via"
+VOTER_COLUMN = "voter"  # 部分实名: who cast a named group's ballot (a member id)
 VIA_PAPER, VIA_PHONE = "纸质", "手机"
 VIA_VALUES = {VIA_PAPER: True, VIA_PHONE: False, "paper": True, "phone": False}
 
@@ -92,6 +98,8 @@ class RowFrame:
         self.first = 2 if self.has_group else 1  # the first column after ballot and group
         self.card_index: int | None = None
         self.via_index: int | None = None
+        self.voter_index: int | None = None
+        self.members = {g.id: [m.id for m in g.members] for g in meeting.groups if g.named}
         self.seen: set[str] = set()
         self.cards: dict[str, int] = {}  # card code -> the line it was first seen on
 
@@ -150,15 +158,64 @@ class RowFrame:
             )
         return ballot_id, group, via
 
+    def voter(self, cells: list[str], line: int, group: str) -> str:
+        """The row's voter (部分实名): a member of its named group, or "" for an anonymous one."""
+        index = self.voter_index
+        members = self.members.get(group)
+        name = self.meeting.group(group).name if members is not None or index is not None else ""
+        if index is None:
+            if members is not None:
+                raise self.fail(
+                    line, 2, f"“{name}”为实名分组，须有“{VOTER_COLUMN}”列填写投票成员的编号"
+                )
+            return ""
+        cell = cells[index]
+        if members is None:
+            if cell:
+                raise self.fail(
+                    line, index + 1, f"“{name}”为匿名分组，投票人（voter列）应留空，实际为“{cell}”"
+                )
+            return ""
+        if cell not in members:
+            raise self.fail(
+                line,
+                index + 1,
+                f"无效的投票人“{cell}”（voter列）；“{name}”为实名分组，应为其成员：{'、'.join(members)}",
+            )
+        return cell
+
+
+def voter_index(header: list[str], first: int, meeting: Meeting, taken: list[str]) -> int | None:
+    """Where the voter column is: only a meeting with a named group has one, and a reporter
+    (or other column) of that name keeps its own."""
+    if not meeting.named or VOTER_COLUMN not in header[first:] or VOTER_COLUMN in taken:
+        return None
+    return header.index(VOTER_COLUMN, first)
+
+
+def voter_cells(meeting: Meeting, ballots: list[Ballot], taken: list[str]) -> bool:
+    """Whether the export has a voter column (a meeting with a named group), after checking
+    that every ballot's voter reads back: a member of its named group, else ""."""
+    members = {g.id: {m.id for m in g.members} for g in meeting.groups if g.named}
+    for ballot in ballots:
+        known = members.get(ballot.group)
+        if (ballot.voter in known) if known is not None else not ballot.voter:
+            continue
+        raise InputError(f"选票{ballot.id}", f"投票人“{ballot.voter}”与分组“{ballot.group}”不符")
+    if members and VOTER_COLUMN in taken:
+        raise InputError(VOTER_COLUMN, f"述职人编号“{VOTER_COLUMN}”与投票人列同名，无法导出")
+    return bool(members)
+
 
 def _parse(reader, meeting: Meeting, source: str) -> list[Ballot]:
     header = _header(reader)
     ids = [r.id for r in meeting.reporters]
     frame = RowFrame(header, meeting, source)
     fail, first = frame.fail, frame.first
-    allowed = ", ".join(["ballot", "group", CARD_COLUMN, VIA_COLUMN, *ids])
+    extra = (CARD_COLUMN, VIA_COLUMN, *([VOTER_COLUMN] if meeting.named else []))
+    allowed = ", ".join(["ballot", "group", *extra, *ids])
     for column, name in enumerate(header[first:], first + 1):
-        if name not in ids and name not in (CARD_COLUMN, VIA_COLUMN):
+        if name not in ids and name not in extra:
             raise fail(1, column, f"未知的列“{name}”；允许的列：{allowed}")
         if header.index(name) != column - 1:
             raise fail(1, column, f"列“{name}”重复")
@@ -177,10 +234,13 @@ def _parse(reader, meeting: Meeting, source: str) -> list[Ballot]:
         if VIA_COLUMN in header[first:] and VIA_COLUMN not in ids
         else None
     )
+    voter = voter_index(header, first, meeting, ids)
     columns = [
-        (i, rid) for i, rid in enumerate(header[first:], first) if i not in (card_index, via_index)
+        (i, rid)
+        for i, rid in enumerate(header[first:], first)
+        if i not in (card_index, via_index, voter)
     ]
-    frame.card_index, frame.via_index = card_index, via_index
+    frame.card_index, frame.via_index, frame.voter_index = card_index, via_index, voter
     ballots = []
     for row in reader:
         line = reader.line_num
@@ -196,7 +256,8 @@ def _parse(reader, meeting: Meeting, source: str) -> list[Ballot]:
             if cell not in valid_marks:
                 raise fail(line, index + 1, f"无效的标记“{cell}”（{rid}列）；应为：{expected}")
             marks[rid] = cell
-        ballots.append(Ballot(ballot_id, group, marks, paper))
+        who = frame.voter(cells, line, group)
+        ballots.append(Ballot(ballot_id, group, marks, paper, voter=who))
     return ballots
 
 
@@ -215,9 +276,11 @@ def format_ballots_csv(meeting: Meeting, ballots: Iterable[Ballot]) -> str:
     via = any(ballot.paper for ballot in ordered)
     if via and VIA_COLUMN in ids:
         raise InputError(VIA_COLUMN, f"述职人编号“{VIA_COLUMN}”与投票方式列同名，无法导出纸质票")
+    voters = voter_cells(meeting, ordered, ids)
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(["ballot", "group", *([VIA_COLUMN] if via else []), *ids])
+    head = [*([VIA_COLUMN] if via else []), *([VOTER_COLUMN] if voters else [])]
+    writer.writerow(["ballot", "group", *head, *ids])
     for ballot in ordered:
         # Refuse what parse would read back differently, so the export always round-trips.
         if not ballot.id or ballot.id != ballot.id.strip() or ballot.group not in group_ids:
@@ -228,8 +291,15 @@ def format_ballots_csv(meeting: Meeting, ballots: Iterable[Ballot]) -> str:
         if bad:
             raise InputError(f"选票{ballot.id}", f"述职人“{bad[0]}”不在会议中或标记无效")
         how = [VIA_PAPER if ballot.paper else VIA_PHONE] if via else []
+        who = [ballot.voter] if voters else []
         writer.writerow(
-            [ballot.id, ballot.group, *how, *(ballot.marks.get(rid, NOT_ON_BALLOT) for rid in ids)]
+            [
+                ballot.id,
+                ballot.group,
+                *how,
+                *who,
+                *(ballot.marks.get(rid, NOT_ON_BALLOT) for rid in ids),
+            ]
         )
     return out.getvalue()
 

@@ -2,7 +2,11 @@
 
 `count_ballots` counts whole ballots per group: how many came on paper and how many were
 spoiled as a whole. It also refuses ballots the engine cannot count (unknown group or reporter, a mark that is
-not a grade, a blank or 废, a repeated ballot id), naming the ballot.
+not a grade, a blank or 废, a repeated ballot id, a voter who is not a member of the ballot's
+named group or who marked one reporter twice), naming the ballot.
+
+`supervisor_marks` picks out the marks the supervising leaders (分管领导) gave the reporters
+they supervise, which the engine counts in a constituency of their own.
 """
 
 from __future__ import annotations
@@ -11,7 +15,7 @@ from collections import Counter
 from collections.abc import Iterable
 
 from tally.errors import InputError
-from tally.model import ABSTAIN, SPOILED, Ballot, Meeting
+from tally.model import ABSTAIN, SPOILED, Ballot, Group, Meeting
 
 
 def count_marks(
@@ -32,6 +36,9 @@ def count_marks(
     buckets: dict[tuple[str, tuple[str, ...]], list[dict[str, str]]] = {}
     seen: set[str] = set()
     kept = []
+    # 部分实名: a named group's member ids; the voters' (voter, reporter) marks so far.
+    named = {g.id: g for g in meeting.groups if g.named}
+    marked: dict[tuple[str, str], str] = {}
     for ballot in ballots:
         if ballot.group not in groups:
             known = "、".join(groups)
@@ -39,6 +46,8 @@ def count_marks(
         if ballot.id in seen:
             raise InputError(f"选票{ballot.id}", "选票编号重复")
         seen.add(ballot.id)
+        if ballot.voter or ballot.group in named:  # never true for an anonymous meeting
+            _check_voter(meeting, named, ballot, marked)
         groups[ballot.group] += 1
         kept.append(ballot)
         key = (ballot.group, tuple(ballot.marks))
@@ -81,6 +90,54 @@ def count_ballots(
         if ballot.spoiled_as_a_whole:
             spoiled[ballot.group] += 1
     return paper, spoiled
+
+
+def supervisor_marks(meeting: Meeting, ballots: Iterable[Ballot]) -> dict[str, dict[str, Counter]]:
+    """The marks of the supervising leaders on the reporters they supervise (分管):
+    {reporter: {the voter's group: Counter(mark)}}. Ballots `count_marks` has accepted."""
+    pairs = {
+        (member.id, rid)
+        for group in meeting.groups
+        for member in group.members
+        for rid in member.supervises
+    }
+    out: dict[str, dict[str, Counter]] = {}
+    for ballot in ballots:
+        if not ballot.voter:
+            continue
+        for rid, mark in ballot.marks.items():
+            if (ballot.voter, rid) in pairs:
+                out.setdefault(rid, {}).setdefault(ballot.group, Counter())[mark] += 1
+    return out
+
+
+def _check_voter(
+    meeting: Meeting,
+    named: dict[str, Group],
+    ballot: Ballot,
+    marked: dict[tuple[str, str], str],
+) -> None:
+    """A named group's ballot is signed by one of its members, who marks each reporter once
+    (with voting = "each" a voter has a ballot per round, so the check is per reporter); an
+    anonymous group's ballot names nobody."""
+    where = f"选票{ballot.id}"
+    group = named.get(ballot.group)
+    if group is None:
+        name = meeting.group(ballot.group).name
+        raise InputError(where, f"“{name}”为匿名分组，选票不应记录投票人（实际为“{ballot.voter}”）")
+    members = [m.id for m in group.members]
+    if ballot.voter not in members:
+        raise InputError(
+            where,
+            f"“{group.name}”为实名分组，投票人“{ballot.voter}”不是其成员；应为：{'、'.join(members)}",
+        )
+    for rid in ballot.marks:
+        earlier = marked.setdefault((ballot.voter, rid), ballot.id)
+        if earlier != ballot.id:
+            raise InputError(
+                f"{where} {rid}",
+                f"投票人“{ballot.voter}”已在选票{earlier}上评议过述职人“{rid}”；每人只能评议一次",
+            )
 
 
 def _unknown_reporter(ballots: list[Ballot], rid: str) -> None:

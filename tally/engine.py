@@ -18,9 +18,18 @@ from dataclasses import dataclass, field
 from fractions import Fraction
 from math import floor, lcm
 
-from tally.counting import count_ballots, count_marks
+from tally.counting import count_ballots, count_marks, supervisor_marks
 from tally.errors import InputError
-from tally.model import ABSTAIN, SPOILED, Ballot, Group, Meeting, Reporter, Rules
+from tally.model import (
+    ABSTAIN,
+    SPOILED,
+    SUPERVISION_GROUP,
+    Ballot,
+    Group,
+    Meeting,
+    Reporter,
+    Rules,
+)
 from tally.numbers import against, pct, pct_against, short
 
 
@@ -28,7 +37,8 @@ from tally.numbers import against, pct, pct_against, short
 class Step:
     """One applied rule: which, the grade it led to, and why (shown to the meeting)."""
 
-    rule: str  # "base" | "poor_share" | "override" | "quota" | "undecided" | "quorum"
+    # "supervision" | "base" | "poor_share" | "override" | "quota" | "undecided" | "quorum"
+    rule: str
     grade: str | None
     why: str
 
@@ -143,6 +153,8 @@ def tally(meeting: Meeting, ballots: Iterable[Ballot]) -> TallyResult:
     group_paper, group_spoiled = count_ballots(meeting, ballots)
     known = any(group_paper.values())  # else the ballots do not say how they came
     _refuse_more_ballots_than_seats(meeting, tallies, group_cast)
+    if meeting.supervision is not None:  # after the seat check: the ballots stay their group's
+        _count_supervisors_apart(meeting, tallies, ballots)
 
     works = [
         _rules_1_to_4(meeting, reporter, tallies[reporter.id]) for reporter in meeting.reporters
@@ -238,6 +250,34 @@ def _refuse_more_ballots_than_seats(
             )
 
 
+def _count_supervisors_apart(
+    meeting: Meeting, tallies: dict[str, dict[str, Counter]], ballots: list[Ballot]
+) -> None:
+    """分管: a supervising leader's mark on a reporter they supervise moves from their group to
+    the SUPERVISION_GROUP constituency, which every supervised reporter gets (empty when the
+    supervisors gave no mark) and nobody else does."""
+    moved = supervisor_marks(meeting, ballots)
+    for reporter in meeting.reporters:
+        if not meeting.supervisors_of(reporter.id):
+            continue
+        per_group = tallies[reporter.id]
+        apart: Counter[str] = Counter()
+        for gid, counter in moved.get(reporter.id, {}).items():
+            per_group[gid] = per_group[gid] - counter
+            apart.update(counter)
+        per_group[SUPERVISION_GROUP] = apart
+
+
+def _supervision_step(meeting: Meeting, reporter: Reporter) -> Step:
+    supervision = meeting.supervision_group
+    assert supervision is not None  # only a meeting with [supervision] has the constituency
+    names = "、".join(
+        m.name for g in meeting.groups for m in g.members if reporter.id in m.supervises
+    )
+    why = f"{supervision.name}（{names}）的评价单列，权重{short(supervision.weight)}"
+    return Step("supervision", None, why)
+
+
 def _group_score(points: list[tuple[str, Fraction]], counter: Counter) -> Fraction | None:
     votes = sum(counter[g] for g, _ in points)
     return Fraction(sum(p * counter[g] for g, p in points), votes) if votes else None
@@ -265,6 +305,8 @@ def _rules_1_to_4(meeting: Meeting, reporter: Reporter, per_group: dict[str, Cou
     points = list(zip(grades, rules.points, strict=True))
     work.group_scores = {gid: _group_score(points, c) for gid, c in per_group.items()}
     shares, missing = _weighted_shares(meeting, per_group)
+    if work.group_scores.get(SUPERVISION_GROUP) is not None:  # 分管 marks in the score
+        work.steps.append(_supervision_step(meeting, reporter))
     if shares is None:
         work.step("base", None, "无有效票（全部弃权或废票），无法评定等次")
     else:
@@ -297,11 +339,17 @@ def _rules_1_to_4(meeting: Meeting, reporter: Reporter, per_group: dict[str, Cou
 def _weighted_shares(
     meeting: Meeting, per_group: dict[str, Counter]
 ) -> tuple[dict[str, Fraction] | None, list[str]]:
-    """Share of each grade, weight-averaged over the groups that voted for this reporter."""
+    """Share of each grade, weight-averaged over the groups that voted for this reporter and,
+    in a meeting with `[supervision]`, the 分管 constituency: its weight is one of the shares
+    that sum to 1, renormalised away (with a reason) where nobody supervises the reporter."""
     grades = meeting.rules.grades
     voted = []
     missing = []
-    for group in meeting.groups:
+    extra = meeting.supervision_group
+    for group in meeting.groups if extra is None else (*meeting.groups, extra):
+        if group.id not in per_group:  # 分管, and nobody supervises this reporter
+            missing.append(f"{group.name}（无人分管此述职人）")
+            continue
         counter = per_group[group.id]
         votes = sum(counter[g] for g in grades)
         if votes:

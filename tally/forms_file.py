@@ -78,6 +78,7 @@ def parse_forms(
     groups: tuple[Group, ...],
     rules: Rules,
     read_items: ReadItems | None = None,
+    supervision_weight: Fraction = Fraction(0),
 ) -> Appraisal:
     """The appraisal settings of an already-checked meeting file's data (a dict from TOML)."""
     categories = _categories(data, source)
@@ -87,7 +88,7 @@ def parse_forms(
     group_forms = _group_forms(data, source, groups, forms, categories)
     appraisal = Appraisal(forms=forms, categories=categories, group_forms=group_forms)
     _one_checklist_per_reporter(appraisal, source, reporters, groups)
-    _weights_sum_to_one(appraisal, source, reporters, groups)
+    _weights_sum_to_one(appraisal, source, reporters, groups, supervision_weight)
     experts = _experts(data, source)
     indicators = _indicators(data.get("indicators", []), source)
     declared = "composite" in data
@@ -211,8 +212,14 @@ def _one_checklist_per_reporter(
 
 
 def _weights_sum_to_one(
-    appraisal: Appraisal, source: str, reporters: tuple[Reporter, ...], groups: tuple[Group, ...]
+    appraisal: Appraisal,
+    source: str,
+    reporters: tuple[Reporter, ...],
+    groups: tuple[Group, ...],
+    supervision_weight: Fraction,
 ) -> None:
+    """Each category's weights sum to 1, with 分管's share where `[supervision]` declares one
+    (as the groups' own weights do: tally.meeting_file)."""
     seen: set[str] = set()
     for reporter in reporters:
         category = appraisal.category_of(reporter.id)
@@ -220,12 +227,15 @@ def _weights_sum_to_one(
             continue
         seen.add(category)
         weights = [appraisal.weight_for(reporter.id, g) for g in groups]
+        if supervision_weight:
+            weights.append(supervision_weight)
         total = sum(weights, Fraction(0))
         if total != 1:
             shown = " + ".join(_plain(w) for w in weights)
             raise InputError(
                 f"{source} groups[*].weights.{category}",
-                f"各组对“{category}”的权重（weights，未写的用weight）之和应为1，"
+                f"各组对“{category}”的权重（weights，未写的用weight）"
+                f"{'与分管领导权重' if supervision_weight else ''}之和应为1，"
                 f"实际为{shown} = {_plain(total)}",
             )
 

@@ -1,7 +1,8 @@
 """The CSV inputs of a meeting with forms: item ballots, expert scores and indicator values.
 
 **Item ballots** (`parse_item_ballots_csv`), for a meeting with `[[forms]]`: like the ballot
-CSV (`tally.ballot_csv`: ``ballot``, ``group``, optional ``card`` and ``via``), with
+CSV (`tally.ballot_csv`: ``ballot``, ``group``, optional ``card`` and ``via``, and ``voter``
+with a named group), with
 
 - a column ``r01`` for each reporter some group grades (a form of kind ``grade`` or
   ``both``): a grade word, blank (弃权), ``废`` or ``-`` (not on this ballot);
@@ -35,8 +36,11 @@ from tally.ballot_csv import (
     VIA_COLUMN,
     VIA_PAPER,
     VIA_PHONE,
+    VOTER_COLUMN,
     RowFrame,
     _reader,
+    voter_cells,
+    voter_index,
 )
 from tally.errors import InputError
 from tally.experts import ExpertPanel
@@ -98,10 +102,12 @@ def _parse(reader: Any, meeting: Meeting, source: str) -> list[Ballot]:
     grades = grade_columns(meeting)
     items = [f"{rid}{ITEM_SEPARATOR}{item}" for rid, item in item_columns(meeting)]
     wanted = [*grades, *items]
+    extra = (CARD_COLUMN, VIA_COLUMN, *([VOTER_COLUMN] if meeting.named else []))
     for column, name in enumerate(header[first:], first + 1):
-        if name not in wanted and name not in (CARD_COLUMN, VIA_COLUMN):
+        if name not in wanted and name not in extra:
             hint = f"等次列：{'、'.join(grades) or '无'}；逐项列如{items[0] if items else '无'}"
-            raise fail(1, column, f"未知的列“{name}”；允许的列：ballot、group、card、via，{hint}")
+            known = "、".join(("ballot", "group", *extra))
+            raise fail(1, column, f"未知的列“{name}”；允许的列：{known}，{hint}")
         if header.index(name) != column - 1:
             raise fail(1, column, f"列“{name}”重复")
     missing = [name for name in wanted if name not in header]
@@ -114,6 +120,7 @@ def _parse(reader: Any, meeting: Meeting, source: str) -> list[Ballot]:
     checklists = {r.id: checklist_of(meeting, r.id) for r in meeting.reporters}
     appraisal = meeting.appraisal
     frame.card_index, frame.via_index = card_index, via_index
+    frame.voter_index = voter_index(header, first, meeting, wanted)
     ballots = []
     for row in reader:
         line = reader.line_num
@@ -189,7 +196,8 @@ def _parse(reader: Any, meeting: Meeting, source: str) -> list[Ballot]:
                     )
                 given[item_id] = cells[i]
             answers[rid] = given
-        ballots.append(Ballot(ballot_id, group, marks, paper, answers))
+        who = frame.voter(cells, line, group)
+        ballots.append(Ballot(ballot_id, group, marks, paper, answers, who))
     return ballots
 
 
@@ -200,15 +208,18 @@ def format_item_ballots_csv(meeting: Meeting, ballots: list[Ballot]) -> str:
     grades = grade_columns(meeting)
     items = item_columns(meeting)
     via = any(ballot.paper for ballot in ballots)
+    names = [*grades, *(f"{rid}{ITEM_SEPARATOR}{item}" for rid, item in items)]
+    voters = voter_cells(meeting, ballots, names)
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
-    names = [*grades, *(f"{rid}{ITEM_SEPARATOR}{item}" for rid, item in items)]
-    writer.writerow(["ballot", "group", *([VIA_COLUMN] if via else []), *names])
+    head = [*([VIA_COLUMN] if via else []), *([VOTER_COLUMN] if voters else [])]
+    writer.writerow(["ballot", "group", *head, *names])
     for ballot in sorted(ballots, key=lambda b: b.id):
         how = [VIA_PAPER if ballot.paper else VIA_PHONE] if via else []
+        who = [ballot.voter] if voters else []
         marks = [ballot.marks.get(rid, NOT_ON_BALLOT) for rid in grades]
         answers = [ballot.items.get(rid, {}).get(item, NOT_ON_BALLOT) for rid, item in items]
-        writer.writerow([ballot.id, ballot.group, *how, *marks, *answers])
+        writer.writerow([ballot.id, ballot.group, *how, *who, *marks, *answers])
     return out.getvalue()
 
 

@@ -21,13 +21,18 @@ from tally.model import (
     DEFAULT_EVALUATION_SOURCES,
     DEFAULT_GRADES,
     DEFAULT_POINTS,
+    DEFAULT_SUPERVISION_NAME,
     NOT_ON_BALLOT,
     SPOILED,
+    SUPERVISION_GROUP,
     Agenda,
+    Appraisal,
     Group,
     Meeting,
+    Member,
     Reporter,
     Rules,
+    Supervision,
 )
 
 DEFAULT_GROUP_ID = "all"
@@ -45,6 +50,7 @@ TOP_KEYS = (
     "composite",
     "experts",
     "indicators",
+    "supervision",
 )
 # privacy_min_ballots once held the chair's live counts back; those counts are gone (ballots are
 # sealed until a round closes), so the key is still accepted for older files but ignored.
@@ -59,7 +65,9 @@ MEETING_KEYS = (
     "seats",
 )
 REPORTER_KEYS = ("id", "name", "org", "mode", "flags", "commenters", "category")
-GROUP_KEYS = ("id", "name", "seats", "weight", "form", "forms", "weights")
+GROUP_KEYS = ("id", "name", "seats", "weight", "form", "forms", "weights", "named", "members")
+MEMBER_KEYS = ("id", "name", "supervises")
+SUPERVISION_KEYS = ("name", "weight")
 # The keys an unknown key's message lists: those of a meeting without forms (the forms' own
 # keys are accepted as well, and documented in docs/meeting-file.md).
 _LISTED_TOP, _LISTED_REPORTER, _LISTED_GROUP = TOP_KEYS[:6], REPORTER_KEYS[:6], GROUP_KEYS[:4]
@@ -236,10 +244,23 @@ def parse_meeting(
         m.fail("meeting.title", "不能为空")
     date = _date(m)
     reporters = _reporters(top, source)
-    groups = _groups(top, m, source)
+    groups = _groups(top, m, source, {r.id for r in reporters})
+    supervision = _supervision(top, groups, source)
+    _check_weights(top, groups, supervision)
+    join = m.choice("join", ("cards", "open"), "cards")
+    named = next((i for i, g in enumerate(groups, 1) if g.named), None)
+    if join == "open" and named is not None:  # an open join has no personal card to sign with
+        top.fail(
+            f"groups[{named}].named",
+            '开放入场（join = "open"）的会议不能设实名分组：实名成员须各用本人的参会卡投票，'
+            '请改用 join = "cards"',
+        )
     rules = _rules(data.get("rules", {}), source, len(reporters))
     voting = m.choice("voting", ("end", "each"), "end")
     agenda = _agenda(data.get("agenda", {}), source, voting)
+    shared = supervision.weight if supervision is not None else Fraction(0)
+    appraisal = parse_forms(data, source, reporters, groups, rules, read_items, shared)
+    _supervisors_grade(top, groups, appraisal)
     return Meeting(
         title=title,
         date=date,
@@ -248,12 +269,28 @@ def parse_meeting(
         rules=rules,
         place=m.text("place", ""),
         organizer=m.text("organizer", ""),
-        join=m.choice("join", ("cards", "open"), "cards"),  # type: ignore[arg-type]
+        join=join,  # type: ignore[arg-type]
         voting=voting,  # type: ignore[arg-type]
         agenda=agenda,
         evaluation_sources=_evaluation_sources(data.get("evaluation", {}), source),
-        appraisal=parse_forms(data, source, reporters, groups, rules, read_items),
+        appraisal=appraisal,
+        supervision=supervision,
     )
+
+
+def _supervisors_grade(top: _Checker, groups: tuple[Group, ...], appraisal: Appraisal) -> None:
+    """分管 sets the supervisors' grades apart: a supervised reporter must be one their group
+    grades (a form with a grade part), or the 分管 constituency could never have a vote."""
+    for i, group in enumerate(groups, 1):
+        for j, member in enumerate(group.members, 1):
+            for k, rid in enumerate(member.supervises, 1):
+                form = appraisal.form_for(rid, group.id)
+                if not form.has_grade:
+                    top.fail(
+                        f"groups[{i}].members[{j}].supervises[{k}]",
+                        f"“{group.name}”对述职人“{rid}”不作等次测评（用表“{form.name}”）；"
+                        "分管领导的评价按等次单列，分管的述职人须是本组评定等次的述职人",
+                    )
 
 
 def _date(m: _Checker) -> str:
@@ -291,7 +328,7 @@ def _reporters(top: _Checker, source: str) -> tuple[Reporter, ...]:
     return tuple(out)
 
 
-def _groups(top: _Checker, m: _Checker, source: str) -> tuple[Group, ...]:
+def _groups(top: _Checker, m: _Checker, source: str, reporter_ids: set[str]) -> tuple[Group, ...]:
     items = top.array("groups", [])
     if not items:
         seats = m.integer("seats", 1)
@@ -299,6 +336,7 @@ def _groups(top: _Checker, m: _Checker, source: str) -> tuple[Group, ...]:
     if m.has("seats"):
         m.fail("meeting.seats", "已用[[groups]]分组时，应到人数写在各组的seats里，这里不要写")
     seen: set[str] = set()
+    member_ids: set[str] = set()  # unique across the meeting: a ballot names its voter by id
     out = []
     for i, item in enumerate(items, 1):
         g = _Checker(item, f"groups[{i}]", GROUP_KEYS, source, _LISTED_GROUP)
@@ -308,12 +346,112 @@ def _groups(top: _Checker, m: _Checker, source: str) -> tuple[Group, ...]:
         weight = g.fraction("weight", Fraction(1), Fraction(0), Fraction(1))
         if weight <= 0:
             g.fail(g.key("weight"), f"权重应大于0，实际为{_show(g.table['weight'])}")
-        out.append(Group(gid, g.text("name"), g.integer("seats", 1), weight))
-    total = sum((group.weight for group in out), Fraction(0))
-    if total != 1:
-        shown = " + ".join(_plain(group.weight) for group in out)
-        top.fail("groups[*].weight", f"各组权重之和应为1，实际为{shown} = {_plain(total)}")
+        named = _flag(g, "named")
+        members = _members(g, named, member_ids, reporter_ids)
+        if named and not g.has("seats"):
+            seats = len(members)  # a named group's seats are its members
+        else:
+            seats = g.integer("seats", 1)
+            if named and seats != len(members):
+                g.fail(
+                    g.key("seats"),
+                    f"实名分组的应到人数即成员人数：seats应为{len(members)}（或不写），实际为{seats}",
+                )
+        out.append(Group(gid, g.text("name"), seats, weight, named, members))
     return tuple(out)
+
+
+def _check_weights(
+    top: _Checker, groups: tuple[Group, ...], supervision: Supervision | None
+) -> None:
+    """The groups' weights, and 分管's where `[supervision]` is declared, sum to exactly 1: as
+    written they are the shares of a supervised reporter's score (党组成员0.4 + 代表0.4 + 分管
+    0.2); where nobody supervises a reporter, 分管's share goes to the groups in proportion."""
+    weights = [group.weight for group in groups]
+    if supervision is not None:
+        weights.append(supervision.weight)
+    total = sum(weights, Fraction(0))
+    if total != 1:
+        shown = " + ".join(_plain(weight) for weight in weights)
+        what = (
+            "各组权重与分管领导权重（[supervision] weight）之和" if supervision else "各组权重之和"
+        )
+        top.fail("groups[*].weight", f"{what}应为1，实际为{shown} = {_plain(total)}")
+
+
+def _flag(c: _Checker, key: str) -> bool:
+    value = c.table.get(key, False)
+    if not isinstance(value, bool):
+        c.fail(c.key(key), f"应为true或false，实际为{_show(value)}")
+    return value
+
+
+def _members(
+    g: _Checker, named: bool, seen: set[str], reporter_ids: set[str]
+) -> tuple[Member, ...]:
+    """部分实名: a named group's members, each with the reporters they supervise (分管)."""
+    if not named:
+        if g.has("members"):
+            g.fail(
+                g.key("members"),
+                "匿名分组不能列出成员；部分实名（成员各用本人的卡投票、选票记录投票人）请写named = true",
+            )
+        return ()
+    items = g.array("members", [])
+    if not items:
+        g.fail(g.key("members"), "实名分组（named = true）至少要有一名成员（members）")
+    out = []
+    for i, item in enumerate(items, 1):
+        c = _Checker(item, f"{g.path}.members[{i}]", MEMBER_KEYS, g.source)
+        member_id = _ident(c, seen, "成员")
+        name = c.text("name").strip()
+        if not name:
+            c.fail(c.key("name"), "不能为空")
+        supervises = c.strings("supervises", ())
+        for j, rid in enumerate(supervises, 1):
+            where = f"{c.key('supervises')}[{j}]"
+            if rid not in reporter_ids:
+                c.fail(where, f"述职人“{rid}”不在[[reporters]]中；分管的述职人请写其编号")
+            if rid in supervises[: j - 1]:
+                c.fail(where, f"述职人“{rid}”重复")
+        out.append(Member(member_id, name, supervises))
+    return tuple(out)
+
+
+def _supervision(top: _Checker, groups: tuple[Group, ...], source: str) -> Supervision | None:
+    """分管: `[supervision]` and the members' `supervises` come together or not at all."""
+    supervisors = [
+        (i, j) for i, g in enumerate(groups, 1) for j, m in enumerate(g.members, 1) if m.supervises
+    ]
+    if not top.has("supervision"):
+        if supervisors:
+            i, j = supervisors[0]
+            top.fail(
+                f"groups[{i}].members[{j}].supervises",
+                "写了分管的述职人，却没有[supervision]表；请写明分管领导评价的权重："
+                "[supervision] weight = 0.3",
+            )
+        return None
+    s = _Checker(top.table["supervision"], "supervision", SUPERVISION_KEYS, source)
+    if not supervisors:
+        s.fail(
+            "supervision", "没有成员写分管的述职人（members的supervises），[supervision]无从适用"
+        )
+    if not s.has("weight"):
+        s.fail("supervision.weight", "缺少此项（必填，大于0、不超过1的数）")
+    weight = s.fraction("weight", Fraction(0), Fraction(0), Fraction(1))
+    if weight <= 0:
+        s.fail("supervision.weight", f"权重应大于0，实际为{_show(s.table['weight'])}")
+    name = s.text("name", DEFAULT_SUPERVISION_NAME).strip()
+    if not name:
+        s.fail("supervision.name", "不能为空")
+    for i, group in enumerate(groups, 1):
+        if group.id == SUPERVISION_GROUP:
+            top.fail(
+                f"groups[{i}].id",
+                f"分组编号“{SUPERVISION_GROUP}”留作分管领导的评价（[supervision]），请另取编号",
+            )
+    return Supervision(name, weight)
 
 
 def _rules(table: Any, source: str, reporters: int) -> Rules:

@@ -9,9 +9,10 @@ The setup page (`server/setup_app.py`) builds the meeting as a dict and saves it
 - a date (`datetime.date`) is written as text, ``date = "2026-12-28"``, as the docs show it;
 - a float as its shortest decimal (`repr`), which the reader takes exactly (``0.1`` is 1/10);
   a `Fraction` as its exact decimal (one that has none, such as 1/3, is refused);
-- `[meeting]` first, then `[[reporters]]`, `[[groups]]`, `[rules]` and the rest in the order
-  the dict gives them; a table inside a table as its own ``[rules.quota]`` section, a table
-  inside an array of tables inline (``forms = { "村党支部书记" = "cun" }``).
+- `[meeting]` first, then `[[reporters]]`, `[[groups]]`, `[supervision]`, `[rules]` and the
+  rest in the order the dict gives them; a table inside a table as its own ``[rules.quota]``
+  section, a table inside an array of tables inline (``forms = { "村党支部书记" = "cun" }``,
+  a named group's ``members = [{ id = "wang", name = "王明", supervises = ["r1"] }]``).
 """
 
 from __future__ import annotations
@@ -23,7 +24,8 @@ from fractions import Fraction
 from typing import Any
 
 _BARE_KEY = re.compile(r"[A-Za-z0-9_-]+")
-_ORDER = ("meeting", "reporters", "groups", "rules", "agenda", "evaluation")
+# [supervision] (分管) right after the groups whose members' `supervises` it weighs
+_ORDER = ("meeting", "reporters", "groups", "supervision", "rules", "agenda", "evaluation")
 _ESCAPES = {'"': '\\"', "\\": "\\\\", "\n": "\\n", "\t": "\\t", "\r": "\\r", "\b": "\\b"}
 HEADER = "# 会议文件（由评议设置页生成，也可直接编辑；各项说明见 docs/meeting-file.md）\n"
 

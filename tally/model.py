@@ -35,6 +35,12 @@ CommentMode = Literal["each", "together"]
 JoinMode = Literal["cards", "open"]
 VotingMode = Literal["end", "each"]
 
+# The id of the virtual constituency of the supervising leaders (分管领导, `[supervision]`):
+# their marks on the reporters they supervise are counted apart under it. A meeting that
+# declares `[supervision]` may not give a real group this id (`tally.meeting_file`).
+SUPERVISION_GROUP = "supervision"
+DEFAULT_SUPERVISION_NAME = "分管领导"
+
 
 @dataclass(frozen=True)
 class Reporter:
@@ -54,13 +60,37 @@ class Reporter:
 
 
 @dataclass(frozen=True)
+class Member:
+    """A named voter (部分实名): one member of a named group, who votes with a personal card,
+    and the reporters they supervise (分管), whose marks count in the 分管 constituency."""
+
+    id: str
+    name: str
+    supervises: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
 class Group:
-    """A voter group (e.g. 县级领导): how many ballots it was issued and its weight."""
+    """A voter group (e.g. 县级领导): how many ballots it was issued and its weight.
+
+    A named group (`named`, 部分实名) lists its `members`; each ballot of it records who cast
+    it (`Ballot.voter`), and its seats are its members."""
 
     id: str
     name: str
     seats: int
     weight: Fraction = Fraction(1)
+    named: bool = False
+    members: tuple[Member, ...] = ()
+
+
+@dataclass(frozen=True)
+class Supervision:
+    """`[supervision]`: the supervising leaders' (分管领导) marks on the reporters they
+    supervise form a constituency of their own, with this weight beside the groups'."""
+
+    name: str
+    weight: Fraction
 
 
 @dataclass(frozen=True)
@@ -135,6 +165,7 @@ class Meeting:
     # forms, categories, the composite, experts and indicators (`tally.forms_file`); the
     # default, nothing declared, is today's meeting: one grade per reporter
     appraisal: Appraisal = field(default_factory=lambda: Appraisal())
+    supervision: Supervision | None = None  # [supervision]; None: no 分管 constituency
 
     def commenters_of(self, reporter_id: str) -> tuple[str, ...]:
         """Who comments on this reporter's report: their own list, else the agenda's."""
@@ -156,10 +187,45 @@ class Meeting:
     def seats(self) -> int:
         return sum(group.seats for group in self.groups)
 
+    @property
+    def named(self) -> bool:
+        """Some group is named (部分实名): its ballots record their voter."""
+        return any(group.named for group in self.groups)
+
+    def member(self, member_id: str) -> Member:
+        """A named group's member (member ids are unique across the meeting)."""
+        for group in self.groups:
+            for member in group.members:
+                if member.id == member_id:
+                    return member
+        raise KeyError(member_id)
+
+    def supervisors_of(self, reporter_id: str) -> frozenset[str]:
+        """The ids of the members who supervise (分管) this reporter; empty without
+        `[supervision]`."""
+        if self.supervision is None:
+            return frozenset()
+        return frozenset(
+            member.id
+            for group in self.groups
+            for member in group.members
+            if reporter_id in member.supervises
+        )
+
+    @property
+    def supervision_group(self) -> Group | None:
+        """The 分管 constituency as a group (id SUPERVISION_GROUP, the `[supervision]` name and
+        weight, a seat per supervising member), for the counts and weights that treat it like
+        one; None without `[supervision]`. It is never one of `groups`: no ballot belongs to it."""
+        if self.supervision is None:
+            return None
+        seats = sum(1 for g in self.groups for m in g.members if m.supervises)
+        return Group(SUPERVISION_GROUP, self.supervision.name, seats, self.supervision.weight)
+
 
 @dataclass(frozen=True)
 class Ballot:
-    """One anonymous ballot (述职评议表).
+    """One ballot (述职评议表): anonymous, or of a named group and then signed by its `voter`.
 
     `marks` maps reporter id to a grade word, ABSTAIN ("") or SPOILED ("废"). A reporter
     missing from `marks` was not on this ballot at all (with voting = "each" every round's
@@ -179,6 +245,8 @@ class Ballot:
     # SPOILED; a reporter missing was not on this ballot's checklist (`tally.item_csv`).
     # `marks` keeps the grade part (forms of kind "grade" and "both").
     items: dict[str, dict[str, str]] = field(default_factory=dict)
+    # 部分实名: the member id of who cast a ballot of a named group; "" for an anonymous one.
+    voter: str = ""
 
     @property
     def spoiled_as_a_whole(self) -> bool:
@@ -271,11 +339,3 @@ class Appraisal:
             if entry.group == group.id:
                 return dict(entry.weights).get(category, group.weight)
         return group.weight
-
-
-# Until the printouts after the vote carry item forms and the composite, a meeting that
-# declares them is refused there rather than printed as if it had only grades.
-OFFLINE_ONLY = (
-    "本会议文件设有逐项测评表（[[forms]]）或综合得分（[composite]）：反馈单、Excel结果表、"
-    "综合评价结果表和备案材料暂只支持按等次测评；测评结果请用 pingyi print tally 打印三评汇总表"
-)

@@ -173,12 +173,15 @@ def test_a_decisive_items_majority_forces_the_composite_grade() -> None:
     ballots = ballots_for()
     for ballot in ballots:
         ballot.items["c1"]["a2"] = "不能"
-    c1 = row(appraise(meeting, ballots, EXPERTS, INDICATORS), "c1")
+    result = appraise(meeting, ballots, EXPERTS, INDICATORS)
+    c1 = row(result, "c1")
     assert c1["items"][1]["negative_majority"] is True
     last = c1["composite_steps"][-1]
     assert (last["rule"], last["grade"]) == ("decisive", "差")
     assert last["why"].startswith("否决项“能不能廉洁自律”：不能各组加权占100.0%")
     assert c1["composite_grade"] == "差"
+    decisive = next(s["why"] for s in c1["item_steps"] if s["rule"] == "decisive")
+    assert f"{c1['name']}：{decisive}" in format_appraisal(result).splitlines()  # named below
 
 
 def test_a_reporter_no_group_grades_has_no_grade_part() -> None:
