@@ -27,14 +27,18 @@ class Card:
     seat: int  # 1-based within the group; printed nowhere, only orders the sheet
     token: str  # 128 random-looking bits, base64url without padding (22 characters)
     code: str  # "ABCD-EFGH": read out or typed for a paper ballot
+    member: str = ""  # a named group's (部分实名) card is its member's: their id, in seat order
 
 
 def issue_cards(secret: bytes, meeting: Meeting) -> list[Card]:
+    """One card per seat; a named group's seats are its members, so each member's card is
+    their personal key: the ballot it casts records them (`Ballot.voter`)."""
     cards = []
     for group in meeting.groups:
         for seat in range(1, group.seats + 1):
             token = _b64(_mac(secret, f"token:{group.id}:{seat}")[:16])
-            cards.append(Card(group.id, seat, token, make_code(secret, token)))
+            member = group.members[seat - 1].id if group.named else ""
+            cards.append(Card(group.id, seat, token, make_code(secret, token), member))
     codes = {card.code for card in cards}
     if len(codes) != len(cards):  # 40-bit codes: vanishingly rare, but never print two alike
         raise InputError("secret", "卡片短码出现重复，请使用 --regenerate 重新生成")

@@ -1,8 +1,10 @@
 """Join cards (参会卡): A4 sheets of anonymous cards with cut marks.
 
 Each card shows the meeting title, its voter group, the QR code of its join URL and the short
-code for a paper ballot. No card carries a name or a seat number: every card of a group is
-alike but for its token, and each token is printed on exactly one card.
+code for a paper ballot. No card of an anonymous group carries a name or a seat number: every
+card of such a group is alike but for its token, and each token is printed on exactly one card.
+A named group's card (部分实名) is its member's personal key: it shows their name and says that
+the ballot it casts carries it.
 
 A rehearsal's test cards (`rehearsal=True`, from the rehearsal's own secret) say 演练 in large
 type on each card and on each sheet: they open only the rehearsal (`pingyi serve --rehearsal`).
@@ -79,12 +81,22 @@ def _draw_card(
     draw_text(canvas, text_x, line_y, "投票组别", 7.5)
     line_y -= 6 * mm
     draw_text(canvas, text_x, line_y, group.name, fit_size(group.name, 12, text_w))
-    line_y -= 9 * mm
+    if card.member:  # 部分实名: this card is its member's own
+        holder = f"实名：{meeting.member(card.member).name}"
+        line_y -= 5.5 * mm
+        draw_text(canvas, text_x, line_y, holder, fit_size(holder, 10, text_w))
+        line_y -= 7 * mm
+    else:
+        line_y -= 9 * mm
     draw_text(canvas, text_x, line_y, "卡号（纸质票填写）", 7.5)
     line_y -= 7 * mm
     draw_text(canvas, text_x, line_y, card.code, fit_size(card.code, 15, text_w), mono=True)
     note_y = y + pad + 1 * mm
-    note = REHEARSAL_NOTE if rehearsal else "手机扫码参加评议 · 本卡不记名 · 请勿转借"
+    note = "手机扫码参加评议 · 本卡实名，选票记录持卡人姓名 · 请勿转借"
+    if not card.member:
+        note = "手机扫码参加评议 · 本卡不记名 · 请勿转借"
+    if rehearsal:
+        note = REHEARSAL_NOTE
     draw_text(canvas, x + CARD_W / 2, note_y, note, 7, "centre")
     if rehearsal:  # large, in the space under the short code: no test card passes for a real one
         draw_text(canvas, x + CARD_W - pad, qr_top - 37 * mm, REHEARSAL, 21, "right")

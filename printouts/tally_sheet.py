@@ -325,12 +325,16 @@ class _Sheet:
             f"{g}{short(p)}分" for g, p in zip(rules.grades, rules.points, strict=True)
         )
         parts = [f"等次分值：{points}"]
-        if len(self.meeting.groups) > 1:
-            weights = "、".join(f"{g.name}{short(g.weight)}" for g in self.meeting.groups)
+        supervision = self.meeting.supervision_group
+        weighed = [*self.meeting.groups, *([supervision] if supervision else [])]
+        if len(weighed) > 1:
+            weights = "、".join(f"{g.name}{short(g.weight)}" for g in weighed)
             parts.append(
                 f"得分＝各组组得分按权重（{weights}）加权之和，某组无有效票时其余组权重按比例折算；"
                 "组得分＝Σ（分值×该组票数）÷该组有效票"
             )
+        if supervision is not None:
+            parts.append(f"实名成员对其分管单位的评价单列为“{supervision.name}”一组，不计入其本组")
         else:
             parts.append("得分＝Σ（分值×票数）÷有效票")
         if rules.base == "score":
@@ -457,11 +461,16 @@ class _Sheet:
     def by_group(self, result: dict) -> None:
         """Per reporter and group: the counts and the group's score, so that the weighted
         score can be recomputed: Σ weight × group score over the groups with votes."""
-        groups = result.get("groups") or []
+        groups = list(result.get("groups") or [])
+        counted = list(self.meeting.groups)
+        supervision = self.meeting.supervision_group
+        if supervision is not None:  # 分管: a constituency of its own in every reporter's score
+            groups.append({"id": supervision.id, "name": supervision.name})
+            counted.append(supervision)
         if len(groups) < 2:
             return
         grades = list(result.get("grades") or self.meeting.rules.grades)
-        weights = {g.id: g.weight for g in self.meeting.groups}
+        weights = {g.id: g.weight for g in counted}
         fixed = [Column("序号", 9 * mm), Column("姓名", 16 * mm)]
         score = Column("得分", 16 * mm)
         each = (WIDTH - sum(c.width for c in fixed) - score.width) / len(groups)

@@ -20,7 +20,8 @@ A sealed member is `SEALED_SCHEMA` (6) + `[receipt, group, ephemeral public key,
 ciphertext]`; the plaintext is the mark bytes and then one byte saying whether the ballot is
 paper (1) or came by phone (0), so that how a ballot came is sealed and authenticated with its
 marks, and a paper ballot's member is as long as a phone one's. Members sealed before that
-(`OLD_SEALED_SCHEMA`, 4) hold the mark bytes alone: phone ballots.
+(`OLD_SEALED_SCHEMA`, 4) hold the mark bytes alone: phone ballots. A named group's ballot
+(部分实名) has a fifth field, its voter, in the clear and in the seal's associated data.
 """
 
 from __future__ import annotations
@@ -184,14 +185,18 @@ class BallotSealer:
         self._box = _derive(shared, b"ballots", self.ephemeral_public, round_public)
         self.round_id = round_id
 
-    def seal(self, receipt: str, group: str, marks: bytes, paper: bool = False) -> bytes:
+    def seal(
+        self, receipt: str, group: str, marks: bytes, paper: bool = False, voter: str = ""
+    ) -> bytes:
         """A stored member: the schema byte, then receipt and group in the clear (the receipt
         orders the set, the group is public in `BallotCast`) and the marks sealed, with the
-        byte that says whether it is a paper ballot."""
+        byte that says whether it is a paper ballot. A named ballot's voter (部分实名) follows
+        in the clear, bound to the seal: who voted in a named group is no secret, how is."""
         nonce = os.urandom(NONCE_BYTES)
-        aad = _ballot_label(self.round_id, receipt, group)
+        aad = _ballot_label(self.round_id, receipt, group, voter)
         sealed = nonce + self._box.encrypt(nonce, marks + bytes([paper]), aad)
-        return bytes([SEALED_SCHEMA]) + pack([receipt, group, self.ephemeral_public, sealed])
+        fields = [receipt, group, self.ephemeral_public, sealed]
+        return bytes([SEALED_SCHEMA]) + pack([*fields, voter] if voter else fields)
 
 
 def is_sealed(member: bytes) -> bool:
@@ -210,9 +215,11 @@ class BallotOpener:
         """(receipt, group, marks) of one sealed member."""
         return self.open_ballot(member)[:3]
 
-    def open_ballot(self, member: bytes) -> tuple[str, str, bytes, bool]:
-        """(receipt, group, marks, paper) of one sealed member, of either sealed schema."""
-        receipt, group, ephemeral_public, sealed = unpack(member[1:])
+    def open_ballot(self, member: bytes) -> tuple[str, str, bytes, bool, str]:
+        """(receipt, group, marks, paper, voter) of one sealed member, of either sealed schema
+        (voter "" for an anonymous ballot)."""
+        receipt, group, ephemeral_public, sealed, *named = unpack(member[1:])
+        voter = named[0] if named else ""
         box = self._boxes.get(ephemeral_public)
         if box is None:
             round_key = X25519PrivateKey.from_private_bytes(self.round_private)
@@ -222,15 +229,15 @@ class BallotOpener:
             self._boxes[ephemeral_public] = box
         nonce, body = sealed[:NONCE_BYTES], sealed[NONCE_BYTES:]
         try:
-            plain = box.decrypt(nonce, body, _ballot_label(self.round_id, receipt, group))
+            plain = box.decrypt(nonce, body, _ballot_label(self.round_id, receipt, group, voter))
         except InvalidTag:
             raise SealError(f"sealed ballot {receipt} does not open") from None
         if member[0] == OLD_SEALED_SCHEMA:
-            return receipt, group, plain, False
+            return receipt, group, plain, False, voter
         if not plain or plain[-1] not in (0, 1):
             raise SealError(f"sealed ballot {receipt}: no paper byte")
-        return receipt, group, plain[:-1], plain[-1] == 1
+        return receipt, group, plain[:-1], plain[-1] == 1, voter
 
 
-def _ballot_label(round_id: int, receipt: str, group: str) -> bytes:
-    return pack([round_id, receipt, group])
+def _ballot_label(round_id: int, receipt: str, group: str, voter: str = "") -> bytes:
+    return pack([round_id, receipt, group, voter] if voter else [round_id, receipt, group])

@@ -34,7 +34,14 @@ from meeting.ballot_checks import (
 )
 from meeting.ballot_layout import Part, answer_codes, ballot_parts, check_items, parts_of
 from meeting.commands import Command
-from meeting.join_cards import Card, card_hash_key, code_hash, looks_like_token, token_hash
+from meeting.join_cards import (
+    Card,
+    card_hash_key,
+    code_hash,
+    issue_cards,
+    looks_like_token,
+    token_hash,
+)
 from server.hub import Hub
 from server.projection import Projection
 from server.round_keys import RoundKeys
@@ -115,6 +122,7 @@ class MeetingService:
         self.chair_key_hash = ""
         self._card_secret = card_secret
         self._hash_key = b""  # keys the stored token and code hashes (empty: an older record)
+        self._voters: dict[str, str] = {}  # token hash -> member, for named groups' cards
         self._background: set[asyncio.Task[Any]] = set()
         self.keys = RoundKeys(teller_public, teller_private)  # sealed rounds: docs/security.md
         self._closing: dict[int, asyncio.Lock] = {}
@@ -145,6 +153,7 @@ class MeetingService:
         # A record made before the hashes were keyed keeps its plain hashes to its end.
         scheme = await self.store.set_meta_once("hash_scheme", "plain" if meta else "keyed")
         self._hash_key = card_hash_key(self._card_secret) if scheme == "keyed" else b""
+        self._voters = self._named_cards()
         self.receipt_key = bytes.fromhex(
             await self.store.set_meta_once("receipt_key", secrets.token_hex(32))
         )
@@ -157,6 +166,18 @@ class MeetingService:
         closed = [r.id for r in self.state.rounds.values() if r.status != "open"]
         if closed:  # a crash between a close and its log rewrite left the cast order behind
             self._in_background(self._forget_cast_order(*closed))
+
+    def _named_cards(self) -> dict[str, str]:
+        """The member whose card each token of a named group is (部分实名), by token hash:
+        derived from the secret as the cards are, so every process knows them unstored."""
+        if not self.meeting.named:
+            return {}
+        cards = issue_cards(self._card_secret, self.meeting)
+        return {self.token_hash(card.token): card.member for card in cards if card.member}
+
+    def voter_of(self, token_hash_: str) -> str:
+        """The member a named group's card belongs to; "" for an anonymous card."""
+        return self._voters.get(token_hash_, "")
 
     async def _issue_cards(self, cards: list[Card], generation: str) -> None:
         if self.state.rounds:
@@ -436,6 +457,7 @@ class MeetingService:
         fingerprint = ballot_fingerprint(key, round_id, token_hash_, cid, checked, codes)
         encoded = mark_bytes(checked, self.meeting.rules.grades) + codes
         seal = self.keys.sealer(held)
+        voter = self.voter_of(token_hash_)
         for attempt in range(RECEIPT_ATTEMPTS):
             receipt = receipt_for(key, round_id, token_hash_, cid, attempt)
             with _unavailable_on_store_error():
@@ -446,9 +468,9 @@ class MeetingService:
                     fingerprint,
                     attempt,
                     receipt_score(receipt),
-                    seal.seal(receipt, group, encoded, paper)
+                    seal.seal(receipt, group, encoded, paper, voter)
                     if seal
-                    else encode_ballot(receipt, group, encoded, paper),
+                    else encode_ballot(receipt, group, encoded, paper, voter),
                     e.BallotCast(round_id, group, paper),
                 )
             if outcome != "receipt_taken":

@@ -9,6 +9,9 @@ on the ballot. The set's order is the
 receipts' (random) order, not the order in which ballots came in, and bytes unpack fast enough
 to read thousands of ballots back at a close.
 
+A ballot of a named group (部分实名, `Group.named`) has a fourth field, the member who cast
+it; an anonymous ballot never has one, so its member is exactly what it was before.
+
 A paper ballot, typed in by the secretariat against its card's short code
 (`MeetingService.paper`), is `PAPER_SCHEMA` (5) + the same three fields: the schema byte says
 how the ballot came, so that a phone ballot is stored exactly as before and a paper one costs
@@ -56,9 +59,13 @@ def mark_bytes(marks: dict[str, str], grades: tuple[str, ...]) -> bytes:
     return bytes(codes[mark] for mark in marks.values())
 
 
-def encode_ballot(receipt: str, group: str, marks: bytes, paper: bool = False) -> bytes:
-    """A member in the clear, from its mark bytes; `paper` for a paper ballot."""
-    return bytes([PAPER_SCHEMA if paper else SCHEMA]) + pack([receipt, group, marks])
+def encode_ballot(
+    receipt: str, group: str, marks: bytes, paper: bool = False, voter: str = ""
+) -> bytes:
+    """A member in the clear, from its mark bytes; `paper` for a paper ballot; `voter` the
+    member who cast a named group's ballot (部分实名), a fourth field only then."""
+    fields = [receipt, group, marks, voter] if voter else [receipt, group, marks]
+    return bytes([PAPER_SCHEMA if paper else SCHEMA]) + pack(fields)
 
 
 def _words_to_bytes(fields: list, reporters: tuple[str, ...], grades: tuple[str, ...]) -> list:
@@ -84,6 +91,13 @@ def receipt_of(member: bytes) -> str:
 def upcast(member: bytes, reporters: tuple[str, ...], grades: tuple[str, ...]) -> Stored:
     """One stored member, of any schema, in today's form; an error if it cannot be this round's.
     (Whether it is a paper ballot is its schema byte: `is_paper`.)"""
+    return _upcast(member, reporters, grades)[:3]
+
+
+def _upcast(
+    member: bytes, reporters: tuple[str, ...], grades: tuple[str, ...]
+) -> tuple[str, str, bytes, str]:
+    """`upcast`, and the voter of a named ballot ("" for an anonymous one)."""
     if is_sealed(member):
         raise ValueError("a sealed ballot: it must be opened with its round's key first")
     if member[0] == _LEGACY_HEAD:
@@ -97,10 +111,10 @@ def upcast(member: bytes, reporters: tuple[str, ...], grades: tuple[str, ...]) -
     while schema < SCHEMA:
         fields = UPCASTERS[schema](fields, reporters, grades)
         schema += 1
-    receipt, group, marks = fields
+    receipt, group, marks, *named = fields
     if len(marks) < len(reporters):
         raise ValueError(f"stored ballot {receipt}: {len(marks)} marks, not {len(reporters)}")
-    return receipt, group, marks
+    return receipt, group, marks, named[0] if named else ""
 
 
 def is_paper(member: bytes) -> bool:
@@ -133,7 +147,7 @@ def decode_ballots(
     words = _words(grades)
     ballots = []
     for member in members:
-        receipt, group, marks = upcast(member, reporters, grades)
+        receipt, group, marks, voter = _upcast(member, reporters, grades)
         parts = parts_of(group) if parts_of is not None else ()
         if len(marks) != len(reporters) + item_count(parts):
             expected = len(reporters) + item_count(parts)
@@ -144,7 +158,9 @@ def decode_ballots(
             found = {p.reporter: found[p.reporter] for p in parts if p.graded}
         items = answers_from_codes(marks[len(reporters) :], parts) if parts else {}
         paper = is_paper(member)
-        ballots.append(Ballot(id=receipt, group=group, marks=found, paper=paper, items=items))
+        ballots.append(
+            Ballot(id=receipt, group=group, marks=found, paper=paper, items=items, voter=voter)
+        )
     return ballots
 
 

@@ -197,6 +197,9 @@ async def _welcome(
         welcome["group"] = client.group
         welcome["group_name"] = service.meeting.group(client.group).name
         welcome["voted"] = await service.voted_rounds(client.token_hash)
+        voter = service.voter_of(client.token_hash)
+        if voter:  # 部分实名: the member is told their ballot carries their name
+            welcome["voter_name"] = service.meeting.member(voter).name
     elif client.role == "screen":
         welcome["view"] = service.views.screen_view()
     elif client.role == "expert":

@@ -1,4 +1,5 @@
-"""A small meeting file to serve: three reporters, two weighted groups."""
+"""Small meeting files to serve: three reporters, two weighted groups; and the same with the
+党组 members named (部分实名) and two of them supervising (分管) a reporter each."""
 
 from __future__ import annotations
 
@@ -63,3 +64,51 @@ def write_meeting(
     path = directory / "meeting.toml"
     path.write_text(text, encoding="utf-8")
     return path, parse_meeting_text(text)
+
+
+# 部分实名 and 分管: 王明 supervises r01, 李华 r02, 赵刚 nobody; the 代表 stay anonymous.
+NAMED_MEETING = """
+[meeting]
+title = "部分实名测试会议"
+date = "2026-12-28"
+place = "测试会场"
+
+[[reporters]]
+id = "r01"
+name = "王建国"
+org = "城关镇党委"
+
+[[reporters]]
+id = "r02"
+name = "李秀英"
+org = "青溪镇党委"
+
+[[reporters]]
+id = "r03"
+name = "张志强"
+org = "木鱼镇党委"
+
+[[groups]]
+id = "dangzu"
+name = "党组成员"
+named = true
+weight = 0.4
+members = [
+  { id = "wang", name = "王明", supervises = ["r01"] },
+  { id = "li", name = "李华", supervises = ["r02"] },
+  { id = "zhao", name = "赵刚" },
+]
+
+[[groups]]
+id = "cadres"
+name = "基层代表"
+seats = 6
+weight = 0.4
+
+[supervision]
+name = "分管领导"
+weight = 0.2
+
+[rules]
+quorum = 0
+"""

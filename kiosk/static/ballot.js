@@ -88,6 +88,8 @@ const session = connect({
       case "welcome":
         voted = new Set(msg.voted || []);
         setText(ui.group, msg.group_name ? `${msg.group_name}` : "");
+        setText(ui.named, msg.voter_name ? `本组为实名测评：您的选票将记录您的姓名（${msg.voter_name}）` : "");
+        show(ui.named, Boolean(msg.voter_name));
         group = msg.group == null ? null : msg.group;
         view = msg.view;
         render();

@@ -28,7 +28,7 @@ from meeting.join_cards import (
     token_hash,
 )
 from tally.errors import InputError
-from tally.model import Group, Meeting
+from tally.model import Group, Meeting, Member
 
 SECRET = b"k" * 32
 MEETING = Meeting(
@@ -197,3 +197,23 @@ def test_the_join_address_is_the_token_under_j(base: str, url: str) -> None:
 )
 def test_only_22_base64url_characters_look_like_a_token(text: str, looks: bool) -> None:
     assert looks_like_token(text) is looks
+
+
+def test_a_named_group_s_cards_are_its_members_in_seat_order_the_others_nobody_s() -> None:
+    """部分实名: a named group's seats are its members; each card is its member's own."""
+    named = Group(
+        "dangzu", "党组成员", 2, named=True, members=(Member("wang", "王明"), Member("li", "李华"))
+    )
+    meeting = Meeting("会", "2026-12-28", (), (named, Group("cadres", "代表", 3)))
+    cards = join_cards.issue_cards(b"s" * 32, meeting)
+    assert [(c.group, c.member) for c in cards] == [
+        ("dangzu", "wang"),
+        ("dangzu", "li"),
+        ("cadres", ""),
+        ("cadres", ""),
+        ("cadres", ""),
+    ]
+    anonymous = Meeting("会", "2026-12-28", (), (Group("dangzu", "党组成员", 2), meeting.groups[1]))
+    assert [c.token for c in join_cards.issue_cards(b"s" * 32, anonymous)] == [
+        c.token for c in cards
+    ]

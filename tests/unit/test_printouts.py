@@ -22,7 +22,7 @@ from printouts.feedback import render_feedback
 from printouts.inputs import recompute
 from printouts.samples import sample_ballots, sample_meeting
 from printouts.tally_sheet import render_tally
-from tally.model import SPOILED, Ballot, Group, Rules
+from tally.model import SPOILED, Ballot, Group, Member, Rules
 from tally.numbers import short
 
 BASE_URL = "https://pingyi.example.org"
@@ -92,6 +92,19 @@ def test_cards_decode_to_their_join_urls_each_token_once(sample, tmp_path):
     for reporter in meeting.reporters:  # cards carry no names
         assert reporter.name not in text
     assert_fonts_embedded(pdf, tmp_path)
+
+
+def test_a_named_group_s_cards_carry_their_member_s_name_the_others_none(sample, tmp_path):
+    """部分实名: each named card says whose it is and that its ballot carries the name."""
+    meeting = sample[0]
+    members = (Member("wang", "王明"), Member("li", "李华"))
+    first = replace(meeting.groups[0], seats=2, named=True, members=members)
+    named = replace(meeting, groups=(first, *meeting.groups[1:]))
+    cards = issue_cards(b"secret", named)
+    text = pdf_text(render_cards(named, cards, BASE_URL), tmp_path, layout=False)
+    assert text.count("实名：王明") == text.count("实名：李华") == 1
+    assert text.count("本卡实名，选票记录持卡人姓名") == 2
+    assert text.count("本卡不记名") == len(cards) - 2
 
 
 def test_ballot_fits_thirty_reporters_on_one_page_and_continues_after(tmp_path):

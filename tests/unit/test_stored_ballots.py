@@ -16,6 +16,7 @@ from server.sealing import (
     SEALED_SCHEMA,
     BallotOpener,
     BallotSealer,
+    SealError,
     TellerKeys,
     is_sealed,
     new_round_key,
@@ -171,9 +172,41 @@ def test_a_ballot_sealed_before_the_paper_byte_still_opens_as_a_phone_ballot() -
     old = bytes([OLD_SEALED_SCHEMA]) + pack([receipt, group, ephemeral, old_body])
     assert is_sealed(old)
     opener = BallotOpener(2, private)
-    assert opener.open_ballot(old) == ("ABCDE-FGHJK", "c", bytes([0, 1]), False)
+    assert opener.open_ballot(old) == ("ABCDE-FGHJK", "c", bytes([0, 1]), False, "")
     assert opener.open(old) == ("ABCDE-FGHJK", "c", bytes([0, 1]))
     (opened,) = open_members([old], opener)
     assert opened == encode_ballot("ABCDE-FGHJK", "c", bytes([0, 1]))
     with pytest.raises(ValueError, match="sealed ballot"):
         decode_ballots([old], ("r01", "r02"), GRADES)
+
+
+VOTERS = st.sampled_from(["", "wang", "李华", "m" * 64])
+
+
+@given(st.lists(MARKS, min_size=3, max_size=3), st.booleans(), VOTERS)
+def test_a_named_ballot_keeps_its_voter_in_the_clear_and_sealed(
+    marks: list[str], paper: bool, voter: str
+) -> None:
+    """部分实名: a named group's ballot carries who cast it, through the seal and back; an
+    anonymous ballot's member has exactly the three fields it always had."""
+    reporters = ("r01", "r02", "r03")
+    encoded = mark_bytes(dict(zip(reporters, marks, strict=True)), GRADES)
+    clear = encode_ballot("ABCDE-FGHJK", "c", encoded, paper, voter)
+    assert len(unpack(clear[1:])) == (4 if voter else 3)
+    private, seal = new_round_key(3, TellerKeys.generate().public)
+    sealed = BallotSealer(3, seal.public).seal("ABCDE-FGHJK", "c", encoded, paper, voter)
+    assert len(unpack(sealed[1:])) == (5 if voter else 4)
+    (opened,) = open_members([sealed], BallotOpener(3, private))
+    assert opened == clear
+    (ballot,) = decode_ballots([opened], reporters, GRADES)
+    assert (ballot.voter, ballot.paper) == (voter, paper)
+    assert upcast(opened, reporters, GRADES) == ("ABCDE-FGHJK", "c", encoded)
+
+
+def test_a_sealed_named_ballot_whose_voter_was_changed_does_not_open() -> None:
+    private, seal = new_round_key(3, TellerKeys.generate().public)
+    sealed = BallotSealer(3, seal.public).seal("ABCDE-FGHJK", "c", bytes([0, 1]), False, "wang")
+    fields = unpack(sealed[1:])
+    for forged in ([*fields[:4], "li"], fields[:4]):  # another member's name, or none at all
+        with pytest.raises(SealError):
+            BallotOpener(3, private).open_ballot(bytes([SEALED_SCHEMA]) + pack(forged))
