@@ -10,12 +10,19 @@ is made by `printouts.archive` (bytes in, bytes out); it is checked by
 from __future__ import annotations
 
 import argparse
+import tempfile
 import time
 from pathlib import Path
 
 from cli.outputs import write_output
-from cli.signed_sheets import signed_evaluation, signed_tally, signing_identity
-from cli.sources import Loaded, load
+from cli.signed_sheets import (
+    Identity,
+    signed_appraisal,
+    signed_evaluation,
+    signed_tally,
+    signing_identity,
+)
+from cli.sources import Loaded, appraisal_of_record, load, read_appraisal_meeting
 from meeting.evaluation import filing_deadline
 from printouts import archive as a
 from printouts import signing
@@ -80,17 +87,20 @@ def build_package(
         raise InputError("综合评价", NOT_FIXED)
     meeting = loaded.meeting
     identity = signing_identity(key, cert, data_dir, meeting)
-    files = {
-        a.MEETING_FILE: loaded.meeting_bytes,
-        a.BALLOTS_FILE: loaded.ballots_bytes,
-        a.TALLY_FILE: signed_tally(loaded, identity),
-        a.EVALUATION_FILE: signed_evaluation(loaded, identity),
-        a.FEEDBACK_FILE: render_feedback(
-            meeting, loaded.result, loaded.remarks, evaluation=loaded.evaluation
-        ),
-        a.XLSX_FILE: results_xlsx(loaded.result, meeting, loaded.digests, loaded.evaluation),
-        a.REMARKS_FILE: a.remarks_text(meeting, loaded.remarks).encode("utf-8"),
-    }
+    if meeting.appraisal.configured:
+        files = _appraisal_files(meeting_path, loaded, data_dir, identity)
+    else:
+        files = {
+            a.MEETING_FILE: loaded.meeting_bytes,
+            a.BALLOTS_FILE: loaded.ballots_bytes,
+            a.TALLY_FILE: signed_tally(loaded, identity),
+            a.EVALUATION_FILE: signed_evaluation(loaded, identity),
+            a.FEEDBACK_FILE: render_feedback(
+                meeting, loaded.result, loaded.remarks, evaluation=loaded.evaluation
+            ),
+            a.XLSX_FILE: results_xlsx(loaded.result, meeting, loaded.digests, loaded.evaluation),
+            a.REMARKS_FILE: a.remarks_text(meeting, loaded.remarks).encode("utf-8"),
+        }
     plans = _plans(loaded)
     files.update(plans)
     deadline = filing_deadline(meeting.date)
@@ -111,6 +121,50 @@ def build_package(
         notes=notes[:1],
     )
     return a.archive_name(meeting), package, notes
+
+
+def _appraisal_files(
+    meeting_path: Path, loaded: Loaded, data_dir: Path, identity: Identity
+) -> dict[str, bytes]:
+    """A 三评 meeting's package: the grade one's files made from the composite (the 三评
+    汇总表 as 测评结果汇总表.pdf), and every input of it besides the meeting file and the
+    ballots, so that the package alone recounts it: the item lists the meeting file names
+    (under the names it gives them, so that they lie beside 会议文件.toml when unpacked) and the
+    专家点评 and 项目指标 recorded live (`sources.export_panel`; none where nothing was)."""
+    from cli.print_cmd import signed_appraisal_evaluation
+    from printouts.appraisal_xlsx import appraisal_xlsx
+
+    meeting = loaded.meeting
+    _, _, lists = read_appraisal_meeting(meeting_path)
+    for name in lists:
+        if a.bad_member_name(name) or name in a.RESERVED:
+            raise InputError(str(meeting_path), f"测评题目“{name}”的路径不能放入备案包：{NO_PATH}")
+    with tempfile.TemporaryDirectory() as folder:
+        stem = Path(folder) / "panel"
+        appraisal, written = appraisal_of_record(meeting_path, loaded, data_dir, stem=stem)
+        panel = {path.name.removeprefix("panel-"): path.read_bytes() for path in written}
+    files = {a.MEETING_FILE: loaded.meeting_bytes, **dict(sorted(lists.items()))}
+    files[a.BALLOTS_FILE] = loaded.ballots_bytes
+    for name, written_as in (
+        (a.EXPERTS_FILE, "experts.csv"),
+        (a.INDICATORS_FILE, "indicators.csv"),
+    ):
+        if written_as in panel:
+            files[name] = panel[written_as]
+    result = appraisal.result
+    files |= {
+        a.TALLY_FILE: signed_appraisal(appraisal, identity),
+        a.EVALUATION_FILE: signed_appraisal_evaluation(loaded, appraisal, identity),
+        a.FEEDBACK_FILE: render_feedback(
+            meeting, result, loaded.remarks, evaluation=loaded.evaluation
+        ),
+        a.XLSX_FILE: appraisal_xlsx(result, meeting, appraisal.inputs),
+        a.REMARKS_FILE: a.remarks_text(meeting, loaded.remarks).encode("utf-8"),
+    }
+    return files
+
+
+NO_PATH = "请用会议文件所在文件夹之内的相对路径（不含“..”）"
 
 
 def _plans(loaded: Loaded) -> dict[str, bytes]:

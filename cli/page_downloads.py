@@ -9,7 +9,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from cli.files import read_meeting
-from cli.print_cmd import NOT_FIXED, card_sheet
+from cli.print_cmd import NOT_FIXED, card_sheet, signed_appraisal_evaluation
 from cli.signed_sheets import (
     signed_appraisal,
     signed_evaluation,
@@ -67,7 +67,7 @@ def make_download(
 
         name, package, _ = build_package(meeting_path, data_dir)
         return name, package, "application/zip"
-    loaded = _counted(meeting_path, data_dir, what, items_ok=kind in ITEMS_OK)
+    loaded = _counted(meeting_path, data_dir, what)
     if kind in APPRAISAL_MAKERS and loaded.meeting.appraisal.configured:
         # 三评: the composite, from the record's export and its 专家点评 and 项目指标 (a
         # source not recorded is missing: its weight renormalised, as the files say)
@@ -84,7 +84,7 @@ def _cards(meeting_path: Path, data_dir: Path, public_url: str, rehearsal: bool)
     return ("演练参会卡.pdf" if rehearsal else "参会卡.pdf"), pdf, PDF
 
 
-def _counted(meeting_path: Path, data_dir: Path, what: str, items_ok: bool = False) -> Loaded:
+def _counted(meeting_path: Path, data_dir: Path, what: str) -> Loaded:
     """The record, refused while a round is open or before any is counted: a sheet of half a
     vote is no sheet (`pingyi print` would only warn; a page cannot)."""
     from server.record_reader import load_record
@@ -95,7 +95,7 @@ def _counted(meeting_path: Path, data_dir: Path, what: str, items_ok: bool = Fal
         raise InputError("", NO_VOTE.format(what=what))
     if "open" in record.rounds.values() or record.result is None:
         raise InputError("", NOT_COUNTED.format(what=what))
-    return load(meeting_path, None, data_dir, items_ok=items_ok)
+    return load(meeting_path, None, data_dir)
 
 
 def _appraisal_tally(
@@ -123,6 +123,15 @@ def _appraisal_xlsx(
 
     workbook = appraisal_xlsx(appraisal.result, loaded.meeting, appraisal.inputs)
     return f"{what}.xlsx", workbook, XLSX
+
+
+def _appraisal_evaluation(
+    loaded: Loaded, appraisal: LoadedAppraisal, data_dir: Path, what: str
+) -> Download:
+    if loaded.evaluation is None:
+        raise InputError("", NOT_FIXED)
+    identity = signing_identity(None, None, data_dir, loaded.meeting)
+    return f"{what}.pdf", signed_appraisal_evaluation(loaded, appraisal, identity), PDF
 
 
 def _tally(loaded: Loaded, data_dir: Path, what: str) -> Download:
@@ -168,12 +177,11 @@ MAKERS: dict[str, Callable[[Loaded, Path, str], Download]] = {
     "export": _export,
 }
 
-# A 三评 meeting's files, made from its composite (`pingyi print tally`, `print feedback`,
-# `print xlsx` make the same); the other kinds refuse such a meeting (`sources.STILL_OFFLINE`)
-# but the export, which is its ballots.
+# A 三评 meeting's files, made from its composite (`pingyi print tally`, `print evaluation`,
+# `print feedback`, `print xlsx` make the same); its export is its ballots, as any meeting's.
 APPRAISAL_MAKERS: dict[str, Callable[[Loaded, LoadedAppraisal, Path, str], Download]] = {
     "tally": _appraisal_tally,
+    "evaluation": _appraisal_evaluation,
     "feedback": _appraisal_feedback,
     "xlsx": _appraisal_xlsx,
 }
-ITEMS_OK = (*APPRAISAL_MAKERS, "export")

@@ -15,6 +15,7 @@ from cli.addresses import is_loopback
 from cli.files import read_bytes, read_meeting
 from cli.outputs import write_output
 from cli.signed_sheets import (
+    Identity,
     signed_appraisal,
     signed_evaluation,
     signed_tally,
@@ -105,6 +106,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="where to write the ballot export the digest is of [next to the PDF: "
         "<name>-ballots.csv]",
     )
+    _panel_files(evaluation)
     evaluation.set_defaults(func=run_evaluation)
 
     feedback = _kind(kinds, "feedback", "feedback sheets, one page per reporter (反馈单)")
@@ -362,6 +364,10 @@ NOT_FIXED = "综合评价尚未经党组研究确定（会后页面“确定”�
 
 
 def run_evaluation(args: argparse.Namespace) -> int:
+    meeting, _ = read_meeting(args.meeting)
+    if meeting.appraisal.configured:  # 三评: the 测评等次 is the composite's
+        return _run_appraisal_evaluation(args)
+    _no_panel_files(args)
     loaded = load(args.meeting, None, args.data)
     if not loaded.evaluation:
         raise InputError(str(args.data), NOT_FIXED)
@@ -379,6 +385,62 @@ def run_evaluation(args: argparse.Namespace) -> int:
         print(f"已加RFC 3161时间戳（{args.tsa}）")
     print(f"选票导出已写入 {export}（核验时用它）")
     return 0
+
+
+def _run_appraisal_evaluation(args: argparse.Namespace) -> int:
+    """The 三评 meeting's 综合评价结果表: its 测评等次 and 综合得分 from the composite, as `print
+    tally` computes it (the record's 专家点评 and 项目指标 unless --experts/--indicators), the
+    files it was computed from written beside the PDF to verify it with."""
+    from printouts.appraisal_sheet import FILE_NAMES, NOT_GIVEN
+
+    export = args.export_ballots or args.output.with_name(f"{args.output.stem}-ballots.csv")
+    stem = args.output.with_name(args.output.stem)
+    loaded, appraisal, written = load_appraisal_from(
+        args.meeting,
+        None,
+        args.data,
+        args.experts,
+        args.indicators,
+        export_to=export,
+        stem=stem,
+    )
+    if not loaded.evaluation:
+        raise InputError(str(args.data), NOT_FIXED)
+    identity = signing_identity(args.key, args.cert, args.data, loaded.meeting)
+    write_output(args.output, signed_appraisal_evaluation(loaded, appraisal, identity, args.tsa))
+    print(f"已写入并签名 {args.output}（三评；{signing.describe(identity.cert)}）")
+    print(f"综合评价经党组于{loaded.evaluation['fixed']['studied_on']}研究确定")
+    print(f"会议文件 SHA-256：{appraisal.inputs['meeting_sha256']}")
+    for key, label in FILE_NAMES.items():
+        print(f"{label} SHA-256：{appraisal.inputs[key] or NOT_GIVEN}")
+    print(f"签名证书 SHA-256指纹：{identity.fingerprint}")
+    if args.tsa:
+        print(f"已加RFC 3161时间戳（{args.tsa}）")
+    print(
+        f"已导出 {'、'.join(map(str, written))}"
+        "（核验结果表时用 --ballots/--experts/--indicators 给出）"
+    )
+    _missing_sources(appraisal)
+    return 0
+
+
+def signed_appraisal_evaluation(
+    loaded: Loaded, appraisal: LoadedAppraisal, identity: Identity, tsa_url: str | None = None
+) -> bytes:
+    """The signed 综合评价结果表 of a 三评 meeting (`pingyi print evaluation`, the 会后 page's
+    download, the 备案 package): the record's 综合评价 beside the composite of `appraisal`."""
+    from printouts.evaluation_sheet import render_evaluation
+
+    assert loaded.evaluation is not None
+    pdf = render_evaluation(
+        appraisal.meeting,
+        appraisal.result,
+        loaded.evaluation,
+        appraisal.inputs,
+        signed_by=identity.name,
+        signer_sha256=identity.fingerprint,
+    )
+    return identity.sign(pdf, "综合评价结果表", tsa_url)
 
 
 def run_feedback(args: argparse.Namespace) -> int:
@@ -462,12 +524,25 @@ def run_verify(args: argparse.Namespace) -> int:
                 indicators_name=str(args.indicators),
                 **files,
             )
-        else:
+        elif is_evaluation_sheet(data):  # a 综合评价结果表 (a 三评 one needs the panel files)
+            folder = args.meeting.parent
+            verdict = verify_evaluation(
+                data,
+                ballots,
+                meeting,
+                cert,
+                ca_pem=ca,
+                experts=None if args.experts is None else read_bytes(args.experts),
+                indicators=None if args.indicators is None else read_bytes(args.indicators),
+                read_items=lambda name: read_bytes(folder / name),
+                experts_name=str(args.experts),
+                indicators_name=str(args.indicators),
+                **files,
+            )
+        else:  # anything else: a grade meeting's tally sheet
             if args.experts is not None or args.indicators is not None:
                 raise InputError("--experts/--indicators", "只用于核验三评汇总表，此文件不是")
-            # A 综合评价结果表 carries pingyi-evaluation.json; anything else: a tally sheet.
-            check = verify_evaluation if is_evaluation_sheet(data) else verify
-            verdict = check(data, ballots, meeting, cert, ca_pem=ca, **files)
+            verdict = verify(data, ballots, meeting, cert, ca_pem=ca, **files)
     print(f"核验 {args.pdf}")
     print(verdict.report())
     return 0 if verdict.ok else 1

@@ -311,7 +311,8 @@ def run_export(args: argparse.Namespace) -> int:
     check_recorded_inputs(record, meeting_bytes, ballots_bytes, args.meeting)
     write_output(args.out, ballots_bytes)
     print(f"已导出 {len(record.ballots)} 张选票 → {args.out}")
-    for path in export_panel(meeting, record, args.out.with_name(args.out.stem)):
+    panel = export_panel(meeting, record, args.out.with_name(args.out.stem))
+    for path in panel:
         if path is not None:  # 专家点评 / 项目指标 entered live: the files `pingyi tally` takes
             print(f"已导出 → {path}")
     _export_voided(record, meeting, args.out)
@@ -321,10 +322,18 @@ def run_export(args: argparse.Namespace) -> int:
     if args.xlsx:
         if record.result is None:
             raise InputError("--xlsx", "尚无计票结果：请先结束投票")
-        from printouts.inputs import digests
-        from printouts.xlsx import results_xlsx
+        if meeting.appraisal.configured:  # 三评: the composite, as `pingyi print xlsx` has it
+            from cli.sources import load_appraisal
+            from printouts.appraisal_xlsx import appraisal_xlsx
 
-        xlsx = results_xlsx(record.result, meeting, digests(meeting_bytes, ballots_bytes))
+            # the files just written: their digests are the workbook's 说明
+            appraisal = load_appraisal(args.meeting, args.out, *panel)
+            xlsx = appraisal_xlsx(appraisal.result, meeting, appraisal.inputs)
+        else:
+            from printouts.inputs import digests
+            from printouts.xlsx import results_xlsx
+
+            xlsx = results_xlsx(record.result, meeting, digests(meeting_bytes, ballots_bytes))
         write_output(args.xlsx, xlsx)
         print(f"已导出结果表 → {args.xlsx}")
     return 0

@@ -31,17 +31,6 @@ if TYPE_CHECKING:
     from server.record_reader import MeetingRecord
 
 
-# What a 三评 meeting is still refused: the printouts that carry the 测评等次 of the grade part
-# alone. The tally sheet, the xlsx and the feedback sheets carry the composite (`items_ok`).
-# (It replaces tally.model.OFFLINE_ONLY, which named those three too.)
-STILL_OFFLINE = (
-    "本会议文件设有逐项测评表（[[forms]]）或综合得分（[composite]）：综合评价结果表"
-    "（pingyi print evaluation）和备案材料（pingyi archive）暂只支持按等次测评；三评的测评结果"
-    "请用 pingyi print tally（三评汇总表）、pingyi print xlsx（测评结果表）和 pingyi print "
-    "feedback（反馈单）"
-)
-
-
 @dataclass
 class Loaded:
     meeting: Meeting
@@ -66,18 +55,14 @@ def load(
     comments_path: Path | None = None,
     export_to: Path | None = None,
     redis_url: str | None = None,
-    items_ok: bool = False,
 ) -> Loaded:
     """Reads the meeting and its ballots: from --ballots if given, else from --data (and the
-    Redis at `redis_url`, else REDIS_URL, else the data directory's own). A meeting with forms
-    or a composite only for a caller that reads them (`items_ok`: the export, the 三评 sheet,
-    the xlsx and the feedback sheets, through `load_appraisal_from`); the others carry grades
-    alone and refuse it (`STILL_OFFLINE`)."""
+    Redis at `redis_url`, else REDIS_URL, else the data directory's own). For a meeting with
+    forms or a composite, `result` is the vote's part alone (`appraise()` without the panel):
+    its printouts take the composite from `load_appraisal_from` / `appraisal_of_record`."""
     if ballots_path is None and data_dir is None:
         raise InputError("参数", "请给出选票来源：--ballots 选票CSV 或 --data 数据目录")
     meeting, meeting_bytes = read_meeting(meeting_path)
-    if meeting.appraisal.configured and not items_ok:
-        raise InputError(str(meeting_path), STILL_OFFLINE)
     remarks: list[dict[str, str]] = []
     voided: list[dict] = []
     evaluation = None
@@ -275,7 +260,6 @@ def load_appraisal_from(
         data_dir,
         comments_path=comments_path,
         export_to=export_to if from_record else None,
-        items_ok=True,
     )
     if not from_record:
         return loaded, load_appraisal(meeting_path, ballots_path, experts_path, indicators_path), []

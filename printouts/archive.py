@@ -46,6 +46,23 @@ XLSX_FILE = "测评结果.xlsx"
 REMARKS_FILE = "点评与讲话.txt"
 MANIFEST_FILE = "manifest.json"
 LIST_FILE = "备案清单.pdf"
+# A 三评 meeting's inputs besides the meeting file and the ballots (its item lists lie under
+# the names the meeting file gives them, beside 会议文件.toml)
+EXPERTS_FILE = "专家评分.csv"
+INDICATORS_FILE = "项目指标.csv"
+RESERVED = {
+    MEETING_FILE,
+    BALLOTS_FILE,
+    TALLY_FILE,
+    EVALUATION_FILE,
+    FEEDBACK_FILE,
+    XLSX_FILE,
+    REMARKS_FILE,
+    MANIFEST_FILE,
+    LIST_FILE,
+    EXPERTS_FILE,
+    INDICATORS_FILE,
+}
 ATTACHMENT = "pingyi-archive.json"  # the manifest, inside the signed list
 MARGIN = 18 * mm
 
@@ -68,6 +85,18 @@ def remarks_text(meeting: Meeting, remarks: list[dict]) -> str:
     if len(blocks) == 1:
         blocks.append("（本次会议没有记录点评或讲话）")
     return "\n\n".join(blocks) + "\n"
+
+
+def bad_member_name(name: str) -> str:
+    """Why a member's name could write outside the folder it is unpacked in ("" if not)."""
+    parts = name.replace("\\", "/").split("/")
+    if name.startswith(("/", "\\")) or (len(name) > 1 and name[1] == ":"):
+        return f"“{name}”是绝对路径"
+    if ".." in parts:
+        return f"“{name}”含有“..”，解压时会写到包外"
+    if "\\" in name or any(ord(c) < 32 for c in name):
+        return f"“{name}”含有不允许的字符"
+    return ""
 
 
 def archive_name(meeting: Meeting) -> str:

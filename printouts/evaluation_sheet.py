@@ -17,6 +17,7 @@ import json
 from collections.abc import Mapping
 
 from meeting.evaluation import OPINION_PARTS, outcomes_for
+from meeting.views import measured_grade
 from printouts.inputs import sha256
 from printouts.layout import (
     A4,
@@ -48,8 +49,23 @@ DESCRIPTION = "综合评价记录（录入、修改与党组研究确定）、�
 
 
 def vote_grades(result: dict) -> dict[str, str]:
-    """Each reporter's 测评等次 ("" when the vote left it 待定)."""
-    return {r["id"]: r.get("final_grade") or "" for r in result["reporters"]}
+    """Each reporter's 测评等次 ("" when the vote left it 待定): in a 三评 meeting the
+    composite's, the grade the live 会后 page entered the 综合评价 against (`views.vote_grades`)."""
+    return {r["id"]: measured_grade(r) for r in result["reporters"]}
+
+
+def composite_scores(result: dict) -> dict[str, float | None]:
+    """A 三评 meeting's 综合得分 per reporter, printed beside its 测评等次."""
+    return {r["id"]: r.get("composite_score") for r in result["reporters"]}
+
+
+def sheet_inputs(meeting: Meeting, digests: Mapping) -> dict:
+    """The digests the sheet prints and attaches: the meeting file and the ballots; for a 三评
+    meeting every input of its result (`appraisal_sheet.appraisal_inputs`: the item lists, the
+    expert scores and the indicator values too, None for one not given)."""
+    if meeting.appraisal.configured:
+        return dict(digests)
+    return {k: digests[k] for k in ("meeting_sha256", "ballots_sha256")}
 
 
 def evaluation_digest(evaluation: dict) -> str:
@@ -80,12 +96,13 @@ def revisions(history: list[dict]) -> int:
 def evaluation_record(
     meeting: Meeting, result: dict, evaluation: dict, digests: Mapping[str, str], signer_sha256: str
 ) -> dict:
-    """What the sheet attaches."""
-    return {
+    """What the sheet attaches; a 三评 meeting's adds each reporter's 综合得分 (and its
+    inputs are all of the result's, `sheet_inputs`). A grade meeting's is as it always was."""
+    record = {
         "format": FORMAT,
         "version": VERSION,
         "meeting": {"title": meeting.title, "date": meeting.date},
-        "inputs": {k: digests[k] for k in ("meeting_sha256", "ballots_sha256")},
+        "inputs": sheet_inputs(meeting, digests),
         "vote_grades": vote_grades(result),
         "evaluation": evaluation,
         "evaluation_sha256": evaluation_digest(evaluation),
@@ -93,6 +110,9 @@ def evaluation_record(
         "bottom": list(result.get("bottom") or []),
         "signer_sha256": signer_sha256,
     }
+    if meeting.appraisal.configured:
+        record["composite_scores"] = composite_scores(result)
+    return record
 
 
 def render_evaluation(
@@ -105,7 +125,8 @@ def render_evaluation(
     signer_sha256: str = "",
 ) -> bytes:
     """The unsigned PDF with its record attached; `evaluation` is the fixed record
-    (`MeetingRecord.evaluation`), `result` the tally whose 测评等次 and 倒排 it prints."""
+    (`MeetingRecord.evaluation`), `result` the tally whose 测评等次 and 倒排 it prints (a 三评
+    meeting's: `appraise()`'s, with `digests` its `appraisal_inputs`)."""
     record = evaluation_record(meeting, result, evaluation, digests, signer_sha256)
     buffer = io.BytesIO()
     canvas = new_canvas(buffer, f"{meeting.title} {TITLE}", landscape(A4), "pingyi evaluation")
@@ -133,6 +154,7 @@ class _Sheet:
         self.entries: dict[str, dict] = self.evaluation.get("entries") or {}
         self.fixed: dict = self.evaluation.get("fixed") or {}
         self.names = {r.id: r.name for r in meeting.reporters}
+        self.scores: dict | None = record.get("composite_scores")  # None: a grade meeting
         self.page = 1
         self.y = PAGE_H - MARGIN
         draw_binding_margin(canvas, BINDING_LINE, MARGIN, PAGE_H - MARGIN)
@@ -201,6 +223,8 @@ class _Sheet:
     def columns(self, sources: list[str]) -> list[Column]:
         fixed = [Column("序号", 9 * mm), Column("姓名", 18 * mm), Column("单位", 34 * mm, "left")]
         grades = [Column("测评等次", 16 * mm)]
+        if self.scores is not None:  # 三评: the 测评等次 is the composite's, graded on this
+            grades.append(Column("综合得分", 16 * mm))
         grades += [Column(name, 32 * mm) for name in sources]  # a short note fits a line
         grades.append(Column("综合评价等次", 20 * mm))
         used = sum(c.width for c in fixed + grades)
@@ -218,6 +242,8 @@ class _Sheet:
             entry = self.entries.get(reporter.id) or {}
             noted = entry.get("sources") or {}
             cells = [str(index), reporter.name, reporter.org, votes.get(reporter.id) or "待定"]
+            if self.scores is not None:
+                cells.append(_score(self.scores.get(reporter.id)))
             for name in sources:
                 value = noted.get(name, "")
                 cells.append(value if len(value) <= SHORT_SOURCE else "见下文")
@@ -229,8 +255,16 @@ class _Sheet:
             draw_row(self.canvas, LEFT, self.y, columns, cells, height, 8.5)
             self.y -= height
         self.y -= 2 * mm
+        measured = "注：测评等次为会议测评（投票）的结果"
+        composite = self.meeting.appraisal.composite
+        if self.scores is not None and composite is not None:
+            weights = "、".join(s.name for s in composite.sources)
+            measured = (
+                f"注：测评等次为三评的综合等次，按{weights}加权的综合得分确定"
+                "（详见三评测评结果汇总表）"
+            )
         self.text(
-            "注：测评等次为会议测评（投票）的结果；综合评价等次由党组综合测评等次与"
+            f"{measured}；综合评价等次由党组综合测评等次与"
             f"{'、'.join(self.meeting.evaluation_sources)}等情况研究确定。",
             8,
             3 * mm,
@@ -299,12 +333,7 @@ class _Sheet:
         draw_text(self.canvas, LEFT + 100 * mm, y, "日期：        年     月     日", 10)
         self.y = y - 8 * mm
         width = WIDTH - seal - 8 * mm
-        inputs = self.record["inputs"]
-        for line in (
-            f"会议文件 SHA-256：{inputs['meeting_sha256']}",
-            f"选票导出文件 SHA-256：{inputs['ballots_sha256']}",
-            f"综合评价记录 SHA-256：{self.record['evaluation_sha256']}",
-        ):
+        for line in self.digest_lines():
             self.y -= 8.5 * 1.1
             draw_text(self.canvas, LEFT, self.y, line, fit_size(line, 8.5, width))
             self.y -= 8.5 * 0.5
@@ -313,6 +342,8 @@ class _Sheet:
             f"本表为PDF数字签名文件{signer}。核验：pingyi verify 本表.pdf --ballots 选票文件.csv "
             "--meeting 会议文件.toml"
         )
+        if self.scores is not None:
+            note += " --experts 专家评分.csv --indicators 项目指标.csv"
         for line in wrap(note, 8.5, width):
             self.y -= 8.5 * 1.1
             draw_text(self.canvas, LEFT, self.y, line, 8.5)
@@ -326,3 +357,25 @@ class _Sheet:
                 f"签名证书 SHA-256指纹：{self.record['signer_sha256']}",
                 8.5,
             )
+
+    def digest_lines(self) -> list[str]:
+        """The inputs' digests; a 三评 meeting's every input of its result."""
+        inputs = self.record["inputs"]
+        lines = [f"会议文件 SHA-256：{inputs['meeting_sha256']}"]
+        lines += [
+            f"测评题目 {n} SHA-256：{d}" for n, d in (inputs.get("items_sha256") or {}).items()
+        ]
+        lines.append(f"选票导出文件 SHA-256：{inputs['ballots_sha256']}")
+        if self.scores is not None:
+            for key, label in (
+                ("experts_sha256", "专家评分文件"),
+                ("indicators_sha256", "项目指标文件"),
+            ):
+                lines.append(f"{label} SHA-256：{inputs.get(key) or '未提供'}")
+        lines.append(f"综合评价记录 SHA-256：{self.record['evaluation_sha256']}")
+        return lines
+
+
+def _score(value: object) -> str:
+    """A 综合得分 as the 三评 sheet prints it (two decimals; — when 待定)."""
+    return "—" if not isinstance(value, int | float) else f"{float(value):.2f}"

@@ -7,7 +7,9 @@
 3. 清单核对: every file listed is there with its SHA-256 and size, nothing else is.
 4. The signed sheets inside: the 测评结果汇总表 recounted against the package's own 会议文件
    and 选票 (`printouts.verify.verify`), the 综合评价结果表 by `verify_evaluation`; each of
-   their checks reported under the file's name.
+   their checks reported under the file's name. A 三评 meeting's package recounts its 三评
+   汇总表 (`verify_appraisal`) and its 综合评价结果表 with its own item lists (beside
+   会议文件.toml, under the names the meeting file gives them), 专家评分.csv and 项目指标.csv.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from collections.abc import Callable
 
 from printouts import archive as a
 from printouts.verify import Verdict, _check_signature, quiet_pyhanko, trust, verify
+from printouts.verify_appraisal import is_appraisal_sheet, verify_appraisal
 from printouts.verify_evaluation import verify_evaluation
 from tally.errors import InputError
 
@@ -121,16 +124,7 @@ def _read_zip(verdict: Verdict, data: bytes) -> dict[str, bytes] | None:
     return files
 
 
-def _bad_name(name: str) -> str:
-    """Why a member's name could write outside the folder it is unpacked in ("" if not)."""
-    parts = name.replace("\\", "/").split("/")
-    if name.startswith(("/", "\\")) or (len(name) > 1 and name[1] == ":"):
-        return f"“{name}”是绝对路径"
-    if ".." in parts:
-        return f"“{name}”含有“..”，解压时会写到包外"
-    if "\\" in name or any(ord(c) < 32 for c in name):
-        return f"“{name}”含有不允许的字符"
-    return ""
+_bad_name = a.bad_member_name  # the builder refuses such an item list's name too
 
 
 def _check_list(verdict: Verdict, files: dict[str, bytes], pins, roots) -> dict | None:
@@ -219,7 +213,37 @@ def _nested(verdict: Verdict, file: str, check: Callable[[], Verdict]) -> None:
         verdict.note = "\n".join(filter(None, [verdict.note, f"{file}：{inner.note}"]))
 
 
+def _panel(files: dict[str, bytes]) -> dict:
+    """A 三评 meeting's inputs in the package, as `verify_appraisal` and `verify_evaluation`
+    take them (an item list the package lacks: InputError, reported under the sheet)."""
+
+    def read_items(name: str) -> bytes:
+        if name not in files:
+            raise InputError(a.MEETING_FILE, f"会议文件列出了测评题目“{name}”，备案包中却没有")
+        return files[name]
+
+    return {
+        "experts": files.get(a.EXPERTS_FILE),
+        "indicators": files.get(a.INDICATORS_FILE),
+        "read_items": read_items,
+        "experts_name": a.EXPERTS_FILE,
+        "indicators_name": a.INDICATORS_FILE,
+    }
+
+
 def _tally(files: dict[str, bytes], cert_pem: bytes | None, ca_pem: bytes | None) -> Verdict:
+    if is_appraisal_sheet(files[a.TALLY_FILE]):  # a 三评 meeting's 三评汇总表
+        return verify_appraisal(
+            files[a.TALLY_FILE],
+            files[a.BALLOTS_FILE],
+            files[a.MEETING_FILE],
+            cert_pem,
+            ca_pem=ca_pem,
+            pdf_name=a.TALLY_FILE,
+            ballots_name=a.BALLOTS_FILE,
+            meeting_name=a.MEETING_FILE,
+            **_panel(files),
+        )
     return verify(
         files[a.TALLY_FILE],
         files[a.BALLOTS_FILE],
@@ -244,4 +268,5 @@ def _evaluation(files: dict[str, bytes], cert_pem: bytes | None, ca_pem: bytes |
         meeting_name=a.MEETING_FILE,
         cert_name="--cert",
         ca_name="--ca",
+        **_panel(files),
     )

@@ -3,8 +3,11 @@
 Seven checks, each reported in plain Chinese:
 
 1. 数字签名: as the tally sheet's (`verify._check_signature`).
-2. and 3. 会议文件 / 选票文件: the SHA-256 of the given files against the sheet's.
-4. 测评等次: the vote grades on the sheet and in every entry against a fresh recount.
+2. and 3. 会议文件 / 选票文件: the SHA-256 of the given files against the sheet's; a 三评
+   meeting's sheet also its item lists (read beside the meeting file), its 专家评分 and 项目指标
+   files, as `verify_appraisal` checks them.
+4. 测评等次: the vote grades on the sheet and in every entry against a fresh recount (a 三评
+   meeting's: `appraise()` on the files, its composite grade and 综合得分).
 5. 综合评价记录: the attached record holds together: an entry per reporter, grades on the
    meeting's scale, a reason wherever the 综合评价等次 differs from the 测评等次, the history
    ending in the current entries, the fix after the last entry.
@@ -23,20 +26,23 @@ import dataclasses
 import datetime
 import io
 import shutil
+from collections.abc import Callable
 
 from cryptography import x509
 from pyhanko.pdf_utils.reader import PdfFileReader
 
 from meeting import events as e
+from printouts.appraisal_sheet import FILE_NAMES, appraise_files
 from printouts.evaluation_sheet import (
     ATTACHMENT,
+    composite_scores,
     derived_outcomes,
     evaluation_digest,
     history_of,
     render_evaluation,
     vote_grades,
 )
-from printouts.inputs import parse_ballots, recompute, sha256
+from printouts.inputs import decode, parse_ballots, recompute, sha256
 from printouts.sheet_record import read_attached
 from printouts.signing import fingerprint, signer_name
 from printouts.verify import (
@@ -46,6 +52,7 @@ from printouts.verify import (
     signed_record,
     trust,
 )
+from printouts.verify_appraisal import _check_item_lists, _check_optional
 from tally.errors import InputError
 from tally.meeting_file import parse_meeting_text
 from tally.model import Meeting
@@ -55,6 +62,7 @@ NOT_DERIVABLE = (
     "注意：综合评价等次、意见和修改记录来自服务器的事件记录，选票和会议文件无法复核它们；"
     "请与党组研究的会议纪要核对。"
 )
+NOT_SANPING = "只用于核验三评汇总表或三评会议的综合评价结果表，此会议文件不是三评会议"
 # The tally sheet's wording, as the shared page comparison says it, and this sheet's.
 _WORDING = (
     ("汇总表印的是", "结果表印的是"),
@@ -92,7 +100,14 @@ def verify_evaluation(
     meeting_name: str = "meeting.toml",
     cert_name: str = "--cert",
     ca_name: str = "--ca",
+    experts: bytes | None = None,
+    indicators: bytes | None = None,
+    read_items: Callable[[str], bytes] | None = None,
+    experts_name: str = "专家评分.csv",
+    indicators_name: str = "项目指标.csv",
 ) -> Verdict:
+    """A 三评 meeting's sheet is recounted with `experts`, `indicators` and the item lists
+    `read_items` reads (as `verify_appraisal`); a grade meeting's with the ballots alone."""
     pins, roots = trust(cert_pem, ca_pem, cert_name, ca_name)
     verdict = EvaluationVerdict()
     opened = signed_record(verdict, pdf, ATTACHMENT, pins, roots, pdf_name, "综合评价结果表")
@@ -102,13 +117,22 @@ def verify_evaluation(
     inputs = _dict(record.get("inputs"))
     _check_digest(verdict, "会议文件", meeting_name, meeting, inputs.get("meeting_sha256"))
     _check_digest(verdict, "选票文件", ballots_name, ballots, inputs.get("ballots_sha256"))
+    lists: dict[str, bytes] = {}
+    files = "这两个文件"
     try:
         text = meeting.decode("utf-8").removeprefix("\ufeff")
-        parsed = parse_meeting_text(text, source=meeting_name)
-        result = recompute(parsed, parse_ballots(ballots, parsed, ballots_name))
+        parsed = parse_meeting_text(text, meeting_name, _reader(read_items, lists, meeting_name))
+        if parsed.appraisal.configured:
+            files = "这些文件"
+            panel = (experts, indicators, experts_name, indicators_name)
+            result = _appraised(verdict, parsed, lists, inputs, ballots, ballots_name, panel)
+        else:
+            result = recompute(parsed, parse_ballots(ballots, parsed, ballots_name))
     except (InputError, UnicodeDecodeError) as error:
-        verdict.add("测评等次", False, f"无法用这两个文件重新计票：{error}")
+        verdict.add("测评等次", False, f"无法用{files}重新计票：{error}")
         return verdict
+    if not parsed.appraisal.configured and (experts is not None or indicators is not None):
+        raise InputError("--experts/--indicators", NOT_SANPING)
     evaluation = record.get("evaluation")
     if not isinstance(evaluation, dict) or not isinstance(evaluation.get("entries"), dict):
         verdict.add("综合评价记录", False, f"{ATTACHMENT} 中没有综合评价记录（文件被改动？）")
@@ -120,6 +144,45 @@ def verify_evaluation(
     _check_page(verdict, pdf, parsed, result, evaluation, inputs, signer)
     verdict.note = "\n".join(filter(None, [verdict.note, NOT_DERIVABLE]))
     return verdict
+
+
+def _reader(
+    read_items: Callable[[str], bytes] | None, lists: dict[str, bytes], meeting_name: str
+) -> Callable[[str], str]:
+    """Reads an item list the meeting file names, keeping its bytes in `lists` (digested)."""
+
+    def read(name: str) -> str:
+        if read_items is None:
+            raise InputError(meeting_name, f"会议文件列出了测评题目“{name}”，但无法读取它")
+        lists[name] = read_items(name)
+        return decode(lists[name], name)
+
+    return read
+
+
+def _appraised(
+    verdict: Verdict,
+    meeting: Meeting,
+    lists: dict[str, bytes],
+    inputs: dict,
+    ballots: bytes,
+    ballots_name: str,
+    panel: tuple[bytes | None, bytes | None, str, str],
+) -> dict:
+    """A 三评 meeting's inputs checked as the 三评 sheet's are (`verify_appraisal`, worded for
+    this sheet), and its result recounted from them."""
+    experts, indicators, experts_name, indicators_name = panel
+    inner = Verdict()
+    _check_item_lists(inner, lists, inputs.get("items_sha256"))
+    for key, data, name in (
+        ("experts_sha256", experts, experts_name),
+        ("indicators_sha256", indicators, indicators_name),
+    ):
+        _check_optional(inner, FILE_NAMES[key], name, data, inputs.get(key))
+    for check in inner.checks:
+        verdict.add(check.name, check.ok, check.detail.replace("汇总表", "结果表"))
+    names = (ballots_name, experts_name, indicators_name)
+    return appraise_files(meeting, ballots, experts, indicators, names)
 
 
 def _check_digest(
@@ -146,6 +209,13 @@ def _check_votes(
     sheet = _dict(record.get("vote_grades"))
     entries = evaluation["entries"]
     problems = []
+    if "composite_scores" in record or "appraisal" in result:  # 三评: the 综合得分 beside it
+        scores, printed = composite_scores(result), _dict(record.get("composite_scores"))
+        problems += [
+            f"{names[rid]} 综合得分：结果表为{printed.get(rid)}，重新计算为{score}"
+            for rid, score in scores.items()
+            if printed.get(rid) != score
+        ]
     for rid, grade in fresh.items():
         shown = grade or "待定"
         if sheet.get(rid) != grade:
@@ -295,7 +365,7 @@ def _check_page(
             meeting,
             result,
             evaluation,
-            {k: str(inputs.get(k, "")) for k in ("meeting_sha256", "ballots_sha256")},
+            _rendered_inputs(meeting, inputs),
             signed_by=signer_name(signer) if signer is not None else "",
             signer_sha256=fingerprint(signer) if signer is not None else "",
         )
@@ -312,6 +382,13 @@ def _check_page(
         verdict.add(name, False, "；".join(_reworded(p) for p in problems))
     else:
         verdict.add(name, True, f"结果表{len(printed)}页上印的文字与按记录和重新计票排出的逐字一致")
+
+
+def _rendered_inputs(meeting: Meeting, inputs: dict) -> dict:
+    """The digests the sheet printed, to render it afresh (checked against the files above)."""
+    if meeting.appraisal.configured:
+        return dict(inputs)
+    return {k: str(inputs.get(k, "")) for k in ("meeting_sha256", "ballots_sha256")}
 
 
 def _reworded(problem: str) -> str:

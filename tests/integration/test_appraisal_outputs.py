@@ -15,7 +15,7 @@ import pytest
 from openpyxl import load_workbook
 
 from cli import main
-from cli.sources import STILL_OFFLINE, load_appraisal
+from cli.sources import load_appraisal
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLES = ROOT / "examples"
@@ -198,9 +198,9 @@ def test_a_grade_only_meeting_keeps_its_table_and_refuses_panel_files(capsys, tm
         assert "会议文件未设[composite]" in capsys.readouterr().err
 
 
-def test_what_is_still_grades_only_names_itself(made, capsys, tmp_path) -> None:
-    assert "综合评价结果表" in STILL_OFFLINE and "备案材料" in STILL_OFFLINE
-    assert "反馈单、" not in STILL_OFFLINE  # no longer refused
+def test_nothing_is_grades_only_any_more(made, capsys, tmp_path) -> None:
+    """The 综合评价结果表 and the 备案 package carry the composite too
+    (tests/integration/test_sanping_evaluation.py): without a record they ask for it."""
     data = ["--data", str(tmp_path / "data")]
     for argv in (
         ["print", "evaluation", str(made["meeting"]), *data, "-o", str(tmp_path / "e.pdf")],
@@ -208,4 +208,4 @@ def test_what_is_still_grades_only_names_itself(made, capsys, tmp_path) -> None:
     ):
         capsys.readouterr()
         assert main(argv) == 2
-        assert STILL_OFFLINE in capsys.readouterr().err
+        assert "数据目录不存在" in capsys.readouterr().err

@@ -251,8 +251,8 @@ def test_the_vote_counted_is_pingyi_tally_on_the_export(live: Live, tmp_path: Pa
         rows = list(load_workbook(workbook)["综合结果"].iter_rows(min_row=4, values_only=True))
         graded = [dict(zip(rows[0], row, strict=True))["测评等次"] for row in rows[1:]]
         assert graded == [r["composite_grade"] or "待定" for r in counted["reporters"]]
-    # grades only, still: refused with the reason
+    # the 综合评价结果表 waits for the 党组 (tests/integration/test_sanping_evaluation.py)
     status, _, body = http_file(
         f"{live.server.base}/api/download/evaluation", live.server.chair_key
     )
-    assert status == 409 and "暂只支持按等次测评" in body.decode("utf-8")
+    assert status == 409 and "尚未经党组研究确定" in body.decode("utf-8")

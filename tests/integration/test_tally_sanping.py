@@ -147,14 +147,12 @@ def test_without_the_files_the_sources_are_left_out(tmp_path: Path, capsys) -> N
     # sheets, which carry the composite now: test_appraisal_outputs.py
     ids=["evaluation", "archive"],
 )
-def test_what_cannot_carry_items_yet_refuses_such_a_meeting(
+def test_what_needs_the_record_asks_for_it_for_such_a_meeting(
     command: tuple[str, ...], tmp_path: Path
 ) -> None:
-    """Run as grades only, an item or composite meeting would give another result than
-    `pingyi tally`: until they carry them, the live server and the record's printouts say so
-    and stop (the paper form, the 三评 sheet, the xlsx and the feedback sheets carry them:
-    tests/unit/test_item_ballot_form.py, tests/integration/test_appraisal_sheet.py,
-    tests/integration/test_appraisal_outputs.py)."""
+    """Every printout carries a 三评 meeting now (the 综合评价结果表 and the 备案 package:
+    tests/integration/test_sanping_evaluation.py); without its record they stop, saying so,
+    and no longer refuse the meeting as grades-only."""
     names = {
         "MEETING": str(EXAMPLES / "sanping-meeting.toml"),
         "DATA": str(tmp_path / "data"),
@@ -169,5 +167,5 @@ def test_what_cannot_carry_items_yet_refuses_such_a_meeting(
         cwd=ROOT,
     )
     assert done.returncode == 2, done.stdout + done.stderr
-    assert "暂只支持按等次测评" in done.stderr
+    assert "数据目录不存在" in done.stderr and "暂只支持" not in done.stderr
     assert not (tmp_path / "out").exists()
