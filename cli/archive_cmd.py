@@ -18,6 +18,7 @@ from cli.outputs import write_output
 from cli.signed_sheets import (
     Identity,
     signed_appraisal,
+    signed_appraisal_evaluation,
     signed_evaluation,
     signed_tally,
     signing_identity,
@@ -131,7 +132,6 @@ def _appraisal_files(
     ballots, so that the package alone recounts it: the item lists the meeting file names
     (under the names it gives them, so that they lie beside 会议文件.toml when unpacked) and the
     专家点评 and 项目指标 recorded live (`sources.export_panel`; none where nothing was)."""
-    from cli.print_cmd import signed_appraisal_evaluation
     from printouts.appraisal_xlsx import appraisal_xlsx
 
     meeting = loaded.meeting

@@ -9,9 +9,11 @@ from collections.abc import Callable
 from pathlib import Path
 
 from cli.files import read_meeting
-from cli.print_cmd import NOT_FIXED, card_sheet, signed_appraisal_evaluation
+from cli.print_cmd import card_sheet
 from cli.signed_sheets import (
+    NOT_FIXED,
     signed_appraisal,
+    signed_appraisal_evaluation,
     signed_evaluation,
     signed_tally,
     signing_identity,

@@ -12,16 +12,17 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from cli.addresses import is_loopback
+from cli.appraisal_prints import (
+    appraisal_of_args,
+    missing_sources,
+    no_panel_files,
+    run_appraisal_evaluation,
+    run_appraisal_tally,
+)
 from cli.files import read_bytes, read_meeting
 from cli.outputs import write_output
-from cli.signed_sheets import (
-    Identity,
-    signed_appraisal,
-    signed_evaluation,
-    signed_tally,
-    signing_identity,
-)
-from cli.sources import Loaded, LoadedAppraisal, load, load_appraisal_from
+from cli.signed_sheets import NOT_FIXED, signed_evaluation, signed_tally, signing_identity
+from cli.sources import LoadedAppraisal, load
 from meeting.join_cards import issue_cards
 from printouts import signing
 from printouts.ballot_form import render_ballots
@@ -276,8 +277,8 @@ def run_ballots(args: argparse.Namespace) -> int:
 def run_tally(args: argparse.Namespace) -> int:
     meeting, _ = read_meeting(args.meeting)
     if meeting.appraisal.configured:  # 三评: from the files only (the server does not run it)
-        return _run_appraisal_tally(args)
-    _no_panel_files(args)
+        return run_appraisal_tally(args)
+    no_panel_files(args)
     export = args.export_ballots
     if args.ballots is None and export is None:
         export = args.output.with_name(f"{args.output.stem}-ballots.csv")
@@ -297,77 +298,11 @@ def run_tally(args: argparse.Namespace) -> int:
     return 0
 
 
-NO_COMPOSITE = "会议文件未设[composite]，不能使用专家评分或项目指标"
-
-
-def _no_panel_files(args: argparse.Namespace) -> None:
-    if args.experts is not None or args.indicators is not None:
-        raise InputError("--experts/--indicators", NO_COMPOSITE)
-
-
-def _run_appraisal_tally(args: argparse.Namespace) -> int:
-    """The 三评 sheet (`printouts.appraisal_sheet`): from --ballots, --experts, --indicators,
-    or from the live record in --data (its ballots exported beside the PDF, as for a grade
-    sheet: the file `pingyi verify --ballots` takes)."""
-    from printouts.appraisal_sheet import FILE_NAMES, NOT_GIVEN
-
-    export = stem = None
-    if args.ballots is None and args.data is not None:  # the record, its panel's files beside it
-        export = args.export_ballots or args.output.with_name(f"{args.output.stem}-ballots.csv")
-        stem = args.output.with_name(args.output.stem)
-    _, loaded, written = _appraisal(args, export_to=export, stem=stem)
-    if written:
-        print(
-            f"已导出 {'、'.join(map(str, written))}"
-            "（核验汇总表时用 --ballots/--experts/--indicators 给出）"
-        )
-    identity = signing_identity(args.key, args.cert, args.data, loaded.meeting)
-    write_output(args.output, signed_appraisal(loaded, identity, args.tsa))
-    print(f"已写入并签名 {args.output}（三评；{signing.describe(identity.cert)}）")
-    print(f"会议文件 SHA-256：{loaded.inputs['meeting_sha256']}")
-    for key, label in FILE_NAMES.items():
-        print(f"{label} SHA-256：{loaded.inputs[key] or NOT_GIVEN}")
-    print(f"签名证书 SHA-256指纹：{identity.fingerprint}")
-    if args.tsa:
-        print(f"已加RFC 3161时间戳（{args.tsa}）")
-    _missing_sources(loaded)
-    return 0
-
-
-def _appraisal(
-    args: argparse.Namespace, **where: Path | None
-) -> tuple[Loaded, LoadedAppraisal, list[Path]]:
-    """A 三评 meeting's result from the command's --ballots/--data, --experts, --indicators
-    (and --comments, for the feedback sheets): the same for every printout of it."""
-    comments = getattr(args, "comments", None)
-    return load_appraisal_from(
-        args.meeting,
-        args.ballots,
-        args.data,
-        args.experts,
-        args.indicators,
-        comments_path=comments,
-        **where,
-    )
-
-
-def _missing_sources(loaded: LoadedAppraisal) -> None:
-    """Says which source of the composite had no file (nor record): its weight renormalised."""
-    composite = loaded.meeting.appraisal.composite
-    used = {s.id: s.name for s in composite.sources} if composite is not None else {}
-    for source in ("experts", "indicators"):
-        if source in used and loaded.inputs[f"{source}_sha256"] is None:
-            print(f"提示：未给出 --{source}，{used[source]}缺失，其权重在其余来源间按比例折算")
-
-
-NOT_FIXED = "综合评价尚未经党组研究确定（会后页面“确定”后才能打印结果表）"
-
-
 def run_evaluation(args: argparse.Namespace) -> int:
     meeting, _ = read_meeting(args.meeting)
     if meeting.appraisal.configured:  # 三评: the 测评等次 is the composite's
-        return _run_appraisal_evaluation(args)
-    _no_panel_files(args)
+        return run_appraisal_evaluation(args)
+    no_panel_files(args)
     loaded = load(args.meeting, None, args.data)
     if not loaded.evaluation:
         raise InputError(str(args.data), NOT_FIXED)
@@ -387,70 +322,14 @@ def run_evaluation(args: argparse.Namespace) -> int:
     return 0
 
 
-def _run_appraisal_evaluation(args: argparse.Namespace) -> int:
-    """The 三评 meeting's 综合评价结果表: its 测评等次 and 综合得分 from the composite, as `print
-    tally` computes it (the record's 专家点评 and 项目指标 unless --experts/--indicators), the
-    files it was computed from written beside the PDF to verify it with."""
-    from printouts.appraisal_sheet import FILE_NAMES, NOT_GIVEN
-
-    export = args.export_ballots or args.output.with_name(f"{args.output.stem}-ballots.csv")
-    stem = args.output.with_name(args.output.stem)
-    loaded, appraisal, written = load_appraisal_from(
-        args.meeting,
-        None,
-        args.data,
-        args.experts,
-        args.indicators,
-        export_to=export,
-        stem=stem,
-    )
-    if not loaded.evaluation:
-        raise InputError(str(args.data), NOT_FIXED)
-    identity = signing_identity(args.key, args.cert, args.data, loaded.meeting)
-    write_output(args.output, signed_appraisal_evaluation(loaded, appraisal, identity, args.tsa))
-    print(f"已写入并签名 {args.output}（三评；{signing.describe(identity.cert)}）")
-    print(f"综合评价经党组于{loaded.evaluation['fixed']['studied_on']}研究确定")
-    print(f"会议文件 SHA-256：{appraisal.inputs['meeting_sha256']}")
-    for key, label in FILE_NAMES.items():
-        print(f"{label} SHA-256：{appraisal.inputs[key] or NOT_GIVEN}")
-    print(f"签名证书 SHA-256指纹：{identity.fingerprint}")
-    if args.tsa:
-        print(f"已加RFC 3161时间戳（{args.tsa}）")
-    print(
-        f"已导出 {'、'.join(map(str, written))}"
-        "（核验结果表时用 --ballots/--experts/--indicators 给出）"
-    )
-    _missing_sources(appraisal)
-    return 0
-
-
-def signed_appraisal_evaluation(
-    loaded: Loaded, appraisal: LoadedAppraisal, identity: Identity, tsa_url: str | None = None
-) -> bytes:
-    """The signed 综合评价结果表 of a 三评 meeting (`pingyi print evaluation`, the 会后 page's
-    download, the 备案 package): the record's 综合评价 beside the composite of `appraisal`."""
-    from printouts.evaluation_sheet import render_evaluation
-
-    assert loaded.evaluation is not None
-    pdf = render_evaluation(
-        appraisal.meeting,
-        appraisal.result,
-        loaded.evaluation,
-        appraisal.inputs,
-        signed_by=identity.name,
-        signer_sha256=identity.fingerprint,
-    )
-    return identity.sign(pdf, "综合评价结果表", tsa_url)
-
-
 def run_feedback(args: argparse.Namespace) -> int:
     meeting, _ = read_meeting(args.meeting)
     appraisal: LoadedAppraisal | None = None
     if meeting.appraisal.configured:  # 三评: the composite, as `print tally` computes it
-        loaded, appraisal, _ = _appraisal(args)
+        loaded, appraisal, _ = appraisal_of_args(args)
         result = appraisal.result
     else:
-        _no_panel_files(args)
+        no_panel_files(args)
         loaded = load(args.meeting, args.ballots, args.data, comments_path=args.comments)
         result = loaded.result
     if args.reporter is not None and args.reporter not in {r.id for r in loaded.meeting.reporters}:
@@ -466,7 +345,7 @@ def run_feedback(args: argparse.Namespace) -> int:
     count = 1 if args.reporter else len(result["reporters"])
     print(f"已写入 {args.output}：{count} 份反馈单")
     if appraisal is not None:
-        _missing_sources(appraisal)
+        missing_sources(appraisal)
     return 0
 
 
@@ -475,12 +354,12 @@ def run_xlsx(args: argparse.Namespace) -> int:
     if meeting.appraisal.configured:  # 三评: the composite, as `print tally` computes it
         from printouts.appraisal_xlsx import appraisal_xlsx
 
-        _, appraisal, _ = _appraisal(args)
+        _, appraisal, _ = appraisal_of_args(args)
         write_output(args.output, appraisal_xlsx(appraisal.result, meeting, appraisal.inputs))
         print(f"已写入 {args.output}（三评）")
-        _missing_sources(appraisal)
+        missing_sources(appraisal)
         return 0
-    _no_panel_files(args)
+    no_panel_files(args)
     loaded = load(args.meeting, args.ballots, args.data)
     workbook = results_xlsx(
         loaded.result, loaded.meeting, loaded.digests, evaluation=loaded.evaluation

@@ -18,6 +18,8 @@ from server.datadir import DataDir
 from tally.errors import InputError
 from tally.model import Meeting
 
+NOT_FIXED = "综合评价尚未经党组研究确定（会后页面“确定”后才能打印结果表）"
+
 
 @dataclass(frozen=True)
 class Identity:
@@ -115,3 +117,20 @@ def signed_appraisal(
         signer_sha256=identity.fingerprint,
     )
     return identity.sign(pdf, "测评结果汇总表", tsa_url)
+
+
+def signed_appraisal_evaluation(
+    loaded: Loaded, appraisal: LoadedAppraisal, identity: Identity, tsa_url: str | None = None
+) -> bytes:
+    """The signed 综合评价结果表 of a 三评 meeting (`pingyi print evaluation`, the 会后 page's
+    download, the 备案 package): the record's 综合评价 beside the composite of `appraisal`."""
+    assert loaded.evaluation is not None
+    pdf = render_evaluation(
+        appraisal.meeting,
+        appraisal.result,
+        loaded.evaluation,
+        appraisal.inputs,
+        signed_by=identity.name,
+        signer_sha256=identity.fingerprint,
+    )
+    return identity.sign(pdf, "综合评价结果表", tsa_url)

@@ -191,6 +191,10 @@ def _groups_sheet(sheet: Worksheet, result_json: dict, meeting: Meeting, grades:
             [group["name"], group["seats"], group["cast"], weights.get(group["id"])]
             + [group.get(key) for key in ways]
         )
+    if meeting.supervision_group is not None:  # 分管: a share of the weights, no ballots
+        sheet.append(
+            [meeting.supervision_group.name, None, None, float(meeting.supervision_group.weight)]
+        )
     if len(groups) > 1:
         seats, cast = (_sum(groups, key) for key in ("seats", "cast"))
         sheet.append(["合计", seats, cast, 1, *(_sum(groups, key) for key in ways)])
@@ -199,12 +203,17 @@ def _groups_sheet(sheet: Worksheet, result_json: dict, meeting: Meeting, grades:
     sheet.append([])
     start = sheet.max_row + 1
     sheet.append(["姓名", "组别", *grades, "有效票", "组得分"])
+    supervision = meeting.supervision_group
     for row in result_json["reporters"]:
-        for group in groups:
-            counts = row.get("counts_by_group", {}).get(group["id"], {})
+        counted = row.get("counts_by_group", {})
+        lines = [(group["id"], group["name"]) for group in groups]
+        if supervision is not None and supervision.id in counted:  # 分管: a row of its own
+            lines.append((supervision.id, f"{supervision.name}（权重{short(supervision.weight)}）"))
+        for gid, label in lines:
+            counts = counted.get(gid, {})
             values = [int(counts.get(g, 0)) for g in grades]
-            score = (row.get("score_by_group") or {}).get(group["id"])
-            sheet.append([row["name"], group["name"], *values, sum(values), score])
+            score = (row.get("score_by_group") or {}).get(gid)
+            sheet.append([row["name"], label, *values, sum(values), score])
     bordered_table(sheet, start, [None, None, *[COUNT] * (len(grades) + 1), SCORE])
     sheet.column_dimensions["A"].width = 12
     sheet.column_dimensions["B"].width = 14

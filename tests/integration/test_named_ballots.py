@@ -16,6 +16,7 @@ from pathlib import Path
 
 import pytest
 import redis
+from openpyxl import load_workbook
 
 from cli.files import read_meeting
 from server.codec import unpack
@@ -117,6 +118,14 @@ async def test_named_ballots_carry_their_voter_and_anonymous_ones_nothing_more(
     done = pingyi("tally", tmp_path / "meeting.toml", export, "--json", offline)
     assert done.returncode == 0, done.stderr
     assert json.loads(offline.read_text("utf-8"))["reporters"] == counted["reporters"]
+
+    # ---- the Excel table: 分管 a row of its own, its weight among the groups'
+    workbook = tmp_path / "结果.xlsx"
+    done = pingyi("print", "xlsx", tmp_path / "meeting.toml", "--data", server.data, "-o", workbook)
+    assert done.returncode == 0, done.stderr
+    rows = [list(r) for r in load_workbook(workbook)["分组票数"].iter_rows(values_only=True)]
+    assert ["分管领导", None, None, 0.2] == rows[3][:4] and rows[4][3] == 1  # then 合计
+    assert ["王建国", "分管领导（权重0.2）", 0, 0, 0, 1, 1, 0] in rows
 
     # ---- the signed tally sheet verifies against the export
     sheet = tmp_path / "汇总表.pdf"
