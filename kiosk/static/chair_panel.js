@@ -14,6 +14,8 @@ export function mountPanel(ui, getKey, meeting) {
     if (status !== 200) return;
     panel = body;
     render();
+    // A meeting without experts or indicators has no panel to watch: stop asking.
+    if (!(panel.experts || []).length && !panel.has_indicators) clearInterval(timer);
   }
 
   function render() {
@@ -93,6 +95,6 @@ export function mountPanel(ui, getKey, meeting) {
     }
   });
 
+  const timer = setInterval(load, 5_000);
   load();
-  setInterval(load, 5_000);
 }

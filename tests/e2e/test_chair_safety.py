@@ -12,6 +12,7 @@ bare close that early (`too_early`); 结束会议 asks too.
 from __future__ import annotations
 
 import re
+import time
 from pathlib import Path
 
 import pytest
@@ -47,6 +48,9 @@ def test_the_chair_is_safe_and_time_is_visible(browser, serve, artifacts: Path) 
     screen_context = browser.new_context(viewport={"width": 1920, "height": 1080})
     try:
         chair = chair_context.new_page()
+        started = time.monotonic()
+        panel_asks: list[str] = []  # a meeting without experts: the console asks once, then stops
+        chair.on("request", lambda r: panel_asks.append(r.url) if "/api/panel" in r.url else None)
         chair.goto(f"{live.url}/chair?key={live.chair_key}")
         screen = screen_context.new_page()
         screen.goto(f"{live.url}/screen")
@@ -171,6 +175,7 @@ def test_the_chair_is_safe_and_time_is_visible(browser, serve, artifacts: Path) 
         chair.screenshot(path=str(artifacts / "04-chair-confirm-finish.png"))
         chair.locator("#confirm-ok").click()
         expect(chair.locator("#phase")).to_have_text("会议已结束")
+        assert time.monotonic() - started > 11 and len(panel_asks) == 1, panel_asks
     finally:
         chair_context.close()
         screen_context.close()
