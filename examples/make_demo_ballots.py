@@ -1,4 +1,5 @@
-"""Writes examples/demo-ballots.csv: seeded, so the file is the same on every run.
+"""Writes examples/demo-ballots.csv and examples/named-ballots.csv: seeded, so the files are
+the same on every run.
 
 The profiles are chosen so that the demo shows every rule at least once: more 好 than the
 30% quota allows (a quota demotion), the 问责 override, and a reporter above 10% 差票.
@@ -13,7 +14,7 @@ from pathlib import Path
 from tally.ballot_csv import format_ballots_csv
 from tally.engine import tally
 from tally.meeting_file import parse_meeting_text
-from tally.model import ABSTAIN, SPOILED, Ballot
+from tally.model import ABSTAIN, SPOILED, Ballot, Meeting
 
 HERE = Path(__file__).parent
 SEED = 2026
@@ -53,6 +54,31 @@ def make() -> list[Ballot]:
     return ballots
 
 
+# named-meeting.toml (部分实名 and 分管): the 党组 members vote by name, every ballot is cast
+NAMED_TURNOUT = {"dangzu": 4, "cadres": 15, "staff": 22}  # of 4 / 16 / 24 seats
+NAMED_PROFILES = {
+    "u01": (0.70, 0.25, 0.05, 0.00),
+    "u02": (0.55, 0.35, 0.10, 0.00),
+    "u03": (0.30, 0.45, 0.20, 0.05),
+    "u04": (0.50, 0.40, 0.10, 0.00),
+}
+
+
+def make_named(meeting: Meeting) -> list[Ballot]:
+    rng = random.Random(SEED)
+    grades = ("好", "较好", "一般", "差")
+    ballots = []
+    for group, count in NAMED_TURNOUT.items():
+        members = meeting.group(group).members
+        for seat in range(count):
+            marks = {
+                rid: rng.choices(grades, weights)[0] for rid, weights in NAMED_PROFILES.items()
+            }
+            voter = members[seat].id if members else ""
+            ballots.append(Ballot(f"{len(ballots) + 1:03d}", group, marks, voter=voter))
+    return ballots
+
+
 def main() -> None:
     meeting = parse_meeting_text((HERE / "demo-meeting.toml").read_text(encoding="utf-8"))
     ballots = make()
@@ -61,6 +87,11 @@ def main() -> None:
     assert {"base", "poor_share", "override", "quota"} <= rules, rules
     assert not result.undecided and result.valid
     (HERE / "demo-ballots.csv").write_text(format_ballots_csv(meeting, ballots), encoding="utf-8")
+    named = parse_meeting_text((HERE / "named-meeting.toml").read_text(encoding="utf-8"))
+    ballots = make_named(named)
+    steps = {step.rule for r in tally(named, ballots).reporters for step in r.steps}
+    assert "supervision" in steps, steps
+    (HERE / "named-ballots.csv").write_text(format_ballots_csv(named, ballots), encoding="utf-8")
 
 
 if __name__ == "__main__":

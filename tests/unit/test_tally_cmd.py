@@ -216,3 +216,6 @@ def test_the_demo_ballots_are_what_the_seeded_generator_writes() -> None:
     spec.loader.exec_module(module)
     meeting = parse_meeting_text(MEETING.read_text(encoding="utf-8"))
     assert format_ballots_csv(meeting, module.make()) == BALLOTS.read_text(encoding="utf-8")
+    named = parse_meeting_text((ROOT / "examples" / "named-meeting.toml").read_text("utf-8"))
+    text = (ROOT / "examples" / "named-ballots.csv").read_text(encoding="utf-8")
+    assert format_ballots_csv(named, module.make_named(named)) == text
