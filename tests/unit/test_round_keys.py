@@ -52,7 +52,9 @@ def test_the_teller_key_opens_a_round_no_process_holds() -> None:
     with pytest.raises(BadTellerKey, match="打不开"):
         keys.take_teller_key(key_text("private", TellerKeys.generate().private), [held])
     assert keys.private_key(held) is None  # the wrong key was not kept
+    written = key_text("private", TELLER.private)
+    typo = written[:-1] + ("B" if written.endswith("A") else "A")  # one letter off, always
     with pytest.raises(BadTellerKey, match="校验不符"):
-        keys.take_teller_key(key_text("private", TELLER.private)[:-1] + "A", [held])
+        keys.take_teller_key(typo, [held])
     keys.take_teller_key(key_text("private", TELLER.private), [held])
     assert keys.private_key(held) == private
