@@ -44,14 +44,20 @@ def run_appraisal_tally(args: argparse.Namespace) -> int:
     identity = signing_identity(args.key, args.cert, args.data, loaded.meeting)
     write_output(args.output, signed_appraisal(loaded, identity, args.tsa))
     print(f"已写入并签名 {args.output}（三评；{signing.describe(identity.cert)}）")
+    _say_inputs(loaded, identity.fingerprint, args.tsa)
+    missing_sources(loaded)
+    return 0
+
+
+def _say_inputs(loaded: LoadedAppraisal, fingerprint: str, tsa: str | None) -> None:
+    """What a signed 三评 sheet was made of, as it prints them: each input's digest (未提供 for
+    a source not given), the signer's fingerprint, the timestamp's server."""
     print(f"会议文件 SHA-256：{loaded.inputs['meeting_sha256']}")
     for key, label in FILE_NAMES.items():
         print(f"{label} SHA-256：{loaded.inputs[key] or NOT_GIVEN}")
-    print(f"签名证书 SHA-256指纹：{identity.fingerprint}")
-    if args.tsa:
-        print(f"已加RFC 3161时间戳（{args.tsa}）")
-    missing_sources(loaded)
-    return 0
+    print(f"签名证书 SHA-256指纹：{fingerprint}")
+    if tsa:
+        print(f"已加RFC 3161时间戳（{tsa}）")
 
 
 def appraisal_of_args(
@@ -87,13 +93,7 @@ def run_appraisal_evaluation(args: argparse.Namespace) -> int:
     export = args.export_ballots or args.output.with_name(f"{args.output.stem}-ballots.csv")
     stem = args.output.with_name(args.output.stem)
     loaded, appraisal, written = load_appraisal_from(
-        args.meeting,
-        None,
-        args.data,
-        args.experts,
-        args.indicators,
-        export_to=export,
-        stem=stem,
+        args.meeting, None, args.data, args.experts, args.indicators, export_to=export, stem=stem
     )
     if not loaded.evaluation:
         raise InputError(str(args.data), NOT_FIXED)
@@ -101,12 +101,7 @@ def run_appraisal_evaluation(args: argparse.Namespace) -> int:
     write_output(args.output, signed_appraisal_evaluation(loaded, appraisal, identity, args.tsa))
     print(f"已写入并签名 {args.output}（三评；{signing.describe(identity.cert)}）")
     print(f"综合评价经党组于{loaded.evaluation['fixed']['studied_on']}研究确定")
-    print(f"会议文件 SHA-256：{appraisal.inputs['meeting_sha256']}")
-    for key, label in FILE_NAMES.items():
-        print(f"{label} SHA-256：{appraisal.inputs[key] or NOT_GIVEN}")
-    print(f"签名证书 SHA-256指纹：{identity.fingerprint}")
-    if args.tsa:
-        print(f"已加RFC 3161时间戳（{args.tsa}）")
+    _say_inputs(appraisal, identity.fingerprint, args.tsa)
     print(
         f"已导出 {'、'.join(map(str, written))}"
         "（核验结果表时用 --ballots/--experts/--indicators 给出）"

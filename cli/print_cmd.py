@@ -388,24 +388,12 @@ def run_verify(args: argparse.Namespace) -> int:
         files = {"pdf_name": str(args.pdf), "ballots_name": str(args.ballots), **names}
         files["meeting_name"] = str(args.meeting)
         ballots, meeting = read_bytes(args.ballots), read_bytes(args.meeting)
-        if is_appraisal_sheet(data):  # a 三评 sheet carries pingyi-appraisal.json
-            folder = args.meeting.parent  # the item lists are read beside the meeting file
-            verdict = verify_appraisal(
-                data,
-                ballots,
-                meeting,
-                cert,
-                ca_pem=ca,
-                experts=None if args.experts is None else read_bytes(args.experts),
-                indicators=None if args.indicators is None else read_bytes(args.indicators),
-                read_items=lambda name: read_bytes(folder / name),
-                experts_name=str(args.experts),
-                indicators_name=str(args.indicators),
-                **files,
-            )
-        elif is_evaluation_sheet(data):  # a 综合评价结果表 (a 三评 one needs the panel files)
+        if is_appraisal_sheet(data) or is_evaluation_sheet(data):
+            # a 三评 sheet or a 综合评价结果表: a 三评 one is recounted with the panel's files
+            # and the item lists beside the meeting file (a grade one needs none of them)
+            recount = verify_appraisal if is_appraisal_sheet(data) else verify_evaluation
             folder = args.meeting.parent
-            verdict = verify_evaluation(
+            verdict = recount(
                 data,
                 ballots,
                 meeting,

@@ -26,12 +26,12 @@ import io
 from collections.abc import Mapping
 
 from openpyxl import Workbook
-from openpyxl.styles import Alignment, Font
+from openpyxl.styles import Alignment
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
 from printouts.appraisal_sheet import FILE_NAMES, NOT_GIVEN
-from printouts.xlsx import COUNT, MODE_LABEL, SCORE, bordered_table, landscape_page
+from printouts.xlsx import COUNT, MODE_LABEL, SCORE, bordered_table, landscape_page, title_rows
 from tally.experts import ExpertPanel
 from tally.indicators import RULE_NAMES, Indicator
 from tally.model import Meeting
@@ -59,27 +59,6 @@ def appraisal_xlsx(result: dict, meeting: Meeting, inputs: Mapping | None = None
     return buffer.getvalue()
 
 
-def _title(sheet: Worksheet, text: str, result: dict, meeting: Meeting) -> None:
-    """Rows 1–3: the title, the meeting's date, place and turnout, a blank row."""
-    quorum = result["quorum"]
-    sheet.append([text])
-    sheet.append(
-        [
-            "日期",
-            meeting.date,
-            "地点",
-            meeting.place,
-            "应到",
-            int(quorum["seats"]),
-            "实到",
-            int(quorum["cast"]),
-            "测评有效" if result["valid"] else "测评无效",
-        ]
-    )
-    sheet.append([])
-    sheet["A1"].font = Font(bold=True, size=14)
-
-
 def _widths(sheet: Worksheet, widths: list[float]) -> None:
     for column, width in enumerate(widths, start=1):
         sheet.column_dimensions[get_column_letter(column)].width = width
@@ -87,7 +66,7 @@ def _widths(sheet: Worksheet, widths: list[float]) -> None:
 
 def _combined_sheet(sheet: Worksheet, result: dict, meeting: Meeting) -> None:
     sources = result["appraisal"]["sources"]
-    _title(sheet, f"{meeting.title} 测评结果（三评）", result, meeting)
+    title_rows(sheet, f"{meeting.title} 测评结果（三评）", result, meeting)
     header = ["序号", "姓名", "单位", "述职方式", "类别"]
     for source in sources:
         header += [f"{source['name']}得分", f"{source['name']}权重"]

@@ -66,22 +66,7 @@ def results_xlsx(
     poor_grade = result_json.get("poor_grade") or grades[-1]  # absent from older results
     bottom = _bottom_configured(meeting)
     in_bottom = set(result_json.get("bottom") or [])
-    quorum = result_json["quorum"]
-    sheet.append([f"{meeting.title} 测评结果"])
-    sheet.append(
-        [
-            "日期",
-            meeting.date,
-            "地点",
-            meeting.place,
-            "应到",
-            int(quorum["seats"]),
-            "实到",
-            int(quorum["cast"]),
-            "测评有效" if result_json["valid"] else "测评无效",
-        ]
-    )
-    sheet.append([])
+    title_rows(sheet, f"{meeting.title} 测评结果", result_json, meeting)
     header = (
         ["序号", "姓名", "单位", "述职方式"]
         + [f"{g}（票）" for g in grades]
@@ -90,7 +75,6 @@ def results_xlsx(
         + (["倒排"] if bottom else [])
     )
     sheet.append(header)
-    sheet["A1"].font = Font(bold=True, size=14)
     formats = (
         [COUNT, None, None, None]
         + [COUNT] * len(grades)
@@ -144,6 +128,28 @@ def results_xlsx(
     buffer = io.BytesIO()
     workbook.save(buffer)
     return buffer.getvalue()
+
+
+def title_rows(sheet: Worksheet, text: str, result: dict, meeting: Meeting) -> None:
+    """Rows 1–3 of a results sheet: the title, the meeting's date, place and turnout, a blank
+    row (the grade table's and the 三评 table's alike)."""
+    quorum = result["quorum"]
+    sheet.append([text])
+    sheet.append(
+        [
+            "日期",
+            meeting.date,
+            "地点",
+            meeting.place,
+            "应到",
+            int(quorum["seats"]),
+            "实到",
+            int(quorum["cast"]),
+            "测评有效" if result["valid"] else "测评无效",
+        ]
+    )
+    sheet.append([])
+    sheet["A1"].font = Font(bold=True, size=14)
 
 
 def _bottom_configured(meeting: Meeting) -> bool:
