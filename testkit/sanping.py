@@ -68,23 +68,33 @@ def _panel(server: ServerProcess) -> None:
     assert code == 200, reply
 
 
+def filled_in(
+    info: dict[str, Any], meeting: Meeting, group: str, n: int, every: int = 4
+) -> tuple[dict[str, str], dict[str, dict[str, Any]]]:
+    """The n-th card's ballot on its group's form (`/api/meeting`'s `forms`): a grade varying
+    with the card where the form has one, and every item answered, the negative answer on
+    every `every`-th item."""
+    forms = info["ballot_forms"][group]
+    marks: dict[str, str] = {}
+    items: dict[str, dict[str, Any]] = {}
+    for k, reporter in enumerate(meeting.reporters):
+        form = info["forms"][forms[reporter.id]]
+        if form["kind"] != "items":
+            marks[reporter.id] = info["grades"][(n + k) % 3]
+        if form["kind"] != "grade":
+            options = form["options"]
+            items[reporter.id] = {
+                i["id"]: options[(n + j) % every == 0] for j, i in enumerate(form["items"])
+            }
+    return marks, items
+
+
 def _vote(server: ServerProcess, meeting: Meeting) -> None:
     """Every card casts, on its group's form: grades and answers varying with the card."""
     info = http_json(f"{server.base}/api/meeting")[1]
     round_id = server.vote_step()
     for n, card in enumerate(server.cards(meeting)):
-        forms = info["ballot_forms"][card.group]
-        marks: dict[str, str] = {}
-        items: dict[str, dict[str, Any]] = {}
-        for k, reporter in enumerate(meeting.reporters):
-            form = info["forms"][forms[reporter.id]]
-            if form["kind"] != "items":
-                marks[reporter.id] = info["grades"][(n + k) % 3]
-            if form["kind"] != "grade":
-                options = form["options"]
-                items[reporter.id] = {
-                    i["id"]: options[(n + j) % 4 == 0] for j, i in enumerate(form["items"])
-                }
+        marks, items = filled_in(info, meeting, card.group, n)
         body = {"token": card.token, "round": round_id, "marks": marks, "items": items}
         code, reply = http_json(f"{server.base}/api/cast", body | {"cid": card.token})
         assert code == 200, reply

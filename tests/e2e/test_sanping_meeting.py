@@ -17,6 +17,7 @@ from openpyxl import Workbook
 from cli.files import read_meeting
 from testkit import ServerProcess, http_json, stop_embedded_redis
 from testkit.commands import pingyi
+from testkit.sanping import filled_in
 from tests.helpers import ROOT
 
 expect = pytest.importorskip("playwright.sync_api").expect
@@ -109,17 +110,7 @@ def test_a_sanping_meeting(browser, tmp_path: Path, axe_clean, doc_shot) -> None
             expect(phone.locator("#done-title")).to_have_text("您的投票已记录")
         info = http_json(f"{server.base}/api/meeting")[1]
         for n, voter in enumerate(c for c in cards if c not in by_phone):
-            forms = info["ballot_forms"][voter.group]
-            marks, items = {}, {}
-            for k, r in enumerate(meeting.reporters):
-                form = info["forms"][forms[r.id]]
-                if form["kind"] != "items":
-                    marks[r.id] = info["grades"][(n + k) % 3]
-                if form["kind"] != "grade":
-                    options = form["options"]
-                    items[r.id] = {
-                        i["id"]: options[(n + j) % 5 == 0] for j, i in enumerate(form["items"])
-                    }
+            marks, items = filled_in(info, meeting, voter.group, n, every=5)
             body = {"token": voter.token, "round": round_id, "marks": marks, "items": items}
             assert http_json(f"{server.base}/api/cast", body | {"cid": voter.token})[0] == 200
 

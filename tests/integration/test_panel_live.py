@@ -25,6 +25,7 @@ from tally.model import Meeting
 from testkit import ServerProcess, http_json, http_raw, stop_embedded_redis, wait_until
 from testkit.commands import pingyi
 from testkit.peers import Peer
+from testkit.sanping import filled_in
 from tests.helpers import ROOT
 
 EXAMPLES = ROOT / "examples"
@@ -186,17 +187,7 @@ def test_the_result_counts_the_panel_and_the_sheet_verifies(live: Live, tmp_path
     info = http_json(f"{live.server.base}/api/meeting")[1]
     round_id = live.server.vote_step()
     for n, card in enumerate(live.server.cards(live.meeting)):
-        forms = info["ballot_forms"][card.group]
-        marks, items = {}, {}
-        for k, reporter in enumerate(live.meeting.reporters):
-            form = info["forms"][forms[reporter.id]]
-            if form["kind"] != "items":
-                marks[reporter.id] = info["grades"][(n + k) % 3]
-            if form["kind"] != "grade":
-                options = form["options"]
-                items[reporter.id] = {
-                    i["id"]: options[(n + j) % 4 == 0] for j, i in enumerate(form["items"])
-                }
+        marks, items = filled_in(info, live.meeting, card.group, n)
         body = {"token": card.token, "round": round_id, "marks": marks, "items": items}
         code, reply = http_json(f"{live.server.base}/api/cast", body | {"cid": card.token})
         assert code == 200, reply
