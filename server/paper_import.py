@@ -147,6 +147,13 @@ async def _check(service: MeetingService, held: Round, line: Line, lines: list[L
             "csv",
         )
         return
+    holder = service.voter_of(token)  # 部分实名: the member whose card it is
+    if line.row.ballot.voter and line.row.ballot.voter != holder:
+        line.error = refusal.BadField(
+            f"{where}投票人“{line.row.ballot.voter}”与参会卡 {line.code} 的持卡人“{holder}”不符",
+            "csv",
+        )
+        return
     # A card that already voted: passes only if it is this very ballot (the file sent again).
     key = service.receipt_key
     cid = paper_cid(key, held.id, line.code)

@@ -164,9 +164,14 @@ class RowFrame:
         members = self.members.get(group)
         name = self.meeting.group(group).name if members is not None or index is not None else ""
         if index is None:
-            if members is not None:
+            # a paper ballot typed in against its card's code: the card is its member's own
+            carded = self.card_index is not None and cells[self.card_index]
+            if members is not None and not carded:
                 raise self.fail(
-                    line, 2, f"“{name}”为实名分组，须有“{VOTER_COLUMN}”列填写投票成员的编号"
+                    line,
+                    2,
+                    f"“{name}”为实名分组，须有“{VOTER_COLUMN}”列填写投票成员的编号"
+                    f"（或“{CARD_COLUMN}”列填写其本人参会卡的短码）",
                 )
             return ""
         cell = cells[index]

@@ -19,14 +19,29 @@ import redis
 from openpyxl import load_workbook
 
 from cli.files import read_meeting
+from meeting.join_cards import Card
 from server.codec import unpack
 from tally.model import SUPERVISION_GROUP
-from testkit import Peer, ServerProcess, http_json, stop_embedded_redis, wait_until
+from testkit import Peer, ServerProcess, http_json, http_raw, stop_embedded_redis, wait_until
 from testkit.commands import pingyi
 from testkit.dumps import dump, redis_settings
 from testkit.meetings import NAMED_MEETING
 
 GRADES = ("好", "较好", "一般", "差")
+
+
+def paper_file(server: ServerProcess, card: Card, marks: dict[str, str]) -> dict:
+    """The tellers' CSV (`POST /api/paper-ballots`) with one named member's paper ballot: the
+    card says whose it is; a voter column naming someone else is refused, naming the line."""
+    url = f"{server.base}/api/paper-ballots"
+    cells = ",".join(marks[r] for r in ("r01", "r02", "r03"))
+    wrong = f"ballot,group,card,voter,r01,r02,r03\nP1,dangzu,{card.code},wang,{cells}\n"
+    status, answer = http_raw(url, wrong.encode(), server.chair_key)
+    assert status == 422 and "与参会卡" in answer["lines"][0]["error"]["msg"], answer
+    right = f"ballot,group,card,r01,r02,r03\nP1,dangzu,{card.code},{cells}\n"
+    status, answer = http_raw(url, right.encode(), server.chair_key)
+    assert status == 200, answer
+    return {"t": "receipt", "receipt": answer["lines"][0]["receipt"]}
 
 
 @pytest.fixture
@@ -58,10 +73,8 @@ async def test_named_ballots_carry_their_voter_and_anonymous_ones_nothing_more(
         marks = marks_of.get(card.member) or {
             r.id: GRADES[(n + k) % 3] for k, r in enumerate(meeting.reporters)
         }
-        if card.member == "zhao":  # a member's paper ballot, typed in against his card's code
-            body = {"t": "paper", "code": card.code, "round": round_id, "marks": marks}
-            async with Peer.connect(server.ws_url, role="chair", key=server.chair_key) as chair:
-                reply = await chair.request(body)
+        if card.member == "zhao":  # a member's paper ballot, in the tellers' file: by his card
+            reply = paper_file(server, card, marks)
         else:
             async with Peer.connect(server.ws_url, role="phone", token=card.token) as phone:
                 said = phone.welcome.get("voter_name")

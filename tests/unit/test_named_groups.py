@@ -426,7 +426,15 @@ BAD_CSV = [
     ("ballot,group,voter,r1,r2,r3\nd1,dangzu,,好,,\n", "2:3", "无效的投票人“”（voter列）"),
     ("ballot,group,voter,r1,r2,r3\ns1,staff,wang,好,,\n", "2:3", "“职工代表”为匿名分组"),
     ("ballot,group,r1,r2,r3\n\nd1,dangzu,好,,\n", "3:2", "“党组成员”为实名分组，须有“voter”列"),
+    ("ballot,group,card,r1,r2,r3\nd1,dangzu,,好,,\n", "2:2", "（或“card”列填写其本人参会卡的短码）"),
 ]
+
+
+def test_a_paper_ballot_with_its_card_needs_no_voter_column() -> None:
+    """The tellers' file: the card is its member's own, so the server names the voter."""
+    text = "ballot,group,card,r1,r2,r3\nd1,dangzu,ABCD-EFGH,好,,-\n"
+    (only,) = parse_ballots_csv(text, MEETING)
+    assert (only.group, only.voter, only.marks) == ("dangzu", "", {"r1": "好", "r2": ""})
 
 
 @pytest.mark.parametrize(("text", "where", "message"), BAD_CSV)
