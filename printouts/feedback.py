@@ -40,6 +40,7 @@ RULE_LABEL = {
     "base": "基础等次",
     "poor_share": "差票比例规则",
     "override": "组织认定（问责/重大失误）",
+    "supervision": "分管领导评价",
     "quota": "等次名额控制",
     "undecided": "并列待定",
     "quorum": "法定人数",

@@ -11,6 +11,7 @@ import csv
 import io
 import json
 import secrets
+import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -139,6 +140,15 @@ async def test_named_ballots_carry_their_voter_and_anonymous_ones_nothing_more(
     rows = [list(r) for r in load_workbook(workbook)["分组票数"].iter_rows(values_only=True)]
     assert ["分管领导", None, None, 0.2] == rows[3][:4] and rows[4][3] == 1  # then 合计
     assert ["王建国", "分管领导（权重0.2）", 0, 0, 0, 1, 1, 0] in rows
+
+    # ---- 王建国's 反馈单 says his score has the 分管 share in it, in words
+    sheets = tmp_path / "反馈单.pdf"
+    done = pingyi(
+        "print", "feedback", tmp_path / "meeting.toml", "--data", server.data, "-o", sheets
+    )
+    assert done.returncode == 0, done.stderr
+    text = subprocess.run(["pdftotext", str(sheets), "-"], capture_output=True, text=True).stdout
+    assert "· 分管领导评价：分管领导（王明）的评价单列，权重0.2" in text
 
     # ---- the signed tally sheet verifies against the export
     sheet = tmp_path / "汇总表.pdf"
