@@ -426,7 +426,11 @@ BAD_CSV = [
     ("ballot,group,voter,r1,r2,r3\nd1,dangzu,,好,,\n", "2:3", "无效的投票人“”（voter列）"),
     ("ballot,group,voter,r1,r2,r3\ns1,staff,wang,好,,\n", "2:3", "“职工代表”为匿名分组"),
     ("ballot,group,r1,r2,r3\n\nd1,dangzu,好,,\n", "3:2", "“党组成员”为实名分组，须有“voter”列"),
-    ("ballot,group,card,r1,r2,r3\nd1,dangzu,,好,,\n", "2:2", "（或“card”列填写其本人参会卡的短码）"),
+    (
+        "ballot,group,card,r1,r2,r3\nd1,dangzu,,好,,\n",
+        "2:2",
+        "（或“card”列填写其本人参会卡的短码）",
+    ),
 ]
 
 
