@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 
 from cli import (
@@ -47,6 +48,10 @@ def main(argv: list[str] | None = None) -> int:
     except InputError as error:
         print(f"错误：{error}", file=sys.stderr)
         return 2
+    except BrokenPipeError:  # `pingyi tally … | head`: the reader stopped reading
+        # point stdout at nothing, so that flushing it at exit prints no traceback either
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 1
 
 
 if __name__ == "__main__":  # pragma: no cover

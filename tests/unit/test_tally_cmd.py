@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -187,6 +188,22 @@ def test_installed_command_on_the_examples(tmp_path: Path) -> None:
     assert done.returncode == 0, done.stderr
     assert "刘海燕" in done.stdout and "好限30%×10人=3人" in done.stdout
     assert json.loads(out.read_text(encoding="utf-8"))["quorum"]["cast"] == 72
+
+
+def test_a_reader_that_stops_reading_gets_no_traceback() -> None:
+    """`pingyi tally … | head -1`: the pipe's reader is gone before the table is written."""
+    reader, writer = os.pipe()
+    os.close(reader)  # closed before the command writes a byte: every write is refused
+    done = subprocess.run(
+        [*pingyi(), "tally", str(MEETING), str(BALLOTS)],
+        stdout=writer,
+        stderr=subprocess.PIPE,
+        text=True,
+        encoding="utf-8",
+        check=False,
+    )
+    os.close(writer)
+    assert (done.returncode, done.stderr) == (1, "")
 
 
 def test_installed_command_exits_2_on_bad_input(tmp_path: Path) -> None:
