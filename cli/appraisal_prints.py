@@ -11,7 +11,7 @@ from cli.outputs import write_output
 from cli.signed_sheets import (
     NOT_FIXED,
     signed_appraisal,
-    signed_appraisal_evaluation,
+    signed_evaluation,
     signing_identity,
 )
 from cli.sources import Loaded, LoadedAppraisal, load_appraisal_from
@@ -98,7 +98,7 @@ def run_appraisal_evaluation(args: argparse.Namespace) -> int:
     if not loaded.evaluation:
         raise InputError(str(args.data), NOT_FIXED)
     identity = signing_identity(args.key, args.cert, args.data, loaded.meeting)
-    write_output(args.output, signed_appraisal_evaluation(loaded, appraisal, identity, args.tsa))
+    write_output(args.output, signed_evaluation(loaded, identity, args.tsa, appraisal))
     print(f"已写入并签名 {args.output}（三评；{signing.describe(identity.cert)}）")
     print(f"综合评价经党组于{loaded.evaluation['fixed']['studied_on']}研究确定")
     _say_inputs(appraisal, identity.fingerprint, args.tsa)

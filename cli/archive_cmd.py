@@ -18,7 +18,6 @@ from cli.outputs import write_output
 from cli.signed_sheets import (
     Identity,
     signed_appraisal,
-    signed_appraisal_evaluation,
     signed_evaluation,
     signed_tally,
     signing_identity,
@@ -154,7 +153,7 @@ def _appraisal_files(
     result = appraisal.result
     files |= {
         a.TALLY_FILE: signed_appraisal(appraisal, identity),
-        a.EVALUATION_FILE: signed_appraisal_evaluation(loaded, appraisal, identity),
+        a.EVALUATION_FILE: signed_evaluation(loaded, identity, appraisal=appraisal),
         a.FEEDBACK_FILE: render_feedback(
             meeting, result, loaded.remarks, evaluation=loaded.evaluation
         ),

@@ -13,7 +13,6 @@ from cli.print_cmd import card_sheet
 from cli.signed_sheets import (
     NOT_FIXED,
     signed_appraisal,
-    signed_appraisal_evaluation,
     signed_evaluation,
     signed_tally,
     signing_identity,
@@ -133,7 +132,7 @@ def _appraisal_evaluation(
     if loaded.evaluation is None:
         raise InputError("", NOT_FIXED)
     identity = signing_identity(None, None, data_dir, loaded.meeting)
-    return f"{what}.pdf", signed_appraisal_evaluation(loaded, appraisal, identity), PDF
+    return f"{what}.pdf", signed_evaluation(loaded, identity, appraisal=appraisal), PDF
 
 
 def _tally(loaded: Loaded, data_dir: Path, what: str) -> Download:

@@ -89,14 +89,26 @@ def signed_tally(loaded: Loaded, identity: Identity, tsa_url: str | None = None)
     return identity.sign(pdf, "测评结果汇总表", tsa_url)
 
 
-def signed_evaluation(loaded: Loaded, identity: Identity, tsa_url: str | None = None) -> bytes:
-    """The signed 综合评价结果表; the 综合评价 must be fixed."""
+def signed_evaluation(
+    loaded: Loaded,
+    identity: Identity,
+    tsa_url: str | None = None,
+    appraisal: LoadedAppraisal | None = None,
+) -> bytes:
+    """The signed 综合评价结果表; the 综合评价 must be fixed. A 三评 meeting's (`appraisal`:
+    `pingyi print evaluation`, the 会后 page's download, the 备案 package) puts the record's
+    综合评价 beside the composite and attaches every input of it."""
     assert loaded.evaluation is not None
+    meeting, result, digests = (
+        (loaded.meeting, loaded.result, loaded.digests)
+        if appraisal is None
+        else (appraisal.meeting, appraisal.result, appraisal.inputs)
+    )
     pdf = render_evaluation(
-        loaded.meeting,
-        loaded.result,
+        meeting,
+        result,
         loaded.evaluation,
-        loaded.digests,
+        digests,
         signed_by=identity.name,
         signer_sha256=identity.fingerprint,
     )
@@ -117,20 +129,3 @@ def signed_appraisal(
         signer_sha256=identity.fingerprint,
     )
     return identity.sign(pdf, "测评结果汇总表", tsa_url)
-
-
-def signed_appraisal_evaluation(
-    loaded: Loaded, appraisal: LoadedAppraisal, identity: Identity, tsa_url: str | None = None
-) -> bytes:
-    """The signed 综合评价结果表 of a 三评 meeting (`pingyi print evaluation`, the 会后 page's
-    download, the 备案 package): the record's 综合评价 beside the composite of `appraisal`."""
-    assert loaded.evaluation is not None
-    pdf = render_evaluation(
-        appraisal.meeting,
-        appraisal.result,
-        loaded.evaluation,
-        appraisal.inputs,
-        signed_by=identity.name,
-        signer_sha256=identity.fingerprint,
-    )
-    return identity.sign(pdf, "综合评价结果表", tsa_url)
