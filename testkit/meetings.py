@@ -8,14 +8,7 @@ from pathlib import Path
 from tally.meeting_file import parse_meeting_text
 from tally.model import Meeting
 
-SMALL_MEETING = """
-[meeting]
-title = "{title}"
-date = "2026-12-28"
-place = "测试会场"
-join = "{join}"
-voting = "{voting}"
-
+THREE_REPORTERS = """
 [[reporters]]
 id = "r01"
 name = "王建国"
@@ -33,7 +26,19 @@ name = "张志强"
 org = "木鱼镇党委"
 flags = ["问责"]
 
-[[groups]]
+"""
+
+SMALL_MEETING = (
+    """
+[meeting]
+title = "{title}"
+date = "2026-12-28"
+place = "测试会场"
+join = "{join}"
+voting = "{voting}"
+"""
+    + THREE_REPORTERS
+    + """[[groups]]
 id = "leaders"
 name = "县级领导"
 seats = {leader_seats}
@@ -48,6 +53,7 @@ weight = 0.6
 [rules]
 quorum = 0
 """
+)
 
 
 def write_meeting(
@@ -67,28 +73,15 @@ def write_meeting(
 
 
 # 部分实名 and 分管: 王明 supervises r01, 李华 r02, 赵刚 nobody; the 代表 stay anonymous.
-NAMED_MEETING = """
+NAMED_MEETING = (
+    """
 [meeting]
 title = "部分实名测试会议"
 date = "2026-12-28"
 place = "测试会场"
-
-[[reporters]]
-id = "r01"
-name = "王建国"
-org = "城关镇党委"
-
-[[reporters]]
-id = "r02"
-name = "李秀英"
-org = "青溪镇党委"
-
-[[reporters]]
-id = "r03"
-name = "张志强"
-org = "木鱼镇党委"
-
-[[groups]]
+"""
+    + THREE_REPORTERS
+    + """[[groups]]
 id = "dangzu"
 name = "党组成员"
 named = true
@@ -112,3 +105,4 @@ weight = 0.2
 [rules]
 quorum = 0
 """
+)

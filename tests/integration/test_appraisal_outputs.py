@@ -16,15 +16,7 @@ from openpyxl import load_workbook
 
 from cli import main
 from cli.sources import load_appraisal
-
-ROOT = Path(__file__).resolve().parents[2]
-EXAMPLES = ROOT / "examples"
-NAMES = {
-    "meeting": "sanping-meeting.toml",
-    "ballots": "sanping-ballots.csv",
-    "experts": "sanping-experts.csv",
-    "indicators": "sanping-indicators.csv",
-}
+from tests.integration.test_appraisal_sheet import EXAMPLES, NAMES  # the 三评 example files
 
 
 @pytest.fixture(scope="module")
