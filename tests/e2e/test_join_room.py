@@ -97,7 +97,7 @@ def test_the_room_code_from_projector_to_phone(
         assert code in (code_for(keys.code_key, window), code_for(keys.code_key, window - 1))
         qr = screen.locator("#join-qr")
         expect(qr).to_have_attribute("src", f"/api/join-qr.svg?room={code}")
-        screen.wait_for_function("document.getElementById('join-qr').naturalWidth > 0")
+        screen.wait_for_function("() => document.getElementById('join-qr').naturalWidth > 0")
         assert screen.evaluate("document.getElementById('join-qr').getBoundingClientRect().height")
         # Legible from the back of the hall: the digits are over a tenth of the screen high.
         height = screen.evaluate(

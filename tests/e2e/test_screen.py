@@ -104,7 +104,7 @@ def run(live, screen, phone, artifacts: Path, no_overflow) -> None:
     expect(screen.locator("#idle-title")).to_have_text("会议即将开始")
     expect(screen.locator("#join")).to_be_visible()
     expect(screen.locator("#room-line")).to_be_visible()
-    screen.wait_for_function("document.getElementById('join-qr').naturalWidth > 0")
+    screen.wait_for_function("() => document.getElementById('join-qr').naturalWidth > 0")
     expect(screen.locator("#agenda li")).to_have_count(30)
     no_overflow(screen)
     screen.screenshot(path=artifacts / "01-before-screen.png")
