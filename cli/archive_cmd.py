@@ -157,7 +157,7 @@ def _appraisal_files(
         a.FEEDBACK_FILE: render_feedback(
             meeting, result, loaded.remarks, evaluation=loaded.evaluation
         ),
-        a.XLSX_FILE: appraisal_xlsx(result, meeting, appraisal.inputs),
+        a.XLSX_FILE: appraisal_xlsx(result, meeting, appraisal.inputs, loaded.evaluation),
         a.REMARKS_FILE: a.remarks_text(meeting, loaded.remarks).encode("utf-8"),
     }
     return files

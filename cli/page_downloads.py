@@ -122,7 +122,7 @@ def _appraisal_xlsx(
 ) -> Download:
     from printouts.appraisal_xlsx import appraisal_xlsx
 
-    workbook = appraisal_xlsx(appraisal.result, loaded.meeting, appraisal.inputs)
+    workbook = appraisal_xlsx(appraisal.result, loaded.meeting, appraisal.inputs, loaded.evaluation)
     return f"{what}.xlsx", workbook, XLSX
 
 

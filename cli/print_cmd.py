@@ -354,8 +354,9 @@ def run_xlsx(args: argparse.Namespace) -> int:
     if meeting.appraisal.configured:  # 三评: the composite, as `print tally` computes it
         from printouts.appraisal_xlsx import appraisal_xlsx
 
-        _, appraisal, _ = appraisal_of_args(args)
-        write_output(args.output, appraisal_xlsx(appraisal.result, meeting, appraisal.inputs))
+        loaded, appraisal, _ = appraisal_of_args(args)
+        workbook = appraisal_xlsx(appraisal.result, meeting, appraisal.inputs, loaded.evaluation)
+        write_output(args.output, workbook)
         print(f"已写入 {args.output}（三评）")
         missing_sources(appraisal)
         return 0

@@ -31,7 +31,15 @@ from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
 from printouts.appraisal_sheet import FILE_NAMES, NOT_GIVEN
-from printouts.xlsx import COUNT, MODE_LABEL, SCORE, bordered_table, landscape_page, title_rows
+from printouts.xlsx import (
+    COUNT,
+    MODE_LABEL,
+    SCORE,
+    bordered_table,
+    evaluation_sheets,
+    landscape_page,
+    title_rows,
+)
 from tally.experts import ExpertPanel
 from tally.indicators import RULE_NAMES, Indicator
 from tally.model import Meeting
@@ -42,9 +50,12 @@ GROUP_COLUMNS = ("测评表", "等次得分", "逐项得分", "该组得分", "�
 MISSING = "缺失"
 
 
-def appraisal_xlsx(result: dict, meeting: Meeting, inputs: Mapping | None = None) -> bytes:
+def appraisal_xlsx(
+    result: dict, meeting: Meeting, inputs: Mapping | None = None, evaluation: dict | None = None
+) -> bytes:
     """The workbook (.xlsx) of `appraise()`'s JSON for a 三评 meeting; `inputs`: the digests
-    of the files it was tallied from (`appraisal_sheet.appraisal_inputs`), for 说明."""
+    of the files it was tallied from (`appraisal_sheet.appraisal_inputs`), for 说明;
+    `evaluation`, the fixed 综合评价, adds the sheets 综合评价 and 结果运用 as for a grade."""
     workbook = Workbook()
     sheet = workbook.active
     if not isinstance(sheet, Worksheet):  # a new Workbook's one sheet is a worksheet
@@ -54,6 +65,7 @@ def appraisal_xlsx(result: dict, meeting: Meeting, inputs: Mapping | None = None
     _groups_sheet(workbook.create_sheet("分组结果"), result)
     _items_sheet(workbook.create_sheet("逐项"), result)
     _notes_sheet(workbook.create_sheet("说明"), result, meeting, inputs or {})
+    evaluation_sheets(workbook, result, meeting, evaluation)
     buffer = io.BytesIO()
     workbook.save(buffer)
     return buffer.getvalue()

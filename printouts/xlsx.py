@@ -31,6 +31,7 @@ from openpyxl.worksheet.properties import PageSetupProperties
 from openpyxl.worksheet.worksheet import Worksheet
 
 from meeting.evaluation import OPINION_PARTS
+from meeting.views import measured_grade
 from printouts.evaluation_sheet import derived_outcomes
 from tally.engine import round_half_up
 from tally.model import Meeting
@@ -122,9 +123,7 @@ def results_xlsx(
     landscape_page(sheet, "4:4")
     _groups_sheet(workbook.create_sheet("分组票数"), result_json, meeting, grades)
     _notes_sheet(workbook.create_sheet("说明"), result_json, meeting, digests)
-    if evaluation and evaluation.get("fixed"):
-        _evaluation_sheet(workbook.create_sheet("综合评价"), result_json, meeting, evaluation)
-        _outcomes_sheet(workbook.create_sheet("结果运用"), result_json, meeting, evaluation)
+    evaluation_sheets(workbook, result_json, meeting, evaluation)
     buffer = io.BytesIO()
     workbook.save(buffer)
     return buffer.getvalue()
@@ -307,6 +306,16 @@ def _notes_sheet(
     landscape_page(sheet, "1:1")
 
 
+def evaluation_sheets(
+    workbook: Workbook, result_json: dict, meeting: Meeting, evaluation: dict | None
+) -> None:
+    """The sheets 综合评价 and 结果运用, once the 党组 has fixed the 综合评价 (for a 三评
+    meeting too: `result_json` is then the composite, whose grade is its 测评等次)."""
+    if evaluation and evaluation.get("fixed"):
+        _evaluation_sheet(workbook.create_sheet("综合评价"), result_json, meeting, evaluation)
+        _outcomes_sheet(workbook.create_sheet("结果运用"), result_json, meeting, evaluation)
+
+
 def _evaluation_sheet(
     sheet: Worksheet, result_json: dict, meeting: Meeting, evaluation: dict
 ) -> None:
@@ -315,30 +324,39 @@ def _evaluation_sheet(
     used = {name for entry in entries.values() for name in (entry.get("sources") or {})}
     sources = [s for s in meeting.evaluation_sources if s in used]
     sources += sorted(used - set(sources))
-    votes = {r["id"]: r.get("final_grade") or "待定" for r in result_json["reporters"]}
+    rows = {r["id"]: r for r in result_json["reporters"]}
+    # 三评: the 测评等次 is the composite's, graded on its 综合得分 (shown beside it)
+    composite = any("composite_score" in r for r in rows.values())
+    scored = ["综合得分"] if composite else []
     fixed = evaluation["fixed"]
     sheet.append([f"{meeting.title} 综合评价"])
     sheet["A1"].font = Font(bold=True, size=14)
     sheet.append(["会议日期", meeting.date, "党组研究日期", fixed.get("studied_on", "")])
     sheet.append([])
     sheet.append(
-        ["序号", "姓名", "单位", "测评等次", *sources, "综合评价等次", "理由", *OPINION_PARTS]
+        ["序号", "姓名", "单位", "测评等次", *scored, *sources, "综合评价等次", "理由"]
+        + list(OPINION_PARTS)
     )
     for index, reporter in enumerate(meeting.reporters, start=1):
         entry = entries.get(reporter.id) or {}
         noted, opinion = entry.get("sources") or {}, entry.get("opinion") or {}
+        row = rows.get(reporter.id)
+        measured = (measured_grade(row) or "待定") if row else ""
+        score = [row.get("composite_score") if row else None] if composite else []
         sheet.append(
-            [index, reporter.name, reporter.org, votes.get(reporter.id, "")]
+            [index, reporter.name, reporter.org, measured, *score]
             + [noted.get(name, "") for name in sources]
             + [entry.get("grade", ""), entry.get("reason", "")]
             + [opinion.get(part, "") for part in OPINION_PARTS]
         )
-    bordered_table(sheet, 4, [COUNT] + [None] * (len(sheet[4]) - 1))
-    widths = [6, 10, 22, 10] + [12] * len(sources) + [12, 30] + [50] * len(OPINION_PARTS)
+    formats: list[str | None] = [COUNT, None, None, None] + [SCORE] * len(scored)
+    bordered_table(sheet, 4, formats + [None] * (len(sheet[4]) - len(formats)))
+    widths = [6, 10, 22, 10] + [10] * len(scored) + [12] * len(sources) + [12, 30]
+    widths += [50] * len(OPINION_PARTS)
     for column, width in enumerate(widths, start=1):
         sheet.column_dimensions[get_column_letter(column)].width = width
-    for row in sheet.iter_rows(min_row=5, min_col=5):
-        for cell in row:
+    for cells in sheet.iter_rows(min_row=5, min_col=5 + len(scored)):
+        for cell in cells:
             cell.alignment = Alignment(wrap_text=True, vertical="top")
     sheet.freeze_panes = "C5"
     landscape_page(sheet, "4:4")

@@ -3,7 +3,8 @@
 the signed 综合评价结果表 with the 测评等次 and 综合得分 beside the 综合评价等次, its inputs
 written beside it, and `pingyi verify` recounts it (a forged expert score is named);
 `pingyi archive` packs the record with the 三评 inputs and `pingyi verify` checks the package
-end to end (a tampered one fails); `pingyi export --xlsx` writes the 三评 workbook. One live
+end to end (a tampered one fails), its workbook with the 综合评价 against the composite;
+`pingyi export --xlsx` writes the 三评 workbook. One live
 meeting (testkit/sanping.py), real server and Redis on 127.0.0.1."""
 
 from __future__ import annotations
@@ -144,6 +145,27 @@ def test_the_package_carries_the_sanping_inputs_and_verifies(package: Path, shee
     assert done.returncode == 0 and "全部一致" in done.stdout, done.stdout + done.stderr
     for check in ("测评结果汇总表.pdf：重新计算", "综合评价结果表.pdf：测评等次", "测评题目"):
         assert check in done.stdout, done.stdout
+
+
+def test_the_packaged_workbook_carries_the_evaluation_against_the_composite(
+    held: ClosedSanping, package: Path
+) -> None:
+    with zipfile.ZipFile(package) as archive:
+        workbook = load_workbook(io.BytesIO(archive.read(a.XLSX_FILE)))
+    assert workbook.sheetnames == ["综合结果", "分组结果", "逐项", "说明", "综合评价", "结果运用"]
+    rows = list(workbook["综合评价"].iter_rows(min_row=4, values_only=True))
+    table = [dict(zip(rows[0], row, strict=True)) for row in rows[1:]]
+    results = held.result["reporters"]
+    assert [row["测评等次"] for row in table] == [r["composite_grade"] or "待定" for r in results]
+    assert [row["综合得分"] for row in table] == [r["composite_score"] for r in results]
+    # each was entered as measured (the 待定 one as the first grade): no reason asked
+    grades = held.meeting.rules.grades
+    assert [row["综合评价等次"] for row in table] == [
+        r["composite_grade"] or grades[0] for r in results
+    ]
+    assert [row["成绩"] for row in table] == [OPINION["成绩"]] * len(results)
+    outcomes = [row[0] for row in workbook["结果运用"].iter_rows(min_row=2, values_only=True)]
+    assert "年度考核不得评定为优秀" in outcomes
 
 
 @pytest.mark.parametrize("member", [a.EXPERTS_FILE, "items/村书记28项.toml"])
