@@ -90,7 +90,7 @@ def _enter(
 ) -> e.EvaluationEntered:
     if command.reporter not in {r.id for r in meeting.reporters}:
         raise BadReporter(f"述职人“{command.reporter}”不在会议文件中", "reporter")
-    grades = meeting.rules.grades
+    grades = meeting.measured_grades
     if command.grade not in grades:
         raise BadGrade(
             f"综合评价等次“{command.grade}”不是本次会议的等次（{'、'.join(grades)}）", "grade"
@@ -221,8 +221,8 @@ def outcomes_for(decided: Mapping[str, str], meeting: Meeting) -> dict[str, list
     """结果运用 from each reporter's 综合评价等次, in speaking order: `interview`, the reporters
     to be 约谈提醒、限期整改 (every grade below the second best: 一般 and 差 on the default scale,
     基本合格 and 不合格 on 优秀…不合格), and `not_excellent`, those whose 年度考核 may not be
-    rated 优秀 (the scale's poor grade)."""
-    grades = meeting.rules.grades
+    rated 优秀 (the poor grade of the rules, which a 三评 meeting's scale must include)."""
+    grades = meeting.measured_grades
     ordered = [(r.id, decided[r.id]) for r in meeting.reporters if r.id in decided]
     return {
         "interview": [rid for rid, grade in ordered if grade in grades[2:]],

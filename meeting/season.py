@@ -99,7 +99,7 @@ def outcome(
 
 def _interview(meeting: Meeting, entries: Mapping[str, Any]) -> set[str]:
     """约谈提醒、限期整改: a 综合评价等次 below the scale's second grade (meeting.evaluation)."""
-    below = set(meeting.rules.grades[2:])
+    below = set(meeting.measured_grades[2:])
     return {rid for rid, entry in entries.items() if entry.get("grade") in below}
 
 

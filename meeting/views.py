@@ -245,7 +245,8 @@ def evaluation_view(meeting: Meeting, state: MeetingState) -> dict[str, Any]:
     record = state.evaluation
     fixed = record.fixed
     return {
-        "grades": list(meeting.rules.grades),
+        "grades": list(meeting.measured_grades),
+        "poor_grade": meeting.rules.poor_grade,
         "sources": list(meeting.evaluation_sources),
         "opinion_parts": list(evaluation.OPINION_PARTS),
         "deadline": evaluation.filing_deadline(meeting.date),

@@ -239,7 +239,7 @@ def _check_record(
 ) -> None:
     entries, history = evaluation["entries"], history_of(evaluation)
     fixed = evaluation.get("fixed") if isinstance(evaluation.get("fixed"), dict) else None
-    grades = meeting.rules.grades
+    grades = meeting.measured_grades
     problems = []
     for rid in list(entries) + [h.get("reporter") for h in history if isinstance(h, dict)]:
         if rid not in names:

@@ -188,6 +188,13 @@ class Meeting:
         return sum(group.seats for group in self.groups)
 
     @property
+    def measured_grades(self) -> tuple[str, ...]:
+        """The scale of the 测评等次, on which the 党组 also chooses the 综合评价等次: in a 三评
+        meeting the composite's (`[composite] grades`), else the rules'."""
+        composite = self.appraisal.composite
+        return composite.grades if composite is not None else self.rules.grades
+
+    @property
     def named(self) -> bool:
         """Some group is named (部分实名): its ballots record their voter."""
         return any(group.named for group in self.groups)

@@ -66,7 +66,7 @@ function render() {
   const names = (ids) => (ids.length ? ids.map((id) => reporterById(id).name).join("、") : "无");
   setText(ui["outcomes-state"], fixed ? "已确定" : "暂定，以党组研究确定为准");
   setText(ui["outcome-interview"], `约谈提醒、限期整改（综合评价等次为${record.grades.slice(2).join("、")}）：${names(record.outcomes.interview)}`);
-  setText(ui["outcome-not-excellent"], `年度考核不得评定为优秀（综合评价等次为${record.grades[record.grades.length - 1]}）：${names(record.outcomes.not_excellent)}`);
+  setText(ui["outcome-not-excellent"], `年度考核不得评定为优秀（综合评价等次为${record.poor_grade}）：${names(record.outcomes.not_excellent)}`);
   renderRemarks();
   show(ui.entry, !fixed);
   show(ui.fix, !fixed);

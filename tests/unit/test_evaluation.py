@@ -254,6 +254,7 @@ def test_the_after_meeting_view_shows_each_reporter_s_vote_and_entries() -> None
     state = fold_meeting(state, [e.VotingClosed(4, 2.0), e.ResultComputed(4, result)])
     assert evaluation_view(END, state) == {
         "grades": ["好", "较好", "一般", "差"],
+        "poor_grade": "差",
         "sources": ["实地调研", "平时了解", "督导调研"],
         "opinion_parts": ["成绩", "问题", "要求"],
         "deadline": "2027-01-04",
@@ -317,3 +318,25 @@ def test_on_a_scale_of_its_own_the_outcomes_speak_its_grades() -> None:
     # the latest entry counts: a revision takes a reporter off a list
     state = fold(decide(state, enter("r03", "合格"), meeting, votes, 2.0), state)
     assert outcome_lists(state, meeting) == {"interview": ["r02"], "not_excellent": []}
+
+
+def test_in_a_sanping_meeting_the_composite_s_scale_is_the_one_chosen_on() -> None:
+    """A 三评 meeting with `[composite] grades` of its own: the 测评等次 is on that scale, so the
+    综合评价等次 is chosen on it too (the rules' grades are only the vote's part)."""
+    from fractions import Fraction
+
+    from tally.composite import Composite, Source
+    from tally.model import Appraisal
+
+    scale = ("优秀", "良好", "一般", "差")
+    composite = Composite((Source("vote", "群众测评", Fraction(1)),), scale, (90, 80, 60))
+    meeting = dataclasses.replace(END, appraisal=Appraisal(composite=composite))
+    assert meeting.measured_grades == scale and END.measured_grades == END.rules.grades
+    votes = {"r01": "优秀", "r02": "一般", "r03": "差"}  # the composite's grades
+    state = EvaluationState()
+    for rid, grade in votes.items():  # as measured: no reason asked
+        state = fold(decide(state, enter(rid, grade), meeting, votes, 1.0), state)
+    assert {rid: entry.grade for rid, entry in state.current.items()} == votes
+    assert outcome_lists(state, meeting) == {"interview": ["r02", "r03"], "not_excellent": ["r03"]}
+    with pytest.raises(BadGrade, match="优秀、良好、一般、差"):  # the rules' 好 is not on it
+        decide(state, enter("r01", "好", reason="党组研究"), meeting, votes, 2.0)
