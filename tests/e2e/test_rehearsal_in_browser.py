@@ -1,7 +1,7 @@
 """A rehearsal in a real Chromium (issue 18): on `pingyi serve --rehearsal` the chair console,
-the projector, a phone, the 会后 page, the 计票台, the join page, /check and the start page
-all show the 演练 banner at their top, and stay axe-clean with it; a phone still votes through
-it. The same pages of the real meeting on the same data directory show no banner."""
+the projector, a phone, the 会后 page, the 计票台, the join page, /check, the expert page and
+the start page all show the 演练 banner at their top, and stay axe-clean with it; a phone
+still votes through it. The same pages of the real meeting on the same data directory show no banner."""
 
 from __future__ import annotations
 
@@ -70,7 +70,7 @@ def test_every_page_of_a_rehearsal_says_so(browser, tmp_path: Path, axe_clean) -
         expect(phone.locator("#rehearsal")).to_have_text(BANNER)
         axe_clean(phone, "phone receipt in a rehearsal")
 
-        for path in ("/after", "/check", "/count", "/join", "/"):  # no view: the header says it
+        for path in ("/after", "/check", "/count", "/join", "/expert", "/"):  # the header says it
             other = page({"width": 1366, "height": 768})
             other.goto(f"{server.base}{path}")
             expect(other.locator("#rehearsal")).to_have_text(BANNER)
