@@ -1,7 +1,8 @@
 """A rehearsal in a real Chromium (issue 18): on `pingyi serve --rehearsal` the chair console,
 the projector, a phone, the 会后 page, the 计票台, the join page, /check, the expert page and
 the start page all show the 演练 banner at their top, and stay axe-clean with it; a phone
-still votes through it. The same pages of the real meeting on the same data directory show no banner."""
+still votes through it. The same pages of the real meeting on the same data directory show no
+banner."""
 
 from __future__ import annotations
 
