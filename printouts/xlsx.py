@@ -31,8 +31,7 @@ from openpyxl.worksheet.properties import PageSetupProperties
 from openpyxl.worksheet.worksheet import Worksheet
 
 from meeting.evaluation import OPINION_PARTS
-from meeting.views import measured_grade
-from printouts.evaluation_sheet import derived_outcomes
+from printouts.evaluation_sheet import derived_outcomes, vote_grades
 from tally.engine import round_half_up
 from tally.model import Meeting
 from tally.numbers import pct, short
@@ -324,10 +323,11 @@ def _evaluation_sheet(
     used = {name for entry in entries.values() for name in (entry.get("sources") or {})}
     sources = [s for s in meeting.evaluation_sources if s in used]
     sources += sorted(used - set(sources))
-    rows = {r["id"]: r for r in result_json["reporters"]}
-    # 三评: the 测评等次 is the composite's, graded on its 综合得分 (shown beside it)
-    composite = any("composite_score" in r for r in rows.values())
-    scored = ["综合得分"] if composite else []
+    votes = vote_grades(result_json)  # the 测评等次: in a 三评 meeting the composite's
+    scores = {  # 三评: the 综合得分 that grade was given on, shown beside it
+        r["id"]: r["composite_score"] for r in result_json["reporters"] if "composite_score" in r
+    }
+    scored = ["综合得分"] if scores else []
     fixed = evaluation["fixed"]
     sheet.append([f"{meeting.title} 综合评价"])
     sheet["A1"].font = Font(bold=True, size=14)
@@ -340,9 +340,8 @@ def _evaluation_sheet(
     for index, reporter in enumerate(meeting.reporters, start=1):
         entry = entries.get(reporter.id) or {}
         noted, opinion = entry.get("sources") or {}, entry.get("opinion") or {}
-        row = rows.get(reporter.id)
-        measured = (measured_grade(row) or "待定") if row else ""
-        score = [row.get("composite_score") if row else None] if composite else []
+        measured = (votes[reporter.id] or "待定") if reporter.id in votes else ""
+        score = [scores.get(reporter.id)] if scores else []
         sheet.append(
             [index, reporter.name, reporter.org, measured, *score]
             + [noted.get(name, "") for name in sources]

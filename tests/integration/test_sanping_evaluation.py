@@ -4,8 +4,8 @@ the signed 综合评价结果表 with the 测评等次 and 综合得分 beside t
 written beside it, and `pingyi verify` recounts it (a forged expert score is named);
 `pingyi archive` packs the record with the 三评 inputs and `pingyi verify` checks the package
 end to end (a tampered one fails), its workbook with the 综合评价 against the composite;
-`pingyi export --xlsx` writes the 三评 workbook. One live
-meeting (testkit/sanping.py), real server and Redis on 127.0.0.1."""
+`pingyi export --xlsx` writes the 三评 workbook. One live meeting (testkit/sanping.py), real
+server and Redis on 127.0.0.1."""
 
 from __future__ import annotations
 
